@@ -1,0 +1,182 @@
+/* ps-cli-common.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <glib-unix.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ps-cli-common.h"
+
+GOptionContext *
+ps_cli_option_context_new (const char         *parameter_string,
+                           const char         *summary,
+                           const GOptionEntry *entries)
+{
+  GOptionContext *context = g_option_context_new (parameter_string);
+
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context, summary);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+
+  return context;
+}
+
+gboolean
+ps_cli_parse_options (GOptionContext   *context,
+                      int              *argc,
+                      char           ***argv)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      g_printerr (_("Run “%s %s --help” for the list of options.\n"),
+                  g_get_prgname (), (*argv)[0]);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+int
+ps_cli_usage_error (GOptionContext *context,
+                    const char     *message)
+{
+  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
+
+  g_printerr ("%s\n\n%s", message, help);
+  return PS_CLI_EXIT_USAGE;
+}
+
+void
+ps_cli_print_error (const char   *context,
+                    const GError *error)
+{
+  if (context != NULL)
+    g_printerr (_("Error: %s: %s\n"), context, error->message);
+  else
+    g_printerr (_("Error: %s\n"), error->message);
+}
+
+static char *
+read_line_without_echo (FILE *stream)
+{
+  struct termios saved;
+  struct termios quiet;
+  gboolean restore = FALSE;
+  char buffer[1024];
+  char *line = NULL;
+  int fd = fileno (stream);
+
+  if (isatty (fd) && tcgetattr (fd, &saved) == 0)
+    {
+      quiet = saved;
+      quiet.c_lflag &= ~ECHO;
+      restore = tcsetattr (fd, TCSAFLUSH, &quiet) == 0;
+    }
+
+  if (fgets (buffer, sizeof buffer, stream) != NULL)
+    {
+      buffer[strcspn (buffer, "\r\n")] = '\0';
+      line = g_strdup (buffer);
+    }
+  memset (buffer, 0, sizeof buffer);
+
+  if (restore)
+    {
+      tcsetattr (fd, TCSAFLUSH, &saved);
+      fputc ('\n', stderr);
+    }
+
+  return line;
+}
+
+/* The password comes from a file (first line) when one is named, otherwise
+ * from standard input, prompting without echo when it is a terminal.
+ * It never comes from argv, where other users of the machine could read it.
+ */
+char *
+ps_cli_read_password (const char  *prompt,
+                      const char  *password_file,
+                      GError     **error)
+{
+  char *password;
+
+  if (password_file != NULL)
+    {
+      g_autofree char *contents = NULL;
+
+      if (!g_file_get_contents (password_file, &contents, NULL, error))
+        return NULL;
+      contents[strcspn (contents, "\r\n")] = '\0';
+      password = g_strdup (contents);
+      memset (contents, 0, strlen (contents));
+      return password;
+    }
+
+  if (isatty (STDIN_FILENO))
+    {
+      fputs (prompt, stderr);
+      fflush (stderr);
+    }
+
+  password = read_line_without_echo (stdin);
+  if (password == NULL)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                         _("No password was given on standard input"));
+  return password;
+}
+
+void
+ps_cli_print_json (JsonNode *node)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (generator, node);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
+}
+
+gboolean
+ps_cli_stdout_is_terminal (void)
+{
+  return isatty (STDOUT_FILENO);
+}
+
+void
+ps_cli_run_until_done (gboolean *done)
+{
+  while (!*done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static gboolean
+on_interrupt_cb (gpointer user_data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
+  return G_SOURCE_CONTINUE;
+}
+
+/* Ctrl+C and SIGTERM cancel the running work, which then stops cleanly. */
+GCancellable *
+ps_cli_cancel_on_interrupt (void)
+{
+  GCancellable *cancellable = g_cancellable_new ();
+
+  g_unix_signal_add_full (G_PRIORITY_HIGH, SIGINT, on_interrupt_cb,
+                          g_object_ref (cancellable), g_object_unref);
+  g_unix_signal_add_full (G_PRIORITY_HIGH, SIGTERM, on_interrupt_cb,
+                          g_object_ref (cancellable), g_object_unref);
+
+  return cancellable;
+}

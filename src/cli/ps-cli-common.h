@@ -1,0 +1,38 @@
+/* ps-cli-common.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* Exit statuses shared by every command. */
+enum {
+  PS_CLI_EXIT_OK = 0,
+  PS_CLI_EXIT_FAILED = 1,
+  PS_CLI_EXIT_USAGE = 2,
+};
+
+GOptionContext *ps_cli_option_context_new  (const char          *parameter_string,
+                                            const char          *summary,
+                                            const GOptionEntry  *entries);
+gboolean        ps_cli_parse_options       (GOptionContext      *context,
+                                            int                 *argc,
+                                            char              ***argv);
+int             ps_cli_usage_error         (GOptionContext      *context,
+                                            const char          *message);
+void            ps_cli_print_error         (const char          *context,
+                                            const GError        *error);
+char           *ps_cli_read_password       (const char          *prompt,
+                                            const char          *password_file,
+                                            GError             **error);
+void            ps_cli_print_json          (JsonNode            *node);
+gboolean        ps_cli_stdout_is_terminal  (void);
+void            ps_cli_run_until_done      (gboolean            *done);
+GCancellable   *ps_cli_cancel_on_interrupt (void);
+
+G_END_DECLS

@@ -1,0 +1,73 @@
+/* ps-cli.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ps-cli-commands.h"
+#include "ps-cli-common.h"
+
+static const PsCliCommand commands[] = {
+  { "replicate", N_("Replicate one database to another"), ps_cli_replicate },
+};
+
+static void
+print_usage (FILE *stream)
+{
+  g_autoptr(GString) usage = g_string_new (NULL);
+
+  g_string_append_printf (usage, _("Usage:\n  %s COMMAND [OPTION…]\n\n"), g_get_prgname ());
+  g_string_append (usage, _("Keeps Primero instances in sync.\n\nCommands:\n"));
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    g_string_append_printf (usage, "  %-12s %s\n", commands[i].name, _(commands[i].summary));
+  g_string_append_printf (usage, _("\nRun “%s COMMAND --help” for the options of a command.\n"),
+                          g_get_prgname ());
+  fputs (usage->str, stream);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  const char *name;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_set_prgname ("primero-sync-cli");
+
+  if (argc < 2)
+    {
+      print_usage (stderr);
+      return PS_CLI_EXIT_USAGE;
+    }
+
+  name = argv[1];
+  if (strcmp (name, "--help") == 0 || strcmp (name, "-h") == 0 || strcmp (name, "help") == 0)
+    {
+      print_usage (stdout);
+      return PS_CLI_EXIT_OK;
+    }
+  if (strcmp (name, "--version") == 0)
+    {
+      g_print ("primero-sync-cli %s\n", PACKAGE_VERSION);
+      return PS_CLI_EXIT_OK;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      if (strcmp (commands[i].name, name) == 0)
+        return commands[i].run (argc - 1, argv + 1);
+    }
+
+  g_printerr (_("Unknown command “%s”.\n\n"), name);
+  print_usage (stderr);
+  return PS_CLI_EXIT_USAGE;
+}

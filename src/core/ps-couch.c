@@ -1,0 +1,1 @@
+#include "ps-couch.h"
