@@ -1,2 +1,2 @@
 /* ps-test-support.c: placeholder so the support library is never empty. */
-#include "ps-couch.h"
+#include "ps-couch-error.h"

@@ -1,1 +1,0 @@
-#include "ps-couch.h"

@@ -1,0 +1,643 @@
+/* ps-fetched-docs.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Revisions fetched for replication are written to the target exactly as the
+ * source sent them. Building a JSON tree of every document only to write it
+ * back out would cost most of the replicator's CPU and memory, so the
+ * answers of `_bulk_get` and `?open_revs=` are scanned instead: each
+ * document's text is located (and validated) in place, and the
+ * `_bulk_docs` body is the concatenation of those texts.
+ */
+
+#define G_LOG_DOMAIN "ps-fetched-docs"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "ps-couch-error.h"
+#include "ps-fetched-docs.h"
+
+/* Deeper JSON than this is refused rather than risk the stack. */
+#define MAX_DEPTH 128
+
+struct _PsFetchedDocs
+{
+  GPtrArray *bytes;  /* GBytes the documents' text points into */
+  GArray    *docs;   /* PsFetchedDoc */
+};
+
+typedef struct
+{
+  const char *pos;
+  const char *end;
+} Scanner;
+
+static void
+clear_fetched_doc (gpointer data)
+{
+  PsFetchedDoc *doc = data;
+
+  g_clear_pointer (&doc->id, g_free);
+  g_clear_pointer (&doc->rev, g_free);
+  g_clear_pointer (&doc->error, g_free);
+  g_clear_pointer (&doc->reason, g_free);
+}
+
+PsFetchedDocs *
+ps_fetched_docs_new (void)
+{
+  PsFetchedDocs *docs = g_new0 (PsFetchedDocs, 1);
+
+  docs->bytes = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  docs->docs = g_array_new (FALSE, TRUE, sizeof (PsFetchedDoc));
+  g_array_set_clear_func (docs->docs, clear_fetched_doc);
+
+  return docs;
+}
+
+void
+ps_fetched_docs_free (PsFetchedDocs *docs)
+{
+  if (docs == NULL)
+    return;
+
+  g_array_unref (docs->docs);
+  g_ptr_array_unref (docs->bytes);
+  g_free (docs);
+}
+
+guint
+ps_fetched_docs_get_length (PsFetchedDocs *docs)
+{
+  return docs->docs->len;
+}
+
+const PsFetchedDoc *
+ps_fetched_docs_get (PsFetchedDocs *docs,
+                     guint          index)
+{
+  g_return_val_if_fail (index < docs->docs->len, NULL);
+
+  return &g_array_index (docs->docs, PsFetchedDoc, index);
+}
+
+guint
+ps_fetched_docs_count_found (PsFetchedDocs *docs)
+{
+  guint found = 0;
+
+  for (guint i = 0; i < docs->docs->len; i++)
+    if (g_array_index (docs->docs, PsFetchedDoc, i).json != NULL)
+      found++;
+
+  return found;
+}
+
+static void
+skip_whitespace (Scanner *scanner)
+{
+  while (scanner->pos < scanner->end &&
+         (*scanner->pos == ' ' || *scanner->pos == '\n' ||
+          *scanner->pos == '\r' || *scanner->pos == '\t'))
+    scanner->pos++;
+}
+
+static gboolean
+expect (Scanner *scanner,
+        char     c)
+{
+  skip_whitespace (scanner);
+  if (scanner->pos >= scanner->end || *scanner->pos != c)
+    return FALSE;
+  scanner->pos++;
+  return TRUE;
+}
+
+static gboolean
+peek (Scanner *scanner,
+      char     c)
+{
+  skip_whitespace (scanner);
+  return scanner->pos < scanner->end && *scanner->pos == c;
+}
+
+/* Leaves the raw text between the quotes in start/len. */
+static gboolean
+scan_string (Scanner     *scanner,
+             const char **start,
+             gsize       *len)
+{
+  if (!expect (scanner, '"'))
+    return FALSE;
+
+  *start = scanner->pos;
+  while (scanner->pos < scanner->end)
+    {
+      char c = *scanner->pos;
+
+      if (c == '"')
+        {
+          *len = scanner->pos - *start;
+          scanner->pos++;
+          return TRUE;
+        }
+      if ((guchar) c < 0x20)
+        return FALSE;
+      if (c == '\\')
+        {
+          scanner->pos++;
+          if (scanner->pos >= scanner->end)
+            return FALSE;
+        }
+      scanner->pos++;
+    }
+
+  return FALSE;
+}
+
+static char *
+decode_string (const char *start,
+               gsize       len)
+{
+  g_autofree char *quoted = NULL;
+  g_autoptr(JsonNode) node = NULL;
+
+  if (memchr (start, '\\', len) == NULL)
+    return g_utf8_make_valid (start, len);
+
+  quoted = g_strdup_printf ("\"%.*s\"", (int) len, start);
+  node = json_from_string (quoted, NULL);
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return g_strdup (json_node_get_string (node));
+}
+
+static gboolean
+scan_decoded_string (Scanner  *scanner,
+                     char    **out)
+{
+  const char *start;
+  gsize len;
+
+  if (!scan_string (scanner, &start, &len))
+    return FALSE;
+
+  *out = decode_string (start, len);
+  return *out != NULL;
+}
+
+static gboolean
+key_is (const char *start,
+        gsize       len,
+        const char *key)
+{
+  return strlen (key) == len && memcmp (start, key, len) == 0;
+}
+
+static gboolean skip_value (Scanner *scanner,
+                            guint    depth);
+
+static gboolean
+skip_container (Scanner *scanner,
+                guint    depth,
+                char     close,
+                gboolean with_keys)
+{
+  if (depth > MAX_DEPTH)
+    return FALSE;
+
+  scanner->pos++;
+  if (peek (scanner, close))
+    {
+      scanner->pos++;
+      return TRUE;
+    }
+
+  for (;;)
+    {
+      if (with_keys)
+        {
+          const char *start;
+          gsize len;
+
+          if (!scan_string (scanner, &start, &len) || !expect (scanner, ':'))
+            return FALSE;
+        }
+      if (!skip_value (scanner, depth + 1))
+        return FALSE;
+      if (peek (scanner, ','))
+        {
+          scanner->pos++;
+          continue;
+        }
+      return expect (scanner, close);
+    }
+}
+
+static gboolean
+skip_literal (Scanner    *scanner,
+              const char *literal)
+{
+  gsize len = strlen (literal);
+
+  if ((gsize)(scanner->end - scanner->pos) < len || memcmp (scanner->pos, literal, len) != 0)
+    return FALSE;
+  scanner->pos += len;
+  return TRUE;
+}
+
+static gboolean
+skip_number (Scanner *scanner)
+{
+  const char *start = scanner->pos;
+
+  while (scanner->pos < scanner->end && strchr ("+-0123456789.eE", *scanner->pos) != NULL &&
+         *scanner->pos != '\0')
+    scanner->pos++;
+
+  return scanner->pos > start;
+}
+
+static gboolean
+skip_value (Scanner *scanner,
+            guint    depth)
+{
+  const char *start;
+  gsize len;
+
+  skip_whitespace (scanner);
+  if (scanner->pos >= scanner->end)
+    return FALSE;
+
+  switch (*scanner->pos)
+    {
+    case '{':
+      return skip_container (scanner, depth, '}', TRUE);
+    case '[':
+      return skip_container (scanner, depth, ']', FALSE);
+    case '"':
+      return scan_string (scanner, &start, &len);
+    case 't':
+      return skip_literal (scanner, "true");
+    case 'f':
+      return skip_literal (scanner, "false");
+    case 'n':
+      return skip_literal (scanner, "null");
+    default:
+      return skip_number (scanner);
+    }
+}
+
+/* Walks the members of an object, calling @member for each key with the
+ * scanner on its value; @member must consume the value.
+ */
+typedef gboolean (*MemberFunc) (Scanner    *scanner,
+                                const char *key,
+                                gsize       key_len,
+                                gpointer    user_data);
+
+static gboolean
+scan_object (Scanner    *scanner,
+             MemberFunc  member,
+             gpointer    user_data)
+{
+  if (!expect (scanner, '{'))
+    return FALSE;
+  if (peek (scanner, '}'))
+    {
+      scanner->pos++;
+      return TRUE;
+    }
+
+  for (;;)
+    {
+      const char *key;
+      gsize key_len;
+
+      if (!scan_string (scanner, &key, &key_len) || !expect (scanner, ':'))
+        return FALSE;
+      if (!member (scanner, key, key_len, user_data))
+        return FALSE;
+      if (peek (scanner, ','))
+        {
+          scanner->pos++;
+          continue;
+        }
+      return expect (scanner, '}');
+    }
+}
+
+typedef gboolean (*ElementFunc) (Scanner  *scanner,
+                                 gpointer  user_data);
+
+static gboolean
+scan_array (Scanner     *scanner,
+            ElementFunc  element,
+            gpointer     user_data)
+{
+  if (!expect (scanner, '['))
+    return FALSE;
+  if (peek (scanner, ']'))
+    {
+      scanner->pos++;
+      return TRUE;
+    }
+
+  for (;;)
+    {
+      if (!element (scanner, user_data))
+        return FALSE;
+      if (peek (scanner, ','))
+        {
+          scanner->pos++;
+          continue;
+        }
+      return expect (scanner, ']');
+    }
+}
+
+static gboolean
+doc_member (Scanner    *scanner,
+            const char *key,
+            gsize       key_len,
+            gpointer    user_data)
+{
+  PsFetchedDoc *doc = user_data;
+
+  if (key_is (key, key_len, "_id") && doc->id == NULL)
+    return scan_decoded_string (scanner, &doc->id);
+  if (key_is (key, key_len, "_rev") && doc->rev == NULL)
+    return scan_decoded_string (scanner, &doc->rev);
+
+  return skip_value (scanner, 2);
+}
+
+static gboolean
+scan_document (Scanner      *scanner,
+               PsFetchedDoc *doc)
+{
+  const char *start;
+
+  skip_whitespace (scanner);
+  start = scanner->pos;
+  if (!scan_object (scanner, doc_member, doc))
+    return FALSE;
+
+  doc->json = start;
+  doc->json_len = scanner->pos - start;
+  return doc->id != NULL && doc->rev != NULL;
+}
+
+/* A `{"error": {"id", "rev", "error", "reason"}}` entry is small: parse it. */
+static gboolean
+scan_error (Scanner      *scanner,
+            PsFetchedDoc *doc)
+{
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *text = NULL;
+  const char *start;
+  JsonObject *object;
+
+  skip_whitespace (scanner);
+  start = scanner->pos;
+  if (!skip_value (scanner, 2))
+    return FALSE;
+
+  text = g_strndup (start, scanner->pos - start);
+  node = json_from_string (text, NULL);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return FALSE;
+
+  object = json_node_get_object (node);
+  if (doc->id == NULL)
+    doc->id = g_strdup (json_object_get_string_member_with_default (object, "id", NULL));
+  if (doc->rev == NULL)
+    doc->rev = g_strdup (json_object_get_string_member_with_default (object, "rev", NULL));
+  doc->error = g_strdup (json_object_get_string_member_with_default (object, "error", "error"));
+  doc->reason = g_strdup (json_object_get_string_member_with_default (object, "reason", NULL));
+  if (g_strcmp0 (doc->error, "not_found") == 0)
+    doc->missing = TRUE;
+
+  return TRUE;
+}
+
+typedef struct
+{
+  PsFetchedDocs *docs;
+  const char    *default_id;
+} ResultScan;
+
+static gboolean
+entry_member (Scanner    *scanner,
+              const char *key,
+              gsize       key_len,
+              gpointer    user_data)
+{
+  PsFetchedDoc *doc = user_data;
+
+  if (key_is (key, key_len, "ok"))
+    return scan_document (scanner, doc);
+  if (key_is (key, key_len, "missing"))
+    {
+      doc->missing = TRUE;
+      return scan_decoded_string (scanner, &doc->rev);
+    }
+  if (key_is (key, key_len, "error"))
+    return scan_error (scanner, doc);
+
+  return skip_value (scanner, 2);
+}
+
+/* One `{"ok": doc}`, `{"missing": rev}` or `{"error": {...}}` entry. */
+static gboolean
+scan_entry (Scanner  *scanner,
+            gpointer  user_data)
+{
+  ResultScan *scan = user_data;
+  PsFetchedDoc doc = { 0, };
+
+  if (!scan_object (scanner, entry_member, &doc))
+    {
+      clear_fetched_doc (&doc);
+      return FALSE;
+    }
+
+  if (doc.id == NULL)
+    doc.id = g_strdup (scan->default_id);
+  if (doc.id == NULL || (doc.json == NULL && !doc.missing && doc.error == NULL))
+    {
+      clear_fetched_doc (&doc);
+      return FALSE;
+    }
+
+  g_array_append_val (scan->docs->docs, doc);
+  return TRUE;
+}
+
+typedef struct
+{
+  ResultScan *scan;
+  char       *id;
+} ResultMembers;
+
+static gboolean
+result_member (Scanner    *scanner,
+               const char *key,
+               gsize       key_len,
+               gpointer    user_data)
+{
+  ResultMembers *members = user_data;
+
+  if (key_is (key, key_len, "id") && members->id == NULL)
+    {
+      if (!scan_decoded_string (scanner, &members->id))
+        return FALSE;
+      members->scan->default_id = members->id;
+      return TRUE;
+    }
+  if (key_is (key, key_len, "docs"))
+    return scan_array (scanner, scan_entry, members->scan);
+
+  return skip_value (scanner, 2);
+}
+
+static gboolean
+scan_result (Scanner  *scanner,
+             gpointer  user_data)
+{
+  ResultScan *scan = user_data;
+  ResultMembers members = { scan, NULL };
+  gboolean ok;
+
+  scan->default_id = NULL;
+  ok = scan_object (scanner, result_member, &members);
+  scan->default_id = NULL;
+  g_free (members.id);
+
+  return ok;
+}
+
+static gboolean
+top_member (Scanner    *scanner,
+            const char *key,
+            gsize       key_len,
+            gpointer    user_data)
+{
+  if (key_is (key, key_len, "results"))
+    return scan_array (scanner, scan_result, user_data);
+
+  return skip_value (scanner, 1);
+}
+
+static gboolean
+finish_scan (PsFetchedDocs  *docs,
+             GBytes         *bytes,
+             Scanner        *scanner,
+             gboolean        ok,
+             guint           first_new,
+             GError        **error)
+{
+  if (ok)
+    {
+      skip_whitespace (scanner);
+      ok = scanner->pos == scanner->end;
+    }
+
+  if (!ok)
+    {
+      g_array_set_size (docs->docs, first_new);
+      g_set_error_literal (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                           _("the server sent documents that are not valid JSON"));
+      return FALSE;
+    }
+
+  g_ptr_array_add (docs->bytes, g_bytes_ref (bytes));
+  return TRUE;
+}
+
+/**
+ * ps_fetched_docs_parse_bulk_get:
+ * @docs: where to add the revisions
+ * @bytes: the answer of `POST /db/_bulk_get`
+ * @error: a %PS_COUCH_ERROR_INVALID_RESPONSE when @bytes is not a valid answer
+ *
+ * Adds every revision of the answer, found or not. On error nothing is added.
+ */
+gboolean
+ps_fetched_docs_parse_bulk_get (PsFetchedDocs  *docs,
+                                GBytes         *bytes,
+                                GError        **error)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+  Scanner scanner = { data, data + len };
+  ResultScan scan = { docs, NULL };
+  guint first_new = docs->docs->len;
+
+  return finish_scan (docs, bytes, &scanner,
+                      data != NULL && scan_object (&scanner, top_member, &scan),
+                      first_new, error);
+}
+
+/**
+ * ps_fetched_docs_parse_open_revs:
+ * @docs: where to add the revisions
+ * @bytes: the answer of `GET /db/{id}?open_revs=[…]` as JSON
+ * @error: a %PS_COUCH_ERROR_INVALID_RESPONSE when @bytes is not a valid answer
+ */
+gboolean
+ps_fetched_docs_parse_open_revs (PsFetchedDocs  *docs,
+                                 GBytes         *bytes,
+                                 GError        **error)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+  Scanner scanner = { data, data + len };
+  ResultScan scan = { docs, NULL };
+  guint first_new = docs->docs->len;
+
+  return finish_scan (docs, bytes, &scanner,
+                      data != NULL && scan_array (&scanner, scan_entry, &scan),
+                      first_new, error);
+}
+
+/**
+ * ps_fetched_docs_to_bulk_docs_body:
+ * @docs: fetched revisions
+ *
+ * Returns: (transfer full): a `_bulk_docs` body with `new_edits: false`
+ *   holding every revision that was found, byte for byte
+ */
+GBytes *
+ps_fetched_docs_to_bulk_docs_body (PsFetchedDocs *docs)
+{
+  GString *body;
+  gsize size = 64;
+  gboolean first = TRUE;
+
+  for (guint i = 0; i < docs->docs->len; i++)
+    size += g_array_index (docs->docs, PsFetchedDoc, i).json_len + 1;
+
+  body = g_string_sized_new (size);
+  g_string_append (body, "{\"new_edits\":false,\"docs\":[");
+  for (guint i = 0; i < docs->docs->len; i++)
+    {
+      const PsFetchedDoc *doc = &g_array_index (docs->docs, PsFetchedDoc, i);
+
+      if (doc->json == NULL)
+        continue;
+      if (!first)
+        g_string_append_c (body, ',');
+      g_string_append_len (body, doc->json, doc->json_len);
+      first = FALSE;
+    }
+  g_string_append (body, "]}");
+
+  return g_string_free_to_bytes (body);
+}

@@ -1,0 +1,54 @@
+/* ps-fetched-docs.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * PsFetchedDoc:
+ * @id: the document id
+ * @rev: the revision asked for
+ * @json: (nullable): the revision's JSON text, as the source sent it, inside
+ *   the answer's bytes; %NULL when it could not be fetched
+ * @json_len: the length of @json
+ * @missing: the source no longer has this revision (it was replaced meanwhile)
+ * @error: (nullable): the source's error for this revision
+ * @reason: (nullable): the source's explanation
+ *
+ * One revision fetched from a source database.
+ */
+typedef struct
+{
+  char       *id;
+  char       *rev;
+  const char *json;
+  gsize       json_len;
+  gboolean    missing;
+  char       *error;
+  char       *reason;
+} PsFetchedDoc;
+
+typedef struct _PsFetchedDocs PsFetchedDocs;
+
+PsFetchedDocs      *ps_fetched_docs_new               (void);
+gboolean            ps_fetched_docs_parse_bulk_get    (PsFetchedDocs  *docs,
+                                                       GBytes         *bytes,
+                                                       GError        **error);
+gboolean            ps_fetched_docs_parse_open_revs   (PsFetchedDocs  *docs,
+                                                       GBytes         *bytes,
+                                                       GError        **error);
+guint               ps_fetched_docs_get_length        (PsFetchedDocs  *docs);
+const PsFetchedDoc *ps_fetched_docs_get               (PsFetchedDocs  *docs,
+                                                       guint           index);
+guint               ps_fetched_docs_count_found       (PsFetchedDocs  *docs);
+GBytes             *ps_fetched_docs_to_bulk_docs_body (PsFetchedDocs  *docs);
+void                ps_fetched_docs_free              (PsFetchedDocs  *docs);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PsFetchedDocs, ps_fetched_docs_free)
+
+G_END_DECLS

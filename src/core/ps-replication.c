@@ -1,0 +1,1766 @@
+/* ps-replication.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One source → target replication with the CouchDB replication protocol.
+ *
+ * Changes are read in batches; each batch goes through `_revs_diff`,
+ * `_bulk_get` (or `?open_revs=` per document where the source lacks it) and
+ * `_bulk_docs` with `new_edits: false`. Several batches are in flight at
+ * once so that reading, fetching and writing overlap. Batches finish in any
+ * order, but the checkpoint only ever records the sequence up to which every
+ * batch has been written, so stopping at any point never skips a change.
+ */
+
+#define G_LOG_DOMAIN "ps-replication"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ps-checkpoint.h"
+#include "ps-fetched-docs.h"
+#include "ps-replication.h"
+
+#define DEFAULT_BATCH_SIZE       500
+#define MAX_BATCHES_IN_FLIGHT    3
+#define CHECKPOINT_INTERVAL_US   (2 * G_USEC_PER_SEC)
+#define HEARTBEAT_MS             10000
+#define FIRST_RETRY_DELAY_MS     1000
+#define DEFAULT_MAX_RETRY_DELAY  60
+
+typedef struct _Batch Batch;
+
+struct _PsReplication
+{
+  GObject             parent_instance;
+
+  PsCouchDatabase    *source;
+  PsCouchDatabase    *target;
+  gboolean            continuous;
+  gboolean            create_target;
+  guint               batch_size;
+  guint               max_retry_delay;
+
+  PsReplicationState  state;
+  GTask              *task;
+  GCancellable       *run_cancellable;  /* cancelled on failure or retry: drops what is in flight */
+  guint               generation;       /* bumped with run_cancellable, to ignore stale callbacks */
+  guint               retry_source;
+  guint               retry_delay_ms;
+
+  char               *replication_id;
+  char               *local_path;
+  char               *session_id;
+  char               *start_time;
+  JsonObject         *source_log;
+  JsonObject         *target_log;
+  char               *source_log_rev;
+  char               *target_log_rev;
+
+  JsonNode           *start_seq;
+  JsonNode           *since;            /* where the next changes request reads from */
+  JsonNode           *completed_seq;    /* every change up to here is on the target */
+  JsonNode           *recorded_seq;     /* what the checkpoint says */
+  gint64              last_checkpoint_time;
+  gboolean            checkpoint_in_flight;
+  gboolean            changes_in_flight;
+  gboolean            caught_up;
+  gboolean            announced_caught_up;
+  gboolean            bulk_get_unsupported;
+  GQueue              batches;
+
+  guint64             docs_read;
+  guint64             docs_written;
+  guint64             doc_write_failures;
+  guint64             missing_checked;
+  guint64             missing_found;
+  gint64              pending;
+  gint64              source_update_seq;
+  char               *last_error;
+  GPtrArray          *write_failures;
+};
+
+struct _Batch
+{
+  gatomicrefcount ref_count;
+  PsReplication *self;
+  guint          generation;
+  JsonNode      *last_seq;
+  JsonObject    *revs;         /* id → array of revs that changed */
+  JsonNode      *diff;         /* the answer of _revs_diff */
+  PsFetchedDocs *fetched;
+  guint          fetches_pending;
+  GError        *fetch_error;
+  gboolean       done;
+};
+
+enum {
+  PROP_0,
+  PROP_STATE,
+  PROP_DOCS_READ,
+  PROP_DOCS_WRITTEN,
+  PROP_DOC_WRITE_FAILURES,
+  PROP_MISSING_CHECKED,
+  PROP_MISSING_FOUND,
+  PROP_PENDING,
+  PROP_LAST_ERROR,
+  N_PROPS
+};
+
+enum {
+  DOCUMENTS_WRITTEN,
+  CAUGHT_UP,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (PsReplication, ps_replication, G_TYPE_OBJECT)
+
+G_DEFINE_ENUM_TYPE (PsReplicationState, ps_replication_state,
+  G_DEFINE_ENUM_VALUE (PS_REPLICATION_STATE_IDLE, "idle"),
+  G_DEFINE_ENUM_VALUE (PS_REPLICATION_STATE_STARTING, "starting"),
+  G_DEFINE_ENUM_VALUE (PS_REPLICATION_STATE_RUNNING, "running"),
+  G_DEFINE_ENUM_VALUE (PS_REPLICATION_STATE_WAITING, "waiting"),
+  G_DEFINE_ENUM_VALUE (PS_REPLICATION_STATE_RETRYING, "retrying"),
+  G_DEFINE_ENUM_VALUE (PS_REPLICATION_STATE_COMPLETED, "completed"),
+  G_DEFINE_ENUM_VALUE (PS_REPLICATION_STATE_FAILED, "failed"),
+  G_DEFINE_ENUM_VALUE (PS_REPLICATION_STATE_CANCELLED, "cancelled"))
+
+static void start_run (PsReplication *self);
+static void pump      (PsReplication *self);
+
+static void
+write_failure_free (PsWriteFailure *failure)
+{
+  g_free (failure->id);
+  g_free (failure->rev);
+  g_free (failure->error);
+  g_free (failure->reason);
+  g_free (failure);
+}
+
+static Batch *
+batch_ref (Batch *batch)
+{
+  g_atomic_ref_count_inc (&batch->ref_count);
+  return batch;
+}
+
+/* The queue holds a reference, and so does each request in flight for the
+ * batch: a run dropped for a retry frees nothing a late answer still uses.
+ */
+static void
+batch_unref (Batch *batch)
+{
+  if (!g_atomic_ref_count_dec (&batch->ref_count))
+    return;
+
+  g_clear_pointer (&batch->last_seq, json_node_unref);
+  g_clear_pointer (&batch->revs, json_object_unref);
+  g_clear_pointer (&batch->diff, json_node_unref);
+  g_clear_pointer (&batch->fetched, ps_fetched_docs_free);
+  g_clear_error (&batch->fetch_error);
+  g_clear_object (&batch->self);
+  g_free (batch);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Batch, batch_unref)
+
+static void
+replace_node (JsonNode **slot,
+              JsonNode  *value)
+{
+  JsonNode *old = *slot;
+
+  *slot = value != NULL ? json_node_copy (value) : NULL;
+  g_clear_pointer (&old, json_node_unref);
+}
+
+static gboolean
+seq_equal (JsonNode *a,
+           JsonNode *b)
+{
+  if (a == NULL || b == NULL)
+    return a == b;
+
+  return json_node_equal (a, b);
+}
+
+static void
+set_state (PsReplication      *self,
+           PsReplicationState  state)
+{
+  if (self->state == state)
+    return;
+
+  self->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+static void
+add_to_counter (PsReplication *self,
+                guint64       *counter,
+                guint64        amount,
+                guint          prop)
+{
+  if (amount == 0)
+    return;
+
+  *counter += amount;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+static void
+update_pending (PsReplication *self,
+                gint64         pending)
+{
+  if (self->pending == pending)
+    return;
+
+  self->pending = pending;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PENDING]);
+}
+
+static void
+ps_replication_dispose (GObject *object)
+{
+  PsReplication *self = (PsReplication *)object;
+
+  g_cancellable_cancel (self->run_cancellable);
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+
+  G_OBJECT_CLASS (ps_replication_parent_class)->dispose (object);
+}
+
+static void
+ps_replication_finalize (GObject *object)
+{
+  PsReplication *self = (PsReplication *)object;
+
+  g_queue_clear_full (&self->batches, (GDestroyNotify) batch_unref);
+  g_clear_object (&self->source);
+  g_clear_object (&self->target);
+  g_clear_object (&self->run_cancellable);
+  g_clear_pointer (&self->replication_id, g_free);
+  g_clear_pointer (&self->local_path, g_free);
+  g_clear_pointer (&self->session_id, g_free);
+  g_clear_pointer (&self->start_time, g_free);
+  g_clear_pointer (&self->source_log, json_object_unref);
+  g_clear_pointer (&self->target_log, json_object_unref);
+  g_clear_pointer (&self->source_log_rev, g_free);
+  g_clear_pointer (&self->target_log_rev, g_free);
+  g_clear_pointer (&self->start_seq, json_node_unref);
+  g_clear_pointer (&self->since, json_node_unref);
+  g_clear_pointer (&self->completed_seq, json_node_unref);
+  g_clear_pointer (&self->recorded_seq, json_node_unref);
+  g_clear_pointer (&self->last_error, g_free);
+  g_clear_pointer (&self->write_failures, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (ps_replication_parent_class)->finalize (object);
+}
+
+static void
+ps_replication_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  PsReplication *self = PS_REPLICATION (object);
+
+  switch (prop_id)
+    {
+    case PROP_STATE:
+      g_value_set_enum (value, self->state);
+      break;
+    case PROP_DOCS_READ:
+      g_value_set_uint64 (value, self->docs_read);
+      break;
+    case PROP_DOCS_WRITTEN:
+      g_value_set_uint64 (value, self->docs_written);
+      break;
+    case PROP_DOC_WRITE_FAILURES:
+      g_value_set_uint64 (value, self->doc_write_failures);
+      break;
+    case PROP_MISSING_CHECKED:
+      g_value_set_uint64 (value, self->missing_checked);
+      break;
+    case PROP_MISSING_FOUND:
+      g_value_set_uint64 (value, self->missing_found);
+      break;
+    case PROP_PENDING:
+      g_value_set_int64 (value, self->pending);
+      break;
+    case PROP_LAST_ERROR:
+      g_value_set_string (value, self->last_error);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static GParamSpec *
+counter_property (const char *name,
+                  const char *nick)
+{
+  return g_param_spec_uint64 (name, nick, NULL, 0, G_MAXUINT64, 0,
+                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+}
+
+static void
+ps_replication_class_init (PsReplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = ps_replication_dispose;
+  object_class->finalize = ps_replication_finalize;
+  object_class->get_property = ps_replication_get_property;
+
+  properties[PROP_STATE] =
+    g_param_spec_enum ("state", "State", NULL,
+                       PS_TYPE_REPLICATION_STATE, PS_REPLICATION_STATE_IDLE,
+                       G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* The counters carry the names of CouchDB's replication statistics. */
+  properties[PROP_DOCS_READ] = counter_property ("docs-read", "Documents read");
+  properties[PROP_DOCS_WRITTEN] = counter_property ("docs-written", "Documents written");
+  properties[PROP_DOC_WRITE_FAILURES] = counter_property ("doc-write-failures", "Write failures");
+  properties[PROP_MISSING_CHECKED] = counter_property ("missing-checked", "Revisions checked");
+  properties[PROP_MISSING_FOUND] = counter_property ("missing-found", "Revisions missing");
+  properties[PROP_PENDING] =
+    g_param_spec_int64 ("pending", "Pending", "Changes left to read, or -1 when unknown",
+                        -1, G_MAXINT64, -1,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_LAST_ERROR] =
+    g_param_spec_string ("last-error", "Last error", NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * PsReplication::documents-written:
+   * @self: a #PsReplication
+   * @ids: (array zero-terminated=1): the ids of the documents just written
+   *
+   * Emitted after each batch the target stored, so that conflicts among
+   * the new revisions can be resolved.
+   */
+  signals[DOCUMENTS_WRITTEN] =
+    g_signal_new ("documents-written", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRV);
+
+  /**
+   * PsReplication::caught-up:
+   * @self: a #PsReplication
+   *
+   * Emitted when a continuous replication has copied every change and
+   * the checkpoint is written.
+   */
+  signals[CAUGHT_UP] =
+    g_signal_new ("caught-up", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void
+ps_replication_init (PsReplication *self)
+{
+  self->batch_size = DEFAULT_BATCH_SIZE;
+  self->max_retry_delay = DEFAULT_MAX_RETRY_DELAY;
+  self->pending = -1;
+  self->source_update_seq = -1;
+  self->write_failures = g_ptr_array_new_with_free_func ((GDestroyNotify) write_failure_free);
+  g_queue_init (&self->batches);
+}
+
+/**
+ * ps_replication_new:
+ * @source: where the changes are read
+ * @target: where they are written
+ *
+ * Returns: (transfer full): a replication, not yet started
+ */
+PsReplication *
+ps_replication_new (PsCouchDatabase *source,
+                    PsCouchDatabase *target)
+{
+  PsReplication *self;
+
+  g_return_val_if_fail (PS_IS_COUCH_DATABASE (source), NULL);
+  g_return_val_if_fail (PS_IS_COUCH_DATABASE (target), NULL);
+
+  self = g_object_new (PS_TYPE_REPLICATION, NULL);
+  self->source = g_object_ref (source);
+  self->target = g_object_ref (target);
+
+  return self;
+}
+
+PsCouchDatabase *
+ps_replication_get_source (PsReplication *self)
+{
+  g_return_val_if_fail (PS_IS_REPLICATION (self), NULL);
+  return self->source;
+}
+
+PsCouchDatabase *
+ps_replication_get_target (PsReplication *self)
+{
+  g_return_val_if_fail (PS_IS_REPLICATION (self), NULL);
+  return self->target;
+}
+
+/**
+ * ps_replication_set_continuous:
+ * @self: a #PsReplication
+ * @continuous: whether to keep following the source's changes
+ *
+ * A continuous replication runs until cancelled; it outlives transient
+ * failures by retrying with back-off.
+ */
+void
+ps_replication_set_continuous (PsReplication *self,
+                               gboolean       continuous)
+{
+  g_return_if_fail (PS_IS_REPLICATION (self));
+  self->continuous = !!continuous;
+}
+
+gboolean
+ps_replication_get_continuous (PsReplication *self)
+{
+  g_return_val_if_fail (PS_IS_REPLICATION (self), FALSE);
+  return self->continuous;
+}
+
+void
+ps_replication_set_create_target (PsReplication *self,
+                                  gboolean       create_target)
+{
+  g_return_if_fail (PS_IS_REPLICATION (self));
+  self->create_target = !!create_target;
+}
+
+void
+ps_replication_set_batch_size (PsReplication *self,
+                               guint          batch_size)
+{
+  g_return_if_fail (PS_IS_REPLICATION (self));
+  g_return_if_fail (batch_size > 0);
+  self->batch_size = batch_size;
+}
+
+/**
+ * ps_replication_set_max_retry_delay:
+ * @self: a #PsReplication
+ * @seconds: the longest wait between two attempts of a continuous replication
+ */
+void
+ps_replication_set_max_retry_delay (PsReplication *self,
+                                    guint          seconds)
+{
+  g_return_if_fail (PS_IS_REPLICATION (self));
+  self->max_retry_delay = MAX (seconds, 1);
+}
+
+PsReplicationState
+ps_replication_get_state (PsReplication *self)
+{
+  g_return_val_if_fail (PS_IS_REPLICATION (self), PS_REPLICATION_STATE_IDLE);
+  return self->state;
+}
+
+guint64
+ps_replication_get_docs_read (PsReplication *self)
+{
+  g_return_val_if_fail (PS_IS_REPLICATION (self), 0);
+  return self->docs_read;
+}
+
+guint64
+ps_replication_get_docs_written (PsReplication *self)
+{
+  g_return_val_if_fail (PS_IS_REPLICATION (self), 0);
+  return self->docs_written;
+}
+
+guint64
+ps_replication_get_doc_write_failures (PsReplication *self)
+{
+  g_return_val_if_fail (PS_IS_REPLICATION (self), 0);
+  return self->doc_write_failures;
+}
+
+guint64
+ps_replication_get_missing_checked (PsReplication *self)
+{
+  g_return_val_if_fail (PS_IS_REPLICATION (self), 0);
+  return self->missing_checked;
+}
+
+guint64
+ps_replication_get_missing_found (PsReplication *self)
+{
+  g_return_val_if_fail (PS_IS_REPLICATION (self), 0);
+  return self->missing_found;
+}
+
+/**
+ * ps_replication_get_pending:
+ * @self: a #PsReplication
+ *
+ * Returns: how many changes the source still has to send, or -1 when unknown
+ */
+gint64
+ps_replication_get_pending (PsReplication *self)
+{
+  g_return_val_if_fail (PS_IS_REPLICATION (self), -1);
+  return self->pending;
+}
+
+/**
+ * ps_replication_get_last_error:
+ * @self: a #PsReplication
+ *
+ * Returns: (nullable): the last failure in plain words, also while a
+ *   continuous replication retries
+ */
+const char *
+ps_replication_get_last_error (PsReplication *self)
+{
+  g_return_val_if_fail (PS_IS_REPLICATION (self), NULL);
+  return self->last_error;
+}
+
+/**
+ * ps_replication_get_write_failures:
+ * @self: a #PsReplication
+ *
+ * Returns: (transfer none) (element-type PsWriteFailure): the revisions the
+ *   target refused, e.g. by a validation function
+ */
+GPtrArray *
+ps_replication_get_write_failures (PsReplication *self)
+{
+  g_return_val_if_fail (PS_IS_REPLICATION (self), NULL);
+  return self->write_failures;
+}
+
+/**
+ * ps_replication_dup_stats:
+ * @self: a #PsReplication
+ *
+ * Returns: (transfer full): the statistics under CouchDB's names
+ */
+JsonObject *
+ps_replication_dup_stats (PsReplication *self)
+{
+  JsonObject *stats = json_object_new ();
+
+  json_object_set_int_member (stats, "docs_read", self->docs_read);
+  json_object_set_int_member (stats, "docs_written", self->docs_written);
+  json_object_set_int_member (stats, "doc_write_failures", self->doc_write_failures);
+  json_object_set_int_member (stats, "missing_checked", self->missing_checked);
+  json_object_set_int_member (stats, "missing_found", self->missing_found);
+
+  return stats;
+}
+
+/* Finishing */
+
+static void
+complete (PsReplication *self,
+          GError        *error)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->task);
+
+  g_cancellable_cancel (self->run_cancellable);
+  g_clear_handle_id (&self->retry_source, g_source_remove);
+
+  if (task == NULL)
+    {
+      g_clear_error (&error);
+      return;
+    }
+
+  if (error == NULL)
+    {
+      set_state (self, PS_REPLICATION_STATE_COMPLETED);
+      g_task_return_boolean (task, TRUE);
+    }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      set_state (self, PS_REPLICATION_STATE_CANCELLED);
+      g_task_return_error (task, error);
+    }
+  else
+    {
+      set_state (self, PS_REPLICATION_STATE_FAILED);
+      g_task_return_error (task, error);
+    }
+}
+
+static void
+set_last_error (PsReplication *self,
+                const char    *message)
+{
+  if (g_strcmp0 (self->last_error, message) == 0)
+    return;
+
+  g_free (self->last_error);
+  self->last_error = g_strdup (message);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LAST_ERROR]);
+}
+
+static gboolean
+on_retry_timeout_cb (gpointer user_data)
+{
+  PsReplication *self = user_data;
+
+  self->retry_source = 0;
+  start_run (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Every failure of a run ends here. @step names what was being done, with
+ * the database's URL shown without its password.
+ */
+static void
+fail (PsReplication   *self,
+      PsCouchDatabase *database,
+      const char      *step,
+      GError          *error)
+{
+  g_autofree char *url = NULL;
+  g_autofree char *message = NULL;
+  GError *described;
+
+  if (self->task == NULL)
+    {
+      g_error_free (error);
+      return;
+    }
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      /* Only the caller's cancellable ends the replication; our own
+       * run_cancellable is cancelled for retries and is ignored here.
+       */
+      if (g_cancellable_is_cancelled (g_task_get_cancellable (self->task)))
+        complete (self, error);
+      else
+        g_error_free (error);
+      return;
+    }
+
+  url = ps_couch_database_dup_display_url (database);
+  message = g_strdup_printf ("%s %s: %s", step, url, error->message);
+  set_last_error (self, message);
+
+  if (self->continuous && ps_couch_error_is_transient (error))
+    {
+      /* Drop what is in flight and start again from what is known to be
+       * written, after a growing pause.
+       */
+      g_cancellable_cancel (self->run_cancellable);
+      g_clear_object (&self->run_cancellable);
+      self->generation++;
+      g_queue_clear_full (&self->batches, (GDestroyNotify) batch_unref);
+      self->changes_in_flight = FALSE;
+      self->checkpoint_in_flight = FALSE;
+
+      self->retry_delay_ms = self->retry_delay_ms == 0
+        ? FIRST_RETRY_DELAY_MS
+        : MIN (self->retry_delay_ms * 2, self->max_retry_delay * 1000);
+      g_debug ("%s; retrying in %u ms", message, self->retry_delay_ms);
+      set_state (self, PS_REPLICATION_STATE_RETRYING);
+      g_clear_handle_id (&self->retry_source, g_source_remove);
+      self->retry_source = g_timeout_add (self->retry_delay_ms, on_retry_timeout_cb, self);
+      g_error_free (error);
+      return;
+    }
+
+  described = g_error_new_literal (error->domain, error->code, message);
+  g_error_free (error);
+  complete (self, described);
+}
+
+/* Per-request context, so that late answers from a dropped run are ignored. */
+typedef struct
+{
+  PsReplication *self;
+  guint          generation;
+  gpointer       data;
+} Call;
+
+static Call *
+call_new (PsReplication *self,
+          gpointer       data)
+{
+  Call *call = g_new0 (Call, 1);
+
+  call->self = g_object_ref (self);
+  call->generation = self->generation;
+  call->data = data;
+  return call;
+}
+
+static void
+call_free (Call *call)
+{
+  g_clear_object (&call->self);
+  g_free (call);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Call, call_free)
+
+static gboolean
+call_is_stale (Call *call)
+{
+  return call->self->task == NULL || call->generation != call->self->generation;
+}
+
+/* Checkpoints */
+
+static void
+on_log_written_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data);
+
+static void
+write_log (PsReplication   *self,
+           PsCouchDatabase *database,
+           gboolean         on_source)
+{
+  g_autoptr(JsonObject) stats = ps_replication_dup_stats (self);
+  g_autoptr(JsonObject) log = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GBytes) body = NULL;
+  const char *rev = on_source ? self->source_log_rev : self->target_log_rev;
+
+  log = ps_checkpoint_update_log (on_source ? self->source_log : self->target_log,
+                                  self->session_id, self->start_time, self->start_seq,
+                                  self->completed_seq, stats);
+  if (rev != NULL)
+    json_object_set_string_member (log, "_rev", rev);
+
+  node = json_node_init_object (json_node_alloc (), log);
+  body = ps_couch_json_to_bytes (node);
+  ps_couch_database_request_async (database, "PUT", self->local_path, NULL, body,
+                                   self->run_cancellable, on_log_written_cb,
+                                   call_new (self, GINT_TO_POINTER (on_source)));
+}
+
+static void
+maybe_finish_checkpoint (PsReplication *self)
+{
+  self->checkpoint_in_flight = FALSE;
+  self->last_checkpoint_time = g_get_monotonic_time ();
+  pump (self);
+}
+
+static void
+on_log_written_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  PsReplication *self = call->self;
+  gboolean on_source = GPOINTER_TO_INT (call->data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  JsonObject *log;
+  char **rev_slot;
+  JsonObject **log_slot;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (call_is_stale (call))
+    return;
+
+  rev_slot = on_source ? &self->source_log_rev : &self->target_log_rev;
+  log_slot = on_source ? &self->source_log : &self->target_log;
+
+  if (answer == NULL)
+    {
+      if (on_source && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+          !ps_couch_error_is_transient (error))
+        {
+          /* A read-only source account cannot keep a log there; the run
+           * then resumes from the target's log alone next time.
+           */
+          g_debug ("the source log could not be written: %s", error->message);
+          write_log (self, self->target, FALSE);
+          return;
+        }
+      fail (self, on_source ? self->source : self->target,
+            _("Saving the replication checkpoint on"), g_steal_pointer (&error));
+      return;
+    }
+
+  g_free (*rev_slot);
+  *rev_slot = NULL;
+  if (JSON_NODE_HOLDS_OBJECT (answer))
+    *rev_slot = g_strdup (json_object_get_string_member_with_default (json_node_get_object (answer),
+                                                                       "rev", NULL));
+
+  /* Remember the log as written, so the next one extends its history. */
+  {
+    g_autoptr(JsonObject) stats = ps_replication_dup_stats (self);
+
+    log = ps_checkpoint_update_log (*log_slot, self->session_id, self->start_time,
+                                    self->start_seq, self->completed_seq, stats);
+    g_clear_pointer (log_slot, json_object_unref);
+    *log_slot = log;
+  }
+
+  if (on_source)
+    {
+      write_log (self, self->target, FALSE);
+      return;
+    }
+
+  replace_node (&self->recorded_seq, self->completed_seq);
+  maybe_finish_checkpoint (self);
+}
+
+static void
+on_full_commit_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (call_is_stale (call))
+    return;
+
+  /* Servers that commit every write at once do not know this request. */
+  if (answer == NULL && (ps_couch_error_is_transient (error) ||
+                         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
+    {
+      fail (call->self, call->self->target, _("Committing the writes to"),
+            g_steal_pointer (&error));
+      return;
+    }
+
+  write_log (call->self, call->self->source, TRUE);
+}
+
+static void
+write_checkpoint (PsReplication *self)
+{
+  g_autoptr(GBytes) empty = g_bytes_new_static ("{}", 2);
+
+  self->checkpoint_in_flight = TRUE;
+  ps_couch_database_request_async (self->target, "POST", "_ensure_full_commit", NULL, empty,
+                                   self->run_cancellable, on_full_commit_cb,
+                                   call_new (self, NULL));
+}
+
+/* Batches */
+
+static void
+finish_batch (Batch *batch)
+{
+  PsReplication *self = batch->self;
+
+  batch->done = TRUE;
+  g_clear_pointer (&batch->diff, json_node_unref);
+  g_clear_pointer (&batch->fetched, ps_fetched_docs_free);
+  g_clear_pointer (&batch->revs, json_object_unref);
+
+  /* Only the prefix of finished batches counts as written. */
+  while (!g_queue_is_empty (&self->batches))
+    {
+      Batch *head = g_queue_peek_head (&self->batches);
+
+      if (!head->done)
+        break;
+      g_queue_pop_head (&self->batches);
+      replace_node (&self->completed_seq, head->last_seq);
+      batch_unref (head);
+    }
+
+  self->retry_delay_ms = 0;
+  pump (self);
+}
+
+static void
+on_bulk_docs_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(Batch) batch = user_data;
+  PsReplication *self = batch->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(GHashTable) failed = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) written = g_ptr_array_new ();
+  guint n_found;
+  guint n_failed = 0;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (self->task == NULL || batch->generation != self->generation)
+    return;
+
+  if (answer == NULL)
+    {
+      fail (self, self->target, _("Writing to"), g_steal_pointer (&error));
+      return;
+    }
+
+  /* With new_edits=false, only the documents that failed are listed. */
+  if (JSON_NODE_HOLDS_ARRAY (answer))
+    {
+      JsonArray *results = json_node_get_array (answer);
+
+      for (guint i = 0; i < json_array_get_length (results); i++)
+        {
+          JsonObject *item = json_array_get_object_element (results, i);
+          PsWriteFailure *failure;
+
+          if (item == NULL || !json_object_has_member (item, "error"))
+            continue;
+
+          failure = g_new0 (PsWriteFailure, 1);
+          failure->id = g_strdup (json_object_get_string_member_with_default (item, "id", ""));
+          failure->rev = g_strdup (json_object_get_string_member_with_default (item, "rev", NULL));
+          failure->error = g_strdup (json_object_get_string_member_with_default (item, "error",
+                                                                                 "error"));
+          failure->reason = g_strdup (json_object_get_string_member_with_default (item, "reason",
+                                                                                  NULL));
+          g_hash_table_add (failed, failure->id);
+          g_ptr_array_add (self->write_failures, failure);
+          n_failed++;
+        }
+    }
+
+  n_found = ps_fetched_docs_count_found (batch->fetched);
+  for (guint i = 0; i < ps_fetched_docs_get_length (batch->fetched); i++)
+    {
+      const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
+
+      if (doc->json != NULL && !g_hash_table_contains (failed, doc->id) &&
+          (written->len == 0 || !g_str_equal (g_ptr_array_index (written, written->len - 1),
+                                              doc->id)))
+        g_ptr_array_add (written, doc->id);
+    }
+  g_ptr_array_add (written, NULL);
+
+  add_to_counter (self, &self->doc_write_failures, n_failed, PROP_DOC_WRITE_FAILURES);
+  add_to_counter (self, &self->docs_written, n_found > n_failed ? n_found - n_failed : 0,
+                  PROP_DOCS_WRITTEN);
+  if (written->len > 1)
+    g_signal_emit (self, signals[DOCUMENTS_WRITTEN], 0, (char **) written->pdata);
+
+  finish_batch (batch);
+}
+
+static void
+write_batch (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  g_autoptr(GBytes) body = NULL;
+  guint found = ps_fetched_docs_count_found (batch->fetched);
+
+  add_to_counter (self, &self->docs_read, found, PROP_DOCS_READ);
+  if (found == 0)
+    {
+      finish_batch (batch);
+      return;
+    }
+
+  body = ps_fetched_docs_to_bulk_docs_body (batch->fetched);
+  ps_couch_database_request_async (self->target, "POST", "_bulk_docs", NULL, body,
+                                   self->run_cancellable, on_bulk_docs_cb, batch_ref (batch));
+}
+
+static void fetch_with_open_revs (Batch *batch);
+
+static void
+on_bulk_get_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(Batch) batch = user_data;
+  PsReplication *self = batch->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) answer = NULL;
+
+  answer = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (self->task == NULL || batch->generation != self->generation)
+    return;
+
+  /* CouchDB before 2.0 has no _bulk_get: fall back to one request per
+   * document, once and for all.
+   */
+  if (answer == NULL && (g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND) ||
+                         g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_BAD_REQUEST)))
+    {
+      g_debug ("the source has no _bulk_get (%s); fetching documents one by one",
+               error->message);
+      self->bulk_get_unsupported = TRUE;
+      fetch_with_open_revs (batch);
+      return;
+    }
+
+  if (answer == NULL || !ps_fetched_docs_parse_bulk_get (batch->fetched, answer, &error))
+    {
+      fail (self, self->source, _("Reading documents from"), g_steal_pointer (&error));
+      return;
+    }
+
+  write_batch (batch);
+}
+
+static JsonArray *
+get_string_array (JsonObject *object,
+                  const char *member)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
+
+static void
+fetch_with_bulk_get (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GBytes) body = NULL;
+  JsonObjectIter iter;
+  const char *id;
+  JsonNode *entry;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "docs");
+  json_builder_begin_array (builder);
+
+  json_object_iter_init (&iter, json_node_get_object (batch->diff));
+  while (json_object_iter_next (&iter, &id, &entry))
+    {
+      JsonArray *missing;
+      JsonArray *ancestors;
+
+      if (!JSON_NODE_HOLDS_OBJECT (entry))
+        continue;
+      missing = get_string_array (json_node_get_object (entry), "missing");
+      ancestors = get_string_array (json_node_get_object (entry), "possible_ancestors");
+
+      for (guint i = 0; missing != NULL && i < json_array_get_length (missing); i++)
+        {
+          const char *rev = json_array_get_string_element (missing, i);
+
+          if (rev == NULL)
+            continue;
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "id");
+          json_builder_add_string_value (builder, id);
+          json_builder_set_member_name (builder, "rev");
+          json_builder_add_string_value (builder, rev);
+          if (ancestors != NULL && json_array_get_length (ancestors) > 0)
+            {
+              /* Attachments the target has in an ancestor are not sent again. */
+              json_builder_set_member_name (builder, "atts_since");
+              json_builder_add_value (builder, json_node_init_array (json_node_alloc (),
+                                                                     ancestors));
+            }
+          json_builder_end_object (builder);
+        }
+    }
+
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  body = ps_couch_json_to_bytes (root);
+  ps_couch_database_request_bytes_async (self->source, "POST", "_bulk_get",
+                                         "revs=true&attachments=true", body,
+                                         self->run_cancellable, on_bulk_get_cb, batch_ref (batch));
+}
+
+static void
+on_open_revs_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(Batch) batch = user_data;
+  PsReplication *self = batch->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) answer = NULL;
+
+  answer = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (self->task == NULL || batch->generation != self->generation)
+    return;
+
+  if (answer != NULL)
+    ps_fetched_docs_parse_open_revs (batch->fetched, answer, &error);
+  if (error != NULL && batch->fetch_error == NULL)
+    batch->fetch_error = g_steal_pointer (&error);
+
+  if (--batch->fetches_pending > 0)
+    return;
+
+  if (batch->fetch_error != NULL)
+    {
+      fail (self, self->source, _("Reading documents from"), g_steal_pointer (&batch->fetch_error));
+      return;
+    }
+
+  write_batch (batch);
+}
+
+static char *
+json_array_to_query_value (JsonArray *array)
+{
+  g_autoptr(JsonNode) node = json_node_init_array (json_node_alloc (), array);
+  g_autofree char *text = json_to_string (node, FALSE);
+
+  return g_uri_escape_string (text, NULL, FALSE);
+}
+
+static void
+fetch_with_open_revs (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  JsonObjectIter iter;
+  const char *id;
+  JsonNode *entry;
+
+  /* Count first: an answer may arrive before the last request is sent. */
+  batch->fetches_pending = 1;
+
+  json_object_iter_init (&iter, json_node_get_object (batch->diff));
+  while (json_object_iter_next (&iter, &id, &entry))
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *query = NULL;
+      g_autofree char *open_revs = NULL;
+      g_autofree char *atts_since = NULL;
+      JsonArray *missing;
+      JsonArray *ancestors;
+
+      if (!JSON_NODE_HOLDS_OBJECT (entry))
+        continue;
+      missing = get_string_array (json_node_get_object (entry), "missing");
+      ancestors = get_string_array (json_node_get_object (entry), "possible_ancestors");
+      if (missing == NULL || json_array_get_length (missing) == 0)
+        continue;
+
+      path = ps_couch_escape_id (id);
+      open_revs = json_array_to_query_value (missing);
+      if (ancestors != NULL && json_array_get_length (ancestors) > 0)
+        atts_since = json_array_to_query_value (ancestors);
+      query = g_strdup_printf ("revs=true&attachments=true&open_revs=%s%s%s", open_revs,
+                               atts_since != NULL ? "&atts_since=" : "",
+                               atts_since != NULL ? atts_since : "");
+
+      batch->fetches_pending++;
+      ps_couch_database_request_bytes_async (self->source, "GET", path, query, NULL,
+                                             self->run_cancellable, on_open_revs_cb, batch_ref (batch));
+    }
+
+  /* Drop the count's own reference, as if one more answer arrived. */
+  batch->fetches_pending--;
+  if (batch->fetches_pending == 0)
+    write_batch (batch);
+}
+
+static guint
+count_missing (JsonNode *diff)
+{
+  JsonObjectIter iter;
+  const char *id;
+  JsonNode *entry;
+  guint missing = 0;
+
+  json_object_iter_init (&iter, json_node_get_object (diff));
+  while (json_object_iter_next (&iter, &id, &entry))
+    {
+      JsonArray *revs = JSON_NODE_HOLDS_OBJECT (entry)
+        ? get_string_array (json_node_get_object (entry), "missing")
+        : NULL;
+
+      missing += revs != NULL ? json_array_get_length (revs) : 0;
+    }
+
+  return missing;
+}
+
+static void
+on_revs_diff_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(Batch) batch = user_data;
+  PsReplication *self = batch->self;
+  g_autoptr(GError) error = NULL;
+  guint missing;
+
+  batch->diff = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (self->task == NULL || batch->generation != self->generation)
+    return;
+
+  if (batch->diff == NULL)
+    {
+      fail (self, self->target, _("Comparing revisions with"), g_steal_pointer (&error));
+      return;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (batch->diff))
+    {
+      fail (self, self->target, _("Comparing revisions with"),
+            g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                                 _("the server’s answer to _revs_diff is not an object")));
+      return;
+    }
+
+  missing = count_missing (batch->diff);
+  add_to_counter (self, &self->missing_found, missing, PROP_MISSING_FOUND);
+  if (missing == 0)
+    {
+      finish_batch (batch);
+      return;
+    }
+
+  batch->fetched = ps_fetched_docs_new ();
+  if (self->bulk_get_unsupported)
+    fetch_with_open_revs (batch);
+  else
+    fetch_with_bulk_get (batch);
+}
+
+static void
+start_batch (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GBytes) body = NULL;
+
+  if (json_object_get_size (batch->revs) == 0)
+    {
+      finish_batch (batch);
+      return;
+    }
+
+  root = json_node_init_object (json_node_alloc (), batch->revs);
+  body = ps_couch_json_to_bytes (root);
+  ps_couch_database_request_async (self->target, "POST", "_revs_diff", NULL, body,
+                                   self->run_cancellable, on_revs_diff_cb, batch_ref (batch));
+}
+
+/* Changes */
+
+static Batch *
+batch_from_changes (PsReplication *self,
+                    JsonArray     *results)
+{
+  Batch *batch = g_new0 (Batch, 1);
+  guint64 checked = 0;
+
+  g_atomic_ref_count_init (&batch->ref_count);
+  batch->self = g_object_ref (self);
+  batch->generation = self->generation;
+  batch->revs = json_object_new ();
+
+  for (guint i = 0; i < json_array_get_length (results); i++)
+    {
+      JsonObject *row = json_array_get_object_element (results, i);
+      const char *id;
+      JsonArray *changes;
+      JsonArray *revs;
+
+      if (row == NULL)
+        continue;
+      id = json_object_get_string_member_with_default (row, "id", NULL);
+      changes = get_string_array (row, "changes");
+      if (id == NULL || changes == NULL)
+        continue;
+
+      revs = json_object_has_member (batch->revs, id)
+        ? json_object_get_array_member (batch->revs, id)
+        : NULL;
+      if (revs == NULL)
+        {
+          revs = json_array_new ();
+          json_object_set_array_member (batch->revs, id, revs);
+        }
+
+      for (guint j = 0; j < json_array_get_length (changes); j++)
+        {
+          JsonObject *change = json_array_get_object_element (changes, j);
+          const char *rev = change != NULL
+            ? json_object_get_string_member_with_default (change, "rev", NULL)
+            : NULL;
+
+          if (rev == NULL)
+            continue;
+          json_array_add_string_element (revs, rev);
+          checked++;
+        }
+    }
+
+  add_to_counter (self, &self->missing_checked, checked, PROP_MISSING_CHECKED);
+  return batch;
+}
+
+static void
+estimate_pending (PsReplication *self,
+                  JsonObject    *answer)
+{
+  JsonNode *pending = json_object_get_member (answer, "pending");
+
+  if (pending != NULL && JSON_NODE_HOLDS_VALUE (pending) &&
+      json_node_get_value_type (pending) == G_TYPE_INT64)
+    update_pending (self, json_node_get_int (pending));
+  else if (self->source_update_seq >= 0 && self->since != NULL &&
+           JSON_NODE_HOLDS_VALUE (self->since) &&
+           json_node_get_value_type (self->since) == G_TYPE_INT64)
+    update_pending (self, MAX (0, self->source_update_seq - json_node_get_int (self->since)));
+}
+
+static void
+on_changes_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  PsReplication *self = call->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  JsonObject *object_answer;
+  JsonArray *results;
+  JsonNode *last_seq;
+  Batch *batch;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (call_is_stale (call))
+    return;
+
+  self->changes_in_flight = FALSE;
+  if (answer == NULL)
+    {
+      fail (self, self->source, _("Reading changes from"), g_steal_pointer (&error));
+      return;
+    }
+
+  object_answer = JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
+  results = object_answer != NULL ? get_string_array (object_answer, "results") : NULL;
+  last_seq = object_answer != NULL ? json_object_get_member (object_answer, "last_seq") : NULL;
+  if (results == NULL || last_seq == NULL)
+    {
+      fail (self, self->source, _("Reading changes from"),
+            g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                                 _("the list of changes is not in CouchDB’s format")));
+      return;
+    }
+
+  self->caught_up = json_array_get_length (results) < self->batch_size;
+  if (json_array_get_length (results) > 0)
+    {
+      self->announced_caught_up = FALSE;
+      set_state (self, PS_REPLICATION_STATE_RUNNING);
+    }
+
+  if (json_array_get_length (results) > 0 || !seq_equal (last_seq, self->since))
+    {
+      batch = batch_from_changes (self, results);
+      batch->last_seq = json_node_copy (last_seq);
+      replace_node (&self->since, last_seq);
+      g_queue_push_tail (&self->batches, batch);
+      start_batch (batch);
+    }
+
+  estimate_pending (self, object_answer);
+  pump (self);
+}
+
+static void
+read_changes (PsReplication *self)
+{
+  g_autofree char *since = ps_checkpoint_seq_to_query (self->since);
+  g_autofree char *query = NULL;
+
+  if (self->continuous && self->caught_up)
+    {
+      /* Wait on the server for the next change; the heartbeat keeps the
+       * connection visibly alive, so a dead link is noticed by the
+       * session's I/O timeout.
+       */
+      query = g_strdup_printf ("style=all_docs&since=%s&limit=%u&feed=longpoll&heartbeat=%u",
+                               since, self->batch_size, HEARTBEAT_MS);
+      set_state (self, PS_REPLICATION_STATE_WAITING);
+    }
+  else
+    query = g_strdup_printf ("style=all_docs&since=%s&limit=%u", since, self->batch_size);
+
+  self->changes_in_flight = TRUE;
+  ps_couch_database_request_async (self->source, "GET", "_changes", query, NULL,
+                                   self->run_cancellable, on_changes_cb, call_new (self, NULL));
+}
+
+/* Keeps every stage busy: reads changes while batches are in flight, writes
+ * checkpoints, and finishes a one-shot replication once all is written.
+ */
+static void
+pump (PsReplication *self)
+{
+  gboolean idle;
+
+  if (self->task == NULL || self->state == PS_REPLICATION_STATE_RETRYING)
+    return;
+
+  if (!self->changes_in_flight && g_queue_get_length (&self->batches) < MAX_BATCHES_IN_FLIGHT &&
+      (self->continuous || !self->caught_up))
+    {
+      /* In continuous mode, wait for the last batches before long-polling,
+       * so the checkpoint can catch up meanwhile.
+       */
+      if (!(self->continuous && self->caught_up && !g_queue_is_empty (&self->batches)))
+        {
+          if (!self->caught_up)
+            set_state (self, PS_REPLICATION_STATE_RUNNING);
+          read_changes (self);
+        }
+    }
+
+  if (self->checkpoint_in_flight)
+    return;
+
+  idle = self->caught_up && g_queue_is_empty (&self->batches);
+  if (self->completed_seq != NULL && !seq_equal (self->completed_seq, self->recorded_seq) &&
+      (idle || g_get_monotonic_time () - self->last_checkpoint_time >= CHECKPOINT_INTERVAL_US))
+    {
+      write_checkpoint (self);
+      return;
+    }
+
+  if (idle && !self->changes_in_flight && !self->continuous)
+    {
+      update_pending (self, 0);
+      complete (self, NULL);
+      return;
+    }
+
+  if (idle && self->continuous && !self->announced_caught_up)
+    {
+      self->announced_caught_up = TRUE;
+      update_pending (self, 0);
+      g_signal_emit (self, signals[CAUGHT_UP], 0);
+    }
+}
+
+/* Starting */
+
+static JsonObject *
+log_from_answer (JsonNode  *answer,
+                 char     **rev)
+{
+  JsonObject *object;
+
+  g_clear_pointer (rev, g_free);
+  if (answer == NULL || !JSON_NODE_HOLDS_OBJECT (answer))
+    return NULL;
+
+  object = json_node_get_object (answer);
+  *rev = g_strdup (json_object_get_string_member_with_default (object, "_rev", NULL));
+  return json_object_ref (object);
+}
+
+static void
+begin_reading (PsReplication *self)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+
+  g_clear_pointer (&self->start_seq, json_node_unref);
+  self->start_seq = ps_checkpoint_find_start_seq (self->source_log, self->target_log);
+  replace_node (&self->since, self->start_seq);
+  replace_node (&self->completed_seq, self->start_seq);
+  replace_node (&self->recorded_seq, self->start_seq);
+
+  g_free (self->start_time);
+  self->start_time = g_date_time_format_iso8601 (now);
+  self->caught_up = FALSE;
+  self->announced_caught_up = FALSE;
+  self->last_checkpoint_time = g_get_monotonic_time ();
+
+  set_state (self, PS_REPLICATION_STATE_RUNNING);
+  pump (self);
+}
+
+static void
+on_target_log_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  PsReplication *self = call->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (call_is_stale (call))
+    return;
+
+  if (answer == NULL && !g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND))
+    {
+      fail (self, self->target, _("Reading the replication checkpoint from"),
+            g_steal_pointer (&error));
+      return;
+    }
+
+  g_clear_pointer (&self->target_log, json_object_unref);
+  self->target_log = log_from_answer (answer, &self->target_log_rev);
+  begin_reading (self);
+}
+
+static void
+on_source_log_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  PsReplication *self = call->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (call_is_stale (call))
+    return;
+
+  if (answer == NULL && !g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND) &&
+      !g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED) &&
+      !g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_FORBIDDEN))
+    {
+      fail (self, self->source, _("Reading the replication checkpoint from"),
+            g_steal_pointer (&error));
+      return;
+    }
+
+  g_clear_pointer (&self->source_log, json_object_unref);
+  self->source_log = log_from_answer (answer, &self->source_log_rev);
+  ps_couch_database_request_async (self->target, "GET", self->local_path, NULL, NULL,
+                                   self->run_cancellable, on_target_log_cb,
+                                   call_new (self, NULL));
+}
+
+static void
+read_checkpoints (PsReplication *self)
+{
+  ps_couch_database_request_async (self->source, "GET", self->local_path, NULL, NULL,
+                                   self->run_cancellable, on_source_log_cb,
+                                   call_new (self, NULL));
+}
+
+static gboolean
+is_database_info (JsonNode *answer)
+{
+  return answer != NULL && JSON_NODE_HOLDS_OBJECT (answer) &&
+         json_object_has_member (json_node_get_object (answer), "db_name");
+}
+
+static void
+on_target_created_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (call_is_stale (call))
+    return;
+
+  /* 412: someone else created it meanwhile, which is just as good. */
+  if (answer == NULL && !g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_PRECONDITION_FAILED))
+    {
+      fail (call->self, call->self->target, _("Creating the database"), g_steal_pointer (&error));
+      return;
+    }
+
+  read_checkpoints (call->self);
+}
+
+static void
+on_target_info_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  PsReplication *self = call->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (call_is_stale (call))
+    return;
+
+  if (g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND))
+    {
+      if (self->create_target)
+        {
+          ps_couch_database_request_async (self->target, "PUT", NULL, NULL, NULL,
+                                           self->run_cancellable, on_target_created_cb,
+                                           call_new (self, NULL));
+          return;
+        }
+      fail (self, self->target, _("Opening the target database"),
+            g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND,
+                                 _("the database does not exist; create it, or allow creating it")));
+      return;
+    }
+
+  if (answer == NULL)
+    {
+      fail (self, self->target, _("Opening the target database"), g_steal_pointer (&error));
+      return;
+    }
+  if (!is_database_info (answer))
+    {
+      fail (self, self->target, _("Opening the target database"),
+            g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_COUCHDB,
+                                 _("the server did not answer as CouchDB does")));
+      return;
+    }
+
+  read_checkpoints (self);
+}
+
+static void
+on_source_info_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  PsReplication *self = call->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  JsonNode *update_seq;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (call_is_stale (call))
+    return;
+
+  if (g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND))
+    {
+      fail (self, self->source, _("Opening the source database"),
+            g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND,
+                                 _("the database does not exist")));
+      return;
+    }
+  if (answer == NULL)
+    {
+      fail (self, self->source, _("Opening the source database"), g_steal_pointer (&error));
+      return;
+    }
+  if (!is_database_info (answer))
+    {
+      fail (self, self->source, _("Opening the source database"),
+            g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_COUCHDB,
+                                 _("the server did not answer as CouchDB does")));
+      return;
+    }
+
+  update_seq = json_object_get_member (json_node_get_object (answer), "update_seq");
+  if (update_seq != NULL && JSON_NODE_HOLDS_VALUE (update_seq) &&
+      json_node_get_value_type (update_seq) == G_TYPE_INT64)
+    self->source_update_seq = json_node_get_int (update_seq);
+
+  ps_couch_database_request_async (self->target, "GET", NULL, NULL, NULL,
+                                   self->run_cancellable, on_target_info_cb,
+                                   call_new (self, NULL));
+}
+
+static void
+start_run (PsReplication *self)
+{
+  g_clear_object (&self->run_cancellable);
+  self->run_cancellable = g_cancellable_new ();
+  self->generation++;
+  self->changes_in_flight = FALSE;
+  self->checkpoint_in_flight = FALSE;
+  g_queue_clear_full (&self->batches, (GDestroyNotify) batch_unref);
+
+  set_state (self, PS_REPLICATION_STATE_STARTING);
+  ps_couch_database_request_async (self->source, "GET", NULL, NULL, NULL,
+                                   self->run_cancellable, on_source_info_cb,
+                                   call_new (self, NULL));
+}
+
+static gboolean
+on_cancel_idle_cb (gpointer user_data)
+{
+  PsReplication *self = user_data;
+
+  if (self->task != NULL && self->state == PS_REPLICATION_STATE_RETRYING)
+    complete (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                         _("The replication was stopped")));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_outer_cancelled_cb (GCancellable *cancellable,
+                       gpointer      user_data)
+{
+  PsReplication *self = user_data;
+
+  g_cancellable_cancel (self->run_cancellable);
+  /* While waiting to retry nothing is in flight to report the
+   * cancellation, so report it directly.
+   */
+  g_idle_add_full (G_PRIORITY_DEFAULT, on_cancel_idle_cb, g_object_ref (self), g_object_unref);
+}
+
+/**
+ * ps_replication_run_async:
+ * @self: a #PsReplication
+ * @cancellable: (nullable): stops the replication; the checkpoint never
+ *   gets ahead of what was written
+ * @callback: called when a one-shot replication completed, or when any
+ *   replication failed or was cancelled
+ * @user_data: data for @callback
+ */
+void
+ps_replication_run_async (PsReplication       *self,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autofree char *source_identity = NULL;
+  g_autofree char *target_identity = NULL;
+
+  g_return_if_fail (PS_IS_REPLICATION (self));
+  g_return_if_fail (self->task == NULL);
+
+  self->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (self->task, ps_replication_run_async);
+  if (cancellable != NULL)
+    g_signal_connect_object (cancellable, "cancelled", G_CALLBACK (on_outer_cancelled_cb),
+                             self, 0);
+
+  source_identity = ps_couch_database_dup_identity_url (self->source);
+  target_identity = ps_couch_database_dup_identity_url (self->target);
+  g_free (self->replication_id);
+  self->replication_id = ps_checkpoint_replication_id (source_identity, target_identity, NULL);
+  g_free (self->local_path);
+  self->local_path = g_strconcat ("_local/", self->replication_id, NULL);
+  g_free (self->session_id);
+  self->session_id = g_uuid_string_random ();
+
+  start_run (self);
+}
+
+gboolean
+ps_replication_run_finish (PsReplication  *self,
+                           GAsyncResult   *result,
+                           GError        **error)
+{
+  g_return_val_if_fail (PS_IS_REPLICATION (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ps_replication_run_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
