@@ -1,0 +1,264 @@
+/* ps-fake-couch.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A SoupServer on loopback, in the test's own main context, answering canned
+ * responses: for the edge cases a real CouchDB will not produce on demand
+ * (garbage, 500s, slow answers, authentication challenges). Behaviour is
+ * proven against the real test peer; this only covers what it cannot show.
+ */
+
+#include "ps-fake-couch.h"
+
+#include <string.h>
+
+typedef struct
+{
+  guint  status;
+  char  *content_type;
+  char  *body;
+} Route;
+
+struct _PsFakeCouch
+{
+  SoupServer *server;
+  GUri       *base;
+  GHashTable *routes;     /* "METHOD path" → Route */
+  GHashTable *counts;     /* "METHOD path" → count */
+  guint       fail_count;
+  guint       fail_status;
+  guint       delay_ms;
+  char       *auth_user;
+  char       *auth_password;
+  gboolean    send_challenge;
+  char       *last_authorization;
+};
+
+static void
+route_free (Route *route)
+{
+  g_free (route->content_type);
+  g_free (route->body);
+  g_free (route);
+}
+
+static void
+respond (SoupServerMessage *message,
+         guint              status,
+         const char        *content_type,
+         const char        *body)
+{
+  soup_server_message_set_status (message, status, NULL);
+  soup_server_message_set_response (message, content_type, SOUP_MEMORY_COPY,
+                                    body, strlen (body));
+}
+
+static gboolean
+check_auth (PsFakeCouch       *fake,
+            SoupServerMessage *message)
+{
+  const char *header;
+  g_autofree char *expected_pair = NULL;
+  g_autofree char *encoded = NULL;
+  g_autofree char *expected = NULL;
+
+  header = soup_message_headers_get_one (soup_server_message_get_request_headers (message),
+                                         "Authorization");
+  g_free (fake->last_authorization);
+  fake->last_authorization = g_strdup (header);
+
+  if (fake->auth_user == NULL)
+    return TRUE;
+
+  expected_pair = g_strconcat (fake->auth_user, ":", fake->auth_password, NULL);
+  encoded = g_base64_encode ((guchar *) expected_pair, strlen (expected_pair));
+  expected = g_strconcat ("Basic ", encoded, NULL);
+  if (g_strcmp0 (header, expected) == 0)
+    return TRUE;
+
+  if (fake->send_challenge)
+    soup_message_headers_replace (soup_server_message_get_response_headers (message),
+                                  "WWW-Authenticate", "Basic realm=\"server\"");
+  respond (message, 401, "application/json",
+           "{\"error\":\"unauthorized\",\"reason\":\"Name or password is incorrect.\"}");
+  return FALSE;
+}
+
+static void
+answer (PsFakeCouch       *fake,
+        SoupServerMessage *message)
+{
+  g_autofree char *key = NULL;
+  const char *path = g_uri_get_path (soup_server_message_get_uri (message));
+  Route *route;
+
+  key = g_strdup_printf ("%s %s", soup_server_message_get_method (message), path);
+  g_hash_table_replace (fake->counts, g_strdup (key),
+                        GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (fake->counts, key)) + 1));
+
+  if (!check_auth (fake, message))
+    return;
+
+  if (fake->fail_count > 0)
+    {
+      fake->fail_count--;
+      respond (message, fake->fail_status, "application/json",
+               "{\"error\":\"internal_server_error\",\"reason\":\"failing on purpose\"}");
+      return;
+    }
+
+  route = g_hash_table_lookup (fake->routes, key);
+  if (route == NULL)
+    {
+      respond (message, 404, "application/json", "{\"error\":\"not_found\",\"reason\":\"missing\"}");
+      return;
+    }
+
+  respond (message, route->status, route->content_type, route->body);
+}
+
+typedef struct
+{
+  PsFakeCouch       *fake;
+  SoupServerMessage *message;
+} Delayed;
+
+static gboolean
+on_delay_elapsed_cb (gpointer user_data)
+{
+  Delayed *delayed = user_data;
+
+  answer (delayed->fake, delayed->message);
+  soup_server_message_unpause (delayed->message);
+  g_object_unref (delayed->message);
+  g_free (delayed);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+handle_request_cb (SoupServer        *server,
+                   SoupServerMessage *message,
+                   const char        *path,
+                   GHashTable        *query,
+                   gpointer           user_data)
+{
+  PsFakeCouch *fake = user_data;
+
+  if (fake->delay_ms > 0)
+    {
+      Delayed *delayed = g_new0 (Delayed, 1);
+
+      delayed->fake = fake;
+      delayed->message = g_object_ref (message);
+      soup_server_message_pause (message);
+      g_timeout_add (fake->delay_ms, on_delay_elapsed_cb, delayed);
+      return;
+    }
+
+  answer (fake, message);
+}
+
+PsFakeCouch *
+ps_fake_couch_new (void)
+{
+  PsFakeCouch *fake = g_new0 (PsFakeCouch, 1);
+  g_autoptr(GError) error = NULL;
+  GSList *uris;
+
+  fake->routes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) route_free);
+  fake->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  fake->server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (fake->server, NULL, handle_request_cb, fake, NULL);
+  soup_server_listen_local (fake->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+
+  uris = soup_server_get_uris (fake->server);
+  g_assert_nonnull (uris);
+  fake->base = g_uri_ref (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  return fake;
+}
+
+void
+ps_fake_couch_free (PsFakeCouch *fake)
+{
+  soup_server_disconnect (fake->server);
+  g_clear_object (&fake->server);
+  g_clear_pointer (&fake->base, g_uri_unref);
+  g_clear_pointer (&fake->routes, g_hash_table_unref);
+  g_clear_pointer (&fake->counts, g_hash_table_unref);
+  g_free (fake->auth_user);
+  g_free (fake->auth_password);
+  g_free (fake->last_authorization);
+  g_free (fake);
+}
+
+char *
+ps_fake_couch_url (PsFakeCouch *fake,
+                   const char  *path)
+{
+  return g_strdup_printf ("http://127.0.0.1:%d%s", g_uri_get_port (fake->base), path);
+}
+
+void
+ps_fake_couch_route (PsFakeCouch *fake,
+                     const char  *method,
+                     const char  *path,
+                     guint        status,
+                     const char  *content_type,
+                     const char  *body)
+{
+  Route *route = g_new0 (Route, 1);
+
+  route->status = status;
+  route->content_type = g_strdup (content_type != NULL ? content_type : "application/json");
+  route->body = g_strdup (body);
+  g_hash_table_replace (fake->routes, g_strdup_printf ("%s %s", method, path), route);
+}
+
+/* The next @count requests, whatever they are, get @status. */
+void
+ps_fake_couch_fail_next (PsFakeCouch *fake,
+                         guint        count,
+                         guint        status)
+{
+  fake->fail_count = count;
+  fake->fail_status = status;
+}
+
+void
+ps_fake_couch_set_delay (PsFakeCouch *fake,
+                         guint        milliseconds)
+{
+  fake->delay_ms = milliseconds;
+}
+
+void
+ps_fake_couch_require_auth (PsFakeCouch *fake,
+                            const char  *user,
+                            const char  *password,
+                            gboolean     send_challenge)
+{
+  g_free (fake->auth_user);
+  g_free (fake->auth_password);
+  fake->auth_user = g_strdup (user);
+  fake->auth_password = g_strdup (password);
+  fake->send_challenge = send_challenge;
+}
+
+guint
+ps_fake_couch_count_requests (PsFakeCouch *fake,
+                              const char  *method,
+                              const char  *path)
+{
+  g_autofree char *key = g_strdup_printf ("%s %s", method, path);
+
+  return GPOINTER_TO_UINT (g_hash_table_lookup (fake->counts, key));
+}
+
+const char *
+ps_fake_couch_last_authorization (PsFakeCouch *fake)
+{
+  return fake->last_authorization;
+}

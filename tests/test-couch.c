@@ -1,0 +1,380 @@
+/* test-couch.c: the CouchDB client against edge cases a real server will not
+ * produce on demand.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "ps-checkpoint.h"
+#include "ps-couch-database.h"
+#include "ps-fake-couch.h"
+#include "ps-fetched-docs.h"
+
+#include <string.h>
+
+typedef struct
+{
+  JsonNode *node;
+  GError   *error;
+  gboolean  done;
+} Answer;
+
+static void
+on_answer_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Answer *answer = user_data;
+
+  answer->node = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result,
+                                                   &answer->error);
+  answer->done = TRUE;
+}
+
+static void
+request (PsCouchDatabase *database,
+         const char      *method,
+         const char      *path,
+         Answer          *answer)
+{
+  memset (answer, 0, sizeof *answer);
+  ps_couch_database_request_async (database, method, path, NULL, NULL, NULL, on_answer_cb, answer);
+  while (!answer->done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+answer_clear (Answer *answer)
+{
+  g_clear_pointer (&answer->node, json_node_unref);
+  g_clear_error (&answer->error);
+}
+
+static PsCouchDatabase *
+open_fake_database (SoupSession *session,
+                    PsFakeCouch *fake,
+                    const char  *path)
+{
+  g_autofree char *url = ps_fake_couch_url (fake, path);
+  g_autoptr(GError) error = NULL;
+  PsCouchDatabase *database = ps_couch_database_new (session, url, &error);
+
+  g_assert_no_error (error);
+  ps_couch_database_set_retries (database, 2);
+  return database;
+}
+
+static void
+test_url_errors (void)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  const struct { const char *url; const char *says; } cases[] = {
+    { "example.org:5984/db", "scheme" },
+    { "ftp://example.org/db", "http" },
+    { "https://example.org", "name a database" },
+    { "https://example.org/", "name a database" },
+    { "https:///db", "host" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(PsCouchDatabase) database = ps_couch_database_new (session, cases[i].url, &error);
+
+      g_assert_null (database);
+      g_assert_error (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_URL);
+      g_assert_nonnull (strstr (error->message, cases[i].says));
+    }
+}
+
+static void
+test_url_credentials_hidden (void)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PsCouchDatabase) database = NULL;
+  g_autofree char *display = NULL;
+  g_autofree char *identity = NULL;
+  g_autofree char *redacted = NULL;
+
+  database = ps_couch_database_new (session,
+                                    "https://admin:s%40cret@couch.example.org:6984/proxy/primero_child_production",
+                                    &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ps_couch_database_get_name (database), ==, "primero_child_production");
+  g_assert_cmpstr (ps_couch_database_get_username (database), ==, "admin");
+
+  display = ps_couch_database_dup_display_url (database);
+  g_assert_cmpstr (display, ==, "https://admin@couch.example.org:6984/proxy/primero_child_production");
+  identity = ps_couch_database_dup_identity_url (database);
+  g_assert_cmpstr (identity, ==, "https://couch.example.org:6984/proxy/primero_child_production");
+
+  redacted = ps_couch_redact_url ("https://admin:s3cret@host/db");
+  g_assert_null (strstr (redacted, "s3cret"));
+  g_clear_pointer (&redacted, g_free);
+  redacted = ps_couch_redact_url ("not a url admin:s3cret@host/db");
+  g_assert_null (strstr (redacted, "s3cret"));
+}
+
+static void
+test_escape_id (void)
+{
+  g_autofree char *plain = ps_couch_escape_id ("a b/c");
+  g_autofree char *local = ps_couch_escape_id ("_local/abc def");
+  g_autofree char *design = ps_couch_escape_id ("_design/x");
+
+  g_assert_cmpstr (plain, ==, "a%20b%2Fc");
+  g_assert_cmpstr (local, ==, "_local/abc%20def");
+  g_assert_cmpstr (design, ==, "_design/x");
+}
+
+static void
+test_credentials_sent_up_front (void)
+{
+  g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(PsCouchDatabase) database = open_fake_database (session, fake, "/db");
+  Answer answer;
+
+  /* Like CouchDB, the fake sends no challenge: credentials must come first. */
+  ps_fake_couch_require_auth (fake, "admin", "pw", FALSE);
+  ps_fake_couch_route (fake, "GET", "/db", 200, NULL, "{\"db_name\":\"db\"}");
+  ps_couch_database_set_credentials (database, "admin", "pw");
+
+  request (database, "GET", NULL, &answer);
+  g_assert_no_error (answer.error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (answer.node));
+  g_assert_cmpuint (ps_fake_couch_count_requests (fake, "GET", "/db"), ==, 1);
+  g_assert_true (g_str_has_prefix (ps_fake_couch_last_authorization (fake), "Basic "));
+  answer_clear (&answer);
+}
+
+static void
+test_wrong_password (void)
+{
+  g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(PsCouchDatabase) database = open_fake_database (session, fake, "/db");
+  Answer answer;
+
+  ps_fake_couch_require_auth (fake, "admin", "right", TRUE);
+  ps_couch_database_set_credentials (database, "admin", "wrong-password-123");
+
+  request (database, "GET", NULL, &answer);
+  g_assert_error (answer.error, PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED);
+  g_assert_false (ps_couch_error_is_transient (answer.error));
+  g_assert_null (strstr (answer.error->message, "wrong-password-123"));
+  /* Refused credentials are not retried: they would only lock the account. */
+  g_assert_cmpuint (ps_fake_couch_count_requests (fake, "GET", "/db"), ==, 1);
+  answer_clear (&answer);
+}
+
+static void
+test_server_errors_retried (void)
+{
+  g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(PsCouchDatabase) database = open_fake_database (session, fake, "/db");
+  Answer answer;
+
+  ps_fake_couch_route (fake, "GET", "/db", 200, NULL, "{\"db_name\":\"db\"}");
+
+  ps_fake_couch_fail_next (fake, 2, 503);
+  request (database, "GET", NULL, &answer);
+  g_assert_no_error (answer.error);
+  g_assert_cmpuint (ps_fake_couch_count_requests (fake, "GET", "/db"), ==, 3);
+  answer_clear (&answer);
+
+  ps_fake_couch_fail_next (fake, 10, 500);
+  request (database, "GET", NULL, &answer);
+  g_assert_error (answer.error, PS_COUCH_ERROR, PS_COUCH_ERROR_SERVER);
+  g_assert_true (ps_couch_error_is_transient (answer.error));
+  g_assert_nonnull (strstr (answer.error->message, "500"));
+  answer_clear (&answer);
+}
+
+static void
+test_garbage_and_html (void)
+{
+  g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(PsCouchDatabase) garbage = open_fake_database (session, fake, "/garbage");
+  g_autoptr(PsCouchDatabase) html = open_fake_database (session, fake, "/html");
+  Answer answer;
+
+  ps_fake_couch_route (fake, "GET", "/garbage", 200, NULL, "{\"db_name\": \"gar");
+  ps_fake_couch_route (fake, "GET", "/html", 200, "text/html",
+                       "<!DOCTYPE html><html><body>Welcome to Primero</body></html>");
+
+  request (garbage, "GET", NULL, &answer);
+  g_assert_error (answer.error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE);
+  answer_clear (&answer);
+
+  request (html, "GET", NULL, &answer);
+  g_assert_error (answer.error, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_COUCHDB);
+  g_assert_nonnull (strstr (answer.error->message, "web page"));
+  answer_clear (&answer);
+}
+
+static void
+test_slow_server_times_out (void)
+{
+  g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+  g_autoptr(SoupSession) session = soup_session_new_with_options ("timeout", 1, NULL);
+  g_autoptr(PsCouchDatabase) database = open_fake_database (session, fake, "/db");
+  Answer answer;
+
+  ps_fake_couch_route (fake, "GET", "/db", 200, NULL, "{\"db_name\":\"db\"}");
+  ps_fake_couch_set_delay (fake, 2500);
+  ps_couch_database_set_retries (database, 0);
+
+  request (database, "GET", NULL, &answer);
+  g_assert_error (answer.error, PS_COUCH_ERROR, PS_COUCH_ERROR_TIMED_OUT);
+  g_assert_true (ps_couch_error_is_transient (answer.error));
+  answer_clear (&answer);
+}
+
+static void
+test_fetched_docs (void)
+{
+  const char *answer_text =
+    "{\"results\":[{\"id\":\"a\",\"docs\":[{\"ok\":{\"_id\":\"a\",\"_rev\":\"1-x\",\"v\":[1,{\"k\":\"}\\\"\"}]}},"
+    "{\"error\":{\"id\":\"a\",\"rev\":\"2-y\",\"error\":\"not_found\",\"reason\":\"missing\"}}]},"
+    "{\"id\":\"b\\u00e9\",\"docs\":[{\"ok\":{\"_rev\":\"3-z\",\"_id\":\"b\\u00e9\",\"_deleted\":true}}]}]}";
+  const char *broken[] = {
+    "{\"results\":[{\"id\":\"a\",\"docs\":[{\"ok\":{\"_id\":\"a\",\"_rev\":\"1-x\"}}]}",
+    "{\"results\":[{\"id\":\"a\",\"docs\":[{\"ok\":{\"_rev\":\"1-x\"}}]}]}",
+    "[1,2]",
+    "",
+  };
+  g_autoptr(PsFetchedDocs) docs = ps_fetched_docs_new ();
+  g_autoptr(GBytes) bytes = g_bytes_new_static (answer_text, strlen (answer_text));
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(JsonNode) parsed = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonArray *written;
+
+  g_assert_true (ps_fetched_docs_parse_bulk_get (docs, bytes, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (ps_fetched_docs_get_length (docs), ==, 3);
+  g_assert_cmpuint (ps_fetched_docs_count_found (docs), ==, 2);
+  g_assert_true (ps_fetched_docs_get (docs, 1)->missing);
+  g_assert_cmpstr (ps_fetched_docs_get (docs, 2)->id, ==, "bé");
+
+  body = ps_fetched_docs_to_bulk_docs_body (docs);
+  parsed = json_from_string (g_bytes_get_data (body, NULL), &error);
+  g_assert_no_error (error);
+  g_assert_false (json_object_get_boolean_member (json_node_get_object (parsed), "new_edits"));
+  written = json_object_get_array_member (json_node_get_object (parsed), "docs");
+  g_assert_cmpuint (json_array_get_length (written), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (written, 0), "_rev"),
+                   ==, "1-x");
+
+  for (guint i = 0; i < G_N_ELEMENTS (broken); i++)
+    {
+      g_autoptr(PsFetchedDocs) more = ps_fetched_docs_new ();
+      g_autoptr(GBytes) bad = g_bytes_new_static (broken[i], strlen (broken[i]));
+      g_autoptr(GError) bad_error = NULL;
+
+      g_assert_false (ps_fetched_docs_parse_bulk_get (more, bad, &bad_error));
+      g_assert_error (bad_error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE);
+      g_assert_cmpuint (ps_fetched_docs_get_length (more), ==, 0);
+    }
+}
+
+static void
+test_fetched_docs_deep_nesting (void)
+{
+  g_autoptr(GString) text = g_string_new ("[{\"ok\":{\"_id\":\"a\",\"_rev\":\"1-a\",\"x\":");
+  g_autoptr(PsFetchedDocs) docs = ps_fetched_docs_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < 100000; i++)
+    g_string_append_c (text, '[');
+  bytes = g_bytes_new (text->str, text->len);
+
+  g_assert_false (ps_fetched_docs_parse_open_revs (docs, bytes, &error));
+  g_assert_error (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE);
+}
+
+static JsonObject *
+object_from (const char *text)
+{
+  g_autoptr(JsonNode) node = json_from_string (text, NULL);
+
+  g_assert_nonnull (node);
+  return json_object_ref (json_node_get_object (node));
+}
+
+static void
+test_checkpoint_start_seq (void)
+{
+  g_autoptr(JsonObject) source = object_from ("{\"session_id\":\"s2\",\"source_last_seq\":\"42-abc\","
+                                              "\"history\":[{\"session_id\":\"s2\",\"recorded_seq\":\"42-abc\"},"
+                                              "{\"session_id\":\"s1\",\"recorded_seq\":17}]}");
+  g_autoptr(JsonObject) same = object_from ("{\"session_id\":\"s2\",\"source_last_seq\":\"42-abc\"}");
+  g_autoptr(JsonObject) behind = object_from ("{\"session_id\":\"s1\","
+                                              "\"history\":[{\"session_id\":\"s1\",\"recorded_seq\":17}]}");
+  g_autoptr(JsonObject) other = object_from ("{\"session_id\":\"zz\",\"history\":[{\"session_id\":\"zz\"}]}");
+  g_autoptr(JsonNode) seq = NULL;
+  g_autoptr(JsonObject) updated = NULL;
+  g_autoptr(JsonNode) recorded = json_from_string ("\"50-def\"", NULL);
+  g_autofree char *query = NULL;
+
+  seq = ps_checkpoint_find_start_seq (source, same);
+  g_assert_cmpstr (json_node_get_string (seq), ==, "42-abc");
+  g_clear_pointer (&seq, json_node_unref);
+
+  /* The target lost its last checkpoint: resume from the older common one. */
+  seq = ps_checkpoint_find_start_seq (source, behind);
+  g_assert_cmpint (json_node_get_int (seq), ==, 17);
+  g_clear_pointer (&seq, json_node_unref);
+
+  g_assert_null (ps_checkpoint_find_start_seq (source, other));
+  g_assert_null (ps_checkpoint_find_start_seq (source, NULL));
+
+  updated = ps_checkpoint_update_log (source, "s3", "2026-01-01T00:00:00Z", NULL, recorded, NULL);
+  g_assert_cmpstr (json_object_get_string_member (updated, "session_id"), ==, "s3");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (updated, "history")), ==, 3);
+
+  query = ps_checkpoint_seq_to_query (recorded);
+  g_assert_cmpstr (query, ==, "50-def");
+  g_clear_pointer (&query, g_free);
+  seq = json_from_string ("[3,\"g1\"]", NULL);
+  query = ps_checkpoint_seq_to_query (seq);
+  g_assert_cmpstr (query, ==, "%5B3%2C%22g1%22%5D");
+}
+
+static void
+test_replication_ids (void)
+{
+  g_autofree char *a = ps_checkpoint_replication_id ("http://h/a", "http://h/b", NULL);
+  g_autofree char *b = ps_checkpoint_replication_id ("http://h/a", "http://h/b", NULL);
+  g_autofree char *reversed = ps_checkpoint_replication_id ("http://h/b", "http://h/a", NULL);
+
+  g_assert_cmpstr (a, ==, b);
+  g_assert_cmpstr (a, !=, reversed);
+  g_assert_cmpuint (strlen (a), ==, 32);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/ps/couch/url/errors", test_url_errors);
+  g_test_add_func ("/ps/couch/url/credentials-hidden", test_url_credentials_hidden);
+  g_test_add_func ("/ps/couch/url/escape-id", test_escape_id);
+  g_test_add_func ("/ps/couch/auth/sent-up-front", test_credentials_sent_up_front);
+  g_test_add_func ("/ps/couch/auth/wrong-password", test_wrong_password);
+  g_test_add_func ("/ps/couch/errors/server-errors-retried", test_server_errors_retried);
+  g_test_add_func ("/ps/couch/errors/garbage-and-html", test_garbage_and_html);
+  g_test_add_func ("/ps/couch/errors/slow-server", test_slow_server_times_out);
+  g_test_add_func ("/ps/couch/fetched-docs/parse", test_fetched_docs);
+  g_test_add_func ("/ps/couch/fetched-docs/deep-nesting", test_fetched_docs_deep_nesting);
+  g_test_add_func ("/ps/couch/checkpoint/start-seq", test_checkpoint_start_seq);
+  g_test_add_func ("/ps/couch/checkpoint/replication-id", test_replication_ids);
+
+  return g_test_run ();
+}
