@@ -7,6 +7,8 @@
 
 #include <glib.h>
 
+#include "ps-server-store.h"
+
 G_BEGIN_DECLS
 
 /* Each command parses its own options from argv (argv[0] is the command name)
@@ -22,7 +24,27 @@ typedef struct
   PsCliCommandFunc  run;
 } PsCliCommand;
 
+int ps_cli_instance  (int    argc,
+                      char **argv);
+int ps_cli_journal   (int    argc,
+                      char **argv);
+int ps_cli_merge     (int    argc,
+                      char **argv);
 int ps_cli_replicate (int    argc,
                       char **argv);
+int ps_cli_server    (int    argc,
+                      char **argv);
+
+/* Shared by the server and instance commands (ps-cli-server.c). */
+PsServerStore *ps_cli_load_server_store  (void);
+gboolean       ps_cli_save_server_store  (PsServerStore  *store);
+gboolean       ps_cli_read_new_password  (gboolean        from_stdin,
+                                          char          **password);
+gboolean       ps_cli_store_password     (PsServer       *server,
+                                          const char     *password);
+gboolean       ps_cli_clear_password     (const char     *server_id);
+char          *ps_cli_describe_password  (PsServer       *server);
+void           ps_cli_warn_if_insecure   (PsServer       *server);
+void           ps_cli_print_server       (PsServer       *server);
 
 G_END_DECLS

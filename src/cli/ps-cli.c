@@ -14,7 +14,11 @@
 #include "ps-cli-common.h"
 
 static const PsCliCommand commands[] = {
+  { "instance", N_("Configure this instance and its keyring password"), ps_cli_instance },
+  { "journal", N_("Show the journal of syncs, failures and resolutions"), ps_cli_journal },
+  { "merge", N_("Merge the conflicting leaves of one record"), ps_cli_merge },
   { "replicate", N_("Replicate one database to another"), ps_cli_replicate },
+  { "server", N_("Add, list, change or remove servers"), ps_cli_server },
 };
 
 static void

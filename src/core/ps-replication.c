@@ -24,7 +24,7 @@
 
 #define DEFAULT_BATCH_SIZE       500
 #define MAX_BATCHES_IN_FLIGHT    3
-#define CHECKPOINT_INTERVAL_US   (2 * G_USEC_PER_SEC)
+#define DEFAULT_CHECKPOINT_MS    2000
 #define HEARTBEAT_MS             10000
 #define FIRST_RETRY_DELAY_MS     1000
 #define DEFAULT_MAX_RETRY_DELAY  60
@@ -41,6 +41,7 @@ struct _PsReplication
   gboolean            create_target;
   guint               batch_size;
   guint               max_retry_delay;
+  guint               checkpoint_interval_ms;
 
   PsReplicationState  state;
   GTask              *task;
@@ -367,6 +368,7 @@ ps_replication_init (PsReplication *self)
 {
   self->batch_size = DEFAULT_BATCH_SIZE;
   self->max_retry_delay = DEFAULT_MAX_RETRY_DELAY;
+  self->checkpoint_interval_ms = DEFAULT_CHECKPOINT_MS;
   self->pending = -1;
   self->source_update_seq = -1;
   self->write_failures = g_ptr_array_new_with_free_func ((GDestroyNotify) write_failure_free);
@@ -461,6 +463,22 @@ ps_replication_set_max_retry_delay (PsReplication *self,
 {
   g_return_if_fail (PS_IS_REPLICATION (self));
   self->max_retry_delay = MAX (seconds, 1);
+}
+
+/**
+ * ps_replication_set_checkpoint_interval:
+ * @self: a #PsReplication
+ * @milliseconds: the least time between two checkpoints while copying;
+ *   0 saves one after every batch
+ *
+ * A checkpoint is always saved when the replication catches up.
+ */
+void
+ps_replication_set_checkpoint_interval (PsReplication *self,
+                                        guint          milliseconds)
+{
+  g_return_if_fail (PS_IS_REPLICATION (self));
+  self->checkpoint_interval_ms = milliseconds;
 }
 
 PsReplicationState
@@ -1431,7 +1449,8 @@ pump (PsReplication *self)
 
   idle = self->caught_up && g_queue_is_empty (&self->batches);
   if (self->completed_seq != NULL && !seq_equal (self->completed_seq, self->recorded_seq) &&
-      (idle || g_get_monotonic_time () - self->last_checkpoint_time >= CHECKPOINT_INTERVAL_US))
+      (idle || g_get_monotonic_time () - self->last_checkpoint_time >=
+         (gint64) self->checkpoint_interval_ms * 1000))
     {
       write_checkpoint (self);
       return;

@@ -1,0 +1,164 @@
+/* ps-cli-journal.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "ps-cli-journal"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ps-cli-commands.h"
+#include "ps-cli-common.h"
+#include "ps-journal.h"
+#include "ps-server-store.h"
+
+static const char *
+get_string (JsonObject *entry,
+            const char *member)
+{
+  JsonNode *node = json_object_get_member (entry, member);
+
+  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return json_node_get_string (node);
+}
+
+static const char *
+or_dash (const char *text)
+{
+  return text != NULL && *text != '\0' ? text : "-";
+}
+
+static char *
+format_time (const char *iso8601)
+{
+  g_autoptr(GDateTime) utc = NULL;
+  g_autoptr(GDateTime) local = NULL;
+
+  if (iso8601 == NULL)
+    return g_strdup ("-");
+
+  utc = g_date_time_new_from_iso8601 (iso8601, NULL);
+  if (utc == NULL)
+    return g_strdup (iso8601);
+
+  local = g_date_time_to_local (utc);
+  return g_date_time_format (local, "%Y-%m-%d %H:%M:%S");
+}
+
+static void
+print_entry (JsonObject *entry)
+{
+  g_autofree char *time = format_time (get_string (entry, "time"));
+  const char *summary = get_string (entry, "summary");
+
+  if (summary == NULL)
+    summary = get_string (entry, "message");
+  if (summary == NULL)
+    summary = get_string (entry, "error");
+
+  g_print ("%s  %-12s %-28s %-34s %s\n",
+           time,
+           or_dash (get_string (entry, "kind")),
+           or_dash (get_string (entry, "database")),
+           or_dash (get_string (entry, "record")),
+           summary != NULL ? summary : "");
+}
+
+int
+ps_cli_journal (int    argc,
+                char **argv)
+{
+  g_autofree char *record = NULL;
+  g_autofree char *server = NULL;
+  g_autofree char *database = NULL;
+  g_autofree char *kind = NULL;
+  int limit = 0;
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "record", 'r', 0, G_OPTION_ARG_STRING, &record,
+      N_("Only entries about this record id"), N_("ID") },
+    { "server", 's', 0, G_OPTION_ARG_STRING, &server,
+      N_("Only entries about this server, by id or description"), N_("ID") },
+    { "database", 'd', 0, G_OPTION_ARG_STRING, &database,
+      N_("Only entries about this database"), N_("DB") },
+    { "kind", 'k', 0, G_OPTION_ARG_STRING, &kind,
+      N_("Only entries of this kind: sync, replication, resolution, failure…"), N_("KIND") },
+    { "limit", 'n', 0, G_OPTION_ARG_INT, &limit,
+      N_("At most this many entries"), N_("N") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+      N_("Print the entries as a JSON array"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(PsJournal) journal = NULL;
+  g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(GError) error = NULL;
+  PsJournalFilter filter = { NULL, };
+
+  context = ps_cli_option_context_new (NULL,
+                                       _("Prints the journal of syncs, failures and conflict "
+                                         "resolutions, newest first: time, kind, database, "
+                                         "record and a summary."),
+                                       entries);
+  if (!ps_cli_parse_options (context, &argc, &argv))
+    return PS_CLI_EXIT_USAGE;
+  if (argc > 1)
+    return ps_cli_usage_error (context, _("Unexpected argument."));
+  if (limit < 0)
+    return ps_cli_usage_error (context, _("The limit cannot be negative."));
+
+  /* A server may be named as the user knows it; entries keep its id. */
+  if (server != NULL)
+    {
+      g_autoptr(PsServerStore) store = ps_server_store_new ();
+      PsServer *found_server;
+
+      if (ps_server_store_load (store, NULL) &&
+          (found_server = ps_server_store_lookup (store, server)) != NULL)
+        {
+          g_free (server);
+          server = g_strdup (ps_server_get_id (found_server));
+        }
+    }
+
+  filter.server = server;
+  filter.database = database;
+  filter.record = record;
+  filter.kind = kind;
+  filter.max_entries = limit;
+
+  journal = ps_journal_new ();
+  found = ps_journal_read (journal, &filter, &error);
+  if (found == NULL)
+    {
+      ps_cli_print_error (NULL, error);
+      return PS_CLI_EXIT_FAILED;
+    }
+
+  if (json)
+    {
+      g_autoptr(JsonArray) array = json_array_new ();
+      g_autoptr(JsonNode) node = NULL;
+
+      for (guint i = 0; i < found->len; i++)
+        json_array_add_object_element (array, json_object_ref (g_ptr_array_index (found, i)));
+      node = json_node_init_array (json_node_alloc (), array);
+      ps_cli_print_json (node);
+      return PS_CLI_EXIT_OK;
+    }
+
+  if (found->len == 0)
+    {
+      g_printerr (_("The journal has no matching entries.\n"));
+      return PS_CLI_EXIT_OK;
+    }
+
+  for (guint i = 0; i < found->len; i++)
+    print_entry (g_ptr_array_index (found, i));
+
+  return PS_CLI_EXIT_OK;
+}

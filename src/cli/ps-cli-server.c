@@ -1,0 +1,758 @@
+/* ps-cli-server.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "ps-cli-server"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ps-cli-commands.h"
+#include "ps-cli-common.h"
+#include "ps-secrets.h"
+#include "ps-server-store.h"
+
+/* Passwords are wiped from memory when freed. */
+typedef char *PsCliPassword;
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC (PsCliPassword, secret_password_free, NULL)
+
+typedef struct
+{
+  const char       *name;
+  const char       *summary;
+  PsCliCommandFunc  run;
+} Subcommand;
+
+typedef struct
+{
+  gboolean      done;
+  GAsyncResult *result;
+} Waiter;
+
+static void
+on_done_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Waiter *waiter = user_data;
+
+  waiter->result = g_object_ref (result);
+  waiter->done = TRUE;
+}
+
+/* Shared with the instance command. */
+
+PsServerStore *
+ps_cli_load_server_store (void)
+{
+  g_autoptr(PsServerStore) store = ps_server_store_new ();
+  g_autoptr(GError) error = NULL;
+
+  if (!ps_server_store_load (store, &error))
+    {
+      ps_cli_print_error (NULL, error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&store);
+}
+
+gboolean
+ps_cli_save_server_store (PsServerStore *store)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!ps_server_store_save (store, &error))
+    {
+      ps_cli_print_error (NULL, error);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The password is read when asked for with --password-stdin, or from a
+ * prompt without echo when a person is at the terminal; never from argv.
+ */
+gboolean
+ps_cli_read_new_password (gboolean   from_stdin,
+                          char     **password)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(PsCliPassword) text = NULL;
+
+  *password = NULL;
+
+  if (!from_stdin && !isatty (STDIN_FILENO))
+    return TRUE;
+
+  text = ps_cli_read_password (_("Password: "), NULL, &error);
+  if (text == NULL)
+    {
+      ps_cli_print_error (NULL, error);
+      return FALSE;
+    }
+
+  if (*text == '\0')
+    {
+      g_printerr (_("Error: the password is empty\n"));
+      return FALSE;
+    }
+
+  *password = g_steal_pointer (&text);
+  return TRUE;
+}
+
+gboolean
+ps_cli_store_password (PsServer   *server,
+                       const char *password)
+{
+  g_autoptr(GError) error = NULL;
+  Waiter waiter = { FALSE, NULL };
+  gboolean stored;
+
+  ps_secrets_store_async (ps_server_get_id (server), ps_server_get_description (server),
+                          password, NULL, on_done_cb, &waiter);
+  ps_cli_run_until_done (&waiter.done);
+  stored = ps_secrets_store_finish (waiter.result, &error);
+  g_clear_object (&waiter.result);
+
+  if (!stored)
+    ps_cli_print_error (_("The password was not stored"), error);
+
+  return stored;
+}
+
+gboolean
+ps_cli_clear_password (const char *server_id)
+{
+  g_autoptr(GError) error = NULL;
+  Waiter waiter = { FALSE, NULL };
+  gboolean cleared;
+
+  ps_secrets_clear_async (server_id, NULL, on_done_cb, &waiter);
+  ps_cli_run_until_done (&waiter.done);
+  cleared = ps_secrets_clear_finish (waiter.result, &error);
+  g_clear_object (&waiter.result);
+
+  if (!cleared)
+    ps_cli_print_error (_("The password could not be removed from the keyring"), error);
+
+  return cleared;
+}
+
+char *
+ps_cli_describe_password (PsServer *server)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(PsCliPassword) password = NULL;
+  Waiter waiter = { FALSE, NULL };
+
+  ps_secrets_lookup_async (ps_server_get_id (server), NULL, on_done_cb, &waiter);
+  ps_cli_run_until_done (&waiter.done);
+  password = ps_secrets_lookup_finish (waiter.result, &error);
+  g_clear_object (&waiter.result);
+
+  if (error != NULL)
+    return g_strdup_printf (_("unknown (%s)"), error->message);
+
+  return g_strdup (password != NULL ? _("in the keyring") : _("none"));
+}
+
+void
+ps_cli_warn_if_insecure (PsServer *server)
+{
+  if (ps_server_get_is_insecure (server))
+    g_printerr (_("Warning: %s uses http: the traffic to it, passwords and records "
+                  "included, is not encrypted. Use https where you can.\n"),
+                ps_server_get_url (server));
+}
+
+static gboolean
+parse_direction (const char      *text,
+                 PsSyncDirection *direction)
+{
+  if (text == NULL)
+    return TRUE;
+
+  if (ps_sync_direction_from_string (text, direction))
+    return TRUE;
+
+  g_printerr (_("Error: unknown direction “%s”: use both, push or pull\n"), text);
+  return FALSE;
+}
+
+static gboolean
+check_url (const char  *text,
+           char       **normalized)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!ps_server_normalize_url (text, normalized, NULL, &error))
+    {
+      ps_cli_print_error (NULL, error);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+apply_fingerprint (PsServer   *server,
+                   const char *fingerprint)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *normalized = NULL;
+
+  if (fingerprint == NULL)
+    return TRUE;
+
+  if (*fingerprint == '\0')
+    {
+      ps_server_set_pinned_fingerprint (server, NULL);
+      return TRUE;
+    }
+
+  normalized = ps_server_normalize_fingerprint (fingerprint, &error);
+  if (normalized == NULL)
+    {
+      ps_cli_print_error (NULL, error);
+      return FALSE;
+    }
+
+  ps_server_set_pinned_fingerprint (server, normalized);
+  return TRUE;
+}
+
+static PsServer *
+find_server (PsServerStore *store,
+             const char    *name)
+{
+  g_autoptr(GError) error = NULL;
+  PsServer *server = ps_server_store_find (store, name, &error);
+
+  if (server == NULL)
+    ps_cli_print_error (NULL, error);
+
+  return server;
+}
+
+static int
+server_add (int    argc,
+            char **argv)
+{
+  g_autofree char *description = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *username = NULL;
+  g_autofree char *direction_text = NULL;
+  g_autofree char *prefix = NULL;
+  g_autofree char *suffix = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_auto(GStrv) databases = NULL;
+  g_auto(GStrv) record_types = NULL;
+  gboolean continuous = FALSE;
+  gboolean password_stdin = FALSE;
+  const GOptionEntry entries[] = {
+    { "description", 'd', 0, G_OPTION_ARG_STRING, &description,
+      N_("A name for the server, unique among the servers"), N_("TEXT") },
+    { "url", 'u', 0, G_OPTION_ARG_STRING, &url,
+      N_("The address of the server’s CouchDB, such as https://example.org:6984"), N_("URL") },
+    { "username", 'U', 0, G_OPTION_ARG_STRING, &username,
+      N_("The CouchDB administrator to log in as"), N_("NAME") },
+    { "continuous", 'c', 0, G_OPTION_ARG_NONE, &continuous,
+      N_("Keep in sync as changes happen, rather than once per sync"), NULL },
+    { "direction", 0, 0, G_OPTION_ARG_STRING, &direction_text,
+      N_("Which way records travel: both (the default), push or pull"), N_("DIRECTION") },
+    { "prefix", 0, 0, G_OPTION_ARG_STRING, &prefix,
+      N_("The prefix of the record databases (default: primero)"), N_("PREFIX") },
+    { "suffix", 0, 0, G_OPTION_ARG_STRING, &suffix,
+      N_("The suffix of the record databases (default: production)"), N_("SUFFIX") },
+    { "record-type", 0, 0, G_OPTION_ARG_STRING_ARRAY, &record_types,
+      N_("A record type to sync (repeatable; default: child, incident, tracing_request)"),
+      N_("TYPE") },
+    { "database", 0, 0, G_OPTION_ARG_STRING_ARRAY, &databases,
+      N_("A database to sync, instead of the derived names (repeatable)"), N_("NAME") },
+    { "fingerprint", 0, 0, G_OPTION_ARG_STRING, &fingerprint,
+      N_("The SHA-256 fingerprint of a self-signed certificate to trust"), N_("HEX") },
+    { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &password_stdin,
+      N_("Read the password from standard input (otherwise it is asked for at a terminal)"),
+      NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(PsServerStore) store = NULL;
+  g_autoptr(PsServer) server = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *normalized = NULL;
+  g_auto(PsCliPassword) password = NULL;
+  PsSyncDirection direction = PS_SYNC_DIRECTION_BOTH;
+
+  context = ps_cli_option_context_new (_("add"),
+                                       _("Adds a server to sync this instance with. The "
+                                         "password goes to the desktop keyring, never to a "
+                                         "file.\n\n"
+                                         "Example: primero-sync-cli server add --description "
+                                         "\"Field office\" --url https://field.example.org:6984 "
+                                         "--username admin"),
+                                       entries);
+  if (!ps_cli_parse_options (context, &argc, &argv))
+    return PS_CLI_EXIT_USAGE;
+  if (argc > 1)
+    return ps_cli_usage_error (context, _("Unexpected argument."));
+  if (description == NULL)
+    return ps_cli_usage_error (context, _("Give a description with --description."));
+  if (url == NULL)
+    return ps_cli_usage_error (context, _("Give the server’s URL with --url."));
+  if (username == NULL || *username == '\0')
+    return ps_cli_usage_error (context, _("Give the user name with --username."));
+  if (databases != NULL && (prefix != NULL || suffix != NULL || record_types != NULL))
+    return ps_cli_usage_error (context, _("Use either --database or --prefix, --suffix "
+                                          "and --record-type, not both."));
+  if (!parse_direction (direction_text, &direction) || !check_url (url, &normalized))
+    return PS_CLI_EXIT_USAGE;
+
+  store = ps_cli_load_server_store ();
+  if (store == NULL)
+    return PS_CLI_EXIT_FAILED;
+
+  server = ps_server_new (description, normalized);
+  ps_server_set_username (server, username);
+  ps_server_set_continuous (server, continuous);
+  ps_server_set_direction (server, direction);
+  if (prefix != NULL)
+    ps_server_set_database_prefix (server, prefix);
+  if (suffix != NULL)
+    ps_server_set_database_suffix (server, suffix);
+  if (record_types != NULL)
+    ps_server_set_record_types (server, (const char * const *) record_types);
+  if (databases != NULL)
+    ps_server_set_databases (server, (const char * const *) databases);
+  if (!apply_fingerprint (server, fingerprint))
+    return PS_CLI_EXIT_USAGE;
+
+  if (!ps_server_store_add (store, server, &error))
+    {
+      ps_cli_print_error (NULL, error);
+      return PS_CLI_EXIT_FAILED;
+    }
+
+  ps_cli_warn_if_insecure (server);
+
+  if (!ps_cli_read_new_password (password_stdin, &password))
+    return PS_CLI_EXIT_FAILED;
+
+  /* The password goes first: without a keyring the server is not added,
+   * so the user can simply try again once the keyring runs.
+   */
+  if (password != NULL && !ps_cli_store_password (server, password))
+    return PS_CLI_EXIT_FAILED;
+
+  if (!ps_cli_save_server_store (store))
+    {
+      if (password != NULL)
+        ps_cli_clear_password (ps_server_get_id (server));
+      return PS_CLI_EXIT_FAILED;
+    }
+
+  g_print (_("Added “%s” with id %s\n"),
+           ps_server_get_description (server), ps_server_get_id (server));
+  if (password == NULL)
+    g_printerr (_("No password was stored; set one with “%s edit %s --password-stdin”.\n"),
+                g_get_prgname (), ps_server_get_id (server));
+
+  return PS_CLI_EXIT_OK;
+}
+
+static int
+server_list (int    argc,
+             char **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+      N_("Print the servers as a JSON array"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(PsServerStore) store = NULL;
+  guint n_items;
+
+  context = ps_cli_option_context_new (_("list"),
+                                       _("Lists the configured servers: id, description, "
+                                         "URL, whether continuous, direction."),
+                                       entries);
+  if (!ps_cli_parse_options (context, &argc, &argv))
+    return PS_CLI_EXIT_USAGE;
+  if (argc > 1)
+    return ps_cli_usage_error (context, _("Unexpected argument."));
+
+  store = ps_cli_load_server_store ();
+  if (store == NULL)
+    return PS_CLI_EXIT_FAILED;
+
+  n_items = g_list_model_get_n_items (G_LIST_MODEL (store));
+
+  if (json)
+    {
+      g_autoptr(JsonArray) array = json_array_new ();
+      g_autoptr(JsonNode) node = NULL;
+
+      for (guint i = 0; i < n_items; i++)
+        {
+          g_autoptr(PsServer) server = g_list_model_get_item (G_LIST_MODEL (store), i);
+
+          json_array_add_element (array, ps_server_to_json (server));
+        }
+      node = json_node_init_array (json_node_alloc (), array);
+      ps_cli_print_json (node);
+      return PS_CLI_EXIT_OK;
+    }
+
+  if (n_items == 0)
+    {
+      g_printerr (_("No servers are configured; add one with “%s add”.\n"), g_get_prgname ());
+      return PS_CLI_EXIT_OK;
+    }
+
+  g_print ("%-36s  %-24s  %-40s  %-10s  %s\n",
+           _("ID"), _("DESCRIPTION"), _("URL"), _("CONTINUOUS"), _("DIRECTION"));
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(PsServer) server = g_list_model_get_item (G_LIST_MODEL (store), i);
+
+      g_print ("%-36s  %-24s  %-40s  %-10s  %s\n",
+               ps_server_get_id (server),
+               ps_server_get_description (server),
+               ps_server_get_url (server),
+               ps_server_get_continuous (server) ? _("yes") : _("no"),
+               ps_sync_direction_to_string (ps_server_get_direction (server)));
+    }
+
+  return PS_CLI_EXIT_OK;
+}
+
+void
+ps_cli_print_server (PsServer *server)
+{
+  g_autofree char *password = ps_cli_describe_password (server);
+  g_auto(GStrv) names = ps_server_dup_database_names (server);
+  g_autofree char *databases = g_strjoinv (", ", names);
+  const char *username = ps_server_get_username (server);
+  const char *fingerprint = ps_server_get_pinned_fingerprint (server);
+  const char *outcome = ps_server_get_last_outcome (server);
+  gint64 last_sync = ps_server_get_last_sync_time (server);
+
+  g_print ("%-18s %s\n", _("Id:"), ps_server_get_id (server));
+  g_print ("%-18s %s\n", _("Description:"), ps_server_get_description (server));
+  g_print ("%-18s %s%s\n", _("URL:"), ps_server_get_url (server),
+           ps_server_get_is_insecure (server) ? _(" (not encrypted)") : "");
+  g_print ("%-18s %s\n", _("User name:"), username != NULL ? username : _("none"));
+  g_print ("%-18s %s\n", _("Password:"), password);
+  g_print ("%-18s %s\n", _("Continuous:"), ps_server_get_continuous (server) ? _("yes") : _("no"));
+  g_print ("%-18s %s\n", _("Direction:"),
+           ps_sync_direction_to_string (ps_server_get_direction (server)));
+  g_print ("%-18s %s\n", _("Databases:"), databases);
+  if (fingerprint != NULL)
+    g_print ("%-18s %s\n", _("Trusted certificate:"), fingerprint);
+  if (last_sync != 0)
+    {
+      g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (last_sync);
+      g_autofree char *text = g_date_time_format (time, "%Y-%m-%d %H:%M:%S");
+
+      g_print ("%-18s %s\n", _("Last sync:"), text);
+    }
+  if (outcome != NULL)
+    g_print ("%-18s %s\n", _("Last outcome:"), outcome);
+}
+
+static int
+server_show (int    argc,
+             char **argv)
+{
+  gboolean json = FALSE;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+      N_("Print the server as JSON"), NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(PsServerStore) store = NULL;
+  PsServer *server;
+
+  context = ps_cli_option_context_new (_("show ID"),
+                                       _("Shows the settings of a server, named by its id "
+                                         "or its description."),
+                                       entries);
+  if (!ps_cli_parse_options (context, &argc, &argv))
+    return PS_CLI_EXIT_USAGE;
+  if (argc != 2)
+    return ps_cli_usage_error (context, _("Name one server."));
+
+  store = ps_cli_load_server_store ();
+  if (store == NULL)
+    return PS_CLI_EXIT_FAILED;
+
+  server = find_server (store, argv[1]);
+  if (server == NULL)
+    return PS_CLI_EXIT_FAILED;
+
+  if (json)
+    {
+      g_autoptr(JsonNode) node = ps_server_to_json (server);
+
+      ps_cli_print_json (node);
+    }
+  else
+    ps_cli_print_server (server);
+
+  return PS_CLI_EXIT_OK;
+}
+
+static int
+server_edit (int    argc,
+             char **argv)
+{
+  g_autofree char *description = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *username = NULL;
+  g_autofree char *direction_text = NULL;
+  g_autofree char *prefix = NULL;
+  g_autofree char *suffix = NULL;
+  g_autofree char *fingerprint = NULL;
+  g_auto(GStrv) databases = NULL;
+  g_auto(GStrv) record_types = NULL;
+  gboolean continuous = FALSE;
+  gboolean no_continuous = FALSE;
+  gboolean password_stdin = FALSE;
+  const GOptionEntry entries[] = {
+    { "description", 'd', 0, G_OPTION_ARG_STRING, &description,
+      N_("A new name for the server"), N_("TEXT") },
+    { "url", 'u', 0, G_OPTION_ARG_STRING, &url,
+      N_("A new address of the server’s CouchDB"), N_("URL") },
+    { "username", 'U', 0, G_OPTION_ARG_STRING, &username,
+      N_("The CouchDB administrator to log in as"), N_("NAME") },
+    { "continuous", 'c', 0, G_OPTION_ARG_NONE, &continuous,
+      N_("Keep in sync as changes happen"), NULL },
+    { "no-continuous", 0, 0, G_OPTION_ARG_NONE, &no_continuous,
+      N_("Sync only when asked"), NULL },
+    { "direction", 0, 0, G_OPTION_ARG_STRING, &direction_text,
+      N_("Which way records travel: both, push or pull"), N_("DIRECTION") },
+    { "prefix", 0, 0, G_OPTION_ARG_STRING, &prefix,
+      N_("The prefix of the record databases; derive the names again"), N_("PREFIX") },
+    { "suffix", 0, 0, G_OPTION_ARG_STRING, &suffix,
+      N_("The suffix of the record databases; derive the names again"), N_("SUFFIX") },
+    { "record-type", 0, 0, G_OPTION_ARG_STRING_ARRAY, &record_types,
+      N_("A record type to sync (repeatable); derive the names again"), N_("TYPE") },
+    { "database", 0, 0, G_OPTION_ARG_STRING_ARRAY, &databases,
+      N_("A database to sync, replacing the list (repeatable)"), N_("NAME") },
+    { "fingerprint", 0, 0, G_OPTION_ARG_STRING, &fingerprint,
+      N_("The SHA-256 fingerprint of a certificate to trust; empty to trust none"),
+      N_("HEX") },
+    { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &password_stdin,
+      N_("Change the password: read it from standard input, or ask for it at a terminal"),
+      NULL },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(PsServerStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *normalized = NULL;
+  g_auto(PsCliPassword) password = NULL;
+  PsSyncDirection direction;
+  PsServer *server;
+
+  context = ps_cli_option_context_new (_("edit ID"),
+                                       _("Changes the settings of a server, named by its id "
+                                         "or its description. Settings not given are kept."),
+                                       entries);
+  if (!ps_cli_parse_options (context, &argc, &argv))
+    return PS_CLI_EXIT_USAGE;
+  if (argc != 2)
+    return ps_cli_usage_error (context, _("Name one server."));
+  if (continuous && no_continuous)
+    return ps_cli_usage_error (context, _("Use either --continuous or --no-continuous."));
+  if (databases != NULL && (prefix != NULL || suffix != NULL || record_types != NULL))
+    return ps_cli_usage_error (context, _("Use either --database or --prefix, --suffix "
+                                          "and --record-type, not both."));
+
+  store = ps_cli_load_server_store ();
+  if (store == NULL)
+    return PS_CLI_EXIT_FAILED;
+
+  server = find_server (store, argv[1]);
+  if (server == NULL)
+    return PS_CLI_EXIT_FAILED;
+
+  direction = ps_server_get_direction (server);
+  if (!parse_direction (direction_text, &direction))
+    return PS_CLI_EXIT_USAGE;
+  if (url != NULL && !check_url (url, &normalized))
+    return PS_CLI_EXIT_USAGE;
+  if (description != NULL &&
+      !ps_server_store_check_description (store, description, server, &error))
+    {
+      ps_cli_print_error (NULL, error);
+      return PS_CLI_EXIT_FAILED;
+    }
+  if (!apply_fingerprint (server, fingerprint))
+    return PS_CLI_EXIT_USAGE;
+
+  if (description != NULL)
+    ps_server_set_description (server, description);
+  if (normalized != NULL)
+    ps_server_set_url (server, normalized);
+  if (username != NULL)
+    ps_server_set_username (server, username);
+  if (continuous || no_continuous)
+    ps_server_set_continuous (server, continuous);
+  ps_server_set_direction (server, direction);
+  if (prefix != NULL)
+    ps_server_set_database_prefix (server, prefix);
+  if (suffix != NULL)
+    ps_server_set_database_suffix (server, suffix);
+  if (record_types != NULL)
+    ps_server_set_record_types (server, (const char * const *) record_types);
+  if (prefix != NULL || suffix != NULL || record_types != NULL)
+    ps_server_set_databases (server, NULL);
+  if (databases != NULL)
+    ps_server_set_databases (server, (const char * const *) databases);
+
+  if (!ps_server_validate (server, &error))
+    {
+      ps_cli_print_error (NULL, error);
+      return PS_CLI_EXIT_FAILED;
+    }
+
+  if (normalized != NULL)
+    ps_cli_warn_if_insecure (server);
+
+  if (password_stdin)
+    {
+      if (!ps_cli_read_new_password (TRUE, &password) ||
+          !ps_cli_store_password (server, password))
+        return PS_CLI_EXIT_FAILED;
+    }
+
+  if (!ps_cli_save_server_store (store))
+    return PS_CLI_EXIT_FAILED;
+
+  g_print (_("Changed “%s”\n"), ps_server_get_description (server));
+
+  return PS_CLI_EXIT_OK;
+}
+
+static int
+server_remove (int    argc,
+               char **argv)
+{
+  const GOptionEntry entries[] = {
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(PsServerStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *id = NULL;
+  g_autofree char *description = NULL;
+  PsServer *server;
+
+  context = ps_cli_option_context_new (_("remove ID"),
+                                       _("Removes a server, named by its id or its "
+                                         "description, and its password from the keyring."),
+                                       entries);
+  if (!ps_cli_parse_options (context, &argc, &argv))
+    return PS_CLI_EXIT_USAGE;
+  if (argc != 2)
+    return ps_cli_usage_error (context, _("Name one server."));
+
+  store = ps_cli_load_server_store ();
+  if (store == NULL)
+    return PS_CLI_EXIT_FAILED;
+
+  server = find_server (store, argv[1]);
+  if (server == NULL)
+    return PS_CLI_EXIT_FAILED;
+
+  id = g_strdup (ps_server_get_id (server));
+  description = g_strdup (ps_server_get_description (server));
+
+  if (!ps_server_store_remove (store, id, &error))
+    {
+      ps_cli_print_error (NULL, error);
+      return PS_CLI_EXIT_FAILED;
+    }
+
+  if (!ps_cli_save_server_store (store))
+    return PS_CLI_EXIT_FAILED;
+
+  g_print (_("Removed “%s”\n"), description);
+
+  if (!ps_cli_clear_password (id))
+    return PS_CLI_EXIT_FAILED;
+
+  return PS_CLI_EXIT_OK;
+}
+
+static const Subcommand subcommands[] = {
+  { "add", N_("Add a server"), server_add },
+  { "list", N_("List the servers"), server_list },
+  { "show", N_("Show the settings of a server"), server_show },
+  { "edit", N_("Change the settings of a server"), server_edit },
+  { "remove", N_("Remove a server and its password"), server_remove },
+};
+
+static void
+print_usage (FILE *stream)
+{
+  g_autoptr(GString) usage = g_string_new (NULL);
+
+  g_string_append_printf (usage, _("Usage:\n  %s server COMMAND [OPTION…]\n\n"),
+                          g_get_prgname ());
+  g_string_append (usage, _("Manages the servers this instance is synced with.\n\n"
+                            "Commands:\n"));
+  for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
+    g_string_append_printf (usage, "  %-8s %s\n", subcommands[i].name, _(subcommands[i].summary));
+  g_string_append_printf (usage, _("\nRun “%s server COMMAND --help” for the options of a "
+                                   "command.\n"),
+                          g_get_prgname ());
+  fputs (usage->str, stream);
+}
+
+int
+ps_cli_server (int    argc,
+               char **argv)
+{
+  g_autofree char *prgname = NULL;
+
+  if (argc < 2)
+    {
+      print_usage (stderr);
+      return PS_CLI_EXIT_USAGE;
+    }
+
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 ||
+      strcmp (argv[1], "help") == 0)
+    {
+      print_usage (stdout);
+      return PS_CLI_EXIT_OK;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
+    {
+      if (strcmp (subcommands[i].name, argv[1]) == 0)
+        {
+          /* So that --help and hints name the whole command. */
+          prgname = g_strdup_printf ("%s server", g_get_prgname ());
+          g_set_prgname (prgname);
+          return subcommands[i].run (argc - 1, argv + 1);
+        }
+    }
+
+  g_printerr (_("Unknown command “%s”.\n\n"), argv[1]);
+  print_usage (stderr);
+  return PS_CLI_EXIT_USAGE;
+}
