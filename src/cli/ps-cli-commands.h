@@ -32,6 +32,8 @@ int ps_cli_merge     (int    argc,
                       char **argv);
 int ps_cli_replicate (int    argc,
                       char **argv);
+int ps_cli_resolve   (int    argc,
+                      char **argv);
 int ps_cli_server    (int    argc,
                       char **argv);
 

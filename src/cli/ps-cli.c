@@ -18,6 +18,7 @@ static const PsCliCommand commands[] = {
   { "journal", N_("Show the journal of syncs, failures and resolutions"), ps_cli_journal },
   { "merge", N_("Merge the conflicting leaves of one record"), ps_cli_merge },
   { "replicate", N_("Replicate one database to another"), ps_cli_replicate },
+  { "resolve", N_("Resolve the conflicted records of a database"), ps_cli_resolve },
   { "server", N_("Add, list, change or remove servers"), ps_cli_server },
 };
 

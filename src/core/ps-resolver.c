@@ -1,0 +1,808 @@
+/* ps-resolver.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Resolves conflicted records of one database the Primero way: the leaves
+ * of each record are merged (ps-merge), the merged body is written as a
+ * child of CouchDB's winning leaf, and only once that revision is stored
+ * are the other leaves closed with a `_deleted` child. A record edited
+ * meanwhile (409) is read and merged again. Records go in batches, never
+ * one request per record.
+ */
+
+#define G_LOG_DOMAIN "ps-resolver"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ps-merge.h"
+#include "ps-resolver.h"
+
+#define BATCH_SIZE     100
+#define SCAN_PAGE_SIZE 500
+#define MAX_ATTEMPTS   3
+
+struct _PsResolver
+{
+  GObject          parent_instance;
+
+  PsCouchDatabase *database;
+  PsJournal       *journal;
+  char            *server_id;
+
+  GTask           *task;
+  GQueue           ids;            /* ids still to look at (char *) */
+  GHashTable      *attempts;       /* id → attempts so far */
+  gboolean         scan;           /* look at every record, via _changes */
+  gboolean         scan_done;
+  JsonNode        *scan_since;
+
+  GHashTable      *merged;         /* id → PsMergeResult of the batch being written */
+  GHashTable      *new_revs;       /* id → the merged revision written */
+
+  guint            n_resolved;
+  guint            n_failed;
+  GPtrArray       *failures;       /* "id: reason" */
+};
+
+G_DEFINE_FINAL_TYPE (PsResolver, ps_resolver, G_TYPE_OBJECT)
+
+enum {
+  RESOLVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void next_batch (PsResolver *self);
+
+static void
+ps_resolver_finalize (GObject *object)
+{
+  PsResolver *self = (PsResolver *)object;
+
+  g_clear_object (&self->database);
+  g_clear_object (&self->journal);
+  g_clear_pointer (&self->server_id, g_free);
+  g_queue_clear_full (&self->ids, g_free);
+  g_clear_pointer (&self->attempts, g_hash_table_unref);
+  g_clear_pointer (&self->scan_since, json_node_unref);
+  g_clear_pointer (&self->merged, g_hash_table_unref);
+  g_clear_pointer (&self->new_revs, g_hash_table_unref);
+  g_clear_pointer (&self->failures, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (ps_resolver_parent_class)->finalize (object);
+}
+
+static void
+ps_resolver_class_init (PsResolverClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = ps_resolver_finalize;
+
+  /**
+   * PsResolver::resolved:
+   * @self: a #PsResolver
+   * @report: a #JsonObject: the merge report (see ps_merge_result_get_report())
+   *   with `database` and `new_rev`
+   *
+   * Emitted for each record once its merged revision is stored.
+   */
+  signals[RESOLVED] =
+    g_signal_new ("resolved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, JSON_TYPE_OBJECT);
+}
+
+static void
+ps_resolver_init (PsResolver *self)
+{
+  g_queue_init (&self->ids);
+  self->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->failures = g_ptr_array_new_with_free_func (g_free);
+}
+
+/**
+ * ps_resolver_new:
+ * @database: the database whose conflicts to resolve
+ *
+ * Returns: (transfer full): a new #PsResolver
+ */
+PsResolver *
+ps_resolver_new (PsCouchDatabase *database)
+{
+  PsResolver *self;
+
+  g_return_val_if_fail (PS_IS_COUCH_DATABASE (database), NULL);
+
+  self = g_object_new (PS_TYPE_RESOLVER, NULL);
+  self->database = g_object_ref (database);
+  return self;
+}
+
+/**
+ * ps_resolver_set_journal:
+ * @self: a #PsResolver
+ * @journal: (nullable): where each resolution is recorded
+ * @server_id: (nullable): the server the resolutions belong to
+ */
+void
+ps_resolver_set_journal (PsResolver *self,
+                         PsJournal  *journal,
+                         const char *server_id)
+{
+  g_return_if_fail (PS_IS_RESOLVER (self));
+
+  g_set_object (&self->journal, journal);
+  g_free (self->server_id);
+  self->server_id = g_strdup (server_id);
+}
+
+guint
+ps_resolver_get_n_resolved (PsResolver *self)
+{
+  g_return_val_if_fail (PS_IS_RESOLVER (self), 0);
+  return self->n_resolved;
+}
+
+guint
+ps_resolver_get_n_failed (PsResolver *self)
+{
+  g_return_val_if_fail (PS_IS_RESOLVER (self), 0);
+  return self->n_failed;
+}
+
+/**
+ * ps_resolver_get_failures:
+ * @self: a #PsResolver
+ *
+ * Returns: (transfer none) (element-type utf8): "record id: reason" for each
+ *   record that could not be resolved
+ */
+GPtrArray *
+ps_resolver_get_failures (PsResolver *self)
+{
+  g_return_val_if_fail (PS_IS_RESOLVER (self), NULL);
+  return self->failures;
+}
+
+static void
+record_failure (PsResolver *self,
+                const char *id,
+                const char *reason)
+{
+  self->n_failed++;
+  g_ptr_array_add (self->failures, g_strdup_printf ("%s: %s", id, reason));
+}
+
+static gboolean
+fail_if_error (PsResolver  *self,
+               const char  *step,
+               GError      *error)
+{
+  g_autoptr(GTask) task = NULL;
+
+  if (error == NULL)
+    return FALSE;
+
+  task = g_steal_pointer (&self->task);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_task_return_error (task, error);
+  else
+    {
+      g_autofree char *url = ps_couch_database_dup_display_url (self->database);
+
+      g_task_return_new_error (task, error->domain, error->code, "%s %s: %s",
+                               step, url, error->message);
+      g_error_free (error);
+    }
+  return TRUE;
+}
+
+static GCancellable *
+get_cancellable (PsResolver *self)
+{
+  return g_task_get_cancellable (self->task);
+}
+
+/* Writing */
+
+static void
+report_resolution (PsResolver    *self,
+                   const char    *id,
+                   PsMergeResult *result,
+                   const char    *new_rev)
+{
+  g_autoptr(JsonObject) report = NULL;
+  JsonNode *node = ps_merge_result_get_report (result);
+
+  report = json_object_ref (json_node_get_object (node));
+  json_object_set_string_member (report, "database", ps_couch_database_get_name (self->database));
+  json_object_set_string_member (report, "new_rev", new_rev);
+  self->n_resolved++;
+
+  if (self->journal != NULL)
+    {
+      g_autoptr(JsonObject) entry = json_object_new ();
+      g_autoptr(GError) error = NULL;
+
+      json_object_set_string_member (entry, "kind", "resolution");
+      if (self->server_id != NULL)
+        json_object_set_string_member (entry, "server", self->server_id);
+      json_object_set_string_member (entry, "database", ps_couch_database_get_name (self->database));
+      json_object_set_string_member (entry, "record", id);
+      json_object_set_object_member (entry, "resolution", json_object_ref (report));
+      if (!ps_journal_append (self->journal, entry, &error))
+        g_warning ("The resolution of %s could not be journaled: %s", id, error->message);
+    }
+
+  g_signal_emit (self, signals[RESOLVED], 0, report);
+}
+
+static void
+retry_later (PsResolver *self,
+             const char *id,
+             const char *reason)
+{
+  guint attempts = GPOINTER_TO_UINT (g_hash_table_lookup (self->attempts, id)) + 1;
+
+  if (attempts >= MAX_ATTEMPTS)
+    {
+      record_failure (self, id, reason);
+      return;
+    }
+
+  g_hash_table_replace (self->attempts, g_strdup (id), GUINT_TO_POINTER (attempts));
+  g_queue_push_tail (&self->ids, g_strdup (id));
+}
+
+static void
+on_tombstones_written_cb (GObject      *object,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(PsResolver) self = user_data;
+  g_autoptr(JsonNode) answer = NULL;
+  GError *error = NULL;
+  JsonArray *results;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (fail_if_error (self, _("Closing the merged revisions in"), error))
+    return;
+
+  /* A leaf edited meanwhile stays open: merge the record again. */
+  results = JSON_NODE_HOLDS_ARRAY (answer) ? json_node_get_array (answer) : NULL;
+  for (guint i = 0; results != NULL && i < json_array_get_length (results); i++)
+    {
+      JsonObject *item = json_array_get_object_element (results, i);
+      const char *id = item != NULL ? json_object_get_string_member_with_default (item, "id", NULL) : NULL;
+
+      if (id != NULL && json_object_has_member (item, "error"))
+        retry_later (self, id, json_object_get_string_member_with_default (item, "reason", ""));
+    }
+
+  {
+    GHashTableIter iter;
+    gpointer id;
+    gpointer merge;
+
+    g_hash_table_iter_init (&iter, self->merged);
+    while (g_hash_table_iter_next (&iter, &id, &merge))
+      {
+        const char *new_rev = g_hash_table_lookup (self->new_revs, id);
+
+        if (new_rev != NULL)
+          report_resolution (self, id, merge, new_rev);
+      }
+  }
+
+  g_clear_pointer (&self->merged, g_hash_table_unref);
+  g_clear_pointer (&self->new_revs, g_hash_table_unref);
+  next_batch (self);
+}
+
+static void
+on_merged_written_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(PsResolver) self = user_data;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GBytes) body = NULL;
+  GError *error = NULL;
+  JsonArray *results;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (fail_if_error (self, _("Writing merged records to"), error))
+    return;
+
+  self->new_revs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  results = JSON_NODE_HOLDS_ARRAY (answer) ? json_node_get_array (answer) : NULL;
+  for (guint i = 0; results != NULL && i < json_array_get_length (results); i++)
+    {
+      JsonObject *item = json_array_get_object_element (results, i);
+      const char *id = item != NULL ? json_object_get_string_member_with_default (item, "id", NULL) : NULL;
+      const char *rev = item != NULL ? json_object_get_string_member_with_default (item, "rev", NULL) : NULL;
+
+      if (id == NULL)
+        continue;
+      if (rev != NULL && !json_object_has_member (item, "error"))
+        g_hash_table_replace (self->new_revs, g_strdup (id), g_strdup (rev));
+      else if (g_strcmp0 (json_object_get_string_member_with_default (item, "error", NULL),
+                          "conflict") == 0)
+        retry_later (self, id, _("the record kept changing while it was merged"));
+      else
+        record_failure (self, id, json_object_get_string_member_with_default (item, "reason",
+                                                                              _("the server refused the merged record")));
+    }
+
+  /* Only the leaves of records whose merged revision is stored are closed. */
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "docs");
+  json_builder_begin_array (builder);
+  {
+    GHashTableIter iter;
+    gpointer id;
+    gpointer merge;
+
+    g_hash_table_iter_init (&iter, self->merged);
+    while (g_hash_table_iter_next (&iter, &id, &merge))
+      {
+        GPtrArray *losers = ps_merge_result_get_losing_revs (merge);
+
+        if (!g_hash_table_contains (self->new_revs, id))
+          continue;
+        for (guint i = 0; i < losers->len; i++)
+          {
+            json_builder_begin_object (builder);
+            json_builder_set_member_name (builder, "_id");
+            json_builder_add_string_value (builder, id);
+            json_builder_set_member_name (builder, "_rev");
+            json_builder_add_string_value (builder, g_ptr_array_index (losers, i));
+            json_builder_set_member_name (builder, "_deleted");
+            json_builder_add_boolean_value (builder, TRUE);
+            json_builder_end_object (builder);
+          }
+      }
+  }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  body = ps_couch_json_to_bytes (root);
+  ps_couch_database_request_async (self->database, "POST", "_bulk_docs", NULL, body,
+                                   get_cancellable (self), on_tombstones_written_cb,
+                                   g_object_ref (self));
+}
+
+/* Merging */
+
+static void
+merge_and_write (PsResolver *self,
+                 GHashTable *leaves_by_id)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GBytes) body = NULL;
+  GHashTableIter iter;
+  gpointer id;
+  gpointer leaves;
+
+  self->merged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify) ps_merge_result_free);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "docs");
+  json_builder_begin_array (builder);
+
+  g_hash_table_iter_init (&iter, leaves_by_id);
+  while (g_hash_table_iter_next (&iter, &id, &leaves))
+    {
+      GPtrArray *live = leaves;
+      g_autoptr(GError) error = NULL;
+      PsMergeResult *merge;
+      JsonNode *merged_body;
+
+      if (live->len < 2)
+        continue;
+
+      merge = ps_merge_leaves ((JsonNode * const *) live->pdata, live->len, &error);
+      if (merge == NULL)
+        {
+          record_failure (self, id, error->message);
+          continue;
+        }
+
+      merged_body = ps_merge_result_get_body (merge);
+      json_builder_add_value (builder, json_node_copy (merged_body));
+      g_hash_table_replace (self->merged, g_strdup (id), merge);
+    }
+
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  if (g_hash_table_size (self->merged) == 0)
+    {
+      g_clear_pointer (&self->merged, g_hash_table_unref);
+      next_batch (self);
+      return;
+    }
+
+  root = json_builder_get_root (builder);
+  body = ps_couch_json_to_bytes (root);
+  ps_couch_database_request_async (self->database, "POST", "_bulk_docs", NULL, body,
+                                   get_cancellable (self), on_merged_written_cb,
+                                   g_object_ref (self));
+}
+
+static void
+on_leaves_fetched_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(PsResolver) self = user_data;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(GHashTable) leaves_by_id = NULL;
+  GError *error = NULL;
+  JsonArray *results;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (fail_if_error (self, _("Reading conflicting revisions from"), error))
+    return;
+
+  leaves_by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify) g_ptr_array_unref);
+  results = JSON_NODE_HOLDS_OBJECT (answer)
+    ? json_object_get_array_member (json_node_get_object (answer), "results")
+    : NULL;
+
+  for (guint i = 0; results != NULL && i < json_array_get_length (results); i++)
+    {
+      JsonObject *item = json_array_get_object_element (results, i);
+      JsonArray *docs = item != NULL && json_object_has_member (item, "docs")
+        ? json_object_get_array_member (item, "docs")
+        : NULL;
+
+      for (guint j = 0; docs != NULL && j < json_array_get_length (docs); j++)
+        {
+          JsonObject *entry = json_array_get_object_element (docs, j);
+          JsonNode *ok = entry != NULL ? json_object_get_member (entry, "ok") : NULL;
+          JsonObject *doc;
+          const char *id;
+          GPtrArray *live;
+
+          /* Deleted leaves are not in conflict; a leaf gone meanwhile is
+           * left for the next pass.
+           */
+          if (ok == NULL || !JSON_NODE_HOLDS_OBJECT (ok))
+            continue;
+          doc = json_node_get_object (ok);
+          if (json_object_get_boolean_member_with_default (doc, "_deleted", FALSE))
+            continue;
+          id = json_object_get_string_member_with_default (doc, "_id", NULL);
+          if (id == NULL)
+            continue;
+
+          live = g_hash_table_lookup (leaves_by_id, id);
+          if (live == NULL)
+            {
+              live = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+              g_hash_table_insert (leaves_by_id, g_strdup (id), live);
+            }
+          g_ptr_array_add (live, json_node_ref (ok));
+        }
+    }
+
+  merge_and_write (self, leaves_by_id);
+}
+
+/* @candidates maps ids to every leaf revision they have. */
+static void
+fetch_leaves (PsResolver *self,
+              GHashTable *candidates)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GBytes) body = NULL;
+  GHashTableIter iter;
+  gpointer id;
+  gpointer revs;
+
+  if (g_hash_table_size (candidates) == 0)
+    {
+      next_batch (self);
+      return;
+    }
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "docs");
+  json_builder_begin_array (builder);
+  g_hash_table_iter_init (&iter, candidates);
+  while (g_hash_table_iter_next (&iter, &id, &revs))
+    {
+      GPtrArray *leaf_revs = revs;
+
+      for (guint i = 0; i < leaf_revs->len; i++)
+        {
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "id");
+          json_builder_add_string_value (builder, id);
+          json_builder_set_member_name (builder, "rev");
+          json_builder_add_string_value (builder, g_ptr_array_index (leaf_revs, i));
+          json_builder_end_object (builder);
+        }
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  body = ps_couch_json_to_bytes (root);
+  /* Attachments come inline, so a merged record can keep one that only a
+   * losing leaf has.
+   */
+  ps_couch_database_request_async (self->database, "POST", "_bulk_get",
+                                   "revs=true&attachments=true", body,
+                                   get_cancellable (self), on_leaves_fetched_cb,
+                                   g_object_ref (self));
+}
+
+static void
+add_candidate (GHashTable *candidates,
+               const char *id,
+               const char *rev)
+{
+  GPtrArray *revs = g_hash_table_lookup (candidates, id);
+
+  if (revs == NULL)
+    {
+      revs = g_ptr_array_new_with_free_func (g_free);
+      g_hash_table_insert (candidates, g_strdup (id), revs);
+    }
+  g_ptr_array_add (revs, g_strdup (rev));
+}
+
+static GHashTable *
+new_candidates (void)
+{
+  return g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                (GDestroyNotify) g_ptr_array_unref);
+}
+
+/* Finding conflicted records */
+
+static void
+on_changes_page_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(PsResolver) self = user_data;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(GHashTable) candidates = new_candidates ();
+  GError *error = NULL;
+  JsonObject *object_answer;
+  JsonArray *results;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (fail_if_error (self, _("Looking for conflicts in"), error))
+    return;
+
+  object_answer = JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
+  results = object_answer != NULL && json_object_has_member (object_answer, "results")
+    ? json_object_get_array_member (object_answer, "results")
+    : NULL;
+  if (results == NULL || !json_object_has_member (object_answer, "last_seq"))
+    {
+      fail_if_error (self, _("Looking for conflicts in"),
+                     g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                                          _("the list of changes is not in CouchDB’s format")));
+      return;
+    }
+
+  /* With style=all_docs a record lists every leaf: more than one may be
+   * a conflict (or a deleted branch, sorted out once the leaves are read).
+   */
+  for (guint i = 0; i < json_array_get_length (results); i++)
+    {
+      JsonObject *row = json_array_get_object_element (results, i);
+      JsonArray *changes = row != NULL && json_object_has_member (row, "changes")
+        ? json_object_get_array_member (row, "changes")
+        : NULL;
+      const char *id = row != NULL ? json_object_get_string_member_with_default (row, "id", NULL) : NULL;
+
+      if (id == NULL || changes == NULL || json_array_get_length (changes) < 2)
+        continue;
+      for (guint j = 0; j < json_array_get_length (changes); j++)
+        {
+          JsonObject *change = json_array_get_object_element (changes, j);
+          const char *rev = change != NULL
+            ? json_object_get_string_member_with_default (change, "rev", NULL)
+            : NULL;
+
+          if (rev != NULL)
+            add_candidate (candidates, id, rev);
+        }
+    }
+
+  g_clear_pointer (&self->scan_since, json_node_unref);
+  self->scan_since = json_node_copy (json_object_get_member (object_answer, "last_seq"));
+  if (json_array_get_length (results) < SCAN_PAGE_SIZE)
+    self->scan_done = TRUE;
+
+  fetch_leaves (self, candidates);
+}
+
+static void
+scan_next_page (PsResolver *self)
+{
+  g_autofree char *since = NULL;
+  g_autofree char *query = NULL;
+
+  if (self->scan_since == NULL)
+    since = g_strdup ("0");
+  else if (JSON_NODE_HOLDS_VALUE (self->scan_since) &&
+           json_node_get_value_type (self->scan_since) == G_TYPE_STRING)
+    since = g_uri_escape_string (json_node_get_string (self->scan_since), NULL, FALSE);
+  else
+    {
+      g_autofree char *text = json_to_string (self->scan_since, FALSE);
+
+      since = g_uri_escape_string (text, NULL, FALSE);
+    }
+
+  query = g_strdup_printf ("style=all_docs&since=%s&limit=%u", since, SCAN_PAGE_SIZE);
+  ps_couch_database_request_async (self->database, "GET", "_changes", query, NULL,
+                                   get_cancellable (self), on_changes_page_cb,
+                                   g_object_ref (self));
+}
+
+static void
+on_conflicts_listed_cb (GObject      *object,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(PsResolver) self = user_data;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(GHashTable) candidates = new_candidates ();
+  GError *error = NULL;
+  JsonArray *rows;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (fail_if_error (self, _("Looking for conflicts in"), error))
+    return;
+
+  rows = JSON_NODE_HOLDS_OBJECT (answer) && json_object_has_member (json_node_get_object (answer), "rows")
+    ? json_object_get_array_member (json_node_get_object (answer), "rows")
+    : NULL;
+
+  for (guint i = 0; rows != NULL && i < json_array_get_length (rows); i++)
+    {
+      JsonObject *row = json_array_get_object_element (rows, i);
+      JsonNode *doc_node = row != NULL ? json_object_get_member (row, "doc") : NULL;
+      JsonObject *doc;
+      JsonArray *conflicts;
+      const char *id;
+      const char *rev;
+
+      if (doc_node == NULL || !JSON_NODE_HOLDS_OBJECT (doc_node))
+        continue;
+      doc = json_node_get_object (doc_node);
+      id = json_object_get_string_member_with_default (doc, "_id", NULL);
+      rev = json_object_get_string_member_with_default (doc, "_rev", NULL);
+      conflicts = json_object_has_member (doc, "_conflicts")
+        ? json_object_get_array_member (doc, "_conflicts")
+        : NULL;
+      if (id == NULL || rev == NULL || conflicts == NULL || json_array_get_length (conflicts) == 0)
+        continue;
+
+      add_candidate (candidates, id, rev);
+      for (guint j = 0; j < json_array_get_length (conflicts); j++)
+        {
+          const char *loser = json_array_get_string_element (conflicts, j);
+
+          if (loser != NULL)
+            add_candidate (candidates, id, loser);
+        }
+    }
+
+  fetch_leaves (self, candidates);
+}
+
+static void
+list_conflicts_of_next_ids (PsResolver *self)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GBytes) body = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "keys");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < BATCH_SIZE && !g_queue_is_empty (&self->ids); i++)
+    {
+      g_autofree char *id = g_queue_pop_head (&self->ids);
+
+      json_builder_add_string_value (builder, id);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  body = ps_couch_json_to_bytes (root);
+  ps_couch_database_request_async (self->database, "POST", "_all_docs",
+                                   "include_docs=true&conflicts=true", body,
+                                   get_cancellable (self), on_conflicts_listed_cb,
+                                   g_object_ref (self));
+}
+
+static void
+next_batch (PsResolver *self)
+{
+  g_autoptr(GTask) task = NULL;
+
+  if (self->task == NULL)
+    return;
+
+  if (!g_queue_is_empty (&self->ids))
+    {
+      list_conflicts_of_next_ids (self);
+      return;
+    }
+
+  if (self->scan && !self->scan_done)
+    {
+      scan_next_page (self);
+      return;
+    }
+
+  task = g_steal_pointer (&self->task);
+  g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * ps_resolver_resolve_async:
+ * @self: a #PsResolver
+ * @ids: (nullable) (array zero-terminated=1): the records to look at, or
+ *   %NULL for every record of the database
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * Resolves the conflicts among @ids. Records that could not be resolved
+ * are counted and listed (see ps_resolver_get_failures()); they do not
+ * fail the whole run.
+ */
+void
+ps_resolver_resolve_async (PsResolver          *self,
+                           const char * const  *ids,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_return_if_fail (PS_IS_RESOLVER (self));
+  g_return_if_fail (self->task == NULL);
+
+  self->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (self->task, ps_resolver_resolve_async);
+
+  self->scan = ids == NULL;
+  self->scan_done = FALSE;
+  g_clear_pointer (&self->scan_since, json_node_unref);
+  for (guint i = 0; ids != NULL && ids[i] != NULL; i++)
+    g_queue_push_tail (&self->ids, g_strdup (ids[i]));
+
+  next_batch (self);
+}
+
+gboolean
+ps_resolver_resolve_finish (PsResolver    *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (PS_IS_RESOLVER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

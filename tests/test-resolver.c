@@ -1,0 +1,299 @@
+/* test-resolver.c: resolving conflicts on a real CouchDB-compatible server.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "ps-record-generator.h"
+#include "ps-replication.h"
+#include "ps-resolver.h"
+#include "ps-test-peer.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#define DB "primero_tracing_request_production"
+
+typedef struct
+{
+  gboolean  done;
+  gboolean  ok;
+  GError   *error;
+} Done;
+
+static void
+on_resolved_done_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  Done *done = user_data;
+
+  done->ok = ps_resolver_resolve_finish (PS_RESOLVER (object), result, &done->error);
+  done->done = TRUE;
+}
+
+static void
+on_replicated_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Done *done = user_data;
+
+  done->ok = ps_replication_run_finish (PS_REPLICATION (object), result, &done->error);
+  done->done = TRUE;
+}
+
+static PsCouchDatabase *
+open_database (SoupSession *session,
+               PsTestPeer  *peer)
+{
+  g_autofree char *url = ps_test_peer_db_url (peer, DB);
+  g_autoptr(GError) error = NULL;
+  PsCouchDatabase *database = ps_couch_database_new (session, url, &error);
+
+  g_assert_no_error (error);
+  return database;
+}
+
+static void
+resolve (PsResolver         *resolver,
+         const char * const *ids)
+{
+  Done done = { 0, };
+
+  ps_resolver_resolve_async (resolver, ids, NULL, on_resolved_done_cb, &done);
+  while (!done.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (done.error);
+  g_assert_true (done.ok);
+}
+
+static JsonNode *
+load_example (const char *name)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "merge", "tracing-request-conflict", name, NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+static void
+put_example_conflict (PsTestPeer *peer)
+{
+  g_autoptr(JsonArray) leaves = json_array_new ();
+
+  json_array_add_element (leaves, load_example ("leaf-a.json"));
+  json_array_add_element (leaves, load_example ("leaf-b.json"));
+  ps_test_peer_create_db (peer, DB);
+  ps_test_peer_put_docs (peer, DB, leaves, FALSE);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 1);
+}
+
+static JsonObject *
+get_doc (PsTestPeer *peer,
+         const char *id)
+{
+  g_autofree char *path = g_strdup_printf ("/%s/%s?conflicts=true", DB, id);
+  g_autoptr(JsonNode) doc = NULL;
+  guint status = 0;
+
+  doc = ps_test_peer_request (peer, "GET", path, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  return json_object_ref (json_node_get_object (doc));
+}
+
+static JsonObject *
+find_row (JsonArray  *rows,
+          const char *unique_id)
+{
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      JsonObject *row = json_array_get_object_element (rows, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (row, "unique_id", NULL),
+                     unique_id) == 0)
+        return row;
+    }
+  return NULL;
+}
+
+static void
+on_resolved_cb (PsResolver *resolver,
+                JsonObject *report,
+                GPtrArray  *reports)
+{
+  g_ptr_array_add (reports, json_object_ref (report));
+}
+
+static void
+test_worked_example (void)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new (TRUE);
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsCouchDatabase) database = NULL;
+  g_autoptr(PsResolver) resolver = NULL;
+  g_autoptr(PsJournal) journal = NULL;
+  g_autoptr(GPtrArray) reports = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr(JsonNode) expected = load_example ("expected.json");
+  g_autoptr(JsonObject) doc = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *journal_path = g_build_filename (g_get_user_state_dir (), "journal.jsonl", NULL);
+  g_autoptr(JsonNode) entry_node = NULL;
+  g_autofree char *entry_text = NULL;
+  JsonObject *expected_object = json_node_get_object (expected);
+  const char *id = json_object_get_string_member (expected_object, "_id");
+  JsonArray *rows;
+
+  put_example_conflict (peer);
+  database = open_database (session, peer);
+  journal = ps_journal_new_for_path (journal_path);
+  resolver = ps_resolver_new (database);
+  ps_resolver_set_journal (resolver, journal, "server-1");
+  g_signal_connect (resolver, "resolved", G_CALLBACK (on_resolved_cb), reports);
+
+  resolve (resolver, NULL);
+  g_assert_cmpuint (ps_resolver_get_n_resolved (resolver), ==, 1);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 0);
+
+  /* The merged body is the one Primero promises. */
+  doc = get_doc (peer, id);
+  g_assert_false (json_object_has_member (doc, "_conflicts"));
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (doc, "_rev"), "3-"));
+  g_assert_cmpstr (json_object_get_string_member (doc, "relation_nickname"), ==,
+                   json_object_get_string_member (expected_object, "relation_nickname"));
+  g_assert_cmpstr (json_object_get_string_member (doc, "location_last"), ==,
+                   json_object_get_string_member (expected_object, "location_last"));
+  g_assert_cmpstr (json_object_get_string_member (doc, "last_updated_at"), ==,
+                   json_object_get_string_member (expected_object, "last_updated_at"));
+  rows = json_object_get_array_member (doc, "tracing_request_subform_section");
+  g_assert_nonnull (find_row (rows, "t2"));
+  g_assert_cmpint (json_object_get_int_member (find_row (rows, "t1"), "age"), ==,
+                   json_object_get_int_member (find_row (json_object_get_array_member (expected_object,
+                                                                                       "tracing_request_subform_section"),
+                                                         "t1"), "age"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (doc, "histories")), ==,
+                    json_array_get_length (json_object_get_array_member (expected_object, "histories")));
+
+  /* The resolution is reported and journaled with its contested field. */
+  g_assert_cmpuint (reports->len, ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (reports->pdata[0], "display_id"), ==, "0000042");
+  g_assert_cmpstr (json_object_get_string_member (reports->pdata[0], "new_rev"), ==,
+                   json_object_get_string_member (doc, "_rev"));
+  entries = ps_journal_read (journal, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (entries->pdata[0], "kind"), ==, "resolution");
+  g_assert_cmpstr (json_object_get_string_member (entries->pdata[0], "record"), ==, id);
+  entry_node = json_node_init_object (json_node_alloc (), entries->pdata[0]);
+  entry_text = json_to_string (entry_node, FALSE);
+  g_assert_nonnull (strstr (entry_text, "location_last"));
+}
+
+static void
+test_generated_conflicts_and_convergence (void)
+{
+  g_autoptr(PsTestPeer) first = ps_test_peer_new (TRUE);
+  g_autoptr(PsTestPeer) second = ps_test_peer_new (TRUE);
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(GRand) rand = g_rand_new_with_seed (3);
+  g_autoptr(JsonArray) bases = json_array_new ();
+  g_autoptr(JsonArray) leaves = json_array_new ();
+  g_autoptr(PsCouchDatabase) first_db = NULL;
+  g_autoptr(PsCouchDatabase) second_db = NULL;
+  g_autoptr(PsResolver) resolver = NULL;
+  g_autoptr(PsReplication) replication = NULL;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  const guint n_records = 60;
+  Done done = { 0, };
+
+  for (guint i = 0; i < n_records; i++)
+    {
+      g_autoptr(JsonNode) record = ps_record_generator_child (rand, i);
+      g_autoptr(JsonArray) record_leaves = ps_record_generator_conflict_leaves (rand, record, 2 + i % 2);
+
+      json_array_add_element (bases, json_node_copy (record));
+      for (guint j = 0; j < json_array_get_length (record_leaves); j++)
+        json_array_add_element (leaves, json_node_copy (json_array_get_element (record_leaves, j)));
+      if (i % 2 == 0)
+        g_ptr_array_add (ids, g_strdup (json_object_get_string_member (json_node_get_object (record), "_id")));
+    }
+  g_ptr_array_add (ids, NULL);
+
+  /* Both servers hold the same conflicts, as after two offices edited. */
+  ps_test_peer_create_db (first, DB);
+  ps_test_peer_create_db (second, DB);
+  ps_test_peer_put_docs (first, DB, bases, FALSE);
+  ps_test_peer_put_docs (first, DB, leaves, FALSE);
+  ps_test_peer_put_docs (second, DB, bases, FALSE);
+  ps_test_peer_put_docs (second, DB, leaves, FALSE);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (first, DB), ==, n_records);
+
+  first_db = open_database (session, first);
+  second_db = open_database (session, second);
+
+  /* Just the records a replication wrote: half of them here. */
+  resolver = ps_resolver_new (first_db);
+  resolve (resolver, (const char * const *) ids->pdata);
+  g_assert_cmpuint (ps_resolver_get_n_resolved (resolver), ==, n_records / 2);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (first, DB), ==, n_records / 2);
+  g_clear_object (&resolver);
+
+  /* Then every conflicted record. */
+  resolver = ps_resolver_new (first_db);
+  resolve (resolver, NULL);
+  g_assert_cmpuint (ps_resolver_get_n_resolved (resolver), ==, n_records / 2);
+  g_assert_cmpuint (ps_resolver_get_n_failed (resolver), ==, 0);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (first, DB), ==, 0);
+
+  /* Replicating the resolutions makes the second server converge. */
+  replication = ps_replication_new (first_db, second_db);
+  ps_replication_run_async (replication, NULL, on_replicated_cb, &done);
+  while (!done.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (done.error);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (second, DB), ==, 0);
+  ps_test_assert_same_rev_trees (first, DB, second, DB);
+}
+
+static void
+test_cli_resolve (void)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new (TRUE);
+  g_autofree char *url = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+
+  put_example_conflict (peer);
+  url = ps_test_peer_db_url (peer, DB);
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                              &error, g_getenv ("PS_CLI"), "resolve", url, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s%s", out, err);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  g_assert_nonnull (strstr (out, "0000042"));
+  g_assert_nonnull (strstr (out, "location_last"));
+  g_assert_nonnull (strstr (out, "emeka"));
+  g_assert_nonnull (strstr (out, "1 record(s) resolved"));
+  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 0);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/ps/resolver/worked-example", test_worked_example);
+  g_test_add_func ("/ps/resolver/generated-conflicts-and-convergence",
+                   test_generated_conflicts_and_convergence);
+  g_test_add_func ("/ps/resolver/cli", test_cli_resolve);
+
+  return g_test_run ();
+}
