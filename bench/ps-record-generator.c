@@ -21,19 +21,18 @@ typedef struct
   const char *user_name;
   const char *full_name;
   const char *organization;
-  const char *location;
 } User;
 
 static const User users[] = {
-  { "jmuthoni", "Jane Muthoni", "agency-unicef", "Nairobi" },
-  { "aokello", "Alfred Okello", "agency-save-the-children", "Gulu" },
-  { "bwanjiru", "Beatrice Wanjiru", "agency-irc", "Kakuma" },
-  { "dnyang", "Daniel Nyang", "agency-unicef", "Juba" },
-  { "fhassan", "Fadumo Hassan", "agency-unhcr", "Dadaab" },
-  { "pdeng", "Peter Deng", "agency-save-the-children", "Bor" },
-  { "mlokuru", "Mary Lokuru", "agency-irc", "Kapoeta" },
-  { "sabdi", "Said Abdi", "agency-unhcr", "Garissa" },
-  { "cp_manager", "Grace Achieng", "agency-unicef", "Nairobi" },
+  { "jmuthoni", "Jane Muthoni", "agency-unicef" },
+  { "aokello", "Alfred Okello", "agency-save-the-children" },
+  { "bwanjiru", "Beatrice Wanjiru", "agency-irc" },
+  { "dnyang", "Daniel Nyang", "agency-unicef" },
+  { "fhassan", "Fadumo Hassan", "agency-unhcr" },
+  { "pdeng", "Peter Deng", "agency-save-the-children" },
+  { "mlokuru", "Mary Lokuru", "agency-irc" },
+  { "sabdi", "Said Abdi", "agency-unhcr" },
+  { "cp_manager", "Grace Achieng", "agency-unicef" },
 };
 
 static const char * const first_names_female[] = {
@@ -762,7 +761,6 @@ ps_record_generator_child (GRand *rand,
   json_object_set_string_member (doc, "module_id", "primeromodule-cp");
   json_object_set_boolean_member (doc, "record_state", TRUE);
   json_object_set_string_member (doc, "child_status", "Open");
-  json_object_set_boolean_member (doc, "marked_for_mobile", FALSE);
 
   /* Primero: case_id is the unique identifier, the short id its tail */
   uuid = random_uuid (rand);
@@ -811,7 +809,6 @@ ps_record_generator_child (GRand *rand,
   json_object_set_member (doc, "interview_date", take_string_node (format_date (created)));
   json_object_set_string_member (doc, "interviewer", creator->full_name);
   json_object_set_boolean_member (doc, "consent_for_services", g_rand_int_range (rand, 0, 5) != 0);
-  json_object_set_boolean_member (doc, "disclosure_other_orgs", g_rand_boolean (rand));
   json_object_set_string_member (doc, "risk_level", PICK (rand, risk_levels));
 
   for (guint i = 0; i < n_concerns; i++)
@@ -826,17 +823,14 @@ ps_record_generator_child (GRand *rand,
   json_object_set_string_member (doc, "owned_by", owner->user_name);
   json_object_set_string_member (doc, "owned_by_full_name", owner->full_name);
   json_object_set_string_member (doc, "owned_by_agency", owner->organization);
-  json_object_set_string_member (doc, "owned_by_location", owner->location);
   json_array_add_string_element (assigned, owner->user_name);
   json_object_set_array_member (doc, "assigned_user_names", assigned);
-  json_object_set_string_member (doc, "database_operator_user_name", creator->user_name);
 
   created_at = format_time (created);
   json_object_set_string_member (doc, "created_by", creator->user_name);
   json_object_set_string_member (doc, "created_by_full_name", creator->full_name);
   json_object_set_string_member (doc, "created_organization", creator->organization);
   json_object_set_string_member (doc, "created_at", created_at);
-  json_object_set_string_member (doc, "posted_at", created_at);
   set_last_updated (doc, creator, created_at);
   json_object_set_member (doc, "notes", random_scalar (rand, "notes", NULL));
 
