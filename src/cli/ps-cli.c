@@ -20,6 +20,7 @@ static const PsCliCommand commands[] = {
   { "replicate", N_("Replicate one database to another"), ps_cli_replicate },
   { "resolve", N_("Resolve the conflicted records of a database"), ps_cli_resolve },
   { "server", N_("Add, list, change or remove servers"), ps_cli_server },
+  { "sync", N_("Sync this instance with configured servers"), ps_cli_sync },
 };
 
 static void

@@ -35,6 +35,8 @@ ps_couch_error_is_transient (const GError *error)
     case PS_COUCH_ERROR_TIMED_OUT:
     case PS_COUCH_ERROR_TOO_MANY_REQUESTS:
     case PS_COUCH_ERROR_SERVER:
+    /* Most often an answer cut short by a dropped connection. */
+    case PS_COUCH_ERROR_INVALID_RESPONSE:
       return TRUE;
 
     case PS_COUCH_ERROR_FAILED:
@@ -48,7 +50,6 @@ ps_couch_error_is_transient (const GError *error)
     case PS_COUCH_ERROR_BAD_REQUEST:
     case PS_COUCH_ERROR_TOO_LARGE:
     case PS_COUCH_ERROR_NOT_COUCHDB:
-    case PS_COUCH_ERROR_INVALID_RESPONSE:
     default:
       return FALSE;
     }

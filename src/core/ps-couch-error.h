@@ -29,7 +29,8 @@ G_BEGIN_DECLS
  * @PS_COUCH_ERROR_TOO_MANY_REQUESTS: 429 (transient)
  * @PS_COUCH_ERROR_SERVER: 5xx (transient)
  * @PS_COUCH_ERROR_NOT_COUCHDB: the server answered, but not as CouchDB does
- * @PS_COUCH_ERROR_INVALID_RESPONSE: a CouchDB answer that cannot be parsed
+ * @PS_COUCH_ERROR_INVALID_RESPONSE: a CouchDB answer that cannot be parsed, as when
+ *   it was cut short (transient)
  *
  * Errors from talking to a CouchDB server.
  */

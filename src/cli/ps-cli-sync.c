@@ -1,0 +1,155 @@
+/* ps-cli-sync.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <stdio.h>
+
+#include "ps-cli-commands.h"
+#include "ps-cli-common.h"
+#include "ps-context.h"
+
+typedef struct
+{
+  guint    running;
+  gboolean failed;
+  guint    resolved;
+} SyncRun;
+
+static void
+on_job_state_cb (PsSyncJob  *job,
+                 GParamSpec *pspec,
+                 SyncRun    *run)
+{
+  g_autofree char *status = ps_sync_job_dup_status_text (job);
+
+  g_print ("%s: %s\n", ps_server_get_description (ps_sync_job_get_server (job)), status);
+}
+
+static void
+on_job_resolved_cb (PsSyncJob  *job,
+                    JsonObject *report,
+                    SyncRun    *run)
+{
+  const char *display_id = json_object_get_string_member_with_default (report, "display_id", NULL);
+  JsonArray *decisions = json_object_get_array_member (report, "decisions");
+
+  run->resolved++;
+  g_print (_("%s: resolved %s %s (%u contested field(s))\n"),
+           ps_server_get_description (ps_sync_job_get_server (job)),
+           json_object_get_string_member_with_default (report, "record_type", ""),
+           display_id != NULL ? display_id : json_object_get_string_member (report, "id"),
+           decisions != NULL ? json_array_get_length (decisions) : 0);
+}
+
+static void
+on_job_finished_cb (PsSyncJob *job,
+                    gboolean   success,
+                    SyncRun   *run)
+{
+  /* A one-shot job finishes when done; a continuous one only when it
+   * fails for good (a stall is reported, and it keeps trying).
+   */
+  if (success)
+    run->running--;
+  else if (ps_sync_job_get_state (job) == PS_SYNC_STATE_FAILED)
+    {
+      run->failed = TRUE;
+      run->running--;
+    }
+}
+
+int
+ps_cli_sync (int    argc,
+             char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(PsContext) ps_context = NULL;
+  g_autoptr(GCancellable) cancellable = NULL;
+  g_autoptr(GPtrArray) servers = g_ptr_array_new_with_free_func (g_object_unref);
+  gboolean all = FALSE;
+  gboolean once = FALSE;
+  SyncRun run = { 0, };
+  PsServerStore *store;
+  PsSyncManager *manager;
+  const GOptionEntry entries[] = {
+    { "all", 0, 0, G_OPTION_ARG_NONE, &all, N_("Sync every configured server"), NULL },
+    { "once", 0, 0, G_OPTION_ARG_NONE, &once,
+      N_("Sync once and stop, also for continuous servers"), NULL },
+    { NULL }
+  };
+
+  context = ps_cli_option_context_new (_("ID|--all"),
+                                       _("Syncs this instance with a configured server (by id or "
+                                         "description) or with all of them: for every record "
+                                         "database, pull, resolve conflicts, push. Continuous "
+                                         "servers keep syncing until interrupted unless --once "
+                                         "is given. Passwords come from the keyring."),
+                                       entries);
+  if (!ps_cli_parse_options (context, &argc, &argv))
+    return PS_CLI_EXIT_USAGE;
+  if ((all && argc != 1) || (!all && argc != 2))
+    return ps_cli_usage_error (context, _("Name one server, or give --all."));
+
+  ps_context = ps_context_new ();
+  store = ps_context_get_server_store (ps_context);
+  manager = ps_context_get_sync_manager (ps_context);
+
+  if (all)
+    {
+      for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (store)); i++)
+        g_ptr_array_add (servers, g_list_model_get_item (G_LIST_MODEL (store), i));
+      if (servers->len == 0)
+        {
+          g_printerr (_("No server is configured; add one with “%s server add”.\n"),
+                      g_get_prgname ());
+          return PS_CLI_EXIT_FAILED;
+        }
+    }
+  else
+    {
+      g_autoptr(GError) error = NULL;
+      PsServer *server = ps_server_store_find (store, argv[1], &error);
+
+      if (server == NULL)
+        {
+          ps_cli_print_error (NULL, error);
+          return PS_CLI_EXIT_FAILED;
+        }
+      g_ptr_array_add (servers, g_object_ref (server));
+    }
+
+  cancellable = ps_cli_cancel_on_interrupt ();
+  for (guint i = 0; i < servers->len; i++)
+    {
+      PsServer *server = g_ptr_array_index (servers, i);
+      PsSyncJob *job = ps_sync_manager_get_job (manager, ps_server_get_id (server));
+
+      g_signal_connect (job, "notify::state", G_CALLBACK (on_job_state_cb), &run);
+      g_signal_connect (job, "resolved", G_CALLBACK (on_job_resolved_cb), &run);
+      g_signal_connect (job, "finished", G_CALLBACK (on_job_finished_cb), &run);
+      run.running++;
+      ps_sync_job_start (job, once);
+    }
+
+  while (run.running > 0 && !g_cancellable_is_cancelled (cancellable))
+    g_main_context_iteration (NULL, TRUE);
+
+  for (guint i = 0; i < servers->len; i++)
+    {
+      PsServer *server = g_ptr_array_index (servers, i);
+      PsSyncJob *job = ps_sync_manager_get_job (manager, ps_server_get_id (server));
+
+      g_signal_handlers_disconnect_by_data (job, &run);
+      if (ps_sync_job_get_state (job) == PS_SYNC_STATE_FAILED)
+        g_printerr (_("Error: sync with %s failed: %s\n"), ps_server_get_description (server),
+                    ps_sync_job_get_error_message (job));
+      ps_sync_job_stop (job);
+    }
+
+  g_print (ngettext ("%u record resolved\n", "%u records resolved\n", run.resolved), run.resolved);
+  return run.failed ? PS_CLI_EXIT_FAILED : PS_CLI_EXIT_OK;
+}

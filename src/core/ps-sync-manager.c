@@ -1,0 +1,308 @@
+/* ps-sync-manager.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * At most one sync job per server. The manager follows the server store:
+ * a removed server's job is stopped and dropped. It turns the jobs' state
+ * changes into "sync-failed" and "sync-recovered" for notifications, and
+ * saves each server's last outcome.
+ */
+
+#define G_LOG_DOMAIN "ps-sync-manager"
+
+#include "config.h"
+
+#include "ps-sync-manager.h"
+
+struct _PsSyncManager
+{
+  GObject        parent_instance;
+
+  PsServerStore *store;
+  SoupSession   *session;
+  PsJournal     *journal;
+  GHashTable    *jobs;        /* server id → PsSyncJob */
+  GHashTable    *failed;      /* server ids whose failure was announced */
+};
+
+G_DEFINE_FINAL_TYPE (PsSyncManager, ps_sync_manager, G_TYPE_OBJECT)
+
+enum {
+  SYNC_FAILED,
+  SYNC_RECOVERED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+save_store (PsSyncManager *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!ps_server_store_save (self->store, &error))
+    g_warning ("The server list could not be saved: %s", error->message);
+}
+
+static void
+on_job_state_cb (PsSyncJob     *job,
+                 GParamSpec    *pspec,
+                 PsSyncManager *self)
+{
+  const char *id = ps_server_get_id (ps_sync_job_get_server (job));
+  PsSyncState state = ps_sync_job_get_state (job);
+
+  switch (state)
+    {
+    case PS_SYNC_STATE_FAILED:
+    case PS_SYNC_STATE_STALLED:
+      save_store (self);
+      if (g_hash_table_add (self->failed, g_strdup (id)))
+        g_signal_emit (self, signals[SYNC_FAILED], 0, job);
+      break;
+
+    case PS_SYNC_STATE_UP_TO_DATE:
+      save_store (self);
+      if (g_hash_table_remove (self->failed, id))
+        g_signal_emit (self, signals[SYNC_RECOVERED], 0, job);
+      break;
+
+    case PS_SYNC_STATE_IDLE:
+    case PS_SYNC_STATE_CONNECTING:
+    case PS_SYNC_STATE_SYNCING:
+    case PS_SYNC_STATE_WAITING_FOR_NETWORK:
+    case PS_SYNC_STATE_BACKING_OFF:
+    default:
+      break;
+    }
+}
+
+static void
+drop_missing_jobs (PsSyncManager *self)
+{
+  GHashTableIter iter;
+  gpointer id;
+  gpointer job;
+
+  g_hash_table_iter_init (&iter, self->jobs);
+  while (g_hash_table_iter_next (&iter, &id, &job))
+    {
+      if (ps_server_store_lookup (self->store, id) == NULL)
+        {
+          ps_sync_job_stop (job);
+          g_hash_table_remove (self->failed, id);
+          g_hash_table_iter_remove (&iter);
+        }
+    }
+}
+
+static void
+on_store_items_changed_cb (GListModel    *model,
+                           guint          position,
+                           guint          removed,
+                           guint          added,
+                           PsSyncManager *self)
+{
+  if (removed > 0)
+    drop_missing_jobs (self);
+}
+
+static void
+stop_job (gpointer data)
+{
+  PsSyncJob *job = data;
+
+  g_signal_handlers_disconnect_matched (job, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
+                                        on_job_state_cb, NULL);
+  ps_sync_job_stop (job);
+  g_object_unref (job);
+}
+
+static void
+ps_sync_manager_dispose (GObject *object)
+{
+  PsSyncManager *self = (PsSyncManager *)object;
+
+  g_clear_pointer (&self->jobs, g_hash_table_unref);
+
+  G_OBJECT_CLASS (ps_sync_manager_parent_class)->dispose (object);
+}
+
+static void
+ps_sync_manager_finalize (GObject *object)
+{
+  PsSyncManager *self = (PsSyncManager *)object;
+
+  g_clear_object (&self->store);
+  g_clear_object (&self->session);
+  g_clear_object (&self->journal);
+  g_clear_pointer (&self->failed, g_hash_table_unref);
+
+  G_OBJECT_CLASS (ps_sync_manager_parent_class)->finalize (object);
+}
+
+static void
+ps_sync_manager_class_init (PsSyncManagerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = ps_sync_manager_dispose;
+  object_class->finalize = ps_sync_manager_finalize;
+
+  /**
+   * PsSyncManager::sync-failed:
+   * @self: a #PsSyncManager
+   * @job: the #PsSyncJob that failed or stalled
+   */
+  signals[SYNC_FAILED] =
+    g_signal_new ("sync-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, PS_TYPE_SYNC_JOB);
+
+  /**
+   * PsSyncManager::sync-recovered:
+   * @self: a #PsSyncManager
+   * @job: the #PsSyncJob that is up to date again after a failure
+   */
+  signals[SYNC_RECOVERED] =
+    g_signal_new ("sync-recovered", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, PS_TYPE_SYNC_JOB);
+}
+
+static void
+ps_sync_manager_init (PsSyncManager *self)
+{
+  self->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, stop_job);
+  self->failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+}
+
+/**
+ * ps_sync_manager_new:
+ * @store: the configured servers
+ * @session: the session every job uses
+ * @journal: (nullable): where jobs record what they did
+ *
+ * Returns: (transfer full): a new #PsSyncManager
+ */
+PsSyncManager *
+ps_sync_manager_new (PsServerStore *store,
+                     SoupSession   *session,
+                     PsJournal     *journal)
+{
+  PsSyncManager *self;
+
+  g_return_val_if_fail (PS_IS_SERVER_STORE (store), NULL);
+  g_return_val_if_fail (SOUP_IS_SESSION (session), NULL);
+
+  self = g_object_new (PS_TYPE_SYNC_MANAGER, NULL);
+  self->store = g_object_ref (store);
+  self->session = g_object_ref (session);
+  self->journal = journal != NULL ? g_object_ref (journal) : NULL;
+  g_signal_connect_object (store, "items-changed", G_CALLBACK (on_store_items_changed_cb),
+                           self, 0);
+
+  return self;
+}
+
+/**
+ * ps_sync_manager_get_job:
+ * @self: a #PsSyncManager
+ * @server_id: the id of a server of the store
+ *
+ * Returns: (transfer none) (nullable): the server's job, created on first
+ *   use; %NULL for an unknown server
+ */
+PsSyncJob *
+ps_sync_manager_get_job (PsSyncManager *self,
+                         const char    *server_id)
+{
+  PsSyncJob *job;
+  PsServer *server;
+
+  g_return_val_if_fail (PS_IS_SYNC_MANAGER (self), NULL);
+  g_return_val_if_fail (server_id != NULL, NULL);
+
+  job = g_hash_table_lookup (self->jobs, server_id);
+  if (job != NULL)
+    return job;
+
+  server = ps_server_store_lookup (self->store, server_id);
+  if (server == NULL)
+    return NULL;
+
+  job = ps_sync_job_new (server, ps_server_store_get_local (self->store), self->session,
+                         self->journal);
+  g_signal_connect (job, "notify::state", G_CALLBACK (on_job_state_cb), self);
+  g_hash_table_insert (self->jobs, g_strdup (ps_server_get_id (server)), job);
+
+  return job;
+}
+
+/**
+ * ps_sync_manager_sync:
+ * @self: a #PsSyncManager
+ * @server_id: a server id
+ *
+ * Syncs the server now: once, or continuously when it is set so.
+ */
+void
+ps_sync_manager_sync (PsSyncManager *self,
+                      const char    *server_id)
+{
+  PsSyncJob *job;
+
+  g_return_if_fail (PS_IS_SYNC_MANAGER (self));
+
+  job = ps_sync_manager_get_job (self, server_id);
+  if (job != NULL)
+    ps_sync_job_start (job, FALSE);
+}
+
+void
+ps_sync_manager_stop (PsSyncManager *self,
+                      const char    *server_id)
+{
+  PsSyncJob *job;
+
+  g_return_if_fail (PS_IS_SYNC_MANAGER (self));
+
+  job = g_hash_table_lookup (self->jobs, server_id);
+  if (job != NULL)
+    ps_sync_job_stop (job);
+}
+
+void
+ps_sync_manager_sync_all (PsSyncManager *self)
+{
+  GListModel *servers = G_LIST_MODEL (self->store);
+
+  g_return_if_fail (PS_IS_SYNC_MANAGER (self));
+
+  for (guint i = 0; i < g_list_model_get_n_items (servers); i++)
+    {
+      g_autoptr(PsServer) server = g_list_model_get_item (servers, i);
+
+      ps_sync_manager_sync (self, ps_server_get_id (server));
+    }
+}
+
+/**
+ * ps_sync_manager_start_continuous:
+ * @self: a #PsSyncManager
+ *
+ * Starts every server set as continuous; called when the application starts.
+ */
+void
+ps_sync_manager_start_continuous (PsSyncManager *self)
+{
+  GListModel *servers = G_LIST_MODEL (self->store);
+
+  g_return_if_fail (PS_IS_SYNC_MANAGER (self));
+
+  for (guint i = 0; i < g_list_model_get_n_items (servers); i++)
+    {
+      g_autoptr(PsServer) server = g_list_model_get_item (servers, i);
+
+      if (ps_server_get_continuous (server))
+        ps_sync_manager_sync (self, ps_server_get_id (server));
+    }
+}

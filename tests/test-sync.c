@@ -1,0 +1,389 @@
+/* test-sync.c: syncing this instance with a configured server, both real
+ * CouchDB-compatible servers, passwords in a real keyring.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "ps-context.h"
+#include "ps-record-generator.h"
+#include "ps-secrets.h"
+#include "ps-sync-database.h"
+#include "ps-test-peer.h"
+
+#include <string.h>
+
+#define REMOTE_PASSWORD "Quartz-Heron-9052"
+
+static const char *databases[] = {
+  "primero_child_production",
+  "primero_incident_production",
+  "primero_tracing_request_production",
+};
+
+typedef struct
+{
+  PsTestPeer *local;
+  PsTestPeer *remote;
+  PsContext  *context;
+  PsServer   *server;
+  char       *dir;
+} Fixture;
+
+static void
+on_stored_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  gboolean *done = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ps_secrets_store_finish (result, &error));
+  g_assert_no_error (error);
+  *done = TRUE;
+}
+
+static void
+put_records (PsTestPeer *peer,
+             const char *db,
+             GPtrArray  *records)
+{
+  g_autoptr(JsonArray) docs = json_array_new ();
+
+  for (guint i = 0; i < records->len; i++)
+    json_array_add_element (docs, json_node_copy (g_ptr_array_index (records, i)));
+  ps_test_peer_put_docs (peer, db, docs, FALSE);
+}
+
+/* Both instances share 40 cases; then each edits its own cases, both edit
+ * five of the same ones, and each creates cases of its own.
+ */
+static void
+seed_diverging_records (Fixture *fixture)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (21);
+  g_autoptr(GPtrArray) shared = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autoptr(GPtrArray) local_edits = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autoptr(GPtrArray) remote_edits = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+
+  for (guint i = 0; i < 40; i++)
+    g_ptr_array_add (shared, ps_record_generator_child (rand, i));
+  for (guint i = 0; i < 10; i++)
+    {
+      g_ptr_array_add (local_edits, ps_record_generator_edit (rand, shared->pdata[i]));
+      g_ptr_array_add (remote_edits, ps_record_generator_edit (rand, shared->pdata[10 + i]));
+    }
+  for (guint i = 20; i < 25; i++)
+    {
+      g_ptr_array_add (local_edits, ps_record_generator_edit (rand, shared->pdata[i]));
+      g_ptr_array_add (remote_edits, ps_record_generator_edit (rand, shared->pdata[i]));
+    }
+  for (guint i = 0; i < 5; i++)
+    {
+      g_ptr_array_add (local_edits, ps_record_generator_child (rand, 100 + i));
+      g_ptr_array_add (remote_edits, ps_record_generator_child (rand, 200 + i));
+    }
+
+  put_records (fixture->local, databases[0], shared);
+  put_records (fixture->remote, databases[0], shared);
+  put_records (fixture->local, databases[0], local_edits);
+  put_records (fixture->remote, databases[0], remote_edits);
+
+  /* The other record databases get a few records of their own. */
+  for (guint d = 1; d < G_N_ELEMENTS (databases); d++)
+    {
+      g_autoptr(GPtrArray) only_local = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+
+      for (guint i = 0; i < 3; i++)
+        g_ptr_array_add (only_local, ps_record_generator_child (rand, 300 + d * 10 + i));
+      put_records (fixture->local, databases[d], only_local);
+    }
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  gboolean persistent_remote = GPOINTER_TO_INT (data);
+  g_autofree char *journal = NULL;
+  g_autoptr(GError) error = NULL;
+  PsServerStore *store;
+  gboolean stored = FALSE;
+
+  fixture->local = ps_test_peer_new (TRUE);
+  fixture->remote = ps_test_peer_new_with_admin (!persistent_remote, "admin", REMOTE_PASSWORD);
+  for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+    {
+      ps_test_peer_create_db (fixture->local, databases[d]);
+      ps_test_peer_create_db (fixture->remote, databases[d]);
+    }
+
+  fixture->dir = g_dir_make_tmp ("ps-sync-XXXXXX", &error);
+  g_assert_no_error (error);
+  journal = g_build_filename (fixture->dir, "journal.jsonl", NULL);
+  fixture->context = ps_context_new_for_dirs (fixture->dir, journal);
+  store = ps_context_get_server_store (fixture->context);
+  ps_server_set_url (ps_server_store_get_local (store), ps_test_peer_get_url (fixture->local));
+
+  fixture->server = ps_server_new ("Field office", ps_test_peer_get_url (fixture->remote));
+  ps_server_set_username (fixture->server, "admin");
+  g_assert_true (ps_server_store_add (store, fixture->server, &error));
+  g_assert_no_error (error);
+
+  ps_secrets_store_async (ps_server_get_id (fixture->server), "Field office", REMOTE_PASSWORD,
+                          NULL, on_stored_cb, &stored);
+  while (!stored)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_clear_object (&fixture->server);
+  g_clear_object (&fixture->context);
+  g_clear_pointer (&fixture->local, ps_test_peer_free);
+  g_clear_pointer (&fixture->remote, ps_test_peer_free);
+  if (fixture->dir != NULL)
+    {
+      g_autoptr(GFile) dir = g_file_new_for_path (fixture->dir);
+      g_autoptr(GFileEnumerator) children = g_file_enumerate_children (dir, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                                                        0, NULL, NULL);
+      GFileInfo *info;
+
+      while (children != NULL && (info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+        {
+          g_autoptr(GFile) child = g_file_get_child (dir, g_file_info_get_name (info));
+
+          g_file_delete (child, NULL, NULL);
+          g_object_unref (info);
+        }
+      g_file_delete (dir, NULL, NULL);
+      g_clear_pointer (&fixture->dir, g_free);
+    }
+}
+
+static PsSyncJob *
+get_job (Fixture *fixture)
+{
+  PsSyncManager *manager = ps_context_get_sync_manager (fixture->context);
+
+  return ps_sync_manager_get_job (manager, ps_server_get_id (fixture->server));
+}
+
+static void
+on_finished_cb (PsSyncJob *job,
+                gboolean   success,
+                int       *outcome)
+{
+  *outcome = success ? 1 : -1;
+}
+
+static int
+sync_once (PsSyncJob *job)
+{
+  int outcome = 0;
+  gulong handler = g_signal_connect (job, "finished", G_CALLBACK (on_finished_cb), &outcome);
+
+  ps_sync_job_start (job, TRUE);
+  while (outcome == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (job, handler);
+  return outcome;
+}
+
+static void
+test_sync_once_converges (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  PsSyncJob *job = get_job (fixture);
+  g_autoptr(GPtrArray) resolutions = NULL;
+  g_autoptr(GPtrArray) syncs = NULL;
+  g_autoptr(GError) error = NULL;
+  PsJournalFilter filter = { 0, };
+
+  seed_diverging_records (fixture);
+
+  g_assert_cmpint (sync_once (job), ==, 1);
+  g_assert_cmpint (ps_sync_job_get_state (job), ==, PS_SYNC_STATE_UP_TO_DATE);
+  g_assert_cmpuint (g_list_model_get_n_items (ps_sync_job_get_databases (job)), ==, 3);
+
+  for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+    {
+      ps_test_assert_same_rev_trees (fixture->local, databases[d], fixture->remote, databases[d]);
+      g_assert_cmpuint (ps_test_peer_count_conflicts (fixture->local, databases[d]), ==, 0);
+      g_assert_cmpuint (ps_test_peer_count_conflicts (fixture->remote, databases[d]), ==, 0);
+    }
+
+  /* The five records edited on both sides were resolved, and journaled. */
+  filter.kind = "resolution";
+  resolutions = ps_journal_read (ps_context_get_journal (fixture->context), &filter, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (resolutions->len, ==, 5);
+  filter.kind = "sync";
+  syncs = ps_journal_read (ps_context_get_journal (fixture->context), &filter, &error);
+  g_assert_cmpuint (syncs->len, ==, 1);
+  g_assert_cmpint (ps_server_get_last_sync_time (fixture->server), >, 0);
+
+  /* Nothing new: a second sync copies nothing and resolves nothing. */
+  g_assert_cmpint (sync_once (job), ==, 1);
+  {
+    g_autoptr(PsSyncDatabase) child = g_list_model_get_item (ps_sync_job_get_databases (job), 0);
+
+    g_assert_cmpuint (ps_replication_get_docs_written (ps_sync_database_get_pull (child)), ==, 0);
+    g_assert_cmpuint (ps_replication_get_docs_written (ps_sync_database_get_push (child)), ==, 0);
+  }
+}
+
+static void
+put_plain_doc (PsTestPeer *peer,
+               const char *id)
+{
+  g_autoptr(JsonArray) docs = json_array_new ();
+  JsonObject *doc = json_object_new ();
+
+  json_object_set_string_member (doc, "_id", id);
+  json_object_set_string_member (doc, "name", "Amina");
+  json_array_add_object_element (docs, doc);
+  ps_test_peer_put_docs (peer, databases[0], docs, TRUE);
+}
+
+static gboolean
+has_doc (PsTestPeer *peer,
+         const char *id)
+{
+  g_autofree char *path = g_strdup_printf ("/%s/%s", databases[0], id);
+  g_autoptr(JsonNode) answer = NULL;
+  guint status = 0;
+
+  answer = ps_test_peer_request (peer, "GET", path, NULL, &status);
+  return status == 200;
+}
+
+static void
+iterate_for (guint milliseconds)
+{
+  gint64 until = g_get_monotonic_time () + milliseconds * 1000;
+
+  while (g_get_monotonic_time () < until)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (5000);
+}
+
+static gint64
+wait_for_doc (PsTestPeer *peer,
+              const char *id,
+              guint       timeout_ms)
+{
+  gint64 start = g_get_monotonic_time ();
+
+  while (!has_doc (peer, id))
+    {
+      g_assert_cmpint ((g_get_monotonic_time () - start) / 1000, <, timeout_ms);
+      iterate_for (50);
+    }
+  return (g_get_monotonic_time () - start) / 1000;
+}
+
+static void
+wait_for_state (PsSyncJob   *job,
+                PsSyncState  state,
+                guint        timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  while (ps_sync_job_get_state (job) != state)
+    {
+      if (g_get_monotonic_time () >= deadline)
+        {
+          g_autofree char *status = ps_sync_job_dup_status_text (job);
+
+          g_error ("waited for state %d, still %d: %s", state, ps_sync_job_get_state (job), status);
+        }
+      iterate_for (20);
+    }
+}
+
+static void
+test_continuous_follows_and_recovers (Fixture       *fixture,
+                                      gconstpointer  data)
+{
+  PsSyncJob *job = get_job (fixture);
+  gint64 took;
+
+  ps_server_set_continuous (fixture->server, TRUE);
+  ps_sync_job_start (job, FALSE);
+  wait_for_state (job, PS_SYNC_STATE_UP_TO_DATE, 20000);
+
+  put_plain_doc (fixture->remote, "edited-on-remote");
+  took = wait_for_doc (fixture->local, "edited-on-remote", 5000);
+  g_test_message ("an edit on the remote reached this instance in %" G_GINT64_FORMAT " ms", took);
+  g_assert_cmpint (took, <, 2000);
+
+  /* The remote goes away; writes here wait, and flow once it is back. */
+  ps_test_peer_stop (fixture->remote);
+  put_plain_doc (fixture->local, "written-while-remote-down");
+  wait_for_state (job, PS_SYNC_STATE_BACKING_OFF, 30000);
+  g_assert_nonnull (ps_sync_job_get_error_message (job));
+  ps_test_peer_start (fixture->remote);
+
+  wait_for_doc (fixture->remote, "written-while-remote-down", 60000);
+  wait_for_state (job, PS_SYNC_STATE_UP_TO_DATE, 30000);
+  g_assert_true (ps_sync_job_get_running (job));
+  ps_sync_job_stop (job);
+  g_assert_cmpint (ps_sync_job_get_state (job), ==, PS_SYNC_STATE_IDLE);
+
+  for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+    ps_test_assert_same_rev_trees (fixture->local, databases[d], fixture->remote, databases[d]);
+}
+
+static void
+on_sync_failed_cb (PsSyncManager *manager,
+                   PsSyncJob     *job,
+                   guint         *count)
+{
+  (*count)++;
+}
+
+static void
+test_wrong_password_fails_plainly (Fixture       *fixture,
+                                   gconstpointer  data)
+{
+  PsSyncJob *job = get_job (fixture);
+  guint failures = 0;
+  gboolean stored = FALSE;
+  char *status;
+
+  g_signal_connect (ps_context_get_sync_manager (fixture->context), "sync-failed",
+                    G_CALLBACK (on_sync_failed_cb), &failures);
+  ps_secrets_store_async (ps_server_get_id (fixture->server), "Field office", "not-the-password",
+                          NULL, on_stored_cb, &stored);
+  while (!stored)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_cmpint (sync_once (job), ==, -1);
+  g_assert_cmpint (ps_sync_job_get_state (job), ==, PS_SYNC_STATE_FAILED);
+  g_assert_cmpuint (failures, ==, 1);
+  g_test_message ("%s", ps_sync_job_get_error_message (job));
+  g_assert_true (g_str_has_prefix (ps_sync_job_get_error_message (job), "pull primero_child_production: "));
+  g_assert_nonnull (strstr (ps_sync_job_get_error_message (job), "password was refused (401)"));
+  g_assert_null (strstr (ps_sync_job_get_error_message (job), REMOTE_PASSWORD));
+  status = ps_sync_job_dup_status_text (job);
+  g_assert_true (g_str_has_prefix (status, "Failed: "));
+  g_free (status);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add ("/ps/sync/once-converges", Fixture, GINT_TO_POINTER (FALSE),
+              fixture_set_up, test_sync_once_converges, fixture_tear_down);
+  g_test_add ("/ps/sync/continuous-follows-and-recovers", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_set_up, test_continuous_follows_and_recovers, fixture_tear_down);
+  g_test_add ("/ps/sync/wrong-password-fails-plainly", Fixture, GINT_TO_POINTER (FALSE),
+              fixture_set_up, test_wrong_password_fails_plainly, fixture_tear_down);
+
+  return g_test_run ();
+}
