@@ -307,7 +307,7 @@ static void
 test_cli_server_password (void)
 {
   const char * const add[] = {
-    "server", "add", "--description", "Field office", "--url", "https://example.org:6984",
+    "server", "add", "--no-check", "--description", "Field office", "--url", "https://example.org:6984",
     "--username", "admin", "--password-stdin", NULL
   };
   g_autoptr(PsServerStore) store = NULL;
@@ -419,7 +419,7 @@ static void
 test_cli_no_keyring (void)
 {
   const char * const add[] = {
-    "server", "add", "--description", "Field office", "--url", "https://example.org:6984",
+    "server", "add", "--no-check", "--description", "Field office", "--url", "https://example.org:6984",
     "--username", "admin", "--password-stdin", NULL
   };
   g_autoptr(PsServerStore) store = ps_server_store_new ();

@@ -14,6 +14,8 @@
 
 #include "ps-cli-commands.h"
 #include "ps-cli-common.h"
+#include "ps-couch-database.h"
+#include "ps-discovery.h"
 #include "ps-secrets.h"
 #include "ps-server-store.h"
 
@@ -242,6 +244,71 @@ find_server (PsServerStore *store,
   return server;
 }
 
+typedef struct
+{
+  gboolean   done;
+  gboolean   ok;
+  char      *couch_url;
+  char     **databases;
+  GError    *error;
+} Discovered;
+
+static void
+on_discovered_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Discovered *discovered = user_data;
+
+  discovered->ok = ps_discovery_run_finish (result, &discovered->couch_url,
+                                            &discovered->databases, &discovered->error);
+  discovered->done = TRUE;
+}
+
+/* The URL may be the Primero application rather than its CouchDB: ask it,
+ * as Primero did. A server that cannot be reached now is kept as given.
+ */
+static gboolean
+discover_couchdb (PsServer   *server,
+                  const char *password)
+{
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  Discovered discovered = { 0, };
+  gboolean ok = TRUE;
+
+  ps_discovery_run_async (session, ps_server_get_url (server), ps_server_get_username (server),
+                          password, NULL, on_discovered_cb, &discovered);
+  ps_cli_run_until_done (&discovered.done);
+
+  if (discovered.ok)
+    {
+      if (g_strcmp0 (discovered.couch_url, ps_server_get_url (server)) != 0)
+        {
+          g_autofree char *normalized = NULL;
+
+          g_print (_("The Primero application at %s keeps its records at %s\n"),
+                   ps_server_get_url (server), discovered.couch_url);
+          if (ps_server_normalize_url (discovered.couch_url, &normalized, NULL, NULL))
+            ps_server_set_url (server, normalized);
+        }
+      if (discovered.databases != NULL)
+        ps_server_set_databases (server, (const char * const *) discovered.databases);
+    }
+  else if (ps_couch_error_is_transient (discovered.error))
+    g_printerr (_("Warning: the server could not be checked now (%s); it is added as given.\n"),
+                discovered.error->message);
+  else
+    {
+      ps_cli_print_error (NULL, discovered.error);
+      ok = FALSE;
+    }
+
+  g_free (discovered.couch_url);
+  g_strfreev (discovered.databases);
+  g_clear_error (&discovered.error);
+  return ok;
+}
+
 static int
 server_add (int    argc,
             char **argv)
@@ -257,7 +324,10 @@ server_add (int    argc,
   g_auto(GStrv) record_types = NULL;
   gboolean continuous = FALSE;
   gboolean password_stdin = FALSE;
+  gboolean no_check = FALSE;
   const GOptionEntry entries[] = {
+    { "no-check", 0, 0, G_OPTION_ARG_NONE, &no_check,
+      N_("Do not contact the server: keep the URL as given"), NULL },
     { "description", 'd', 0, G_OPTION_ARG_STRING, &description,
       N_("A name for the server, unique among the servers"), N_("TEXT") },
     { "url", 'u', 0, G_OPTION_ARG_STRING, &url,
@@ -344,6 +414,9 @@ server_add (int    argc,
   ps_cli_warn_if_insecure (server);
 
   if (!ps_cli_read_new_password (password_stdin, &password))
+    return PS_CLI_EXIT_FAILED;
+
+  if (!no_check && !discover_couchdb (server, password))
     return PS_CLI_EXIT_FAILED;
 
   /* The password goes first: without a keyring the server is not added,

@@ -791,6 +791,29 @@ return_body (GTask  *task,
   g_object_unref (task);
 }
 
+/* An untrusted certificate's fingerprint lets the user compare it with the
+ * server's and pin it for this server only.
+ */
+static void
+add_certificate_fingerprint (GError      *error,
+                             SoupMessage *message)
+{
+  GTlsCertificate *certificate;
+  g_autofree char *fingerprint = NULL;
+  char *described;
+
+  if (!g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_TLS))
+    return;
+  certificate = soup_message_get_tls_peer_certificate (message);
+  if (certificate == NULL || (fingerprint = certificate_sha256 (certificate)) == NULL)
+    return;
+
+  described = g_strdup_printf (_("%s; its certificate’s SHA-256 fingerprint is %s"),
+                               error->message, fingerprint);
+  g_free (error->message);
+  error->message = described;
+}
+
 static void
 on_request_sent_cb (GObject      *object,
                     GAsyncResult *result,
@@ -808,8 +831,11 @@ on_request_sent_cb (GObject      *object,
   body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
   if (body == NULL)
     {
-      fail_or_retry (task, ps_couch_error_from_io (error, ps_couch_database_get_host (self),
-                                                   g_uri_get_port (self->server_uri)));
+      GError *couch_error = ps_couch_error_from_io (error, ps_couch_database_get_host (self),
+                                                    g_uri_get_port (self->server_uri));
+
+      add_certificate_fingerprint (couch_error, message);
+      fail_or_retry (task, couch_error);
       return;
     }
 

@@ -1,0 +1,317 @@
+/* ps-discovery.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A server's URL may be its CouchDB or the Primero web application in front
+ * of it. When `GET /` is not CouchDB's welcome, the application is asked as
+ * Primero v1 did: `POST /replications/configuration` with the user's
+ * credentials answers the CouchDB URL (`target`, where `localhost` means
+ * the application's own host) and the record databases' names.
+ */
+
+#define G_LOG_DOMAIN "ps-discovery"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "ps-couch-error.h"
+#include "ps-discovery.h"
+
+/* In the order Primero lists its record types. */
+static const char * const record_types[] = { "Child", "Incident", "TracingRequest" };
+
+typedef struct
+{
+  SoupSession *session;
+  GUri        *uri;
+  char        *url;
+  char        *username;
+  char        *password;
+} Discovery;
+
+typedef struct
+{
+  char  *couch_url;
+  char **databases;
+} Found;
+
+static void
+discovery_free (Discovery *discovery)
+{
+  g_clear_object (&discovery->session);
+  g_clear_pointer (&discovery->uri, g_uri_unref);
+  g_clear_pointer (&discovery->url, g_free);
+  g_clear_pointer (&discovery->username, g_free);
+  if (discovery->password != NULL)
+    memset (discovery->password, 0, strlen (discovery->password));
+  g_clear_pointer (&discovery->password, g_free);
+  g_free (discovery);
+}
+
+static void
+found_free (Found *found)
+{
+  g_free (found->couch_url);
+  g_strfreev (found->databases);
+  g_free (found);
+}
+
+static JsonObject *
+parse_object (GBytes *body)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  gsize len;
+  const char *data = body != NULL ? g_bytes_get_data (body, &len) : NULL;
+  JsonNode *root;
+
+  if (data == NULL || !json_parser_load_from_data (parser, data, len, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+
+  return json_object_ref (json_node_get_object (root));
+}
+
+/* The target as a URL to keep: on the application's host when it says
+ * localhost, and never with credentials in it.
+ */
+static char *
+target_url (Discovery  *discovery,
+            const char *target)
+{
+  g_autoptr(GUri) uri = g_uri_parse (target, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED, NULL);
+  g_autoptr(GUri) kept = NULL;
+  const char *host;
+  g_autofree char *text = NULL;
+  gsize len;
+
+  if (uri == NULL || g_uri_get_host (uri) == NULL)
+    return NULL;
+
+  host = g_uri_get_host (uri);
+  if (g_str_equal (host, "localhost") || g_str_equal (host, "127.0.0.1"))
+    host = g_uri_get_host (discovery->uri);
+
+  kept = g_uri_build (G_URI_FLAGS_ENCODED, g_uri_get_scheme (uri), NULL, host,
+                      g_uri_get_port (uri), g_uri_get_path (uri), NULL, NULL);
+  text = g_uri_to_string (kept);
+  len = strlen (text);
+  while (len > 0 && text[len - 1] == '/')
+    text[--len] = '\0';
+
+  return g_steal_pointer (&text);
+}
+
+static void
+on_configuration_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Discovery *discovery = g_task_get_task_data (task);
+  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (object), result);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) answer = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  JsonObject *databases;
+  const char *target;
+  Found *found;
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
+  if (body == NULL)
+    {
+      g_task_return_error (task, ps_couch_error_from_io (error, g_uri_get_host (discovery->uri),
+                                                         g_uri_get_port (discovery->uri)));
+      return;
+    }
+
+  if (soup_message_get_status (message) == SOUP_STATUS_UNAUTHORIZED)
+    {
+      g_task_return_new_error (task, PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED,
+                               _("The Primero application refused the user name or password (401)"));
+      return;
+    }
+
+  answer = SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (message)) ? parse_object (body) : NULL;
+  target = answer != NULL ? json_object_get_string_member_with_default (answer, "target", NULL) : NULL;
+  if (target == NULL)
+    {
+      g_task_return_new_error (task, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_COUCHDB,
+                               _("This address is neither a CouchDB server nor a Primero application "
+                                 "that shares its replication settings"));
+      return;
+    }
+
+  found = g_new0 (Found, 1);
+  found->couch_url = target_url (discovery, target);
+  databases = json_object_has_member (answer, "databases") &&
+              JSON_NODE_HOLDS_OBJECT (json_object_get_member (answer, "databases"))
+    ? json_object_get_object_member (answer, "databases")
+    : NULL;
+  for (guint i = 0; databases != NULL && i < G_N_ELEMENTS (record_types); i++)
+    {
+      const char *name = json_object_get_string_member_with_default (databases, record_types[i], NULL);
+
+      if (name != NULL)
+        g_ptr_array_add (names, g_strdup (name));
+    }
+  g_ptr_array_add (names, NULL);
+  found->databases = names->len > 1 ? (char **) g_ptr_array_steal (names, NULL) : NULL;
+
+  if (found->couch_url == NULL)
+    {
+      found_free (found);
+      g_task_return_new_error (task, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_COUCHDB,
+                               _("The Primero application named a CouchDB address that is not valid"));
+      return;
+    }
+
+  g_task_return_pointer (task, found, (GDestroyNotify) found_free);
+}
+
+static void
+ask_application (GTask *task)
+{
+  Discovery *discovery = g_task_get_task_data (task);
+  g_autoptr(SoupMessage) message = NULL;
+  g_autofree char *url = g_strconcat (discovery->url, "/replications/configuration", NULL);
+  char *form;
+
+  form = soup_form_encode ("user_name", discovery->username != NULL ? discovery->username : "",
+                           "password", discovery->password != NULL ? discovery->password : "",
+                           NULL);
+  message = soup_message_new (SOUP_METHOD_POST, url);
+  if (message == NULL)
+    {
+      g_free (form);
+      g_task_return_new_error (task, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_URL,
+                               _("The address is not a valid URL"));
+      g_object_unref (task);
+      return;
+    }
+  soup_message_headers_replace (soup_message_get_request_headers (message), "Accept",
+                                "application/json");
+  soup_message_set_request_body_from_bytes (message, "application/x-www-form-urlencoded",
+                                            g_bytes_new_take (form, strlen (form)));
+  soup_session_send_and_read_async (discovery->session, message, G_PRIORITY_DEFAULT,
+                                    g_task_get_cancellable (task), on_configuration_cb, task);
+}
+
+static void
+on_welcome_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GTask *task = user_data;
+  Discovery *discovery = g_task_get_task_data (task);
+  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (object), result);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) welcome = NULL;
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
+  if (body == NULL)
+    {
+      g_task_return_error (task, ps_couch_error_from_io (error, g_uri_get_host (discovery->uri),
+                                                         g_uri_get_port (discovery->uri)));
+      g_object_unref (task);
+      return;
+    }
+
+  welcome = parse_object (body);
+  if (welcome != NULL && (json_object_has_member (welcome, "couchdb") ||
+                          json_object_has_member (welcome, "express-pouchdb")))
+    {
+      Found *found = g_new0 (Found, 1);
+
+      found->couch_url = g_strdup (discovery->url);
+      g_task_return_pointer (task, found, (GDestroyNotify) found_free);
+      g_object_unref (task);
+      return;
+    }
+
+  g_debug ("%s is not CouchDB (status %u); asking it as a Primero application",
+           discovery->url, soup_message_get_status (message));
+  ask_application (task);
+}
+
+/**
+ * ps_discovery_run_async:
+ * @session: a #SoupSession
+ * @url: a normalised server URL, without credentials
+ * @username: (nullable): the user, for a Primero application
+ * @password: (nullable): the password, for a Primero application
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the CouchDB URL to use
+ * @user_data: data for @callback
+ */
+void
+ps_discovery_run_async (SoupSession         *session,
+                        const char          *url,
+                        const char          *username,
+                        const char          *password,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  Discovery *discovery = g_new0 (Discovery, 1);
+  g_autoptr(SoupMessage) message = NULL;
+  g_autofree char *welcome_url = NULL;
+
+  g_task_set_source_tag (task, ps_discovery_run_async);
+  g_task_set_task_data (task, discovery, (GDestroyNotify) discovery_free);
+  discovery->session = g_object_ref (session);
+  discovery->url = g_strdup (url);
+  discovery->username = g_strdup (username);
+  discovery->password = g_strdup (password);
+  discovery->uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+
+  welcome_url = g_strconcat (url, "/", NULL);
+  message = discovery->uri != NULL ? soup_message_new (SOUP_METHOD_GET, welcome_url) : NULL;
+  if (message == NULL)
+    {
+      g_task_return_new_error (task, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_URL,
+                               _("The address is not a valid URL"));
+      g_object_unref (task);
+      return;
+    }
+
+  soup_message_headers_replace (soup_message_get_request_headers (message), "Accept",
+                                "application/json");
+  soup_session_send_and_read_async (session, message, G_PRIORITY_DEFAULT, cancellable,
+                                    on_welcome_cb, task);
+}
+
+/**
+ * ps_discovery_run_finish:
+ * @result: the result
+ * @couch_url: (out) (transfer full): the CouchDB URL to sync with
+ * @databases: (out) (transfer full) (nullable): the record databases the
+ *   application named, or %NULL when they follow the usual names
+ * @error: return location for a #PsCouchError
+ */
+gboolean
+ps_discovery_run_finish (GAsyncResult   *result,
+                         char          **couch_url,
+                         char         ***databases,
+                         GError        **error)
+{
+  Found *found;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+
+  found = g_task_propagate_pointer (G_TASK (result), error);
+  if (found == NULL)
+    return FALSE;
+
+  *couch_url = g_steal_pointer (&found->couch_url);
+  *databases = g_steal_pointer (&found->databases);
+  found_free (found);
+  return TRUE;
+}

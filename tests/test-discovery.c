@@ -1,0 +1,135 @@
+/* test-discovery.c: adding a server by the address of its Primero
+ * application finds the CouchDB behind it.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "ps-fake-couch.h"
+#include "ps-server-store.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+typedef struct
+{
+  char     *out;
+  char     *err;
+  gboolean  done;
+} Output;
+
+static void
+on_communicated_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  Output *output = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (object), result, &output->out,
+                                        &output->err, &error);
+  g_assert_no_error (error);
+  output->done = TRUE;
+}
+
+/* Runs `server add` while this process serves the fake application. */
+static int
+add_server (const char *url,
+            Output     *output)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* The child uses this test's isolated directories. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "HOME", g_get_home_dir (), TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error,
+                                         g_getenv ("PS_CLI"), "server", "add", "--description",
+                                         "District office", "--url", url, "--username",
+                                         "primero_admin", "--password-stdin", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, "Sesame-Meadow-31\n", NULL, on_communicated_cb, output);
+  while (!output->done)
+    g_main_context_iteration (NULL, TRUE);
+  g_subprocess_wait (process, NULL, &error);
+  g_test_message ("stdout: %s\nstderr: %s", output->out, output->err);
+  return g_subprocess_get_exit_status (process);
+}
+
+static void
+test_finds_couchdb_behind_application (void)
+{
+  g_autoptr(PsFakeCouch) application = ps_fake_couch_new ();
+  g_autoptr(PsServerStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = ps_fake_couch_url (application, "");
+  g_auto(GStrv) databases = NULL;
+  Output output = { 0, };
+  PsServer *server;
+
+  ps_fake_couch_route (application, "GET", "/", 200, "text/html",
+                       "<!DOCTYPE html><html><body>Primero: log in</body></html>");
+  ps_fake_couch_route (application, "POST", "/replications/configuration", 200, NULL,
+                       "{\"target\":\"http://localhost:5984/\","
+                       "\"databases\":{\"Child\":\"primero_child_district\","
+                       "\"Incident\":\"primero_incident_district\","
+                       "\"TracingRequest\":\"primero_tracing_request_district\"}}");
+
+  g_assert_cmpint (add_server (url, &output), ==, 0);
+  g_assert_nonnull (strstr (output.out, "keeps its records at http://127.0.0.1:5984"));
+  g_assert_cmpuint (ps_fake_couch_count_requests (application, "POST", "/replications/configuration"), ==, 1);
+
+  store = ps_server_store_new ();
+  g_assert_true (ps_server_store_load (store, &error));
+  g_assert_no_error (error);
+  server = ps_server_store_lookup (store, "District office");
+  g_assert_nonnull (server);
+  g_assert_cmpstr (ps_server_get_url (server), ==, "http://127.0.0.1:5984");
+  databases = ps_server_dup_database_names (server);
+  g_assert_cmpuint (g_strv_length (databases), ==, 3);
+  g_assert_cmpstr (databases[0], ==, "primero_child_district");
+  g_assert_cmpstr (databases[2], ==, "primero_tracing_request_district");
+  g_free (output.out);
+  g_free (output.err);
+}
+
+static void
+test_refused_by_application (void)
+{
+  g_autoptr(PsFakeCouch) application = ps_fake_couch_new ();
+  g_autoptr(PsServerStore) store = NULL;
+  g_autofree char *url = ps_fake_couch_url (application, "");
+  Output output = { 0, };
+
+  ps_fake_couch_route (application, "GET", "/", 200, "text/html", "<html>Primero</html>");
+  ps_fake_couch_route (application, "POST", "/replications/configuration", 401, NULL,
+                       "{\"error\":\"unauthorized\"}");
+
+  g_assert_cmpint (add_server (url, &output), ==, 1);
+  g_assert_nonnull (strstr (output.err, "refused the user name or password"));
+  g_assert_null (strstr (output.err, "Sesame-Meadow-31"));
+
+  /* Nothing was added. */
+  store = ps_server_store_new ();
+  ps_server_store_load (store, NULL);
+  g_assert_null (ps_server_store_lookup (store, "District office"));
+  g_free (output.out);
+  g_free (output.err);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/ps/discovery/finds-couchdb-behind-application",
+                   test_finds_couchdb_behind_application);
+  g_test_add_func ("/ps/discovery/refused-by-application", test_refused_by_application);
+
+  return g_test_run ();
+}
