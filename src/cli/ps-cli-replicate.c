@@ -196,7 +196,7 @@ ps_cli_replicate (int    argc,
     { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &password_file,
       N_("Read the password from the first line of FILE instead of asking"), N_("FILE") },
     { "batch-size", 0, 0, G_OPTION_ARG_INT, &batch_size,
-      N_("Changes per batch (default 500)"), N_("N") },
+      N_("Changes per batch (default 250)"), N_("N") },
     { NULL }
   };
 

@@ -22,7 +22,7 @@
 #include "ps-fetched-docs.h"
 #include "ps-replication.h"
 
-#define DEFAULT_BATCH_SIZE       500
+#define DEFAULT_BATCH_SIZE       250
 #define MAX_BATCHES_IN_FLIGHT    3
 #define DEFAULT_CHECKPOINT_MS    2000
 #define HEARTBEAT_MS             10000
