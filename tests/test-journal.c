@@ -112,6 +112,38 @@ test_append_read (void)
 }
 
 static void
+test_append_all (void)
+{
+  g_autofree char *path = journal_path ();
+  g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
+  g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *leaky;
+
+  for (int n = 1; n <= 3; n++)
+    g_ptr_array_add (batch, new_entry ("resolution", "s1", "db", "rec", n));
+  g_assert_true (ps_journal_append_all (journal, batch, &error));
+  g_assert_no_error (error);
+
+  entries = ps_journal_read (journal, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 3);
+  g_assert_cmpint (entry_n (entries, 0), ==, 3);
+  g_assert_cmpint (entry_n (entries, 2), ==, 1);
+  g_clear_pointer (&entries, g_ptr_array_unref);
+
+  /* One entry with credentials refuses the whole batch. */
+  leaky = new_entry ("sync", "s1", NULL, NULL, 4);
+  json_object_set_string_member (leaky, "source", "https://admin:secret@example.org/db");
+  g_ptr_array_add (batch, leaky);
+  g_assert_false (ps_journal_append_all (journal, batch, &error));
+  g_assert_nonnull (error);
+  entries = ps_journal_read (journal, NULL, NULL);
+  g_assert_cmpuint (entries->len, ==, 3);
+}
+
+static void
 test_filter (void)
 {
   g_autofree char *path = journal_path ();
@@ -412,6 +444,7 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/ps/journal/append-read", test_append_read);
+  g_test_add_func ("/ps/journal/append-all", test_append_all);
   g_test_add_func ("/ps/journal/filter", test_filter);
   g_test_add_func ("/ps/journal/default-path-and-modes", test_default_path_and_modes);
   g_test_add_func ("/ps/journal/existing-file-made-private", test_existing_file_made_private);

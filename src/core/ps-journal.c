@@ -347,21 +347,11 @@ append_line (PsJournal   *self,
  *
  * Returns: %TRUE once the entry is on disk
  */
-gboolean
-ps_journal_append (PsJournal   *self,
-                   JsonObject  *entry,
-                   GError     **error)
+static char *
+entry_to_line (JsonObject *entry)
 {
-  g_autoptr(JsonGenerator) generator = NULL;
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) node = NULL;
-  g_autofree char *line = NULL;
-
-  g_return_val_if_fail (PS_IS_JOURNAL (self), FALSE);
-  g_return_val_if_fail (entry != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!ps_journal_check_entry (entry, error))
-    return FALSE;
 
   if (!json_object_has_member (entry, "time"))
     {
@@ -373,14 +363,74 @@ ps_journal_append (PsJournal   *self,
 
   /* Compact output escapes newlines inside strings: one entry, one line. */
   node = json_node_init_object (json_node_alloc (), entry);
-  generator = json_generator_new ();
   json_generator_set_root (generator, node);
-  line = json_generator_to_data (generator, NULL);
+  return json_generator_to_data (generator, NULL);
+}
 
+gboolean
+ps_journal_append (PsJournal   *self,
+                   JsonObject  *entry,
+                   GError     **error)
+{
+  g_autofree char *line = NULL;
+
+  g_return_val_if_fail (PS_IS_JOURNAL (self), FALSE);
+  g_return_val_if_fail (entry != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!ps_journal_check_entry (entry, error))
+    return FALSE;
+
+  line = entry_to_line (entry);
   if (!append_line (self, line, error))
     return FALSE;
 
   g_signal_emit (self, signals[ENTRY_ADDED], 0, entry);
+
+  return TRUE;
+}
+
+/**
+ * ps_journal_append_all:
+ * @self: a #PsJournal
+ * @entries: (element-type JsonObject): entries, each as for ps_journal_append()
+ * @error: return location for a #PsJournalError
+ *
+ * Appends several entries with one write and one flush to disk, as a
+ * batch of resolutions needs. Nothing is written when one is refused.
+ *
+ * Returns: %TRUE once every entry is on disk
+ */
+gboolean
+ps_journal_append_all (PsJournal  *self,
+                       GPtrArray  *entries,
+                       GError    **error)
+{
+  g_autoptr(GString) lines = g_string_new (NULL);
+
+  g_return_val_if_fail (PS_IS_JOURNAL (self), FALSE);
+  g_return_val_if_fail (entries != NULL, FALSE);
+
+  if (entries->len == 0)
+    return TRUE;
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      g_autofree char *line = NULL;
+
+      if (!ps_journal_check_entry (g_ptr_array_index (entries, i), error))
+        return FALSE;
+      line = entry_to_line (g_ptr_array_index (entries, i));
+      if (i > 0)
+        g_string_append_c (lines, '\n');
+      g_string_append (lines, line);
+    }
+
+  if (!append_line (self, lines->str, error))
+    return FALSE;
+
+  for (guint i = 0; i < entries->len; i++)
+    g_signal_emit (self, signals[ENTRY_ADDED], 0, g_ptr_array_index (entries, i));
 
   return TRUE;
 }

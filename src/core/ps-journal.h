@@ -67,6 +67,9 @@ void        ps_journal_set_max_size     (PsJournal              *self,
 gboolean    ps_journal_append           (PsJournal              *self,
                                          JsonObject             *entry,
                                          GError                **error);
+gboolean    ps_journal_append_all       (PsJournal              *self,
+                                         GPtrArray              *entries,
+                                         GError                **error);
 GPtrArray  *ps_journal_read             (PsJournal              *self,
                                          const PsJournalFilter  *filter,
                                          GError                **error);

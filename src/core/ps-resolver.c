@@ -20,7 +20,7 @@
 #include "ps-resolver.h"
 
 #define BATCH_SIZE     100
-#define SCAN_PAGE_SIZE 500
+#define SCAN_PAGE_SIZE 200
 #define MAX_ATTEMPTS   3
 
 struct _PsResolver
@@ -41,6 +41,7 @@ struct _PsResolver
   GHashTable      *merged;         /* id → PsMergeResult of the batch being written */
   GHashTable      *new_revs;       /* id → the merged revision written */
 
+  GPtrArray       *journal_entries; /* of the batch being written */
   guint            n_resolved;
   guint            n_failed;
   GPtrArray       *failures;       /* "id: reason" */
@@ -71,6 +72,7 @@ ps_resolver_finalize (GObject *object)
   g_clear_pointer (&self->merged, g_hash_table_unref);
   g_clear_pointer (&self->new_revs, g_hash_table_unref);
   g_clear_pointer (&self->failures, g_ptr_array_unref);
+  g_clear_pointer (&self->journal_entries, g_ptr_array_unref);
 
   G_OBJECT_CLASS (ps_resolver_parent_class)->finalize (object);
 }
@@ -101,6 +103,7 @@ ps_resolver_init (PsResolver *self)
   g_queue_init (&self->ids);
   self->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->failures = g_ptr_array_new_with_free_func (g_free);
+  self->journal_entries = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
 }
 
 /**
@@ -224,8 +227,7 @@ report_resolution (PsResolver    *self,
 
   if (self->journal != NULL)
     {
-      g_autoptr(JsonObject) entry = json_object_new ();
-      g_autoptr(GError) error = NULL;
+      JsonObject *entry = json_object_new ();
 
       json_object_set_string_member (entry, "kind", "resolution");
       if (self->server_id != NULL)
@@ -233,8 +235,7 @@ report_resolution (PsResolver    *self,
       json_object_set_string_member (entry, "database", ps_couch_database_get_name (self->database));
       json_object_set_string_member (entry, "record", id);
       json_object_set_object_member (entry, "resolution", json_object_ref (report));
-      if (!ps_journal_append (self->journal, entry, &error))
-        g_warning ("The resolution of %s could not be journaled: %s", id, error->message);
+      g_ptr_array_add (self->journal_entries, entry);
     }
 
   g_signal_emit (self, signals[RESOLVED], 0, report);
@@ -296,6 +297,16 @@ on_tombstones_written_cb (GObject      *object,
           report_resolution (self, id, merge, new_rev);
       }
   }
+
+  /* One flush to disk for the batch, not one per record. */
+  if (self->journal != NULL)
+    {
+      g_autoptr(GError) journal_error = NULL;
+
+      if (!ps_journal_append_all (self->journal, self->journal_entries, &journal_error))
+        g_warning ("Resolutions could not be journaled: %s", journal_error->message);
+      g_ptr_array_set_size (self->journal_entries, 0);
+    }
 
   g_clear_pointer (&self->merged, g_hash_table_unref);
   g_clear_pointer (&self->new_revs, g_hash_table_unref);
