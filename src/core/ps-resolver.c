@@ -22,6 +22,8 @@
 #define BATCH_SIZE     100
 #define SCAN_PAGE_SIZE 200
 #define MAX_ATTEMPTS   3
+/* Batches in flight: one is fetched while another is merged or written. */
+#define MAX_IN_FLIGHT  2
 
 struct _PsResolver
 {
@@ -38,10 +40,9 @@ struct _PsResolver
   gboolean         scan_done;
   JsonNode        *scan_since;
 
-  GHashTable      *merged;         /* id → PsMergeResult of the batch being written */
-  GHashTable      *new_revs;       /* id → the merged revision written */
+  gboolean         scan_in_flight;
+  guint            in_flight;
 
-  GPtrArray       *journal_entries; /* of the batch being written */
   guint            n_resolved;
   guint            n_failed;
   GPtrArray       *failures;       /* "id: reason" */
@@ -56,7 +57,52 @@ enum {
 
 static guint signals[N_SIGNALS];
 
+typedef struct
+{
+  PsResolver *self;
+  GHashTable *merged;           /* id → PsMergeResult */
+  GHashTable *new_revs;         /* id → the merged revision written */
+  GPtrArray  *journal_entries;
+} Batch;
+
 static void next_batch (PsResolver *self);
+
+static Batch *
+batch_new (PsResolver *self)
+{
+  Batch *batch = g_new0 (Batch, 1);
+
+  batch->self = g_object_ref (self);
+  batch->merged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                         (GDestroyNotify) ps_merge_result_free);
+  batch->new_revs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  batch->journal_entries = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  self->in_flight++;
+  return batch;
+}
+
+static void
+batch_free (Batch *batch)
+{
+  batch->self->in_flight--;
+  g_clear_pointer (&batch->merged, g_hash_table_unref);
+  g_clear_pointer (&batch->new_revs, g_hash_table_unref);
+  g_clear_pointer (&batch->journal_entries, g_ptr_array_unref);
+  g_clear_object (&batch->self);
+  g_free (batch);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Batch, batch_free)
+
+/* Ends a batch and starts more work. */
+static void
+batch_done (Batch *batch)
+{
+  g_autoptr(PsResolver) self = g_object_ref (batch->self);
+
+  batch_free (batch);
+  next_batch (self);
+}
 
 static void
 ps_resolver_finalize (GObject *object)
@@ -69,10 +115,7 @@ ps_resolver_finalize (GObject *object)
   g_queue_clear_full (&self->ids, g_free);
   g_clear_pointer (&self->attempts, g_hash_table_unref);
   g_clear_pointer (&self->scan_since, json_node_unref);
-  g_clear_pointer (&self->merged, g_hash_table_unref);
-  g_clear_pointer (&self->new_revs, g_hash_table_unref);
   g_clear_pointer (&self->failures, g_ptr_array_unref);
-  g_clear_pointer (&self->journal_entries, g_ptr_array_unref);
 
   G_OBJECT_CLASS (ps_resolver_parent_class)->finalize (object);
 }
@@ -103,7 +146,6 @@ ps_resolver_init (PsResolver *self)
   g_queue_init (&self->ids);
   self->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->failures = g_ptr_array_new_with_free_func (g_free);
-  self->journal_entries = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
 }
 
 /**
@@ -212,11 +254,12 @@ get_cancellable (PsResolver *self)
 /* Writing */
 
 static void
-report_resolution (PsResolver    *self,
+report_resolution (Batch         *batch,
                    const char    *id,
                    PsMergeResult *result,
                    const char    *new_rev)
 {
+  PsResolver *self = batch->self;
   g_autoptr(JsonObject) report = NULL;
   JsonNode *node = ps_merge_result_get_report (result);
 
@@ -235,7 +278,7 @@ report_resolution (PsResolver    *self,
       json_object_set_string_member (entry, "database", ps_couch_database_get_name (self->database));
       json_object_set_string_member (entry, "record", id);
       json_object_set_object_member (entry, "resolution", json_object_ref (report));
-      g_ptr_array_add (self->journal_entries, entry);
+      g_ptr_array_add (batch->journal_entries, entry);
     }
 
   g_signal_emit (self, signals[RESOLVED], 0, report);
@@ -263,14 +306,19 @@ on_tombstones_written_cb (GObject      *object,
                           GAsyncResult *result,
                           gpointer      user_data)
 {
-  g_autoptr(PsResolver) self = user_data;
+  Batch *batch = user_data;
+  PsResolver *self = batch->self;
   g_autoptr(JsonNode) answer = NULL;
   GError *error = NULL;
   JsonArray *results;
 
   answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (fail_if_error (self, _("Closing the merged revisions in"), error))
-    return;
+  if (self->task == NULL || fail_if_error (self, _("Closing the merged revisions in"), error))
+    {
+      g_clear_error (&error);
+      batch_free (batch);
+      return;
+    }
 
   /* A leaf edited meanwhile stays open: merge the record again. */
   results = JSON_NODE_HOLDS_ARRAY (answer) ? json_node_get_array (answer) : NULL;
@@ -288,13 +336,13 @@ on_tombstones_written_cb (GObject      *object,
     gpointer id;
     gpointer merge;
 
-    g_hash_table_iter_init (&iter, self->merged);
+    g_hash_table_iter_init (&iter, batch->merged);
     while (g_hash_table_iter_next (&iter, &id, &merge))
       {
-        const char *new_rev = g_hash_table_lookup (self->new_revs, id);
+        const char *new_rev = g_hash_table_lookup (batch->new_revs, id);
 
         if (new_rev != NULL)
-          report_resolution (self, id, merge, new_rev);
+          report_resolution (batch, id, merge, new_rev);
       }
   }
 
@@ -303,14 +351,11 @@ on_tombstones_written_cb (GObject      *object,
     {
       g_autoptr(GError) journal_error = NULL;
 
-      if (!ps_journal_append_all (self->journal, self->journal_entries, &journal_error))
+      if (!ps_journal_append_all (self->journal, batch->journal_entries, &journal_error))
         g_warning ("Resolutions could not be journaled: %s", journal_error->message);
-      g_ptr_array_set_size (self->journal_entries, 0);
     }
 
-  g_clear_pointer (&self->merged, g_hash_table_unref);
-  g_clear_pointer (&self->new_revs, g_hash_table_unref);
-  next_batch (self);
+  batch_done (batch);
 }
 
 static void
@@ -318,7 +363,8 @@ on_merged_written_cb (GObject      *object,
                       GAsyncResult *result,
                       gpointer      user_data)
 {
-  g_autoptr(PsResolver) self = user_data;
+  Batch *batch = user_data;
+  PsResolver *self = batch->self;
   g_autoptr(JsonNode) answer = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
   g_autoptr(JsonNode) root = NULL;
@@ -327,10 +373,12 @@ on_merged_written_cb (GObject      *object,
   JsonArray *results;
 
   answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (fail_if_error (self, _("Writing merged records to"), error))
-    return;
-
-  self->new_revs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  if (self->task == NULL || fail_if_error (self, _("Writing merged records to"), error))
+    {
+      g_clear_error (&error);
+      batch_free (batch);
+      return;
+    }
   results = JSON_NODE_HOLDS_ARRAY (answer) ? json_node_get_array (answer) : NULL;
   for (guint i = 0; results != NULL && i < json_array_get_length (results); i++)
     {
@@ -341,7 +389,7 @@ on_merged_written_cb (GObject      *object,
       if (id == NULL)
         continue;
       if (rev != NULL && !json_object_has_member (item, "error"))
-        g_hash_table_replace (self->new_revs, g_strdup (id), g_strdup (rev));
+        g_hash_table_replace (batch->new_revs, g_strdup (id), g_strdup (rev));
       else if (g_strcmp0 (json_object_get_string_member_with_default (item, "error", NULL),
                           "conflict") == 0)
         retry_later (self, id, _("the record kept changing while it was merged"));
@@ -359,12 +407,12 @@ on_merged_written_cb (GObject      *object,
     gpointer id;
     gpointer merge;
 
-    g_hash_table_iter_init (&iter, self->merged);
+    g_hash_table_iter_init (&iter, batch->merged);
     while (g_hash_table_iter_next (&iter, &id, &merge))
       {
         GPtrArray *losers = ps_merge_result_get_losing_revs (merge);
 
-        if (!g_hash_table_contains (self->new_revs, id))
+        if (!g_hash_table_contains (batch->new_revs, id))
           continue;
         for (guint i = 0; i < losers->len; i++)
           {
@@ -385,25 +433,22 @@ on_merged_written_cb (GObject      *object,
   root = json_builder_get_root (builder);
   body = ps_couch_json_to_bytes (root);
   ps_couch_database_request_async (self->database, "POST", "_bulk_docs", NULL, body,
-                                   get_cancellable (self), on_tombstones_written_cb,
-                                   g_object_ref (self));
+                                   get_cancellable (self), on_tombstones_written_cb, batch);
 }
 
 /* Merging */
 
 static void
-merge_and_write (PsResolver *self,
+merge_and_write (Batch      *batch,
                  GHashTable *leaves_by_id)
 {
+  PsResolver *self = batch->self;
   g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GBytes) body = NULL;
   GHashTableIter iter;
   gpointer id;
   gpointer leaves;
-
-  self->merged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify) ps_merge_result_free);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "docs");
@@ -429,24 +474,22 @@ merge_and_write (PsResolver *self,
 
       merged_body = ps_merge_result_get_body (merge);
       json_builder_add_value (builder, json_node_copy (merged_body));
-      g_hash_table_replace (self->merged, g_strdup (id), merge);
+      g_hash_table_replace (batch->merged, g_strdup (id), merge);
     }
 
   json_builder_end_array (builder);
   json_builder_end_object (builder);
 
-  if (g_hash_table_size (self->merged) == 0)
+  if (g_hash_table_size (batch->merged) == 0)
     {
-      g_clear_pointer (&self->merged, g_hash_table_unref);
-      next_batch (self);
+      batch_done (batch);
       return;
     }
 
   root = json_builder_get_root (builder);
   body = ps_couch_json_to_bytes (root);
   ps_couch_database_request_async (self->database, "POST", "_bulk_docs", NULL, body,
-                                   get_cancellable (self), on_merged_written_cb,
-                                   g_object_ref (self));
+                                   get_cancellable (self), on_merged_written_cb, batch);
 }
 
 static void
@@ -454,15 +497,20 @@ on_leaves_fetched_cb (GObject      *object,
                       GAsyncResult *result,
                       gpointer      user_data)
 {
-  g_autoptr(PsResolver) self = user_data;
+  Batch *batch = user_data;
+  PsResolver *self = batch->self;
   g_autoptr(JsonNode) answer = NULL;
   g_autoptr(GHashTable) leaves_by_id = NULL;
   GError *error = NULL;
   JsonArray *results;
 
   answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (fail_if_error (self, _("Reading conflicting revisions from"), error))
-    return;
+  if (self->task == NULL || fail_if_error (self, _("Reading conflicting revisions from"), error))
+    {
+      g_clear_error (&error);
+      batch_free (batch);
+      return;
+    }
 
   leaves_by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify) g_ptr_array_unref);
@@ -507,14 +555,15 @@ on_leaves_fetched_cb (GObject      *object,
         }
     }
 
-  merge_and_write (self, leaves_by_id);
+  merge_and_write (batch, leaves_by_id);
 }
 
 /* @candidates maps ids to every leaf revision they have. */
 static void
-fetch_leaves (PsResolver *self,
+fetch_leaves (Batch      *batch,
               GHashTable *candidates)
 {
+  PsResolver *self = batch->self;
   g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GBytes) body = NULL;
@@ -524,7 +573,7 @@ fetch_leaves (PsResolver *self,
 
   if (g_hash_table_size (candidates) == 0)
     {
-      next_batch (self);
+      batch_done (batch);
       return;
     }
 
@@ -556,8 +605,7 @@ fetch_leaves (PsResolver *self,
    */
   ps_couch_database_request_async (self->database, "POST", "_bulk_get",
                                    "revs=true&attachments=true", body,
-                                   get_cancellable (self), on_leaves_fetched_cb,
-                                   g_object_ref (self));
+                                   get_cancellable (self), on_leaves_fetched_cb, batch);
 }
 
 static void
@@ -597,8 +645,12 @@ on_changes_page_cb (GObject      *object,
   JsonArray *results;
 
   answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (fail_if_error (self, _("Looking for conflicts in"), error))
-    return;
+  self->scan_in_flight = FALSE;
+  if (self->task == NULL || fail_if_error (self, _("Looking for conflicts in"), error))
+    {
+      g_clear_error (&error);
+      return;
+    }
 
   object_answer = JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
   results = object_answer != NULL && json_object_has_member (object_answer, "results")
@@ -642,7 +694,7 @@ on_changes_page_cb (GObject      *object,
   if (json_array_get_length (results) < SCAN_PAGE_SIZE)
     self->scan_done = TRUE;
 
-  fetch_leaves (self, candidates);
+  fetch_leaves (batch_new (self), candidates);
 }
 
 static void
@@ -664,6 +716,7 @@ scan_next_page (PsResolver *self)
     }
 
   query = g_strdup_printf ("style=all_docs&since=%s&limit=%u", since, SCAN_PAGE_SIZE);
+  self->scan_in_flight = TRUE;
   ps_couch_database_request_async (self->database, "GET", "_changes", query, NULL,
                                    get_cancellable (self), on_changes_page_cb,
                                    g_object_ref (self));
@@ -674,15 +727,20 @@ on_conflicts_listed_cb (GObject      *object,
                         GAsyncResult *result,
                         gpointer      user_data)
 {
-  g_autoptr(PsResolver) self = user_data;
+  Batch *batch = user_data;
+  PsResolver *self = batch->self;
   g_autoptr(JsonNode) answer = NULL;
   g_autoptr(GHashTable) candidates = new_candidates ();
   GError *error = NULL;
   JsonArray *rows;
 
   answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (fail_if_error (self, _("Looking for conflicts in"), error))
-    return;
+  if (self->task == NULL || fail_if_error (self, _("Looking for conflicts in"), error))
+    {
+      g_clear_error (&error);
+      batch_free (batch);
+      return;
+    }
 
   rows = JSON_NODE_HOLDS_OBJECT (answer) && json_object_has_member (json_node_get_object (answer), "rows")
     ? json_object_get_array_member (json_node_get_object (answer), "rows")
@@ -718,7 +776,7 @@ on_conflicts_listed_cb (GObject      *object,
         }
     }
 
-  fetch_leaves (self, candidates);
+  fetch_leaves (batch, candidates);
 }
 
 static void
@@ -745,7 +803,7 @@ list_conflicts_of_next_ids (PsResolver *self)
   ps_couch_database_request_async (self->database, "POST", "_all_docs",
                                    "include_docs=true&conflicts=true", body,
                                    get_cancellable (self), on_conflicts_listed_cb,
-                                   g_object_ref (self));
+                                   batch_new (self));
 }
 
 static void
@@ -756,17 +814,22 @@ next_batch (PsResolver *self)
   if (self->task == NULL)
     return;
 
-  if (!g_queue_is_empty (&self->ids))
+  while (self->in_flight < MAX_IN_FLIGHT)
     {
-      list_conflicts_of_next_ids (self);
-      return;
+      if (!g_queue_is_empty (&self->ids))
+        list_conflicts_of_next_ids (self);
+      else if (self->scan && !self->scan_done && !self->scan_in_flight)
+        scan_next_page (self);
+      else
+        break;
+      /* A scan page becomes a batch only when it arrives. */
+      if (self->scan_in_flight)
+        break;
     }
 
-  if (self->scan && !self->scan_done)
-    {
-      scan_next_page (self);
-      return;
-    }
+  if (self->in_flight > 0 || self->scan_in_flight || !g_queue_is_empty (&self->ids) ||
+      (self->scan && !self->scan_done))
+    return;
 
   task = g_steal_pointer (&self->task);
   g_task_return_boolean (task, TRUE);
