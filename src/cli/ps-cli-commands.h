@@ -24,6 +24,8 @@ typedef struct
   PsCliCommandFunc  run;
 } PsCliCommand;
 
+int ps_cli_diagnose  (int    argc,
+                      char **argv);
 int ps_cli_instance  (int    argc,
                       char **argv);
 int ps_cli_journal   (int    argc,

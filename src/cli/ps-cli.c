@@ -14,6 +14,7 @@
 #include "ps-cli-common.h"
 
 static const PsCliCommand commands[] = {
+  { "diagnose", N_("Check step by step why a server can or cannot be synced"), ps_cli_diagnose },
   { "instance", N_("Configure this instance and its keyring password"), ps_cli_instance },
   { "journal", N_("Show the journal of syncs, failures and resolutions"), ps_cli_journal },
   { "merge", N_("Merge the conflicting leaves of one record"), ps_cli_merge },

@@ -9,33 +9,566 @@
 
 #include <glib/gi18n.h>
 
+#include "ps-diagnostics-dialog.h"
+#include "ps-secrets.h"
+#include "ps-server-dialog.h"
+#include "ps-server-row.h"
 #include "ps-window.h"
 
 struct _PsWindow
 {
-  GtkApplicationWindow parent_instance;
+  GtkApplicationWindow  parent_instance;
+
+  PsContext            *context;
+  GCancellable         *cancellable;
+
+  /* Template widgets */
+  GtkInfoBar           *error_bar;
+  GtkLabel             *error_label;
+  GtkStack             *stack;
+  GtkListBox           *server_list;
 };
 
 G_DEFINE_FINAL_TYPE (PsWindow, ps_window, GTK_TYPE_APPLICATION_WINDOW)
 
+enum {
+  PROP_0,
+  PROP_CONTEXT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+
+/*
+ * Auxiliary methods
+ */
+
+static PsServer *
+lookup_server (PsWindow   *self,
+               const char *server_id)
+{
+  if (self->context == NULL)
+    return NULL;
+
+  return ps_server_store_lookup (ps_context_get_server_store (self->context), server_id);
+}
+
+static void
+show_error (PsWindow   *self,
+            const char *message)
+{
+  gtk_label_set_text (self->error_label, message);
+  gtk_info_bar_set_revealed (self->error_bar, TRUE);
+}
+
+static void
+update_stack (PsWindow *self)
+{
+  GListModel *servers = G_LIST_MODEL (ps_context_get_server_store (self->context));
+  gboolean empty = g_list_model_get_n_items (servers) == 0;
+
+  gtk_stack_set_visible_child_name (self->stack, empty ? "empty" : "servers");
+}
+
+static void
+update_selection_actions (PsWindow *self)
+{
+  GAction *action;
+
+  action = g_action_map_lookup_action (G_ACTION_MAP (self), "sync-selected");
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action),
+                               gtk_list_box_get_selected_row (self->server_list) != NULL);
+}
+
+static GtkWidget *
+create_row_cb (gpointer item,
+               gpointer user_data)
+{
+  PsWindow *self = PS_WINDOW (user_data);
+  PsServer *server = PS_SERVER (item);
+  PsSyncJob *job;
+
+  job = ps_sync_manager_get_job (ps_context_get_sync_manager (self->context),
+                                 ps_server_get_id (server));
+
+  return GTK_WIDGET (ps_server_row_new (server, job));
+}
+
+static void
+update_header_cb (GtkListBoxRow *row,
+                  GtkListBoxRow *before,
+                  gpointer       user_data)
+{
+  if (before == NULL)
+    {
+      gtk_list_box_row_set_header (row, NULL);
+      return;
+    }
+
+  if (gtk_list_box_row_get_header (row) == NULL)
+    gtk_list_box_row_set_header (row, gtk_separator_new (GTK_ORIENTATION_HORIZONTAL));
+}
+
+static void
+free_server_id (gpointer  data,
+                GClosure *closure)
+{
+  g_free (data);
+}
+
+static void
+open_server_dialog (PsWindow *self,
+                    PsServer *server)
+{
+  PsServerDialog *dialog;
+
+  dialog = ps_server_dialog_new (GTK_WINDOW (self), self->context, server);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+
+/*
+ * Callbacks
+ */
+
+static void
+on_error_bar_response_cb (GtkInfoBar *info_bar,
+                          int         response_id,
+                          PsWindow   *self)
+{
+  gtk_info_bar_set_revealed (info_bar, FALSE);
+}
+
+static void
+on_server_list_row_selected_cb (GtkListBox    *box,
+                                GtkListBoxRow *row,
+                                PsWindow      *self)
+{
+  update_selection_actions (self);
+}
+
+static void
+on_server_store_items_changed_cb (GListModel *model,
+                                  guint       position,
+                                  guint       removed,
+                                  guint       added,
+                                  PsWindow   *self)
+{
+  update_stack (self);
+  update_selection_actions (self);
+}
+
+static void
+on_secrets_clear_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(PsWindow) self = PS_WINDOW (user_data);
+  g_autoptr(GError) error = NULL;
+
+  if (!ps_secrets_clear_finish (result, &error))
+    {
+      g_autofree char *message = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+
+      message = g_strdup_printf (_("The server was deleted, but its password could not be "
+                                   "removed from the keyring: %s"), error->message);
+      show_error (self, message);
+    }
+}
+
+static void
+on_delete_dialog_response_cb (GtkDialog *dialog,
+                              int        response_id,
+                              gpointer   user_data)
+{
+  PsWindow *self = PS_WINDOW (gtk_window_get_transient_for (GTK_WINDOW (dialog)));
+  g_autofree char *server_id = g_strdup (user_data);
+  g_autoptr(GError) error = NULL;
+  PsServerStore *store;
+
+  gtk_widget_destroy (GTK_WIDGET (dialog));
+
+  if (response_id != GTK_RESPONSE_ACCEPT)
+    return;
+
+  store = ps_context_get_server_store (self->context);
+  if (ps_server_store_lookup (store, server_id) == NULL)
+    return;
+
+  ps_sync_manager_stop (ps_context_get_sync_manager (self->context), server_id);
+
+  if (!ps_server_store_remove (store, server_id, &error) ||
+      !ps_server_store_save (store, &error))
+    {
+      show_error (self, error->message);
+      return;
+    }
+
+  ps_secrets_clear_async (server_id, self->cancellable, on_secrets_clear_cb,
+                          g_object_ref (self));
+}
+
+static void
+on_add_server_activated_cb (GSimpleAction *action,
+                            GVariant      *parameter,
+                            gpointer       user_data)
+{
+  open_server_dialog (PS_WINDOW (user_data), NULL);
+}
+
+static void
+on_edit_server_activated_cb (GSimpleAction *action,
+                             GVariant      *parameter,
+                             gpointer       user_data)
+{
+  PsWindow *self = PS_WINDOW (user_data);
+  PsServer *server = lookup_server (self, g_variant_get_string (parameter, NULL));
+
+  if (server != NULL)
+    open_server_dialog (self, server);
+}
+
+static void
+on_remove_server_activated_cb (GSimpleAction *action,
+                               GVariant      *parameter,
+                               gpointer       user_data)
+{
+  PsWindow *self = PS_WINDOW (user_data);
+  PsServer *server = lookup_server (self, g_variant_get_string (parameter, NULL));
+  GtkWidget *dialog;
+  GtkWidget *button;
+
+  if (server == NULL)
+    return;
+
+  /* Translators: %s is the description of a server */
+  dialog = gtk_message_dialog_new (GTK_WINDOW (self),
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
+                                   _("Delete “%s”?"), ps_server_get_description (server));
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
+                                            _("This instance will stop syncing with this "
+                                              "server, and its password will be removed "
+                                              "from the keyring. Records already synced "
+                                              "stay on both instances."));
+  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
+  button = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Delete"), GTK_RESPONSE_ACCEPT);
+  gtk_style_context_add_class (gtk_widget_get_style_context (button), "destructive-action");
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+
+  g_signal_connect_data (dialog, "response", G_CALLBACK (on_delete_dialog_response_cb),
+                         g_strdup (ps_server_get_id (server)), free_server_id, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_diagnose_password_cb (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = G_TASK (user_data);
+  PsWindow *self = g_task_get_source_object (task);
+  const char *server_id = g_task_get_task_data (task);
+  g_autoptr(PsDiagnostics) diagnostics = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *password = NULL;
+  PsServer *server;
+
+  password = ps_secrets_lookup_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  server = lookup_server (self, server_id);
+  if (server == NULL)
+    return;
+
+  /* Without the keyring the checks still run, and say what fails. */
+  if (error != NULL)
+    show_error (self, error->message);
+
+  diagnostics = ps_diagnostics_new_for_server (server,
+                                               ps_context_get_session (self->context),
+                                               password);
+  if (password != NULL)
+    secret_password_free (g_steal_pointer (&password));
+
+  gtk_window_present (GTK_WINDOW (ps_diagnostics_dialog_new (GTK_WINDOW (self), diagnostics,
+                                                             ps_server_get_description (server))));
+}
+
+static void
+on_diagnose_server_activated_cb (GSimpleAction *action,
+                                 GVariant      *parameter,
+                                 gpointer       user_data)
+{
+  PsWindow *self = PS_WINDOW (user_data);
+  const char *server_id = g_variant_get_string (parameter, NULL);
+  GTask *task;
+
+  if (lookup_server (self, server_id) == NULL)
+    return;
+
+  /* The task only carries the window and the id to the callback. */
+  task = g_task_new (self, self->cancellable, NULL, NULL);
+  g_task_set_source_tag (task, on_diagnose_server_activated_cb);
+  g_task_set_task_data (task, g_strdup (server_id), g_free);
+  ps_secrets_lookup_async (server_id, self->cancellable, on_diagnose_password_cb, task);
+}
+
+static void
+on_sync_server_activated_cb (GSimpleAction *action,
+                             GVariant      *parameter,
+                             gpointer       user_data)
+{
+  PsWindow *self = PS_WINDOW (user_data);
+  const char *server_id = g_variant_get_string (parameter, NULL);
+
+  if (lookup_server (self, server_id) != NULL)
+    ps_sync_manager_sync (ps_context_get_sync_manager (self->context), server_id);
+}
+
+static void
+on_stop_server_activated_cb (GSimpleAction *action,
+                             GVariant      *parameter,
+                             gpointer       user_data)
+{
+  PsWindow *self = PS_WINDOW (user_data);
+  const char *server_id = g_variant_get_string (parameter, NULL);
+
+  if (lookup_server (self, server_id) != NULL)
+    ps_sync_manager_stop (ps_context_get_sync_manager (self->context), server_id);
+}
+
+static void
+on_sync_selected_activated_cb (GSimpleAction *action,
+                               GVariant      *parameter,
+                               gpointer       user_data)
+{
+  PsWindow *self = PS_WINDOW (user_data);
+  GtkListBoxRow *row = gtk_list_box_get_selected_row (self->server_list);
+  PsServer *server;
+
+  if (row == NULL)
+    return;
+
+  server = ps_server_row_get_server (PS_SERVER_ROW (row));
+  ps_sync_manager_sync (ps_context_get_sync_manager (self->context),
+                        ps_server_get_id (server));
+}
+
+
+/*
+ * GObject overrides
+ */
+
+static void
+ps_window_constructed (GObject *object)
+{
+  PsWindow *self = (PsWindow *)object;
+  PsServerStore *store;
+
+  G_OBJECT_CLASS (ps_window_parent_class)->constructed (object);
+
+  g_assert (PS_IS_CONTEXT (self->context));
+
+  store = ps_context_get_server_store (self->context);
+  gtk_list_box_bind_model (self->server_list, G_LIST_MODEL (store),
+                           create_row_cb, self, NULL);
+  g_signal_connect_object (store, "items-changed",
+                           G_CALLBACK (on_server_store_items_changed_cb), self, 0);
+
+  update_stack (self);
+  update_selection_actions (self);
+}
+
+static void
+ps_window_dispose (GObject *object)
+{
+  PsWindow *self = (PsWindow *)object;
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+
+  G_OBJECT_CLASS (ps_window_parent_class)->dispose (object);
+}
+
+/* The context outlives the bound list box, whose rows are made with it. */
+static void
+ps_window_finalize (GObject *object)
+{
+  PsWindow *self = (PsWindow *)object;
+
+  g_clear_object (&self->context);
+
+  G_OBJECT_CLASS (ps_window_parent_class)->finalize (object);
+}
+
+static void
+ps_window_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  PsWindow *self = PS_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTEXT:
+      g_value_set_object (value, self->context);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ps_window_set_property (GObject      *object,
+                        guint         prop_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  PsWindow *self = PS_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTEXT:
+      g_assert (self->context == NULL);
+      self->context = g_value_dup_object (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
 static void
 ps_window_class_init (PsWindowClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
+  object_class->constructed = ps_window_constructed;
+  object_class->dispose = ps_window_dispose;
+  object_class->finalize = ps_window_finalize;
+  object_class->get_property = ps_window_get_property;
+  object_class->set_property = ps_window_set_property;
+
+  properties[PROP_CONTEXT] =
+    g_param_spec_object ("context", NULL, NULL,
+                         PS_TYPE_CONTEXT,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
   gtk_widget_class_set_template_from_resource (widget_class, "/org/primero/Sync/ps-window.ui");
+
+  gtk_widget_class_bind_template_child (widget_class, PsWindow, error_bar);
+  gtk_widget_class_bind_template_child (widget_class, PsWindow, error_label);
+  gtk_widget_class_bind_template_child (widget_class, PsWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, PsWindow, server_list);
+
+  gtk_widget_class_bind_template_callback (widget_class, on_error_bar_response_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_server_list_row_selected_cb);
 }
+
+static const GActionEntry win_actions[] = {
+  { "add-server", on_add_server_activated_cb },
+  { "edit-server", on_edit_server_activated_cb, "s" },
+  { "remove-server", on_remove_server_activated_cb, "s" },
+  { "diagnose-server", on_diagnose_server_activated_cb, "s" },
+  { "sync-server", on_sync_server_activated_cb, "s" },
+  { "stop-server", on_stop_server_activated_cb, "s" },
+  { "sync-selected", on_sync_selected_activated_cb },
+};
 
 static void
 ps_window_init (PsWindow *self)
 {
+  g_autoptr(GtkBuilder) builder = NULL;
+  GtkShortcutsWindow *shortcuts;
+
+  self->cancellable = g_cancellable_new ();
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self),
+                                   win_actions, G_N_ELEMENTS (win_actions),
+                                   self);
+
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  builder = gtk_builder_new_from_resource ("/org/primero/Sync/ps-shortcuts-window.ui");
+  shortcuts = GTK_SHORTCUTS_WINDOW (gtk_builder_get_object (builder, "shortcuts_window"));
+  gtk_application_window_set_help_overlay (GTK_APPLICATION_WINDOW (self), shortcuts);
+
+  gtk_list_box_set_header_func (self->server_list, update_header_cb, NULL, NULL);
 }
 
+
+/*
+ * Public API
+ */
+
 PsWindow *
-ps_window_new (PsApplication *application)
+ps_window_new (PsApplication *application,
+               PsContext     *context)
 {
+  g_return_val_if_fail (PS_IS_APPLICATION (application), NULL);
+  g_return_val_if_fail (PS_IS_CONTEXT (context), NULL);
+
   return g_object_new (PS_TYPE_WINDOW,
                        "application", application,
+                       "context", context,
                        NULL);
+}
+
+PsContext *
+ps_window_get_context (PsWindow *self)
+{
+  g_return_val_if_fail (PS_IS_WINDOW (self), NULL);
+
+  return self->context;
+}
+
+/**
+ * ps_window_show_server:
+ * @self: a #PsWindow
+ * @server_id: the id of a configured server
+ *
+ * Selects the row of a server and moves the keyboard focus to it, as when
+ * the user follows a notification about that server.
+ */
+void
+ps_window_show_server (PsWindow   *self,
+                       const char *server_id)
+{
+  GListModel *servers;
+  guint n_items;
+
+  g_return_if_fail (PS_IS_WINDOW (self));
+  g_return_if_fail (server_id != NULL);
+
+  servers = G_LIST_MODEL (ps_context_get_server_store (self->context));
+  n_items = g_list_model_get_n_items (servers);
+
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(PsServer) server = g_list_model_get_item (servers, i);
+      GtkListBoxRow *row;
+
+      if (g_strcmp0 (ps_server_get_id (server), server_id) != 0)
+        continue;
+
+      row = gtk_list_box_get_row_at_index (self->server_list, i);
+      if (row != NULL)
+        {
+          gtk_list_box_select_row (self->server_list, row);
+          gtk_widget_grab_focus (GTK_WIDGET (row));
+        }
+      return;
+    }
 }

@@ -8,6 +8,7 @@
 #include <gtk/gtk.h>
 
 #include "ps-application.h"
+#include "ps-context.h"
 
 G_BEGIN_DECLS
 
@@ -15,6 +16,10 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (PsWindow, ps_window, PS, WINDOW, GtkApplicationWindow)
 
-PsWindow *ps_window_new (PsApplication *application);
+PsWindow *ps_window_new         (PsApplication *application,
+                                 PsContext     *context);
+PsContext *ps_window_get_context (PsWindow      *self);
+void      ps_window_show_server (PsWindow      *self,
+                                 const char    *server_id);
 
 G_END_DECLS

@@ -1,0 +1,409 @@
+/* ps-server-row.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "ps-server-row"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ps-server-row.h"
+
+struct _PsServerRow
+{
+  GtkListBoxRow   parent_instance;
+
+  PsServer       *server;
+  PsSyncJob      *job;
+
+  /* Template widgets */
+  GtkImage       *state_image;
+  GtkLabel       *description_label;
+  GtkLabel       *continuous_badge;
+  GtkLabel       *host_label;
+  GtkLabel       *status_label;
+  GtkLabel       *last_sync_label;
+  GtkProgressBar *progress_bar;
+  GtkButton      *sync_button;
+  GtkMenuButton  *menu_button;
+};
+
+G_DEFINE_FINAL_TYPE (PsServerRow, ps_server_row, GTK_TYPE_LIST_BOX_ROW)
+
+enum {
+  PROP_0,
+  PROP_SERVER,
+  PROP_JOB,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+
+/*
+ * Auxiliary methods
+ */
+
+static const char *
+get_state_icon_name (PsSyncState state)
+{
+  switch (state)
+    {
+    case PS_SYNC_STATE_IDLE:
+      return "network-server-symbolic";
+    case PS_SYNC_STATE_CONNECTING:
+    case PS_SYNC_STATE_SYNCING:
+      return "emblem-synchronizing-symbolic";
+    case PS_SYNC_STATE_UP_TO_DATE:
+      return "emblem-ok-symbolic";
+    case PS_SYNC_STATE_WAITING_FOR_NETWORK:
+      return "network-offline-symbolic";
+    case PS_SYNC_STATE_BACKING_OFF:
+    case PS_SYNC_STATE_STALLED:
+      return "dialog-warning-symbolic";
+    case PS_SYNC_STATE_FAILED:
+      return "dialog-error-symbolic";
+    default:
+      return "network-server-symbolic";
+    }
+}
+
+static void
+update_job_state (PsServerRow *self)
+{
+  GtkStyleContext *style;
+  PsSyncState state;
+  g_autofree char *status = NULL;
+  gboolean running;
+
+  state = ps_sync_job_get_state (self->job);
+  running = ps_sync_job_get_running (self->job);
+  status = ps_sync_job_dup_status_text (self->job);
+
+  gtk_image_set_from_icon_name (self->state_image, get_state_icon_name (state),
+                                GTK_ICON_SIZE_LARGE_TOOLBAR);
+  gtk_label_set_text (self->status_label, status != NULL ? status : "");
+
+  /* The icon's meaning is in the status text for screen readers. */
+  atk_object_set_name (gtk_widget_get_accessible (GTK_WIDGET (self->state_image)),
+                       status != NULL ? status : "");
+
+  style = gtk_widget_get_style_context (GTK_WIDGET (self->status_label));
+  if (state == PS_SYNC_STATE_FAILED)
+    gtk_style_context_add_class (style, "error");
+  else
+    gtk_style_context_remove_class (style, "error");
+
+  gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), state == PS_SYNC_STATE_SYNCING);
+  gtk_progress_bar_set_fraction (self->progress_bar,
+                                 CLAMP (ps_sync_job_get_progress (self->job), 0.0, 1.0));
+
+  if (running)
+    {
+      gtk_button_set_label (self->sync_button, _("Stop"));
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.stop-server");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_button),
+                                   _("Stop syncing with this server"));
+    }
+  else
+    {
+      gtk_button_set_label (self->sync_button, _("Sync Now"));
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.sync-server");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_button),
+                                   _("Sync with this server now"));
+    }
+}
+
+static gboolean
+transform_url_to_host (GBinding     *binding,
+                       const GValue *from_value,
+                       GValue       *to_value,
+                       gpointer      user_data)
+{
+  const char *url = g_value_get_string (from_value);
+  g_autoptr(GUri) uri = NULL;
+
+  if (url != NULL)
+    uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+
+  if (uri == NULL || g_uri_get_host (uri) == NULL)
+    {
+      g_value_set_string (to_value, url != NULL ? url : "");
+      return TRUE;
+    }
+
+  if (g_uri_get_port (uri) > 0)
+    g_value_take_string (to_value, g_strdup_printf ("%s:%d", g_uri_get_host (uri),
+                                                    g_uri_get_port (uri)));
+  else
+    g_value_set_string (to_value, g_uri_get_host (uri));
+
+  return TRUE;
+}
+
+static gboolean
+transform_time_to_last_sync (GBinding     *binding,
+                             const GValue *from_value,
+                             GValue       *to_value,
+                             gpointer      user_data)
+{
+  gint64 unix_time = g_value_get_int64 (from_value);
+  g_autoptr(GDateTime) date_time = NULL;
+  g_autofree char *formatted = NULL;
+
+  if (unix_time <= 0)
+    {
+      g_value_set_string (to_value, _("Never synced"));
+      return TRUE;
+    }
+
+  date_time = g_date_time_new_from_unix_local (unix_time);
+  if (date_time == NULL)
+    {
+      g_value_set_string (to_value, _("Never synced"));
+      return TRUE;
+    }
+
+  /* Translators: a date and time as g_date_time_format() writes it,
+   * e.g. “26 November 2026, 14:05”
+   */
+  formatted = g_date_time_format (date_time, _("%-d %B %Y, %H:%M"));
+  /* Translators: %s is a date and time */
+  g_value_take_string (to_value, g_strdup_printf (_("Last synced %s"), formatted));
+
+  return TRUE;
+}
+
+static gboolean
+transform_time_to_visible (GBinding     *binding,
+                           const GValue *from_value,
+                           GValue       *to_value,
+                           gpointer      user_data)
+{
+  /* Until the first sync, the status already says so. */
+  g_value_set_boolean (to_value, g_value_get_int64 (from_value) > 0);
+
+  return TRUE;
+}
+
+static void
+setup_menu (PsServerRow *self)
+{
+  g_autoptr(GMenu) menu = g_menu_new ();
+  GVariant *target = g_variant_new_string (ps_server_get_id (self->server));
+  g_autoptr(GMenuItem) edit = NULL;
+  g_autoptr(GMenuItem) diagnose = NULL;
+  g_autoptr(GMenuItem) remove = NULL;
+
+  g_variant_ref_sink (target);
+
+  edit = g_menu_item_new (_("_Edit…"), NULL);
+  g_menu_item_set_action_and_target_value (edit, "win.edit-server", target);
+  g_menu_append_item (menu, edit);
+
+  diagnose = g_menu_item_new (_("Dia_gnose…"), NULL);
+  g_menu_item_set_action_and_target_value (diagnose, "win.diagnose-server", target);
+  g_menu_append_item (menu, diagnose);
+
+  remove = g_menu_item_new (_("_Delete…"), NULL);
+  g_menu_item_set_action_and_target_value (remove, "win.remove-server", target);
+  g_menu_append_item (menu, remove);
+
+  gtk_menu_button_set_menu_model (self->menu_button, G_MENU_MODEL (menu));
+  gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->sync_button), target);
+
+  g_variant_unref (target);
+}
+
+
+/*
+ * Callbacks
+ */
+
+static void
+on_job_notify_cb (PsSyncJob   *job,
+                  GParamSpec  *pspec,
+                  PsServerRow *self)
+{
+  update_job_state (self);
+}
+
+
+/*
+ * GObject overrides
+ */
+
+static void
+ps_server_row_constructed (GObject *object)
+{
+  PsServerRow *self = (PsServerRow *)object;
+
+  G_OBJECT_CLASS (ps_server_row_parent_class)->constructed (object);
+
+  g_assert (PS_IS_SERVER (self->server));
+  g_assert (PS_IS_SYNC_JOB (self->job));
+
+  g_object_bind_property (self->server, "description",
+                          self->description_label, "label",
+                          G_BINDING_SYNC_CREATE);
+  g_object_bind_property_full (self->server, "url",
+                               self->host_label, "label",
+                               G_BINDING_SYNC_CREATE,
+                               transform_url_to_host, NULL, NULL, NULL);
+  g_object_bind_property (self->server, "continuous",
+                          self->continuous_badge, "visible",
+                          G_BINDING_SYNC_CREATE);
+  g_object_bind_property_full (self->server, "last-sync-time",
+                               self->last_sync_label, "label",
+                               G_BINDING_SYNC_CREATE,
+                               transform_time_to_last_sync, NULL, NULL, NULL);
+  g_object_bind_property_full (self->server, "last-sync-time",
+                               self->last_sync_label, "visible",
+                               G_BINDING_SYNC_CREATE,
+                               transform_time_to_visible, NULL, NULL, NULL);
+
+  setup_menu (self);
+
+  g_signal_connect_object (self->job, "notify", G_CALLBACK (on_job_notify_cb), self, 0);
+  update_job_state (self);
+}
+
+static void
+ps_server_row_dispose (GObject *object)
+{
+  PsServerRow *self = (PsServerRow *)object;
+
+  if (self->job != NULL)
+    g_signal_handlers_disconnect_by_func (self->job, on_job_notify_cb, self);
+  g_clear_object (&self->job);
+  g_clear_object (&self->server);
+
+  G_OBJECT_CLASS (ps_server_row_parent_class)->dispose (object);
+}
+
+static void
+ps_server_row_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  PsServerRow *self = PS_SERVER_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SERVER:
+      g_value_set_object (value, self->server);
+      break;
+
+    case PROP_JOB:
+      g_value_set_object (value, self->job);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ps_server_row_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  PsServerRow *self = PS_SERVER_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SERVER:
+      self->server = g_value_dup_object (value);
+      break;
+
+    case PROP_JOB:
+      self->job = g_value_dup_object (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ps_server_row_class_init (PsServerRowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->constructed = ps_server_row_constructed;
+  object_class->dispose = ps_server_row_dispose;
+  object_class->get_property = ps_server_row_get_property;
+  object_class->set_property = ps_server_row_set_property;
+
+  properties[PROP_SERVER] =
+    g_param_spec_object ("server", NULL, NULL,
+                         PS_TYPE_SERVER,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  properties[PROP_JOB] =
+    g_param_spec_object ("job", NULL, NULL,
+                         PS_TYPE_SYNC_JOB,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/primero/Sync/ps-server-row.ui");
+
+  gtk_widget_class_bind_template_child (widget_class, PsServerRow, state_image);
+  gtk_widget_class_bind_template_child (widget_class, PsServerRow, description_label);
+  gtk_widget_class_bind_template_child (widget_class, PsServerRow, continuous_badge);
+  gtk_widget_class_bind_template_child (widget_class, PsServerRow, host_label);
+  gtk_widget_class_bind_template_child (widget_class, PsServerRow, status_label);
+  gtk_widget_class_bind_template_child (widget_class, PsServerRow, last_sync_label);
+  gtk_widget_class_bind_template_child (widget_class, PsServerRow, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, PsServerRow, sync_button);
+  gtk_widget_class_bind_template_child (widget_class, PsServerRow, menu_button);
+}
+
+static void
+ps_server_row_init (PsServerRow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+
+/*
+ * Public API
+ */
+
+PsServerRow *
+ps_server_row_new (PsServer  *server,
+                   PsSyncJob *job)
+{
+  g_return_val_if_fail (PS_IS_SERVER (server), NULL);
+  g_return_val_if_fail (PS_IS_SYNC_JOB (job), NULL);
+
+  return g_object_new (PS_TYPE_SERVER_ROW,
+                       "server", server,
+                       "job", job,
+                       NULL);
+}
+
+PsServer *
+ps_server_row_get_server (PsServerRow *self)
+{
+  g_return_val_if_fail (PS_IS_SERVER_ROW (self), NULL);
+
+  return self->server;
+}
+
+PsSyncJob *
+ps_server_row_get_job (PsServerRow *self)
+{
+  g_return_val_if_fail (PS_IS_SERVER_ROW (self), NULL);
+
+  return self->job;
+}
