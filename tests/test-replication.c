@@ -475,6 +475,67 @@ test_open_revs_fallback (void)
   g_assert_cmpuint (ps_test_peer_count_conflicts (target, DB), ==, 1);
 }
 
+/* CouchDB's cookie sessions: one login, then the cookie on every request. */
+static void
+test_cookie_session_auth (void)
+{
+  g_autoptr(PsTestPeer) source = ps_test_peer_new_with_admin (TRUE, "admin", "Lantern-Reef-77");
+  g_autoptr(PsTestPeer) target = ps_test_peer_new (TRUE);
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autofree char *source_url = NULL;
+  g_autofree char *target_url = NULL;
+  g_autoptr(PsCouchDatabase) from = NULL;
+  g_autoptr(PsCouchDatabase) to = NULL;
+  g_autoptr(PsReplication) replication = NULL;
+  g_autoptr(PsReplication) refused = NULL;
+  RunResult run;
+
+  ps_test_peer_create_db (source, DB);
+  put_plain_doc (source, "case-1", "Amina");
+  /* Only members may read: the replication must really be logged in. */
+  {
+    g_autofree char *path = g_strdup_printf ("/%s/_security", DB);
+    g_autoptr(JsonNode) security = json_from_string ("{\"members\":{\"names\":[\"nobody-else\"]}}", NULL);
+    g_autoptr(JsonNode) answer = NULL;
+    guint status = 0;
+
+    answer = ps_test_peer_request (source, "PUT", path, security, &status);
+    g_assert_cmpuint (status, ==, 200);
+  }
+  source_url = ps_test_peer_db_url (source, DB);
+  target_url = ps_test_peer_db_url (target, DB);
+
+  from = open_database (session, source_url);
+  ps_couch_database_set_credentials (from, "admin", "Lantern-Reef-77");
+  ps_couch_database_set_auth (from, PS_COUCH_AUTH_SESSION);
+  to = open_database (session, target_url);
+  replication = ps_replication_new (from, to);
+  ps_replication_set_create_target (replication, TRUE);
+  run_to_end (replication, NULL, &run);
+  g_assert_no_error (run.error);
+  g_assert_true (peer_has_doc (target, "case-1"));
+
+  /* A refused login is a plain, permanent error. */
+  g_clear_object (&from);
+  from = open_database (session, source_url);
+  ps_couch_database_set_credentials (from, "admin", "wrong");
+  ps_couch_database_set_auth (from, PS_COUCH_AUTH_SESSION);
+  refused = ps_replication_new (from, to);
+  run_to_end (refused, NULL, &run);
+  g_assert_error (run.error, PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED);
+  g_clear_error (&run.error);
+
+  /* And without credentials the members-only database is refused. */
+  {
+    g_autoptr(PsCouchDatabase) anonymous = open_database (session, source_url);
+    g_autoptr(PsReplication) denied = ps_replication_new (anonymous, to);
+
+    run_to_end (denied, NULL, &run);
+    g_assert_error (run.error, PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED);
+    g_clear_error (&run.error);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -488,6 +549,7 @@ main (int   argc,
                    test_cancel_keeps_checkpoint_honest);
   g_test_add_func ("/ps/replication/rejected-documents-listed", test_rejected_documents_listed);
   g_test_add_func ("/ps/replication/open-revs-fallback", test_open_revs_fallback);
+  g_test_add_func ("/ps/replication/cookie-session-auth", test_cookie_session_auth);
 
   return g_test_run ();
 }
