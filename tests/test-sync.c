@@ -372,6 +372,47 @@ test_wrong_password_fails_plainly (Fixture       *fixture,
   g_free (status);
 }
 
+static void
+on_sync_recovered_cb (PsSyncManager *manager,
+                      PsSyncJob     *job,
+                      guint         *count)
+{
+  (*count)++;
+}
+
+/* A continuous sync that cannot get anywhere says so instead of retrying
+ * in silence, and says when it works again.
+ */
+static void
+test_continuous_stall_reported (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  PsSyncManager *manager = ps_context_get_sync_manager (fixture->context);
+  PsSyncJob *job;
+  guint failures = 0;
+  guint recoveries = 0;
+
+  g_setenv ("PS_SYNC_STALL_SECONDS", "2", TRUE);
+  job = get_job (fixture);
+  g_unsetenv ("PS_SYNC_STALL_SECONDS");
+  g_signal_connect (manager, "sync-failed", G_CALLBACK (on_sync_failed_cb), &failures);
+  g_signal_connect (manager, "sync-recovered", G_CALLBACK (on_sync_recovered_cb), &recoveries);
+
+  ps_server_set_continuous (fixture->server, TRUE);
+  ps_test_peer_stop (fixture->remote);
+  ps_sync_job_start (job, FALSE);
+
+  wait_for_state (job, PS_SYNC_STATE_STALLED, 30000);
+  g_assert_cmpuint (failures, ==, 1);
+  g_test_message ("%s", ps_sync_job_get_error_message (job));
+  g_assert_nonnull (strstr (ps_sync_job_get_error_message (job), "refused"));
+
+  ps_test_peer_start (fixture->remote);
+  wait_for_state (job, PS_SYNC_STATE_UP_TO_DATE, 60000);
+  g_assert_cmpuint (recoveries, ==, 1);
+  ps_sync_job_stop (job);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -382,6 +423,8 @@ main (int   argc,
               fixture_set_up, test_sync_once_converges, fixture_tear_down);
   g_test_add ("/ps/sync/continuous-follows-and-recovers", Fixture, GINT_TO_POINTER (TRUE),
               fixture_set_up, test_continuous_follows_and_recovers, fixture_tear_down);
+  g_test_add ("/ps/sync/continuous-stall-reported", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_set_up, test_continuous_stall_reported, fixture_tear_down);
   g_test_add ("/ps/sync/wrong-password-fails-plainly", Fixture, GINT_TO_POINTER (FALSE),
               fixture_set_up, test_wrong_password_fails_plainly, fixture_tear_down);
 

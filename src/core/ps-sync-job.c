@@ -55,6 +55,7 @@ struct _PsSyncJob
   guint           attempts;
   guint           backoff_ms;
   guint           stall_seconds;
+  gint64          failing_since;   /* first failure of a pass not yet recovered */
 
   GCancellable   *cancellable;
   char           *remote_password;
@@ -227,7 +228,6 @@ journal_entry (PsSyncJob  *self,
 static void
 stop_continuous (PsSyncJob *self)
 {
-  g_clear_handle_id (&self->stall_source, g_source_remove);
   g_ptr_array_set_size (self->continuous, 0);
 }
 
@@ -247,6 +247,7 @@ ps_sync_job_dispose (GObject *object)
   PsSyncJob *self = (PsSyncJob *)object;
 
   drop_run (self);
+  g_clear_handle_id (&self->stall_source, g_source_remove);
   g_clear_signal_handler (&self->network_handler, g_network_monitor_get_default ());
 
   G_OBJECT_CLASS (ps_sync_job_parent_class)->dispose (object);
@@ -540,6 +541,7 @@ fail_for_good (PsSyncJob  *self,
   g_autoptr(JsonObject) entry = json_object_new ();
 
   drop_run (self);
+  g_clear_handle_id (&self->stall_source, g_source_remove);
   set_error_message (self, message);
   ps_server_set_last_outcome (self->server, message);
   json_object_set_string_member (entry, "message", message);
@@ -573,6 +575,8 @@ handle_error (PsSyncJob    *self,
   drop_run (self);
   self->cancellable = g_cancellable_new ();
   set_error_message (self, message);
+  if (self->failing_since == 0)
+    self->failing_since = g_get_monotonic_time ();
 
   if (network_is_missing (self))
     {
@@ -684,6 +688,7 @@ on_pulled_ids_cb (PsReplication  *replication,
 static void
 advance (PsSyncJob *self)
 {
+  self->failing_since = 0;
   self->step++;
   if (self->step == N_STEPS)
     {
@@ -793,6 +798,7 @@ finish_pass (PsSyncJob *self)
 
   self->attempts = 0;
   self->backoff_ms = 0;
+  self->failing_since = 0;
   set_error_message (self, NULL);
   set_progress (self, 1.0);
   ps_server_set_last_sync_time (self->server, g_date_time_to_unix (now));
@@ -1060,11 +1066,33 @@ on_link_finished_cb (GObject      *object,
 /* A replication whose checkpoint stops moving while changes are pending is
  * the most common silent failure of CouchDB replication: say so.
  */
+static void
+announce_stall (PsSyncJob  *self,
+                const char *message)
+{
+  set_error_message (self, message);
+  set_state (self, PS_SYNC_STATE_STALLED);
+  g_signal_emit (self, signals[FINISHED], 0, FALSE);
+}
+
 static gboolean
 on_stall_check_cb (gpointer user_data)
 {
   PsSyncJob *self = user_data;
   gint64 now = g_get_monotonic_time ();
+  gint64 stall = (gint64) self->stall_seconds * G_USEC_PER_SEC;
+
+  /* A continuous sync that keeps failing before it ever catches up. */
+  if (self->failing_since != 0 && now - self->failing_since >= stall &&
+      self->state != PS_SYNC_STATE_STALLED)
+    {
+      g_autofree char *message = NULL;
+
+      message = g_strdup_printf (_("nothing was synced for %u s: %s"), self->stall_seconds,
+                                 self->error_message != NULL ? self->error_message : _("unknown error"));
+      announce_stall (self, message);
+      return G_SOURCE_CONTINUE;
+    }
 
   for (guint i = 0; i < self->continuous->len; i++)
     {
@@ -1094,14 +1122,12 @@ on_stall_check_cb (gpointer user_data)
                                      ps_replication_get_last_error (replication) != NULL ? ": " : "",
                                      ps_replication_get_last_error (replication) != NULL
                                        ? ps_replication_get_last_error (replication) : "");
-          set_error_message (self, message);
-          set_state (self, PS_SYNC_STATE_STALLED);
-          g_signal_emit (self, signals[FINISHED], 0, FALSE);
+          announce_stall (self, message);
           return G_SOURCE_CONTINUE;
         }
     }
 
-  if (self->state == PS_SYNC_STATE_STALLED)
+  if (self->state == PS_SYNC_STATE_STALLED && self->failing_since == 0)
     {
       /* It moved again. */
       self->state = PS_SYNC_STATE_SYNCING;
@@ -1163,8 +1189,6 @@ start_continuous (PsSyncJob *self)
       if (direction != PS_SYNC_DIRECTION_PULL && !add_link (self, database, FALSE))
         return;
     }
-
-  self->stall_source = g_timeout_add_seconds (STALL_CHECK_SECONDS, on_stall_check_cb, self);
 }
 
 /* Starting and stopping */
@@ -1243,9 +1267,14 @@ ps_sync_job_start (PsSyncJob *self,
   self->once = once || !ps_server_get_continuous (self->server);
   self->attempts = 0;
   self->backoff_ms = 0;
+  self->failing_since = 0;
   set_error_message (self, NULL);
   set_next_attempt (self, 0);
   set_running (self, TRUE);
+  g_clear_handle_id (&self->stall_source, g_source_remove);
+  if (!self->once)
+    self->stall_source = g_timeout_add_seconds (MIN (STALL_CHECK_SECONDS, self->stall_seconds),
+                                                on_stall_check_cb, self);
   set_state (self, PS_SYNC_STATE_CONNECTING);
 
   if (self->network_handler == 0)
@@ -1278,6 +1307,7 @@ ps_sync_job_stop (PsSyncJob *self)
     return;
 
   drop_run (self);
+  g_clear_handle_id (&self->stall_source, g_source_remove);
   set_next_attempt (self, 0);
   set_running (self, FALSE);
   set_state (self, PS_SYNC_STATE_IDLE);
