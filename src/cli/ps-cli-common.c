@@ -180,3 +180,74 @@ ps_cli_cancel_on_interrupt (void)
 
   return cancellable;
 }
+
+static void
+print_group_usage (FILE               *stream,
+                   const char         *group,
+                   const char         *description,
+                   const PsCliCommand *commands,
+                   guint               n_commands)
+{
+  g_autoptr(GString) usage = g_string_new (NULL);
+
+  g_string_append_printf (usage, _("Usage:\n  %s %s COMMAND [OPTION…]\n\n"),
+                          g_get_prgname (), group);
+  g_string_append_printf (usage, _("%s\n\nCommands:\n"), description);
+  for (guint i = 0; i < n_commands; i++)
+    g_string_append_printf (usage, "  %-8s %s\n", commands[i].name, _(commands[i].summary));
+  g_string_append_printf (usage, _("\nRun “%s %s COMMAND --help” for the options of a command.\n"),
+                          g_get_prgname (), group);
+  fputs (usage->str, stream);
+}
+
+/**
+ * ps_cli_dispatch:
+ * @group: the command group, e.g. "server"
+ * @description: what the group does, translated
+ * @commands: its commands
+ * @n_commands: how many
+ * @argc: arguments, argv[0] being the group's name
+ * @argv: the arguments
+ *
+ * Runs `GROUP COMMAND [OPTION…]`, or prints the group's usage.
+ *
+ * Returns: the exit status
+ */
+int
+ps_cli_dispatch (const char          *group,
+                 const char          *description,
+                 const PsCliCommand  *commands,
+                 guint                n_commands,
+                 int                  argc,
+                 char               **argv)
+{
+  g_autofree char *prgname = NULL;
+
+  if (argc < 2)
+    {
+      print_group_usage (stderr, group, description, commands, n_commands);
+      return PS_CLI_EXIT_USAGE;
+    }
+
+  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 ||
+      strcmp (argv[1], "help") == 0)
+    {
+      print_group_usage (stdout, group, description, commands, n_commands);
+      return PS_CLI_EXIT_OK;
+    }
+
+  for (guint i = 0; i < n_commands; i++)
+    {
+      if (strcmp (commands[i].name, argv[1]) == 0)
+        {
+          /* So that --help and hints name the whole command. */
+          prgname = g_strdup_printf ("%s %s", g_get_prgname (), group);
+          g_set_prgname (prgname);
+          return commands[i].run (argc - 1, argv + 1);
+        }
+    }
+
+  g_printerr (_("Unknown command “%s”.\n\n"), argv[1]);
+  print_group_usage (stderr, group, description, commands, n_commands);
+  return PS_CLI_EXIT_USAGE;
+}

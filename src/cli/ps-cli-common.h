@@ -8,6 +8,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "ps-cli-commands.h"
+
 G_BEGIN_DECLS
 
 /* Exit statuses shared by every command. */
@@ -34,5 +36,11 @@ void            ps_cli_print_json          (JsonNode            *node);
 gboolean        ps_cli_stdout_is_terminal  (void);
 void            ps_cli_run_until_done      (gboolean            *done);
 GCancellable   *ps_cli_cancel_on_interrupt (void);
+int             ps_cli_dispatch            (const char          *group,
+                                            const char          *description,
+                                            const PsCliCommand  *commands,
+                                            guint                n_commands,
+                                            int                  argc,
+                                            char               **argv);
 
 G_END_DECLS

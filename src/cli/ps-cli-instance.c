@@ -20,13 +20,6 @@
 typedef char *PsCliPassword;
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC (PsCliPassword, secret_password_free, NULL)
 
-typedef struct
-{
-  const char       *name;
-  const char       *summary;
-  PsCliCommandFunc  run;
-} Subcommand;
-
 static int
 instance_set (int    argc,
               char **argv)
@@ -163,59 +156,16 @@ instance_show (int    argc,
   return PS_CLI_EXIT_OK;
 }
 
-static const Subcommand subcommands[] = {
+static const PsCliCommand subcommands[] = {
   { "set", N_("Set where this instance is and who to log in as"), instance_set },
   { "show", N_("Show the settings of this instance"), instance_show },
 };
-
-static void
-print_usage (FILE *stream)
-{
-  g_autoptr(GString) usage = g_string_new (NULL);
-
-  g_string_append_printf (usage, _("Usage:\n  %s instance COMMAND [OPTION…]\n\n"),
-                          g_get_prgname ());
-  g_string_append (usage, _("Manages this instance, the local CouchDB that servers are "
-                            "synced with.\n\nCommands:\n"));
-  for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
-    g_string_append_printf (usage, "  %-8s %s\n", subcommands[i].name, _(subcommands[i].summary));
-  g_string_append_printf (usage, _("\nRun “%s instance COMMAND --help” for the options of a "
-                                   "command.\n"),
-                          g_get_prgname ());
-  fputs (usage->str, stream);
-}
 
 int
 ps_cli_instance (int    argc,
                  char **argv)
 {
-  g_autofree char *prgname = NULL;
-
-  if (argc < 2)
-    {
-      print_usage (stderr);
-      return PS_CLI_EXIT_USAGE;
-    }
-
-  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 ||
-      strcmp (argv[1], "help") == 0)
-    {
-      print_usage (stdout);
-      return PS_CLI_EXIT_OK;
-    }
-
-  for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
-    {
-      if (strcmp (subcommands[i].name, argv[1]) == 0)
-        {
-          /* So that --help and hints name the whole command. */
-          prgname = g_strdup_printf ("%s instance", g_get_prgname ());
-          g_set_prgname (prgname);
-          return subcommands[i].run (argc - 1, argv + 1);
-        }
-    }
-
-  g_printerr (_("Unknown command “%s”.\n\n"), argv[1]);
-  print_usage (stderr);
-  return PS_CLI_EXIT_USAGE;
+  return ps_cli_dispatch ("instance",
+                          _("Manages this instance, the local CouchDB that servers are synced with."),
+                          subcommands, G_N_ELEMENTS (subcommands), argc, argv);
 }

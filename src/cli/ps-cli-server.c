@@ -25,13 +25,6 @@ G_DEFINE_AUTO_CLEANUP_FREE_FUNC (PsCliPassword, secret_password_free, NULL)
 
 typedef struct
 {
-  const char       *name;
-  const char       *summary;
-  PsCliCommandFunc  run;
-} Subcommand;
-
-typedef struct
-{
   gboolean      done;
   GAsyncResult *result;
 } Waiter;
@@ -770,7 +763,7 @@ server_remove (int    argc,
   return PS_CLI_EXIT_OK;
 }
 
-static const Subcommand subcommands[] = {
+static const PsCliCommand subcommands[] = {
   { "add", N_("Add a server"), server_add },
   { "list", N_("List the servers"), server_list },
   { "show", N_("Show the settings of a server"), server_show },
@@ -778,54 +771,10 @@ static const Subcommand subcommands[] = {
   { "remove", N_("Remove a server and its password"), server_remove },
 };
 
-static void
-print_usage (FILE *stream)
-{
-  g_autoptr(GString) usage = g_string_new (NULL);
-
-  g_string_append_printf (usage, _("Usage:\n  %s server COMMAND [OPTION…]\n\n"),
-                          g_get_prgname ());
-  g_string_append (usage, _("Manages the servers this instance is synced with.\n\n"
-                            "Commands:\n"));
-  for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
-    g_string_append_printf (usage, "  %-8s %s\n", subcommands[i].name, _(subcommands[i].summary));
-  g_string_append_printf (usage, _("\nRun “%s server COMMAND --help” for the options of a "
-                                   "command.\n"),
-                          g_get_prgname ());
-  fputs (usage->str, stream);
-}
-
 int
 ps_cli_server (int    argc,
                char **argv)
 {
-  g_autofree char *prgname = NULL;
-
-  if (argc < 2)
-    {
-      print_usage (stderr);
-      return PS_CLI_EXIT_USAGE;
-    }
-
-  if (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0 ||
-      strcmp (argv[1], "help") == 0)
-    {
-      print_usage (stdout);
-      return PS_CLI_EXIT_OK;
-    }
-
-  for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
-    {
-      if (strcmp (subcommands[i].name, argv[1]) == 0)
-        {
-          /* So that --help and hints name the whole command. */
-          prgname = g_strdup_printf ("%s server", g_get_prgname ());
-          g_set_prgname (prgname);
-          return subcommands[i].run (argc - 1, argv + 1);
-        }
-    }
-
-  g_printerr (_("Unknown command “%s”.\n\n"), argv[1]);
-  print_usage (stderr);
-  return PS_CLI_EXIT_USAGE;
+  return ps_cli_dispatch ("server", _("Manages the servers this instance is synced with."),
+                          subcommands, G_N_ELEMENTS (subcommands), argc, argv);
 }
