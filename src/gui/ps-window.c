@@ -9,9 +9,11 @@
 
 #include <glib/gi18n.h>
 
+#include "ps-conflicts-page.h"
 #include "ps-diagnostics-dialog.h"
 #include "ps-secrets.h"
 #include "ps-server-dialog.h"
+#include "ps-server-page.h"
 #include "ps-server-row.h"
 #include "ps-window.h"
 
@@ -25,8 +27,12 @@ struct _PsWindow
   /* Template widgets */
   GtkInfoBar           *error_bar;
   GtkLabel             *error_label;
+  GtkStack             *main_stack;
   GtkStack             *stack;
   GtkListBox           *server_list;
+
+  PsConflictsPage      *conflicts_page;
+  PsServerPage         *server_page;
 };
 
 G_DEFINE_FINAL_TYPE (PsWindow, ps_window, GTK_TYPE_APPLICATION_WINDOW)
@@ -43,6 +49,8 @@ static GParamSpec *properties[N_PROPS];
 /*
  * Auxiliary methods
  */
+
+static void update_back_action (PsWindow *self);
 
 static PsServer *
 lookup_server (PsWindow   *self,
@@ -67,8 +75,36 @@ update_stack (PsWindow *self)
 {
   GListModel *servers = G_LIST_MODEL (ps_context_get_server_store (self->context));
   gboolean empty = g_list_model_get_n_items (servers) == 0;
+  PsServer *shown = ps_server_page_get_server (self->server_page);
 
+  /* The details of a server stay up while the server does. */
+  if (shown != NULL && lookup_server (self, ps_server_get_id (shown)) == shown &&
+      g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "server") == 0)
+    return;
+
+  ps_server_page_set_server (self->server_page, NULL);
   gtk_stack_set_visible_child_name (self->stack, empty ? "empty" : "servers");
+  update_back_action (self);
+}
+
+static void
+update_back_action (PsWindow *self)
+{
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), "show-servers");
+
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action),
+                               g_strcmp0 (gtk_stack_get_visible_child_name (self->stack),
+                                          "server") == 0);
+}
+
+static void
+show_server_page (PsWindow *self,
+                  PsServer *server)
+{
+  ps_server_page_set_server (self->server_page, server);
+  gtk_stack_set_visible_child_name (self->main_stack, "servers");
+  gtk_stack_set_visible_child_name (self->stack, "server");
+  update_back_action (self);
 }
 
 static void
@@ -89,10 +125,16 @@ create_row_cb (gpointer item,
   PsServer *server = PS_SERVER (item);
   PsSyncJob *job;
 
+  GtkWidget *row;
+
   job = ps_sync_manager_get_job (ps_context_get_sync_manager (self->context),
                                  ps_server_get_id (server));
+  row = GTK_WIDGET (ps_server_row_new (server, job));
 
-  return GTK_WIDGET (ps_server_row_new (server, job));
+  /* Activating a row opens the server's details. */
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+
+  return row;
 }
 
 static void
@@ -146,6 +188,65 @@ on_server_list_row_selected_cb (GtkListBox    *box,
                                 PsWindow      *self)
 {
   update_selection_actions (self);
+}
+
+static void
+on_server_list_row_activated_cb (GtkListBox    *box,
+                                 GtkListBoxRow *row,
+                                 PsWindow      *self)
+{
+  show_server_page (self, ps_server_row_get_server (PS_SERVER_ROW (row)));
+}
+
+static void
+on_main_stack_visible_child_changed_cb (GtkStack   *stack,
+                                        GParamSpec *pspec,
+                                        PsWindow   *self)
+{
+  /* Resolutions may have come in while another page was shown. */
+  if (self->conflicts_page != NULL &&
+      gtk_stack_get_visible_child (stack) == GTK_WIDGET (self->conflicts_page))
+    ps_conflicts_page_refresh (self->conflicts_page);
+}
+
+static void
+on_show_servers_activated_cb (GSimpleAction *action,
+                              GVariant      *parameter,
+                              gpointer       user_data)
+{
+  PsWindow *self = PS_WINDOW (user_data);
+  PsServer *shown = ps_server_page_get_server (self->server_page);
+  g_autofree char *shown_id = shown != NULL ? g_strdup (ps_server_get_id (shown)) : NULL;
+
+  ps_server_page_set_server (self->server_page, NULL);
+  gtk_stack_set_visible_child_name (self->main_stack, "servers");
+  update_stack (self);
+
+  /* Back where the user left. */
+  if (shown_id != NULL)
+    ps_window_show_server (self, shown_id);
+}
+
+static void
+on_show_server_details_activated_cb (GSimpleAction *action,
+                                     GVariant      *parameter,
+                                     gpointer       user_data)
+{
+  PsWindow *self = PS_WINDOW (user_data);
+  PsServer *server = lookup_server (self, g_variant_get_string (parameter, NULL));
+
+  if (server != NULL)
+    show_server_page (self, server);
+}
+
+static void
+on_show_conflicts_activated_cb (GSimpleAction *action,
+                                GVariant      *parameter,
+                                gpointer       user_data)
+{
+  PsWindow *self = PS_WINDOW (user_data);
+
+  gtk_stack_set_visible_child_name (self->main_stack, "conflicts");
 }
 
 static void
@@ -375,6 +476,25 @@ ps_window_constructed (GObject *object)
 
   g_assert (PS_IS_CONTEXT (self->context));
 
+  /* Back from a server's details, as in a browser. */
+  if (gtk_window_get_application (GTK_WINDOW (self)) != NULL)
+    {
+      const char *back_accels[] = { "<Alt>Left", NULL };
+
+      gtk_application_set_accels_for_action (gtk_window_get_application (GTK_WINDOW (self)),
+                                             "win.show-servers", back_accels);
+    }
+
+  self->server_page = ps_server_page_new (self->context);
+  gtk_stack_add_named (self->stack, GTK_WIDGET (self->server_page), "server");
+
+  self->conflicts_page = ps_conflicts_page_new (self->context);
+  gtk_container_add_with_properties (GTK_CONTAINER (self->main_stack),
+                                     GTK_WIDGET (self->conflicts_page),
+                                     "name", "conflicts",
+                                     "title", _("Conflicts"),
+                                     NULL);
+
   store = ps_context_get_server_store (self->context);
   gtk_list_box_bind_model (self->server_list, G_LIST_MODEL (store),
                            create_row_cb, self, NULL);
@@ -470,11 +590,14 @@ ps_window_class_init (PsWindowClass *klass)
 
   gtk_widget_class_bind_template_child (widget_class, PsWindow, error_bar);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, error_label);
+  gtk_widget_class_bind_template_child (widget_class, PsWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, PsWindow, server_list);
 
   gtk_widget_class_bind_template_callback (widget_class, on_error_bar_response_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_server_list_row_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_server_list_row_activated_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_main_stack_visible_child_changed_cb);
 }
 
 static const GActionEntry win_actions[] = {
@@ -485,6 +608,9 @@ static const GActionEntry win_actions[] = {
   { "sync-server", on_sync_server_activated_cb, "s" },
   { "stop-server", on_stop_server_activated_cb, "s" },
   { "sync-selected", on_sync_selected_activated_cb },
+  { "show-servers", on_show_servers_activated_cb },
+  { "show-server-details", on_show_server_details_activated_cb, "s" },
+  { "show-conflicts", on_show_conflicts_activated_cb },
 };
 
 static void

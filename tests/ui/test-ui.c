@@ -14,10 +14,15 @@
 
 #include "ps-application.h"
 #include "ps-autostart.h"
+#include "ps-conflicts-page.h"
 #include "ps-context.h"
+#include "ps-record-generator.h"
+#include "ps-resolution.h"
 #include "ps-secrets.h"
 #include "ps-server-dialog.h"
+#include "ps-server-page.h"
 #include "ps-server-row.h"
+#include "ps-test-peer.h"
 #include "ps-window.h"
 
 #define WAIT_TIMEOUT_SECONDS 20
@@ -474,6 +479,431 @@ test_delete_server (Fixture       *fixture,
   g_assert_null (password);
 }
 
+/* Syncing with real servers */
+
+static const char *databases[] = {
+  "primero_child_production",
+  "primero_incident_production",
+  "primero_tracing_request_production",
+};
+
+#define N_SHARED   8
+#define N_CONFLICT 3
+
+typedef struct
+{
+  gboolean    *flag;
+  GtkLabel    *label;
+  const char  *prefix;
+} LabelWait;
+
+static void
+put_records (PsTestPeer *peer,
+             GPtrArray  *records)
+{
+  g_autoptr(JsonArray) docs = json_array_new ();
+
+  for (guint i = 0; i < records->len; i++)
+    json_array_add_element (docs, json_node_copy (g_ptr_array_index (records, i)));
+  ps_test_peer_put_docs (peer, databases[0], docs, FALSE);
+}
+
+/* Both instances share some cases, and both edit the first few. */
+static void
+seed_conflicting_records (PsTestPeer *local,
+                          PsTestPeer *remote)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  g_autoptr(GPtrArray) shared = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autoptr(GPtrArray) local_edits = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autoptr(GPtrArray) remote_edits = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+
+  for (guint i = 0; i < N_SHARED; i++)
+    g_ptr_array_add (shared, ps_record_generator_child (rand, i));
+  for (guint i = 0; i < N_CONFLICT; i++)
+    {
+      g_ptr_array_add (local_edits, ps_record_generator_edit (rand, shared->pdata[i]));
+      g_ptr_array_add (remote_edits, ps_record_generator_edit (rand, shared->pdata[i]));
+    }
+
+  put_records (local, shared);
+  put_records (remote, shared);
+  put_records (local, local_edits);
+  put_records (remote, remote_edits);
+}
+
+static PsServer *
+add_peer_server (Fixture    *fixture,
+                 const char *description,
+                 const char *url)
+{
+  PsServerStore *store = ps_context_get_server_store (fixture->context);
+  g_autoptr(PsServer) server = ps_server_new (description, url);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ps_server_store_add (store, server, &error));
+  g_assert_no_error (error);
+  flush_events ();
+
+  return g_steal_pointer (&server);
+}
+
+static PsServerRow *
+find_server_row (Fixture  *fixture,
+                 PsServer *server)
+{
+  GtkListBox *list = GTK_LIST_BOX (get_child (fixture->window, PS_TYPE_WINDOW, "server_list"));
+  GtkListBoxRow *row;
+
+  for (guint i = 0; (row = gtk_list_box_get_row_at_index (list, i)) != NULL; i++)
+    {
+      if (ps_server_row_get_server (PS_SERVER_ROW (row)) == server)
+        return PS_SERVER_ROW (row);
+    }
+
+  g_assert_not_reached ();
+}
+
+static const char *
+get_status (Fixture  *fixture,
+            PsServer *server)
+{
+  PsServerRow *row = find_server_row (fixture, server);
+
+  return gtk_label_get_text (GTK_LABEL (get_child (row, PS_TYPE_SERVER_ROW, "status_label")));
+}
+
+/* Runs the main loop until the server's row reads @prefix…, as a user
+ * waits for it. The row is looked up each time: the list may remake it.
+ */
+static void
+wait_for_status (Fixture    *fixture,
+                 PsServer   *server,
+                 const char *prefix)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS * 3, on_timeout_cb, &timed_out);
+  while (!g_str_has_prefix (get_status (fixture, server), prefix) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  if (timed_out)
+    g_test_message ("The row reads “%s”", get_status (fixture, server));
+  g_assert_false (timed_out);
+}
+
+static void
+wait_for_items (GListModel *model,
+                guint       n_items)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, on_timeout_cb, &timed_out);
+  while (g_list_model_get_n_items (model) < n_items && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  g_assert_false (timed_out);
+}
+
+static void
+collect_buttons (GtkWidget *widget,
+                 gpointer   user_data)
+{
+  GPtrArray *buttons = user_data;
+
+  if (GTK_IS_BUTTON (widget) &&
+      g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)),
+                 "conflicts.use-value") == 0)
+    g_ptr_array_add (buttons, widget);
+  else if (GTK_IS_CONTAINER (widget))
+    gtk_container_forall (GTK_CONTAINER (widget), collect_buttons, buttons);
+}
+
+static void
+test_sync_and_conflicts (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  g_autoptr(PsTestPeer) local = ps_test_peer_new (TRUE);
+  g_autoptr(PsTestPeer) remote = ps_test_peer_new (TRUE);
+  PsServer *this_instance = ps_server_store_get_local (ps_context_get_server_store (fixture->context));
+  GtkStack *main_stack = GTK_STACK (get_child (fixture->window, PS_TYPE_WINDOW, "main_stack"));
+  GtkStack *stack = GTK_STACK (get_child (fixture->window, PS_TYPE_WINDOW, "stack"));
+  g_autoptr(PsServer) server = NULL;
+  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
+  GVariant *target;
+  g_autofree char *local_url = g_strdup (ps_server_get_url (this_instance));
+  PsConflictsPage *conflicts;
+  g_autoptr(PsResolution) resolution = NULL;
+  PsServerRow *row;
+  GtkListBox *resolutions;
+  GtkWidget *fields_box;
+  GtkInfoBar *message_bar;
+  g_autoptr(GList) fields = NULL;
+  g_autofree char *value_json = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *record = NULL;
+
+  for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+    {
+      ps_test_peer_create_db (local, databases[d]);
+      ps_test_peer_create_db (remote, databases[d]);
+    }
+  seed_conflicting_records (local, remote);
+
+  ps_server_set_url (this_instance, ps_test_peer_get_url (local));
+  server = add_peer_server (fixture, "Field office", ps_test_peer_get_url (remote));
+
+  /* Sync Now, as a user would press it, until the row says it is done. */
+  row = find_server_row (fixture, server);
+  gtk_button_clicked (GTK_BUTTON (get_child (row, PS_TYPE_SERVER_ROW, "sync_button")));
+  wait_for_status (fixture, server, "Up to date");
+  row = find_server_row (fixture, server);
+
+  /* The row opens the server's details, database by database. */
+  g_signal_emit_by_name (get_child (fixture->window, PS_TYPE_WINDOW, "server_list"),
+                         "row-activated", row);
+  flush_events ();
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "server");
+  {
+    PsServerPage *page = PS_SERVER_PAGE (gtk_stack_get_visible_child (stack));
+    GtkListBox *database_list = GTK_LIST_BOX (get_child (page, PS_TYPE_SERVER_PAGE,
+                                                         "database_list"));
+
+    g_assert_true (ps_server_page_get_server (page) == server);
+    for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+      g_assert_nonnull (gtk_list_box_get_row_at_index (database_list, d));
+    g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (get_child (page, PS_TYPE_SERVER_PAGE,
+                                                               "status_label"))),
+                     ==, "Up to date");
+  }
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "show-servers", NULL);
+  flush_events ();
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "servers");
+
+  /* The conflicts page lists each record edited on both sides. */
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "show-conflicts", NULL);
+  flush_events ();
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (main_stack), ==, "conflicts");
+  conflicts = PS_CONFLICTS_PAGE (gtk_stack_get_visible_child (main_stack));
+  wait_for_items (ps_conflicts_page_get_resolutions (conflicts), N_CONFLICT);
+  flush_events ();
+  g_assert_cmpuint (g_list_model_get_n_items (ps_conflicts_page_get_resolutions (conflicts)),
+                    ==, N_CONFLICT);
+
+  resolutions = GTK_LIST_BOX (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE, "resolution_list"));
+  gtk_list_box_select_row (resolutions, gtk_list_box_get_row_at_index (resolutions, 0));
+  flush_events ();
+  resolution = g_list_model_get_item (ps_conflicts_page_get_resolutions (conflicts), 0);
+  g_assert_cmpstr (ps_resolution_get_server_id (resolution), ==, ps_server_get_id (server));
+  g_assert_cmpuint (ps_resolution_get_n_decisions (resolution), >, 0);
+
+  /* One frame per contested field, each with its discarded values. */
+  fields_box = GTK_WIDGET (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE, "fields_box"));
+  fields = gtk_container_get_children (GTK_CONTAINER (fields_box));
+  g_assert_cmpuint (g_list_length (fields), ==, ps_resolution_get_n_decisions (resolution));
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE,
+                                                             "record_label"))),
+                   ==, ps_resolution_get_display_id (resolution));
+
+  /* Only the record types that had conflicts are offered. */
+  {
+    GtkComboBox *type_combo = GTK_COMBO_BOX (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE,
+                                                        "type_combo"));
+
+    g_assert_true (gtk_combo_box_set_active_id (type_combo, "Incident") == FALSE);
+    g_assert_true (gtk_combo_box_set_active_id (type_combo, "Child"));
+    flush_events ();
+    wait_for_items (ps_conflicts_page_get_resolutions (conflicts), N_CONFLICT);
+  }
+
+  /* Choosing a discarded value changes the record on this instance. */
+  collect_buttons (fields_box, buttons);
+  g_assert_cmpuint (buttons->len, >, 0);
+  target = gtk_actionable_get_action_target_value (GTK_ACTIONABLE (buttons->pdata[0]));
+  /* Copies: the page rebuilds its buttons once the edit is journaled. */
+  g_variant_get (target, "(sssss)", NULL, NULL, &record, &path, &value_json);
+  message_bar = GTK_INFO_BAR (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE, "message_bar"));
+  gtk_button_clicked (GTK_BUTTON (buttons->pdata[0]));
+  {
+    gboolean timed_out = FALSE;
+    guint timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, on_timeout_cb, &timed_out);
+
+    while (!gtk_info_bar_get_revealed (message_bar) && !timed_out)
+      g_main_context_iteration (NULL, TRUE);
+    if (!timed_out)
+      g_source_remove (timeout_id);
+    g_assert_false (timed_out);
+  }
+  g_assert_cmpint (gtk_info_bar_get_message_type (message_bar), ==, GTK_MESSAGE_INFO);
+  {
+    g_autofree char *doc_path = g_strdup_printf ("/%s/%s", databases[0], record);
+    guint status = 0;
+    g_autoptr(JsonNode) doc = ps_test_peer_request (local, "GET", doc_path, NULL, &status);
+    g_autofree char *doc_text = doc != NULL ? json_to_string (doc, FALSE) : g_strdup ("(none)");
+    JsonArray *histories;
+
+    g_test_message ("GET %s: %u %.300s", doc_path, status, doc_text);
+    g_assert_cmpuint (status, ==, 200);
+    histories = json_object_get_array_member (json_node_get_object (doc), "histories");
+    JsonObject *changes = json_object_get_object_member (json_array_get_object_element (histories, 0),
+                                                         "changes");
+
+    g_auto(GStrv) parts = g_strsplit (path, "/", 2);
+
+    g_assert_true (json_object_has_member (changes, parts[0]));
+  }
+
+  ps_server_set_url (this_instance, local_url);
+  ps_sync_manager_stop (ps_context_get_sync_manager (fixture->context), ps_server_get_id (server));
+}
+
+/* A stand-in for the desktop's notification server, on the private bus. */
+typedef struct
+{
+  GPtrArray *titles;
+  gboolean   owned;
+} Notifications;
+
+static const char notifications_xml[] =
+  "<node>"
+  "  <interface name='org.freedesktop.Notifications'>"
+  "    <method name='Notify'>"
+  "      <arg type='s' direction='in'/><arg type='u' direction='in'/>"
+  "      <arg type='s' direction='in'/><arg type='s' direction='in'/>"
+  "      <arg type='s' direction='in'/><arg type='as' direction='in'/>"
+  "      <arg type='a{sv}' direction='in'/><arg type='i' direction='in'/>"
+  "      <arg type='u' direction='out'/>"
+  "    </method>"
+  "    <method name='CloseNotification'><arg type='u' direction='in'/></method>"
+  "    <method name='GetCapabilities'><arg type='as' direction='out'/></method>"
+  "    <method name='GetServerInformation'>"
+  "      <arg type='s' direction='out'/><arg type='s' direction='out'/>"
+  "      <arg type='s' direction='out'/><arg type='s' direction='out'/>"
+  "    </method>"
+  "  </interface>"
+  "</node>";
+
+static void
+on_notifications_method_call_cb (GDBusConnection       *connection,
+                                 const char            *sender,
+                                 const char            *object_path,
+                                 const char            *interface_name,
+                                 const char            *method_name,
+                                 GVariant              *parameters,
+                                 GDBusMethodInvocation *invocation,
+                                 gpointer               user_data)
+{
+  Notifications *notifications = user_data;
+
+  if (g_str_equal (method_name, "Notify"))
+    {
+      const char *summary;
+
+      g_variant_get_child (parameters, 3, "&s", &summary);
+      g_ptr_array_add (notifications->titles, g_strdup (summary));
+      g_dbus_method_invocation_return_value (invocation,
+                                             g_variant_new ("(u)", notifications->titles->len));
+    }
+  else if (g_str_equal (method_name, "GetCapabilities"))
+    {
+      const char *caps[] = { "body", "actions", NULL };
+
+      g_dbus_method_invocation_return_value (invocation,
+                                             g_variant_new ("(^as)", caps));
+    }
+  else if (g_str_equal (method_name, "GetServerInformation"))
+    g_dbus_method_invocation_return_value (invocation,
+                                           g_variant_new ("(ssss)", "test", "test", "1", "1.2"));
+  else
+    g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static void
+on_name_acquired_cb (GDBusConnection *connection,
+                     const char      *name,
+                     gpointer         user_data)
+{
+  Notifications *notifications = user_data;
+
+  notifications->owned = TRUE;
+}
+
+static guint16
+closed_port (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) effective = NULL;
+  guint16 port;
+
+  g_socket_listener_add_address (listener, address, G_SOCKET_TYPE_STREAM,
+                                 G_SOCKET_PROTOCOL_TCP, NULL, &effective, &error);
+  g_assert_no_error (error);
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  g_socket_listener_close (listener);
+
+  return port;
+}
+
+static void
+test_failure_notifies (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  static const GDBusInterfaceVTable vtable = { on_notifications_method_call_cb, NULL, NULL, { 0 } };
+  g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (notifications_xml, NULL);
+  Notifications notifications = { g_ptr_array_new_with_free_func (g_free), FALSE };
+  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (fixture->app));
+  g_autoptr(PsServer) server = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  PsServerRow *row;
+  guint registration;
+  guint owner;
+
+  g_assert_nonnull (bus);
+  registration = g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications",
+                                                    info->interfaces[0], &vtable,
+                                                    &notifications, NULL, &error);
+  g_assert_no_error (error);
+  owner = g_bus_own_name_on_connection (bus, "org.freedesktop.Notifications",
+                                        G_BUS_NAME_OWNER_FLAGS_NONE,
+                                        on_name_acquired_cb, NULL, &notifications, NULL);
+  wait_for_flag (&notifications.owned);
+
+  url = g_strdup_printf ("http://127.0.0.1:%u", closed_port ());
+  server = add_peer_server (fixture, "Closed office", url);
+
+  row = find_server_row (fixture, server);
+  gtk_button_clicked (GTK_BUTTON (get_child (row, PS_TYPE_SERVER_ROW, "sync_button")));
+  wait_for_status (fixture, server, "Failed");
+
+  /* The desktop is told, with the server named in the title. */
+  {
+    gboolean timed_out = FALSE;
+    guint timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, on_timeout_cb, &timed_out);
+
+    while (notifications.titles->len == 0 && !timed_out)
+      g_main_context_iteration (NULL, TRUE);
+    if (!timed_out)
+      g_source_remove (timeout_id);
+    g_assert_false (timed_out);
+  }
+  g_assert_cmpuint (notifications.titles->len, ==, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (notifications.titles, 0), "Closed office"));
+
+  g_bus_unown_name (owner);
+  g_dbus_connection_unregister_object (bus, registration);
+  g_ptr_array_unref (notifications.titles);
+}
+
 static void
 test_autostart (void)
 {
@@ -520,6 +950,8 @@ main (int   argc,
   cache_home = g_build_filename (user_dirs, "cache", NULL);
   g_setenv ("XDG_CONFIG_HOME", config_home, TRUE);
   g_setenv ("XDG_CACHE_HOME", cache_home, TRUE);
+  /* Notifications go to org.freedesktop.Notifications, which a test owns. */
+  g_setenv ("GNOTIFICATION_BACKEND", "freedesktop", TRUE);
 
   g_test_init (&argc, &argv, NULL);
   gtk_init (&argc, &argv);
@@ -532,6 +964,10 @@ main (int   argc,
               fixture_set_up, test_server_dialog_saves, fixture_tear_down);
   g_test_add ("/ps/ui/delete-server", Fixture, NULL,
               fixture_set_up, test_delete_server, fixture_tear_down);
+  g_test_add ("/ps/ui/sync-and-conflicts", Fixture, NULL,
+              fixture_set_up, test_sync_and_conflicts, fixture_tear_down);
+  g_test_add ("/ps/ui/failure-notifies", Fixture, NULL,
+              fixture_set_up, test_failure_notifies, fixture_tear_down);
   g_test_add_func ("/ps/ui/autostart", test_autostart);
 
   app_set_up ();

@@ -1,0 +1,924 @@
+/* ps-conflicts-page.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "ps-conflicts-page"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ps-conflicts-page.h"
+#include "ps-record-edit.h"
+#include "ps-resolution-row.h"
+#include "ps-resolution.h"
+#include "ps-secrets.h"
+
+/* The journal is read in a thread; this many resolutions are plenty to look through. */
+#define MAX_RESOLUTIONS 1000
+
+struct _PsConflictsPage
+{
+  GtkBox             parent_instance;
+
+  PsContext          *context;
+  GListStore         *resolutions;
+  GCancellable       *read_cancellable;
+  GCancellable       *edit_cancellable;
+  GSimpleActionGroup *actions;
+  gboolean           updating_filters;
+
+  /* Template widgets */
+  GtkComboBoxText    *server_combo;
+  GtkComboBoxText    *type_combo;
+  GtkInfoBar         *message_bar;
+  GtkLabel           *message_label;
+  GtkStack           *content_stack;
+  GtkListBox         *resolution_list;
+  GtkStack           *detail_stack;
+  GtkLabel           *record_label;
+  GtkLabel           *record_details_label;
+  GtkBox             *fields_box;
+};
+
+G_DEFINE_FINAL_TYPE (PsConflictsPage, ps_conflicts_page, GTK_TYPE_BOX)
+
+enum {
+  PROP_0,
+  PROP_CONTEXT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+typedef struct
+{
+  char *server;
+} ReadData;
+
+static void
+read_data_free (ReadData *data)
+{
+  g_clear_pointer (&data->server, g_free);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ReadData, read_data_free)
+
+/* What "Use This Value Instead" changes, carried from the button. */
+typedef struct
+{
+  char     *server;
+  char     *database;
+  char     *record;
+  char     *path;
+  JsonNode *value;
+} EditData;
+
+static void
+edit_data_free (EditData *data)
+{
+  g_clear_pointer (&data->server, g_free);
+  g_clear_pointer (&data->database, g_free);
+  g_clear_pointer (&data->record, g_free);
+  g_clear_pointer (&data->path, g_free);
+  g_clear_pointer (&data->value, json_node_unref);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (EditData, edit_data_free)
+
+
+/*
+ * Auxiliary methods
+ */
+
+static const char *
+get_string (JsonObject *object,
+            const char *member)
+{
+  JsonNode *node = object != NULL ? json_object_get_member (object, member) : NULL;
+
+  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return json_node_get_string (node);
+}
+
+static const char *
+get_server_description (PsConflictsPage *self,
+                        const char      *server_id)
+{
+  PsServer *server;
+
+  if (server_id == NULL)
+    return NULL;
+
+  server = ps_server_store_lookup (ps_context_get_server_store (self->context), server_id);
+  return server != NULL ? ps_server_get_description (server) : NULL;
+}
+
+static void
+show_message (PsConflictsPage *self,
+              GtkMessageType   type,
+              const char      *message)
+{
+  gtk_info_bar_set_message_type (self->message_bar, type);
+  gtk_label_set_text (self->message_label, message);
+  gtk_info_bar_set_revealed (self->message_bar, TRUE);
+}
+
+static char *
+format_value (JsonNode *value)
+{
+  if (value == NULL || JSON_NODE_HOLDS_NULL (value))
+    return g_strdup (_("(empty)"));
+
+  if (JSON_NODE_HOLDS_VALUE (value))
+    {
+      GType type = json_node_get_value_type (value);
+
+      if (type == G_TYPE_STRING)
+        {
+          const char *text = json_node_get_string (value);
+
+          return g_strdup (*text != '\0' ? text : _("(empty)"));
+        }
+      if (type == G_TYPE_BOOLEAN)
+        return g_strdup (json_node_get_boolean (value) ? _("Yes") : _("No"));
+      if (type == G_TYPE_DOUBLE)
+        return g_strdup_printf ("%g", json_node_get_double (value));
+      return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (value));
+    }
+
+  if (JSON_NODE_HOLDS_ARRAY (value))
+    {
+      JsonArray *array = json_node_get_array (value);
+      g_autoptr(GString) text = g_string_new (NULL);
+      gboolean plain = TRUE;
+
+      /* Multi-select values read best as a list. */
+      for (guint i = 0; i < json_array_get_length (array) && plain; i++)
+        {
+          JsonNode *element = json_array_get_element (array, i);
+
+          if (json_node_get_value_type (element) != G_TYPE_STRING)
+            plain = FALSE;
+          else
+            {
+              if (i > 0)
+                g_string_append (text, _(", "));
+              g_string_append (text, json_node_get_string (element));
+            }
+        }
+      if (plain)
+        return json_array_get_length (array) > 0 ? g_string_free (g_steal_pointer (&text), FALSE)
+                                                 : g_strdup (_("(empty)"));
+    }
+
+  return json_to_string (value, TRUE);
+}
+
+static char *
+format_source (JsonObject *source)
+{
+  const char *user = get_string (source, "user");
+  const char *organisation = get_string (source, "organisation");
+  g_autofree char *time = NULL;
+
+  time = ps_resolution_format_time (get_string (source, "time"));
+  if (user == NULL)
+    user = _("an unknown user");
+
+  if (organisation != NULL)
+    /* Translators: “by USER (ORGANISATION), DATE AND TIME” */
+    return g_strdup_printf (_("by %s (%s), %s"), user, organisation, time);
+
+  /* Translators: “by USER, DATE AND TIME” */
+  return g_strdup_printf (_("by %s, %s"), user, time);
+}
+
+static const char *
+describe_kind (const char *kind)
+{
+  if (g_strcmp0 (kind, "restored-after-clear") == 0)
+    return _("One side cleared this field; the value was kept.");
+  if (g_strcmp0 (kind, "row-kept-against-removal") == 0)
+    return _("One side removed this row while the other edited it; the row was kept.");
+  if (g_strcmp0 (kind, "newer-document") == 0)
+    return _("No history explains the difference; the more recently saved record won.");
+
+  return _("Changed on both sides; the most recent change won.");
+}
+
+static GtkWidget *
+new_label (const char *text,
+           const char *style_class)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_line_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  if (style_class != NULL)
+    gtk_style_context_add_class (gtk_widget_get_style_context (label), style_class);
+  gtk_widget_show (label);
+
+  return label;
+}
+
+/* One value of a field: what it was, who set it, when. */
+static GtkWidget *
+new_value_box (const char *heading,
+               JsonObject *source)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  g_autofree char *value = NULL;
+  g_autofree char *origin = NULL;
+  g_autofree char *line = NULL;
+  GtkWidget *label;
+
+  value = format_value (json_object_get_member (source, "value"));
+  origin = format_source (source);
+
+  /* Translators: “Kept: VALUE” or “Discarded: VALUE” */
+  line = g_strdup_printf (_("%s: %s"), heading, value);
+  label = new_label (line, NULL);
+  gtk_container_add (GTK_CONTAINER (box), label);
+  gtk_container_add (GTK_CONTAINER (box), new_label (origin, "dim-label"));
+  gtk_widget_set_hexpand (box, TRUE);
+  gtk_widget_show (box);
+
+  return box;
+}
+
+static gboolean
+can_set_path (const char *path)
+{
+  /* Attachments are files, not fields. */
+  return path != NULL && !g_str_has_prefix (path, "_");
+}
+
+static GtkWidget *
+new_decision_widget (PsConflictsPage *self,
+                     PsResolution    *resolution,
+                     JsonObject      *decision)
+{
+  const char *path = get_string (decision, "path");
+  JsonNode *kept = json_object_get_member (decision, "kept");
+  JsonNode *discarded = json_object_get_member (decision, "discarded");
+  GtkWidget *frame = gtk_frame_new (NULL);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
+  GtkWidget *title;
+
+  gtk_container_set_border_width (GTK_CONTAINER (box), 12);
+
+  title = new_label (path != NULL ? path : "", NULL);
+  {
+    PangoAttrList *attrs = pango_attr_list_new ();
+
+    pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
+    gtk_label_set_attributes (GTK_LABEL (title), attrs);
+    pango_attr_list_unref (attrs);
+  }
+  gtk_container_add (GTK_CONTAINER (box), title);
+  gtk_container_add (GTK_CONTAINER (box),
+                     new_label (describe_kind (get_string (decision, "kind")), "dim-label"));
+
+  if (kept != NULL && JSON_NODE_HOLDS_OBJECT (kept))
+    gtk_container_add (GTK_CONTAINER (box),
+                       new_value_box (_("Kept"), json_node_get_object (kept)));
+
+  for (guint i = 0; discarded != NULL && JSON_NODE_HOLDS_ARRAY (discarded) &&
+                    i < json_array_get_length (json_node_get_array (discarded)); i++)
+    {
+      JsonNode *element = json_array_get_element (json_node_get_array (discarded), i);
+      GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+      JsonNode *value;
+      GtkWidget *button;
+      GVariant *target;
+      g_autofree char *value_json = NULL;
+
+      if (!JSON_NODE_HOLDS_OBJECT (element))
+        continue;
+
+      gtk_container_add (GTK_CONTAINER (row),
+                         new_value_box (_("Discarded"), json_node_get_object (element)));
+
+      if (can_set_path (path))
+        {
+          value = json_object_get_member (json_node_get_object (element), "value");
+          value_json = value != NULL ? json_to_string (value, FALSE) : g_strdup ("null");
+          target = g_variant_new ("(sssss)",
+                                  ps_resolution_get_server_id (resolution) != NULL
+                                    ? ps_resolution_get_server_id (resolution) : "",
+                                  ps_resolution_get_database (resolution) != NULL
+                                    ? ps_resolution_get_database (resolution) : "",
+                                  ps_resolution_get_record_id (resolution),
+                                  path, value_json);
+
+          button = gtk_button_new_with_mnemonic (_("_Use This Value Instead"));
+          gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
+          gtk_widget_set_tooltip_text (button,
+                                       _("Set this field to the discarded value on this "
+                                         "instance; the next sync carries the change"));
+          gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "conflicts.use-value");
+          gtk_actionable_set_action_target_value (GTK_ACTIONABLE (button), target);
+          gtk_widget_show (button);
+          gtk_container_add (GTK_CONTAINER (row), button);
+        }
+
+      gtk_widget_show (row);
+      gtk_container_add (GTK_CONTAINER (box), row);
+    }
+
+  gtk_widget_show (box);
+  gtk_container_add (GTK_CONTAINER (frame), box);
+  gtk_widget_show (frame);
+
+  return frame;
+}
+
+static void
+show_resolution (PsConflictsPage *self,
+                 PsResolution    *resolution)
+{
+  g_autoptr(GList) children = NULL;
+  g_autofree char *type = NULL;
+  g_autofree char *time = NULL;
+  g_autofree char *details = NULL;
+  const char *server;
+  JsonArray *decisions;
+
+  children = gtk_container_get_children (GTK_CONTAINER (self->fields_box));
+  for (GList *l = children; l != NULL; l = l->next)
+    gtk_widget_destroy (GTK_WIDGET (l->data));
+
+  if (resolution == NULL)
+    {
+      gtk_stack_set_visible_child_name (self->detail_stack, "none");
+      return;
+    }
+
+  type = ps_resolution_dup_type_label (ps_resolution_get_record_type (resolution));
+  time = ps_resolution_format_time (ps_resolution_get_time (resolution));
+  server = get_server_description (self, ps_resolution_get_server_id (resolution));
+
+  /* Translators: “RECORD TYPE, resolved while syncing with SERVER on DATE AND TIME” */
+  details = g_strdup_printf (_("%s, resolved while syncing with %s, %s"), type,
+                             server != NULL ? server : _("an unknown server"), time);
+  gtk_label_set_text (self->record_label, ps_resolution_get_display_id (resolution));
+  gtk_label_set_text (self->record_details_label, details);
+
+  decisions = ps_resolution_get_decisions (resolution);
+  if (decisions == NULL || json_array_get_length (decisions) == 0)
+    gtk_container_add (GTK_CONTAINER (self->fields_box),
+                       new_label (_("The edits touched different fields and were merged "
+                                    "without contest."), "dim-label"));
+
+  for (guint i = 0; decisions != NULL && i < json_array_get_length (decisions); i++)
+    {
+      JsonNode *decision = json_array_get_element (decisions, i);
+
+      if (JSON_NODE_HOLDS_OBJECT (decision))
+        gtk_container_add (GTK_CONTAINER (self->fields_box),
+                           new_decision_widget (self, resolution,
+                                                json_node_get_object (decision)));
+    }
+
+  gtk_stack_set_visible_child_name (self->detail_stack, "details");
+}
+
+static GtkWidget *
+create_row_cb (gpointer item,
+               gpointer user_data)
+{
+  PsConflictsPage *self = PS_CONFLICTS_PAGE (user_data);
+  PsResolution *resolution = PS_RESOLUTION (item);
+
+  return GTK_WIDGET (ps_resolution_row_new (resolution,
+                                            get_server_description (
+                                              self, ps_resolution_get_server_id (resolution))));
+}
+
+static void
+fill_server_combo (PsConflictsPage *self)
+{
+  GListModel *servers = G_LIST_MODEL (ps_context_get_server_store (self->context));
+  g_autofree char *active = g_strdup (gtk_combo_box_get_active_id (GTK_COMBO_BOX (self->server_combo)));
+
+  self->updating_filters = TRUE;
+  gtk_combo_box_text_remove_all (self->server_combo);
+  gtk_combo_box_text_append (self->server_combo, "", _("All servers"));
+  for (guint i = 0; i < g_list_model_get_n_items (servers); i++)
+    {
+      g_autoptr(PsServer) server = g_list_model_get_item (servers, i);
+
+      gtk_combo_box_text_append (self->server_combo, ps_server_get_id (server),
+                                 ps_server_get_description (server));
+    }
+  if (active == NULL || !gtk_combo_box_set_active_id (GTK_COMBO_BOX (self->server_combo), active))
+    gtk_combo_box_set_active_id (GTK_COMBO_BOX (self->server_combo), "");
+  self->updating_filters = FALSE;
+}
+
+/* The record types offered are those among the server's resolutions. */
+static void
+fill_type_combo (PsConflictsPage *self,
+                 GPtrArray       *entries)
+{
+  g_autofree char *active = g_strdup (gtk_combo_box_get_active_id (GTK_COMBO_BOX (self->type_combo)));
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  self->updating_filters = TRUE;
+  gtk_combo_box_text_remove_all (self->type_combo);
+  gtk_combo_box_text_append (self->type_combo, "", _("All record types"));
+  for (guint i = 0; i < entries->len; i++)
+    {
+      g_autoptr(PsResolution) resolution = ps_resolution_new (g_ptr_array_index (entries, i));
+      const char *type = ps_resolution_get_record_type (resolution);
+      g_autofree char *label = NULL;
+
+      if (type == NULL || !g_hash_table_add (seen, (gpointer) type))
+        continue;
+      label = ps_resolution_dup_type_label (type);
+      gtk_combo_box_text_append (self->type_combo, type, label);
+    }
+  if (active == NULL || !gtk_combo_box_set_active_id (GTK_COMBO_BOX (self->type_combo), active))
+    gtk_combo_box_set_active_id (GTK_COMBO_BOX (self->type_combo), "");
+  self->updating_filters = FALSE;
+}
+
+static void
+read_journal_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  PsJournal *journal = PS_JOURNAL (source_object);
+  ReadData *data = task_data;
+  PsJournalFilter filter = { 0, };
+  GPtrArray *entries;
+  GError *error = NULL;
+
+  filter.server = data->server;
+  filter.kind = "resolution";
+  filter.max_entries = MAX_RESOLUTIONS;
+
+  entries = ps_journal_read (journal, &filter, &error);
+  if (entries == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, entries, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+on_journal_read_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(PsConflictsPage) self = PS_CONFLICTS_PAGE (user_data);
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  g_autoptr(PsResolution) selected = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkListBoxRow *row;
+  const char *type;
+
+  entries = g_task_propagate_pointer (G_TASK (result), &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (entries == NULL)
+    {
+      show_message (self, GTK_MESSAGE_ERROR, error->message);
+      return;
+    }
+
+  fill_type_combo (self, entries);
+  type = gtk_combo_box_get_active_id (GTK_COMBO_BOX (self->type_combo));
+
+  items = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      g_autoptr(PsResolution) resolution = ps_resolution_new (g_ptr_array_index (entries, i));
+
+      if (type != NULL && *type != '\0' &&
+          g_strcmp0 (ps_resolution_get_record_type (resolution), type) != 0)
+        continue;
+      g_ptr_array_add (items, g_steal_pointer (&resolution));
+    }
+
+  row = gtk_list_box_get_selected_row (self->resolution_list);
+  if (row != NULL)
+    selected = g_object_ref (ps_resolution_row_get_resolution (PS_RESOLUTION_ROW (row)));
+
+  g_list_store_splice (self->resolutions, 0,
+                       g_list_model_get_n_items (G_LIST_MODEL (self->resolutions)),
+                       items->pdata, items->len);
+
+  gtk_stack_set_visible_child_name (self->content_stack, items->len > 0 ? "list" : "empty");
+
+  /* Keep the record the user was reading. */
+  for (guint i = 0; selected != NULL && i < items->len; i++)
+    {
+      if (ps_resolution_equal (selected, g_ptr_array_index (items, i)))
+        {
+          gtk_list_box_select_row (self->resolution_list,
+                                   gtk_list_box_get_row_at_index (self->resolution_list, i));
+          return;
+        }
+    }
+
+  /* Master and detail side by side: the newest record is shown at once. */
+  if (items->len > 0)
+    gtk_list_box_select_row (self->resolution_list,
+                             gtk_list_box_get_row_at_index (self->resolution_list, 0));
+  else
+    show_resolution (self, NULL);
+}
+
+static void
+on_record_edited_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(PsConflictsPage) self = PS_CONFLICTS_PAGE (user_data);
+  g_autoptr(GError) error = NULL;
+  GAction *action;
+
+  if (!ps_record_edit_set_field_finish (result, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  action = g_action_map_lookup_action (G_ACTION_MAP (self->actions), "use-value");
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (action), TRUE);
+
+  if (error != NULL)
+    {
+      g_autofree char *message = NULL;
+
+      /* Translators: %s says why, e.g. “The record … is not in the database …” */
+      message = g_strdup_printf (_("The record could not be changed: %s"), error->message);
+      show_message (self, GTK_MESSAGE_ERROR, message);
+      return;
+    }
+
+  show_message (self, GTK_MESSAGE_INFO,
+                _("The record was changed on this instance. The next sync carries the "
+                  "change to the other servers."));
+}
+
+static void
+edit_record (PsConflictsPage *self,
+             EditData        *data,
+             const char      *password)
+{
+  PsServer *local = ps_server_store_get_local (ps_context_get_server_store (self->context));
+  g_autofree char *escaped = g_uri_escape_string (data->database, NULL, FALSE);
+  g_autofree char *url = g_strconcat (ps_server_get_url (local), "/", escaped, NULL);
+  g_autoptr(PsCouchDatabase) database = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *username = ps_server_get_username (local);
+
+  database = ps_couch_database_new (ps_context_get_session (self->context), url, &error);
+  if (database == NULL)
+    {
+      GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self->actions), "use-value");
+
+      g_simple_action_set_enabled (G_SIMPLE_ACTION (action), TRUE);
+      show_message (self, GTK_MESSAGE_ERROR, error->message);
+      return;
+    }
+
+  if (username != NULL && *username != '\0')
+    ps_couch_database_set_credentials (database, username, password);
+  if (ps_server_get_pinned_fingerprint (local) != NULL)
+    ps_couch_database_set_pinned_fingerprint (database, ps_server_get_pinned_fingerprint (local));
+
+  ps_record_edit_set_field_async (database, data->record, data->path, data->value,
+                                  ps_context_get_journal (self->context),
+                                  *data->server != '\0' ? data->server : NULL,
+                                  self->edit_cancellable, on_record_edited_cb,
+                                  g_object_ref (self));
+}
+
+static void
+on_local_password_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = G_TASK (user_data);
+  PsConflictsPage *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  password = ps_secrets_lookup_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  /* Without the password, the server says what it refuses. */
+  edit_record (self, g_task_get_task_data (task), password);
+  if (password != NULL)
+    secret_password_free (password);
+}
+
+
+/*
+ * Callbacks
+ */
+
+static void
+on_use_value_activated_cb (GSimpleAction *action,
+                           GVariant      *parameter,
+                           gpointer       user_data)
+{
+  PsConflictsPage *self = PS_CONFLICTS_PAGE (user_data);
+  g_autoptr(EditData) data = g_new0 (EditData, 1);
+  g_autoptr(GError) error = NULL;
+  PsServer *local;
+  const char *value_json;
+  GTask *task;
+
+  g_variant_get (parameter, "(ssss&s)", &data->server, &data->database, &data->record,
+                 &data->path, &value_json);
+  data->value = json_from_string (value_json, &error);
+  if (error != NULL)
+    {
+      show_message (self, GTK_MESSAGE_ERROR, error->message);
+      return;
+    }
+
+  gtk_info_bar_set_revealed (self->message_bar, FALSE);
+  g_simple_action_set_enabled (action, FALSE);
+
+  local = ps_server_store_get_local (ps_context_get_server_store (self->context));
+  if (ps_server_get_username (local) == NULL || *ps_server_get_username (local) == '\0')
+    {
+      edit_record (self, data, NULL);
+      return;
+    }
+
+  task = g_task_new (self, self->edit_cancellable, NULL, NULL);
+  g_task_set_source_tag (task, on_use_value_activated_cb);
+  g_task_set_task_data (task, g_steal_pointer (&data), (GDestroyNotify) edit_data_free);
+  ps_secrets_lookup_async (ps_server_get_id (local), self->edit_cancellable,
+                           on_local_password_cb, task);
+}
+
+static void
+on_journal_entry_added_cb (PsJournal       *journal,
+                           JsonObject      *entry,
+                           PsConflictsPage *self)
+{
+  if (g_strcmp0 (get_string (entry, "kind"), "resolution") == 0)
+    ps_conflicts_page_refresh (self);
+}
+
+static void
+on_server_store_items_changed_cb (GListModel      *model,
+                                  guint            position,
+                                  guint            removed,
+                                  guint            added,
+                                  PsConflictsPage *self)
+{
+  fill_server_combo (self);
+  ps_conflicts_page_refresh (self);
+}
+
+static void
+on_filter_changed_cb (GtkComboBox     *combo,
+                      PsConflictsPage *self)
+{
+  if (!self->updating_filters)
+    ps_conflicts_page_refresh (self);
+}
+
+static void
+on_resolution_list_row_selected_cb (GtkListBox      *box,
+                                    GtkListBoxRow   *row,
+                                    PsConflictsPage *self)
+{
+  show_resolution (self, row != NULL ? ps_resolution_row_get_resolution (PS_RESOLUTION_ROW (row))
+                                     : NULL);
+}
+
+static void
+on_message_bar_response_cb (GtkInfoBar      *info_bar,
+                            int              response_id,
+                            PsConflictsPage *self)
+{
+  gtk_info_bar_set_revealed (info_bar, FALSE);
+}
+
+
+/*
+ * GObject overrides
+ */
+
+static void
+ps_conflicts_page_constructed (GObject *object)
+{
+  PsConflictsPage *self = (PsConflictsPage *)object;
+
+  G_OBJECT_CLASS (ps_conflicts_page_parent_class)->constructed (object);
+
+  g_assert (PS_IS_CONTEXT (self->context));
+
+  gtk_list_box_bind_model (self->resolution_list, G_LIST_MODEL (self->resolutions),
+                           create_row_cb, self, NULL);
+
+  g_signal_connect_object (ps_context_get_journal (self->context), "entry-added",
+                           G_CALLBACK (on_journal_entry_added_cb), self, 0);
+  g_signal_connect_object (ps_context_get_server_store (self->context), "items-changed",
+                           G_CALLBACK (on_server_store_items_changed_cb), self, 0);
+
+  fill_server_combo (self);
+  ps_conflicts_page_refresh (self);
+}
+
+static void
+ps_conflicts_page_dispose (GObject *object)
+{
+  PsConflictsPage *self = (PsConflictsPage *)object;
+
+  g_cancellable_cancel (self->read_cancellable);
+  g_clear_object (&self->read_cancellable);
+  g_cancellable_cancel (self->edit_cancellable);
+  g_clear_object (&self->edit_cancellable);
+
+  G_OBJECT_CLASS (ps_conflicts_page_parent_class)->dispose (object);
+}
+
+/* The bound list box's rows are made with the context and the store. */
+static void
+ps_conflicts_page_finalize (GObject *object)
+{
+  PsConflictsPage *self = (PsConflictsPage *)object;
+
+  g_clear_object (&self->resolutions);
+  g_clear_object (&self->actions);
+  g_clear_object (&self->context);
+
+  G_OBJECT_CLASS (ps_conflicts_page_parent_class)->finalize (object);
+}
+
+static void
+ps_conflicts_page_get_property (GObject    *object,
+                                guint       prop_id,
+                                GValue     *value,
+                                GParamSpec *pspec)
+{
+  PsConflictsPage *self = PS_CONFLICTS_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTEXT:
+      g_value_set_object (value, self->context);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ps_conflicts_page_set_property (GObject      *object,
+                                guint         prop_id,
+                                const GValue *value,
+                                GParamSpec   *pspec)
+{
+  PsConflictsPage *self = PS_CONFLICTS_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTEXT:
+      g_assert (self->context == NULL);
+      self->context = g_value_dup_object (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ps_conflicts_page_class_init (PsConflictsPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->constructed = ps_conflicts_page_constructed;
+  object_class->dispose = ps_conflicts_page_dispose;
+  object_class->finalize = ps_conflicts_page_finalize;
+  object_class->get_property = ps_conflicts_page_get_property;
+  object_class->set_property = ps_conflicts_page_set_property;
+
+  properties[PROP_CONTEXT] =
+    g_param_spec_object ("context", NULL, NULL,
+                         PS_TYPE_CONTEXT,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/primero/Sync/ps-conflicts-page.ui");
+
+  gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, server_combo);
+  gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, type_combo);
+  gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, message_bar);
+  gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, message_label);
+  gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, content_stack);
+  gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, resolution_list);
+  gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, detail_stack);
+  gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, record_label);
+  gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, record_details_label);
+  gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, fields_box);
+
+  gtk_widget_class_bind_template_callback (widget_class, on_filter_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_resolution_list_row_selected_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_message_bar_response_cb);
+}
+
+static const GActionEntry page_actions[] = {
+  { "use-value", on_use_value_activated_cb, "(sssss)" },
+};
+
+static void
+ps_conflicts_page_init (PsConflictsPage *self)
+{
+  self->resolutions = g_list_store_new (PS_TYPE_RESOLUTION);
+  self->edit_cancellable = g_cancellable_new ();
+
+  self->actions = g_simple_action_group_new ();
+  g_action_map_add_action_entries (G_ACTION_MAP (self->actions),
+                                   page_actions, G_N_ELEMENTS (page_actions),
+                                   self);
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "conflicts", G_ACTION_GROUP (self->actions));
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+
+/*
+ * Public API
+ */
+
+PsConflictsPage *
+ps_conflicts_page_new (PsContext *context)
+{
+  g_return_val_if_fail (PS_IS_CONTEXT (context), NULL);
+
+  return g_object_new (PS_TYPE_CONFLICTS_PAGE,
+                       "context", context,
+                       NULL);
+}
+
+/**
+ * ps_conflicts_page_get_resolutions:
+ * @self: a #PsConflictsPage
+ *
+ * Returns: (transfer none): the resolutions shown, newest first, as
+ *   #PsResolution items
+ */
+GListModel *
+ps_conflicts_page_get_resolutions (PsConflictsPage *self)
+{
+  g_return_val_if_fail (PS_IS_CONFLICTS_PAGE (self), NULL);
+
+  return G_LIST_MODEL (self->resolutions);
+}
+
+/**
+ * ps_conflicts_page_refresh:
+ * @self: a #PsConflictsPage
+ *
+ * Reads the resolutions from the journal again, with the current filters.
+ */
+void
+ps_conflicts_page_refresh (PsConflictsPage *self)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(ReadData) data = NULL;
+  const char *server;
+
+  g_return_if_fail (PS_IS_CONFLICTS_PAGE (self));
+
+  g_cancellable_cancel (self->read_cancellable);
+  g_clear_object (&self->read_cancellable);
+  self->read_cancellable = g_cancellable_new ();
+
+  server = gtk_combo_box_get_active_id (GTK_COMBO_BOX (self->server_combo));
+  data = g_new0 (ReadData, 1);
+  data->server = server != NULL && *server != '\0' ? g_strdup (server) : NULL;
+
+  /* The worker only reads the file; the list is changed here. */
+  task = g_task_new (ps_context_get_journal (self->context), self->read_cancellable,
+                     on_journal_read_cb, g_object_ref (self));
+  g_task_set_source_tag (task, ps_conflicts_page_refresh);
+  g_task_set_task_data (task, g_steal_pointer (&data), (GDestroyNotify) read_data_free);
+  g_task_set_return_on_cancel (task, TRUE);
+  g_task_run_in_thread (task, read_journal_thread);
+}

@@ -1,0 +1,571 @@
+/* ps-server-page.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "ps-server-page"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "ps-database-row.h"
+#include "ps-resolution.h"
+#include "ps-server-page.h"
+#include "ps-sync-database.h"
+
+#define MAX_HISTORY 50
+
+/* One server in detail: its sync, database by database, and its history. */
+struct _PsServerPage
+{
+  GtkBox        parent_instance;
+
+  PsContext    *context;
+  PsServer     *server;
+  PsSyncJob    *job;
+  GCancellable *read_cancellable;
+
+  /* Template widgets */
+  GtkLabel     *description_label;
+  GtkLabel     *url_label;
+  GtkLabel     *status_label;
+  GtkButton    *sync_button;
+  GtkWidget    *error_box;
+  GtkLabel     *error_label;
+  GtkButton    *diagnose_button;
+  GtkListBox   *database_list;
+  GtkLabel     *databases_empty_label;
+  GtkListBox   *history_list;
+  GtkLabel     *history_empty_label;
+};
+
+G_DEFINE_FINAL_TYPE (PsServerPage, ps_server_page, GTK_TYPE_BOX)
+
+enum {
+  PROP_0,
+  PROP_CONTEXT,
+  PROP_SERVER,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+
+/*
+ * Auxiliary methods
+ */
+
+static gint64
+get_int (JsonObject *object,
+         const char *member)
+{
+  JsonNode *node = object != NULL ? json_object_get_member (object, member) : NULL;
+
+  if (node == NULL || json_node_get_value_type (node) != G_TYPE_INT64)
+    return 0;
+
+  return json_node_get_int (node);
+}
+
+static const char *
+get_string (JsonObject *object,
+            const char *member)
+{
+  JsonNode *node = object != NULL ? json_object_get_member (object, member) : NULL;
+
+  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return json_node_get_string (node);
+}
+
+static JsonObject *
+get_object (JsonObject *object,
+            const char *member)
+{
+  JsonNode *node = object != NULL ? json_object_get_member (object, member) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+
+  return json_node_get_object (node);
+}
+
+static char *
+describe_entry (JsonObject *entry)
+{
+  const char *kind = get_string (entry, "kind");
+
+  if (g_strcmp0 (kind, "failure") == 0)
+    {
+      const char *message = get_string (entry, "message");
+
+      /* Translators: %s is the reason, in plain words */
+      return g_strdup_printf (_("Failed: %s"), message != NULL ? message : _("unknown error"));
+    }
+  else
+    {
+      JsonNode *databases = json_object_get_member (entry, "databases");
+      gint64 received = 0;
+      gint64 sent = 0;
+      gint64 resolved = 0;
+      g_autofree char *received_text = NULL;
+      g_autofree char *sent_text = NULL;
+      g_autofree char *resolved_text = NULL;
+
+      for (guint i = 0; databases != NULL && JSON_NODE_HOLDS_ARRAY (databases) &&
+                        i < json_array_get_length (json_node_get_array (databases)); i++)
+        {
+          JsonNode *item = json_array_get_element (json_node_get_array (databases), i);
+          JsonObject *object;
+
+          if (!JSON_NODE_HOLDS_OBJECT (item))
+            continue;
+          object = json_node_get_object (item);
+          received += get_int (get_object (object, "pull"), "docs_written");
+          sent += get_int (get_object (object, "push"), "docs_written");
+          resolved += get_int (object, "resolved");
+        }
+
+      received_text = g_strdup_printf ("%" G_GINT64_FORMAT, received);
+      sent_text = g_strdup_printf ("%" G_GINT64_FORMAT, sent);
+      resolved_text = g_strdup_printf ("%" G_GINT64_FORMAT, resolved);
+      /* Translators: “Synced: 12 documents received, 3 sent, 1 conflict resolved” */
+      return g_strdup_printf (_("Synced: %s documents received, %s sent, %s conflicts resolved"),
+                              received_text, sent_text, resolved_text);
+    }
+}
+
+static GtkWidget *
+new_history_row (JsonObject *entry)
+{
+  GtkWidget *row = gtk_list_box_row_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  g_autofree char *time = ps_resolution_format_time (get_string (entry, "time"));
+  g_autofree char *text = describe_entry (entry);
+  GtkWidget *time_label = gtk_label_new (time);
+  GtkWidget *text_label = gtk_label_new (text);
+
+  g_object_set (box, "margin-start", 12, "margin-end", 12, "margin-top", 8,
+                "margin-bottom", 8, NULL);
+  gtk_label_set_xalign (GTK_LABEL (time_label), 0);
+  gtk_style_context_add_class (gtk_widget_get_style_context (time_label), "dim-label");
+  gtk_label_set_xalign (GTK_LABEL (text_label), 0);
+  gtk_label_set_line_wrap (GTK_LABEL (text_label), TRUE);
+  gtk_label_set_line_wrap_mode (GTK_LABEL (text_label), PANGO_WRAP_WORD_CHAR);
+  if (g_strcmp0 (get_string (entry, "kind"), "failure") == 0)
+    gtk_style_context_add_class (gtk_widget_get_style_context (text_label), "error");
+
+  gtk_container_add (GTK_CONTAINER (box), time_label);
+  gtk_container_add (GTK_CONTAINER (box), text_label);
+  gtk_container_add (GTK_CONTAINER (row), box);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
+  gtk_widget_show_all (row);
+
+  return row;
+}
+
+static GtkWidget *
+create_database_row_cb (gpointer item,
+                        gpointer user_data)
+{
+  return GTK_WIDGET (ps_database_row_new (PS_SYNC_DATABASE (item)));
+}
+
+static void
+update_job_state (PsServerPage *self)
+{
+  g_autofree char *status = NULL;
+  const char *error;
+  PsSyncState state;
+
+  if (self->job == NULL)
+    return;
+
+  state = ps_sync_job_get_state (self->job);
+  status = ps_sync_job_dup_status_text (self->job);
+  gtk_label_set_text (self->status_label, status != NULL ? status : "");
+
+  error = ps_sync_job_get_error_message (self->job);
+  gtk_label_set_text (self->error_label, error != NULL ? error : "");
+  gtk_widget_set_visible (self->error_box, error != NULL && *error != '\0' &&
+                                           state != PS_SYNC_STATE_UP_TO_DATE);
+
+  if (ps_sync_job_get_running (self->job))
+    {
+      gtk_button_set_label (self->sync_button, _("_Stop"));
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.stop-server");
+    }
+  else
+    {
+      gtk_button_set_label (self->sync_button, _("_Sync Now"));
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.sync-server");
+    }
+
+  gtk_widget_set_visible (GTK_WIDGET (self->databases_empty_label),
+                          g_list_model_get_n_items (ps_sync_job_get_databases (self->job)) == 0);
+}
+
+static int
+compare_entries_newest_first (gconstpointer a,
+                              gconstpointer b)
+{
+  JsonObject *entry_a = *(JsonObject **) a;
+  JsonObject *entry_b = *(JsonObject **) b;
+
+  /* ISO 8601 times in UTC sort as strings. */
+  return -g_strcmp0 (get_string (entry_a, "time"), get_string (entry_b, "time"));
+}
+
+static void
+read_history_thread (GTask        *task,
+                     gpointer      source_object,
+                     gpointer      task_data,
+                     GCancellable *cancellable)
+{
+  PsJournal *journal = PS_JOURNAL (source_object);
+  PsJournalFilter filter = { 0, };
+  g_autoptr(GPtrArray) syncs = NULL;
+  g_autoptr(GPtrArray) failures = NULL;
+  GError *error = NULL;
+
+  filter.server = task_data;
+  filter.max_entries = MAX_HISTORY;
+
+  filter.kind = "sync";
+  syncs = ps_journal_read (journal, &filter, &error);
+  if (syncs == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  filter.kind = "failure";
+  failures = ps_journal_read (journal, &filter, &error);
+  if (failures == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  for (guint i = 0; i < failures->len; i++)
+    g_ptr_array_add (syncs, json_object_ref (g_ptr_array_index (failures, i)));
+  g_ptr_array_sort (syncs, compare_entries_newest_first);
+  if (syncs->len > MAX_HISTORY)
+    g_ptr_array_set_size (syncs, MAX_HISTORY);
+
+  g_task_return_pointer (task, g_steal_pointer (&syncs), (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+on_history_read_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(PsServerPage) self = PS_SERVER_PAGE (user_data);
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GList) children = NULL;
+  g_autoptr(GError) error = NULL;
+
+  entries = g_task_propagate_pointer (G_TASK (result), &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  children = gtk_container_get_children (GTK_CONTAINER (self->history_list));
+  for (GList *l = children; l != NULL; l = l->next)
+    gtk_widget_destroy (GTK_WIDGET (l->data));
+
+  if (entries == NULL)
+    {
+      gtk_label_set_text (self->history_empty_label, error->message);
+      gtk_widget_show (GTK_WIDGET (self->history_empty_label));
+      return;
+    }
+
+  gtk_label_set_text (self->history_empty_label, _("This server has not been synced yet."));
+  gtk_widget_set_visible (GTK_WIDGET (self->history_empty_label), entries->len == 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->history_list), entries->len > 0);
+  for (guint i = 0; i < entries->len; i++)
+    gtk_container_add (GTK_CONTAINER (self->history_list),
+                       new_history_row (g_ptr_array_index (entries, i)));
+}
+
+static void
+refresh_history (PsServerPage *self)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_cancellable_cancel (self->read_cancellable);
+  g_clear_object (&self->read_cancellable);
+
+  if (self->server == NULL)
+    return;
+
+  self->read_cancellable = g_cancellable_new ();
+  task = g_task_new (ps_context_get_journal (self->context), self->read_cancellable,
+                     on_history_read_cb, g_object_ref (self));
+  g_task_set_source_tag (task, refresh_history);
+  g_task_set_task_data (task, g_strdup (ps_server_get_id (self->server)), g_free);
+  g_task_set_return_on_cancel (task, TRUE);
+  g_task_run_in_thread (task, read_history_thread);
+}
+
+
+/*
+ * Callbacks
+ */
+
+static void
+on_job_notify_cb (PsSyncJob    *job,
+                  GParamSpec   *pspec,
+                  PsServerPage *self)
+{
+  update_job_state (self);
+}
+
+static void
+on_databases_items_changed_cb (GListModel   *model,
+                               guint         position,
+                               guint         removed,
+                               guint         added,
+                               PsServerPage *self)
+{
+  update_job_state (self);
+}
+
+static void
+on_journal_entry_added_cb (PsJournal    *journal,
+                           JsonObject   *entry,
+                           PsServerPage *self)
+{
+  const char *kind = get_string (entry, "kind");
+
+  if (self->server != NULL &&
+      g_strcmp0 (get_string (entry, "server"), ps_server_get_id (self->server)) == 0 &&
+      (g_strcmp0 (kind, "sync") == 0 || g_strcmp0 (kind, "failure") == 0))
+    refresh_history (self);
+}
+
+static void
+disconnect_job (PsServerPage *self)
+{
+  if (self->job == NULL)
+    return;
+
+  g_signal_handlers_disconnect_by_func (self->job, on_job_notify_cb, self);
+  g_signal_handlers_disconnect_by_func (ps_sync_job_get_databases (self->job),
+                                        on_databases_items_changed_cb, self);
+  g_clear_object (&self->job);
+}
+
+
+/*
+ * GObject overrides
+ */
+
+static void
+ps_server_page_constructed (GObject *object)
+{
+  PsServerPage *self = (PsServerPage *)object;
+
+  G_OBJECT_CLASS (ps_server_page_parent_class)->constructed (object);
+
+  g_assert (PS_IS_CONTEXT (self->context));
+
+  g_signal_connect_object (ps_context_get_journal (self->context), "entry-added",
+                           G_CALLBACK (on_journal_entry_added_cb), self, 0);
+}
+
+static void
+ps_server_page_dispose (GObject *object)
+{
+  PsServerPage *self = (PsServerPage *)object;
+
+  g_cancellable_cancel (self->read_cancellable);
+  g_clear_object (&self->read_cancellable);
+  if (self->database_list != NULL)
+    gtk_list_box_bind_model (self->database_list, NULL, NULL, NULL, NULL);
+  disconnect_job (self);
+  g_clear_object (&self->server);
+
+  G_OBJECT_CLASS (ps_server_page_parent_class)->dispose (object);
+}
+
+static void
+ps_server_page_finalize (GObject *object)
+{
+  PsServerPage *self = (PsServerPage *)object;
+
+  g_clear_object (&self->context);
+
+  G_OBJECT_CLASS (ps_server_page_parent_class)->finalize (object);
+}
+
+static void
+ps_server_page_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  PsServerPage *self = PS_SERVER_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTEXT:
+      g_value_set_object (value, self->context);
+      break;
+
+    case PROP_SERVER:
+      g_value_set_object (value, self->server);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ps_server_page_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  PsServerPage *self = PS_SERVER_PAGE (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONTEXT:
+      g_assert (self->context == NULL);
+      self->context = g_value_dup_object (value);
+      break;
+
+    case PROP_SERVER:
+      ps_server_page_set_server (self, g_value_get_object (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ps_server_page_class_init (PsServerPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->constructed = ps_server_page_constructed;
+  object_class->dispose = ps_server_page_dispose;
+  object_class->finalize = ps_server_page_finalize;
+  object_class->get_property = ps_server_page_get_property;
+  object_class->set_property = ps_server_page_set_property;
+
+  properties[PROP_CONTEXT] =
+    g_param_spec_object ("context", NULL, NULL,
+                         PS_TYPE_CONTEXT,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  properties[PROP_SERVER] =
+    g_param_spec_object ("server", NULL, NULL,
+                         PS_TYPE_SERVER,
+                         G_PARAM_READWRITE |
+                         G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/primero/Sync/ps-server-page.ui");
+
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, description_label);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, url_label);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, status_label);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, sync_button);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, error_box);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, error_label);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, diagnose_button);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, database_list);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, databases_empty_label);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, history_list);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, history_empty_label);
+}
+
+static void
+ps_server_page_init (PsServerPage *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+
+/*
+ * Public API
+ */
+
+PsServerPage *
+ps_server_page_new (PsContext *context)
+{
+  g_return_val_if_fail (PS_IS_CONTEXT (context), NULL);
+
+  return g_object_new (PS_TYPE_SERVER_PAGE,
+                       "context", context,
+                       NULL);
+}
+
+PsServer *
+ps_server_page_get_server (PsServerPage *self)
+{
+  g_return_val_if_fail (PS_IS_SERVER_PAGE (self), NULL);
+
+  return self->server;
+}
+
+/**
+ * ps_server_page_set_server:
+ * @self: a #PsServerPage
+ * @server: (nullable): the server to show
+ */
+void
+ps_server_page_set_server (PsServerPage *self,
+                           PsServer     *server)
+{
+  g_autoptr(GVariant) target = NULL;
+
+  g_return_if_fail (PS_IS_SERVER_PAGE (self));
+  g_return_if_fail (server == NULL || PS_IS_SERVER (server));
+
+  if (self->server == server)
+    return;
+
+  disconnect_job (self);
+  g_set_object (&self->server, server);
+  gtk_list_box_bind_model (self->database_list, NULL, NULL, NULL, NULL);
+
+  if (server != NULL)
+    {
+      GListModel *databases;
+
+      self->job = g_object_ref (ps_sync_manager_get_job (ps_context_get_sync_manager (self->context),
+                                                         ps_server_get_id (server)));
+      databases = ps_sync_job_get_databases (self->job);
+
+      gtk_label_set_text (self->description_label, ps_server_get_description (server));
+      gtk_label_set_text (self->url_label, ps_server_get_url (server));
+
+      target = g_variant_ref_sink (g_variant_new_string (ps_server_get_id (server)));
+      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->sync_button), target);
+      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->diagnose_button), target);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->diagnose_button),
+                                      "win.diagnose-server");
+
+      gtk_list_box_bind_model (self->database_list, databases,
+                               create_database_row_cb, NULL, NULL);
+      g_signal_connect_object (self->job, "notify", G_CALLBACK (on_job_notify_cb), self, 0);
+      g_signal_connect_object (databases, "items-changed",
+                               G_CALLBACK (on_databases_items_changed_cb), self, 0);
+      update_job_state (self);
+    }
+
+  refresh_history (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SERVER]);
+}
