@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include "ps-checkpoint.h"
+#include "ps-json.h"
 
 /* Bump when what is replicated for the same endpoints changes meaning. */
 #define REPLICATION_ID_VERSION 1
@@ -79,8 +80,8 @@ ps_checkpoint_find_start_seq (JsonObject *source_log,
   if (source_log == NULL || target_log == NULL)
     return NULL;
 
-  source_session = json_object_get_string_member_with_default (source_log, "session_id", NULL);
-  target_session = json_object_get_string_member_with_default (target_log, "session_id", NULL);
+  source_session = ps_json_get_string (source_log, "session_id");
+  target_session = ps_json_get_string (target_log, "session_id");
   if (source_session != NULL && g_strcmp0 (source_session, target_session) == 0)
     return dup_member (source_log, "source_last_seq");
 
@@ -94,22 +95,21 @@ ps_checkpoint_find_start_seq (JsonObject *source_log,
 
   for (guint i = 0; i < json_array_get_length (source_history); i++)
     {
-      JsonObject *source_entry = json_array_get_object_element (source_history, i);
+      JsonObject *source_entry = ps_json_get_object_element (source_history, i);
       const char *session;
 
       if (source_entry == NULL)
         continue;
-      session = json_object_get_string_member_with_default (source_entry, "session_id", NULL);
+      session = ps_json_get_string (source_entry, "session_id");
       if (session == NULL)
         continue;
 
       for (guint j = 0; j < json_array_get_length (target_history); j++)
         {
-          JsonObject *target_entry = json_array_get_object_element (target_history, j);
+          JsonObject *target_entry = ps_json_get_object_element (target_history, j);
 
           if (target_entry != NULL &&
-              g_strcmp0 (json_object_get_string_member_with_default (target_entry, "session_id",
-                                                                     NULL),
+              g_strcmp0 (ps_json_get_string (target_entry, "session_id"),
                          session) == 0)
             return dup_member (source_entry, "recorded_seq");
         }
@@ -165,12 +165,12 @@ ps_checkpoint_update_log (JsonObject *previous_log,
 
   for (guint i = 0; previous != NULL && i < json_array_get_length (previous); i++)
     {
-      JsonObject *old = json_array_get_object_element (previous, i);
+      JsonObject *old = ps_json_get_object_element (previous, i);
 
       if (json_array_get_length (history) >= PS_CHECKPOINT_HISTORY_LENGTH)
         break;
       if (old == NULL ||
-          g_strcmp0 (json_object_get_string_member_with_default (old, "session_id", NULL),
+          g_strcmp0 (ps_json_get_string (old, "session_id"),
                      session_id) == 0)
         continue;
       json_array_add_element (history, json_node_copy (json_array_get_element (previous, i)));

@@ -747,14 +747,19 @@ on_body_parsed_cb (GObject      *object,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  GTask *task = user_data;
   GError *error = NULL;
   JsonNode *node = g_task_propagate_pointer (G_TASK (result), &error);
 
+  /* An answer that does not parse was most often garbled on the way. */
   if (node == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, node, (GDestroyNotify) json_node_unref);
+    {
+      fail_or_retry (task, error);
+      return;
+    }
+
+  g_task_return_pointer (task, node, (GDestroyNotify) json_node_unref);
+  g_object_unref (task);
 }
 
 static void
@@ -785,9 +790,12 @@ return_body (GTask  *task,
 
   node = parse_json (body, &error);
   if (node == NULL)
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, node, (GDestroyNotify) json_node_unref);
+    {
+      fail_or_retry (task, error);
+      return;
+    }
+
+  g_task_return_pointer (task, node, (GDestroyNotify) json_node_unref);
   g_object_unref (task);
 }
 

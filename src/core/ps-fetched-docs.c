@@ -20,6 +20,7 @@
 
 #include "ps-couch-error.h"
 #include "ps-fetched-docs.h"
+#include "ps-json.h"
 
 /* Deeper JSON than this is refused rather than risk the stack. */
 #define MAX_DEPTH 128
@@ -143,15 +144,26 @@ scan_string (Scanner     *scanner,
         {
           *len = scanner->pos - *start;
           scanner->pos++;
-          return TRUE;
+          /* Documents are written on as they are: they must be valid. */
+          return g_utf8_validate_len (*start, *len, NULL);
         }
       if ((guchar) c < 0x20)
         return FALSE;
       if (c == '\\')
         {
           scanner->pos++;
-          if (scanner->pos >= scanner->end)
+          if (scanner->pos >= scanner->end || strchr ("\"\\/bfnrtu", *scanner->pos) == NULL ||
+              *scanner->pos == '\0')
             return FALSE;
+          if (*scanner->pos == 'u')
+            {
+              if (scanner->end - scanner->pos < 5)
+                return FALSE;
+              for (int i = 1; i <= 4; i++)
+                if (!g_ascii_isxdigit (scanner->pos[i]))
+                  return FALSE;
+              scanner->pos += 4;
+            }
         }
       scanner->pos++;
     }
@@ -253,15 +265,44 @@ skip_literal (Scanner    *scanner,
 }
 
 static gboolean
-skip_number (Scanner *scanner)
+skip_digits (Scanner *scanner)
 {
   const char *start = scanner->pos;
 
-  while (scanner->pos < scanner->end && strchr ("+-0123456789.eE", *scanner->pos) != NULL &&
-         *scanner->pos != '\0')
+  while (scanner->pos < scanner->end && g_ascii_isdigit (*scanner->pos))
     scanner->pos++;
 
   return scanner->pos > start;
+}
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static gboolean
+skip_number (Scanner *scanner)
+{
+  if (scanner->pos < scanner->end && *scanner->pos == '-')
+    scanner->pos++;
+  if (scanner->pos < scanner->end && *scanner->pos == '0')
+    scanner->pos++;
+  else if (!skip_digits (scanner))
+    return FALSE;
+
+  if (scanner->pos < scanner->end && *scanner->pos == '.')
+    {
+      scanner->pos++;
+      if (!skip_digits (scanner))
+        return FALSE;
+    }
+
+  if (scanner->pos < scanner->end && (*scanner->pos == 'e' || *scanner->pos == 'E'))
+    {
+      scanner->pos++;
+      if (scanner->pos < scanner->end && (*scanner->pos == '+' || *scanner->pos == '-'))
+        scanner->pos++;
+      if (!skip_digits (scanner))
+        return FALSE;
+    }
+
+  return TRUE;
 }
 
 static gboolean
@@ -416,11 +457,12 @@ scan_error (Scanner      *scanner,
 
   object = json_node_get_object (node);
   if (doc->id == NULL)
-    doc->id = g_strdup (json_object_get_string_member_with_default (object, "id", NULL));
+    doc->id = g_strdup (ps_json_get_string (object, "id"));
   if (doc->rev == NULL)
-    doc->rev = g_strdup (json_object_get_string_member_with_default (object, "rev", NULL));
-  doc->error = g_strdup (json_object_get_string_member_with_default (object, "error", "error"));
-  doc->reason = g_strdup (json_object_get_string_member_with_default (object, "reason", NULL));
+    doc->rev = g_strdup (ps_json_get_string (object, "rev"));
+  doc->error = g_strdup (ps_json_get_string (object, "error") != NULL
+                           ? ps_json_get_string (object, "error") : "error");
+  doc->reason = g_strdup (ps_json_get_string (object, "reason"));
   if (g_strcmp0 (doc->error, "not_found") == 0)
     doc->missing = TRUE;
 
@@ -574,14 +616,14 @@ ps_fetched_docs_parse_bulk_get (PsFetchedDocs  *docs,
                                 GBytes         *bytes,
                                 GError        **error)
 {
-  gsize len;
-  const char *data = g_bytes_get_data (bytes, &len);
-  Scanner scanner = { data, data + len };
+  gsize len = 0;
+  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
+  Scanner scanner = { data != NULL ? data : "", (data != NULL ? data : "") + len };
   ResultScan scan = { docs, NULL };
   guint first_new = docs->docs->len;
 
   return finish_scan (docs, bytes, &scanner,
-                      data != NULL && scan_object (&scanner, top_member, &scan),
+                      len > 0 && scan_object (&scanner, top_member, &scan),
                       first_new, error);
 }
 
@@ -596,14 +638,14 @@ ps_fetched_docs_parse_open_revs (PsFetchedDocs  *docs,
                                  GBytes         *bytes,
                                  GError        **error)
 {
-  gsize len;
-  const char *data = g_bytes_get_data (bytes, &len);
-  Scanner scanner = { data, data + len };
+  gsize len = 0;
+  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
+  Scanner scanner = { data != NULL ? data : "", (data != NULL ? data : "") + len };
   ResultScan scan = { docs, NULL };
   guint first_new = docs->docs->len;
 
   return finish_scan (docs, bytes, &scanner,
-                      data != NULL && scan_array (&scanner, scan_entry, &scan),
+                      len > 0 && scan_array (&scanner, scan_entry, &scan),
                       first_new, error);
 }
 

@@ -19,6 +19,7 @@
 #include <glib/gi18n.h>
 
 #include "ps-checkpoint.h"
+#include "ps-json.h"
 #include "ps-fetched-docs.h"
 #include "ps-replication.h"
 
@@ -28,6 +29,8 @@
 #define HEARTBEAT_MS             10000
 #define FIRST_RETRY_DELAY_MS     1000
 #define DEFAULT_MAX_RETRY_DELAY  60
+#define MAX_LOG_CONFLICTS        5
+#define MAX_FETCH_ATTEMPTS       3
 
 typedef struct _Batch Batch;
 
@@ -65,6 +68,7 @@ struct _PsReplication
   JsonNode           *recorded_seq;     /* what the checkpoint says */
   gint64              last_checkpoint_time;
   gboolean            checkpoint_in_flight;
+  guint               log_conflicts;
   gboolean            changes_in_flight;
   gboolean            caught_up;
   gboolean            announced_caught_up;
@@ -92,6 +96,7 @@ struct _Batch
   JsonNode      *diff;         /* the answer of _revs_diff */
   PsFetchedDocs *fetched;
   guint          fetches_pending;
+  guint          fetch_attempts;
   GError        *fetch_error;
   gboolean       done;
 };
@@ -744,6 +749,10 @@ static void
 on_log_written_cb (GObject      *object,
                    GAsyncResult *result,
                    gpointer      user_data);
+static void
+on_log_reread_cb  (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data);
 
 static void
 write_log (PsReplication   *self,
@@ -767,6 +776,36 @@ write_log (PsReplication   *self,
   ps_couch_database_request_async (database, "PUT", self->local_path, NULL, body,
                                    self->run_cancellable, on_log_written_cb,
                                    call_new (self, GINT_TO_POINTER (on_source)));
+}
+
+static void
+on_log_reread_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(Call) call = user_data;
+  PsReplication *self = call->self;
+  gboolean on_source = GPOINTER_TO_INT (call->data);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  char **rev_slot;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (call_is_stale (call))
+    return;
+
+  if (answer == NULL)
+    {
+      fail (self, PS_COUCH_DATABASE (object), _("Reading the replication checkpoint from"),
+            g_steal_pointer (&error));
+      return;
+    }
+
+  rev_slot = on_source ? &self->source_log_rev : &self->target_log_rev;
+  g_free (*rev_slot);
+  *rev_slot = g_strdup (JSON_NODE_HOLDS_OBJECT (answer)
+                          ? ps_json_get_string (json_node_get_object (answer), "_rev") : NULL);
+  write_log (self, PS_COUCH_DATABASE (object), on_source);
 }
 
 static void
@@ -798,6 +837,18 @@ on_log_written_cb (GObject      *object,
   rev_slot = on_source ? &self->source_log_rev : &self->target_log_rev;
   log_slot = on_source ? &self->source_log : &self->target_log;
 
+  /* The log was stored but the answer lost, so the retry carried an old
+   * revision: read the current one and write again.
+   */
+  if (answer == NULL && g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_CONFLICT) &&
+      self->log_conflicts++ < MAX_LOG_CONFLICTS)
+    {
+      ps_couch_database_request_async (PS_COUCH_DATABASE (object), "GET", self->local_path,
+                                       NULL, NULL, self->run_cancellable, on_log_reread_cb,
+                                       call_new (self, GINT_TO_POINTER (on_source)));
+      return;
+    }
+
   if (answer == NULL)
     {
       if (on_source && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
@@ -815,11 +866,11 @@ on_log_written_cb (GObject      *object,
       return;
     }
 
+  self->log_conflicts = 0;
   g_free (*rev_slot);
   *rev_slot = NULL;
   if (JSON_NODE_HOLDS_OBJECT (answer))
-    *rev_slot = g_strdup (json_object_get_string_member_with_default (json_node_get_object (answer),
-                                                                       "rev", NULL));
+    *rev_slot = g_strdup (ps_json_get_string (json_node_get_object (answer), "rev"));
 
   /* Remember the log as written, so the next one extends its history. */
   {
@@ -936,19 +987,19 @@ on_bulk_docs_cb (GObject      *object,
 
       for (guint i = 0; i < json_array_get_length (results); i++)
         {
-          JsonObject *item = json_array_get_object_element (results, i);
+          JsonObject *item = ps_json_get_object_element (results, i);
           PsWriteFailure *failure;
 
           if (item == NULL || !json_object_has_member (item, "error"))
             continue;
 
           failure = g_new0 (PsWriteFailure, 1);
-          failure->id = g_strdup (json_object_get_string_member_with_default (item, "id", ""));
-          failure->rev = g_strdup (json_object_get_string_member_with_default (item, "rev", NULL));
-          failure->error = g_strdup (json_object_get_string_member_with_default (item, "error",
-                                                                                 "error"));
-          failure->reason = g_strdup (json_object_get_string_member_with_default (item, "reason",
-                                                                                  NULL));
+          failure->id = g_strdup (ps_json_get_string (item, "id") != NULL
+                                   ? ps_json_get_string (item, "id") : "");
+          failure->rev = g_strdup (ps_json_get_string (item, "rev"));
+          failure->error = g_strdup (ps_json_get_string (item, "error") != NULL
+                                      ? ps_json_get_string (item, "error") : "error");
+          failure->reason = g_strdup (ps_json_get_string (item, "reason"));
           g_hash_table_add (failed, failure->id);
           g_ptr_array_add (self->write_failures, failure);
           n_failed++;
@@ -996,6 +1047,7 @@ write_batch (Batch *batch)
 }
 
 static void fetch_with_open_revs (Batch *batch);
+static void fetch_with_bulk_get  (Batch *batch);
 
 static void
 on_bulk_get_cb (GObject      *object,
@@ -1024,7 +1076,16 @@ on_bulk_get_cb (GObject      *object,
       return;
     }
 
-  if (answer == NULL || !ps_fetched_docs_parse_bulk_get (batch->fetched, answer, &error))
+  if (answer != NULL && !ps_fetched_docs_parse_bulk_get (batch->fetched, answer, &error) &&
+      batch->fetch_attempts++ < MAX_FETCH_ATTEMPTS)
+    {
+      /* Most often an answer garbled on the way: ask again. */
+      g_debug ("unreadable _bulk_get answer (%s); asking again", error->message);
+      fetch_with_bulk_get (batch);
+      return;
+    }
+
+  if (answer == NULL || error != NULL)
     {
       fail (self, self->source, _("Reading documents from"), g_steal_pointer (&error));
       return;
@@ -1070,7 +1131,7 @@ fetch_with_bulk_get (Batch *batch)
 
       for (guint i = 0; missing != NULL && i < json_array_get_length (missing); i++)
         {
-          const char *rev = json_array_get_string_element (missing, i);
+          const char *rev = ps_json_get_string_element (missing, i);
 
           if (rev == NULL)
             continue;
@@ -1285,14 +1346,14 @@ batch_from_changes (PsReplication *self,
 
   for (guint i = 0; i < json_array_get_length (results); i++)
     {
-      JsonObject *row = json_array_get_object_element (results, i);
+      JsonObject *row = ps_json_get_object_element (results, i);
       const char *id;
       JsonArray *changes;
       JsonArray *revs;
 
       if (row == NULL)
         continue;
-      id = json_object_get_string_member_with_default (row, "id", NULL);
+      id = ps_json_get_string (row, "id");
       changes = get_string_array (row, "changes");
       if (id == NULL || changes == NULL)
         continue;
@@ -1308,9 +1369,9 @@ batch_from_changes (PsReplication *self,
 
       for (guint j = 0; j < json_array_get_length (changes); j++)
         {
-          JsonObject *change = json_array_get_object_element (changes, j);
+          JsonObject *change = ps_json_get_object_element (changes, j);
           const char *rev = change != NULL
-            ? json_object_get_string_member_with_default (change, "rev", NULL)
+            ? ps_json_get_string (change, "rev")
             : NULL;
 
           if (rev == NULL)
@@ -1484,7 +1545,7 @@ log_from_answer (JsonNode  *answer,
     return NULL;
 
   object = json_node_get_object (answer);
-  *rev = g_strdup (json_object_get_string_member_with_default (object, "_rev", NULL));
+  *rev = g_strdup (ps_json_get_string (object, "_rev"));
   return json_object_ref (object);
 }
 

@@ -16,6 +16,7 @@
 
 #include <glib/gi18n.h>
 
+#include "ps-json.h"
 #include "ps-merge.h"
 #include "ps-resolver.h"
 
@@ -324,11 +325,12 @@ on_tombstones_written_cb (GObject      *object,
   results = JSON_NODE_HOLDS_ARRAY (answer) ? json_node_get_array (answer) : NULL;
   for (guint i = 0; results != NULL && i < json_array_get_length (results); i++)
     {
-      JsonObject *item = json_array_get_object_element (results, i);
-      const char *id = item != NULL ? json_object_get_string_member_with_default (item, "id", NULL) : NULL;
+      JsonObject *item = ps_json_get_object_element (results, i);
+      const char *id = item != NULL ? ps_json_get_string (item, "id") : NULL;
 
       if (id != NULL && json_object_has_member (item, "error"))
-        retry_later (self, id, json_object_get_string_member_with_default (item, "reason", ""));
+        retry_later (self, id, ps_json_get_string (item, "reason") != NULL
+                                 ? ps_json_get_string (item, "reason") : "");
     }
 
   {
@@ -382,20 +384,21 @@ on_merged_written_cb (GObject      *object,
   results = JSON_NODE_HOLDS_ARRAY (answer) ? json_node_get_array (answer) : NULL;
   for (guint i = 0; results != NULL && i < json_array_get_length (results); i++)
     {
-      JsonObject *item = json_array_get_object_element (results, i);
-      const char *id = item != NULL ? json_object_get_string_member_with_default (item, "id", NULL) : NULL;
-      const char *rev = item != NULL ? json_object_get_string_member_with_default (item, "rev", NULL) : NULL;
+      JsonObject *item = ps_json_get_object_element (results, i);
+      const char *id = item != NULL ? ps_json_get_string (item, "id") : NULL;
+      const char *rev = item != NULL ? ps_json_get_string (item, "rev") : NULL;
 
       if (id == NULL)
         continue;
       if (rev != NULL && !json_object_has_member (item, "error"))
         g_hash_table_replace (batch->new_revs, g_strdup (id), g_strdup (rev));
-      else if (g_strcmp0 (json_object_get_string_member_with_default (item, "error", NULL),
+      else if (g_strcmp0 (ps_json_get_string (item, "error"),
                           "conflict") == 0)
         retry_later (self, id, _("the record kept changing while it was merged"));
       else
-        record_failure (self, id, json_object_get_string_member_with_default (item, "reason",
-                                                                              _("the server refused the merged record")));
+        record_failure (self, id, ps_json_get_string (item, "reason") != NULL
+                                    ? ps_json_get_string (item, "reason")
+                                    : _("the server refused the merged record"));
     }
 
   /* Only the leaves of records whose merged revision is stored are closed. */
@@ -515,19 +518,17 @@ on_leaves_fetched_cb (GObject      *object,
   leaves_by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify) g_ptr_array_unref);
   results = JSON_NODE_HOLDS_OBJECT (answer)
-    ? json_object_get_array_member (json_node_get_object (answer), "results")
+    ? ps_json_get_array (json_node_get_object (answer), "results")
     : NULL;
 
   for (guint i = 0; results != NULL && i < json_array_get_length (results); i++)
     {
-      JsonObject *item = json_array_get_object_element (results, i);
-      JsonArray *docs = item != NULL && json_object_has_member (item, "docs")
-        ? json_object_get_array_member (item, "docs")
-        : NULL;
+      JsonObject *item = ps_json_get_object_element (results, i);
+      JsonArray *docs = ps_json_get_array (item, "docs");
 
       for (guint j = 0; docs != NULL && j < json_array_get_length (docs); j++)
         {
-          JsonObject *entry = json_array_get_object_element (docs, j);
+          JsonObject *entry = ps_json_get_object_element (docs, j);
           JsonNode *ok = entry != NULL ? json_object_get_member (entry, "ok") : NULL;
           JsonObject *doc;
           const char *id;
@@ -541,7 +542,7 @@ on_leaves_fetched_cb (GObject      *object,
           doc = json_node_get_object (ok);
           if (json_object_get_boolean_member_with_default (doc, "_deleted", FALSE))
             continue;
-          id = json_object_get_string_member_with_default (doc, "_id", NULL);
+          id = ps_json_get_string (doc, "_id");
           if (id == NULL)
             continue;
 
@@ -653,9 +654,7 @@ on_changes_page_cb (GObject      *object,
     }
 
   object_answer = JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
-  results = object_answer != NULL && json_object_has_member (object_answer, "results")
-    ? json_object_get_array_member (object_answer, "results")
-    : NULL;
+  results = ps_json_get_array (object_answer, "results");
   if (results == NULL || !json_object_has_member (object_answer, "last_seq"))
     {
       fail_if_error (self, _("Looking for conflicts in"),
@@ -669,19 +668,17 @@ on_changes_page_cb (GObject      *object,
    */
   for (guint i = 0; i < json_array_get_length (results); i++)
     {
-      JsonObject *row = json_array_get_object_element (results, i);
-      JsonArray *changes = row != NULL && json_object_has_member (row, "changes")
-        ? json_object_get_array_member (row, "changes")
-        : NULL;
-      const char *id = row != NULL ? json_object_get_string_member_with_default (row, "id", NULL) : NULL;
+      JsonObject *row = ps_json_get_object_element (results, i);
+      JsonArray *changes = ps_json_get_array (row, "changes");
+      const char *id = row != NULL ? ps_json_get_string (row, "id") : NULL;
 
       if (id == NULL || changes == NULL || json_array_get_length (changes) < 2)
         continue;
       for (guint j = 0; j < json_array_get_length (changes); j++)
         {
-          JsonObject *change = json_array_get_object_element (changes, j);
+          JsonObject *change = ps_json_get_object_element (changes, j);
           const char *rev = change != NULL
-            ? json_object_get_string_member_with_default (change, "rev", NULL)
+            ? ps_json_get_string (change, "rev")
             : NULL;
 
           if (rev != NULL)
@@ -742,13 +739,13 @@ on_conflicts_listed_cb (GObject      *object,
       return;
     }
 
-  rows = JSON_NODE_HOLDS_OBJECT (answer) && json_object_has_member (json_node_get_object (answer), "rows")
-    ? json_object_get_array_member (json_node_get_object (answer), "rows")
+  rows = JSON_NODE_HOLDS_OBJECT (answer)
+    ? ps_json_get_array (json_node_get_object (answer), "rows")
     : NULL;
 
   for (guint i = 0; rows != NULL && i < json_array_get_length (rows); i++)
     {
-      JsonObject *row = json_array_get_object_element (rows, i);
+      JsonObject *row = ps_json_get_object_element (rows, i);
       JsonNode *doc_node = row != NULL ? json_object_get_member (row, "doc") : NULL;
       JsonObject *doc;
       JsonArray *conflicts;
@@ -758,18 +755,16 @@ on_conflicts_listed_cb (GObject      *object,
       if (doc_node == NULL || !JSON_NODE_HOLDS_OBJECT (doc_node))
         continue;
       doc = json_node_get_object (doc_node);
-      id = json_object_get_string_member_with_default (doc, "_id", NULL);
-      rev = json_object_get_string_member_with_default (doc, "_rev", NULL);
-      conflicts = json_object_has_member (doc, "_conflicts")
-        ? json_object_get_array_member (doc, "_conflicts")
-        : NULL;
+      id = ps_json_get_string (doc, "_id");
+      rev = ps_json_get_string (doc, "_rev");
+      conflicts = ps_json_get_array (doc, "_conflicts");
       if (id == NULL || rev == NULL || conflicts == NULL || json_array_get_length (conflicts) == 0)
         continue;
 
       add_candidate (candidates, id, rev);
       for (guint j = 0; j < json_array_get_length (conflicts); j++)
         {
-          const char *loser = json_array_get_string_element (conflicts, j);
+          const char *loser = ps_json_get_string_element (conflicts, j);
 
           if (loser != NULL)
             add_candidate (candidates, id, loser);

@@ -1,0 +1,467 @@
+/* test-security.c: passwords given to `primero-sync-cli replicate` never
+ * show: not in its output, its files, the peers' logs, nor in its
+ * arguments when given on standard input.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "ps-fake-couch.h"
+#include "ps-test-peer.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <string.h>
+
+#define DB               "primero_child_production"
+#define USER             "admin"
+#define SOURCE_PASSWORD  "Quartz-Heron-9182"
+#define TARGET_PASSWORD  "Target-Osprey-7713"
+#define WRONG_PASSWORD   "Wrong-Lynx-5530"
+#define CLI_TIMEOUT_S    60
+
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+} CliResult;
+
+static void
+cli_result_clear (CliResult *result)
+{
+  g_clear_pointer (&result->out, g_free);
+  g_clear_pointer (&result->err, g_free);
+}
+
+typedef struct
+{
+  char     *out;
+  char     *err;
+  gboolean  done;
+} Pending;
+
+static void
+on_communicated_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  Pending *pending = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (object), result,
+                                        &pending->out, &pending->err, &error);
+  g_assert_no_error (error);
+  pending->done = TRUE;
+}
+
+static GSubprocess *
+spawn_cli (const char * const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  g_assert_nonnull (g_getenv ("PS_CLI"));
+  g_ptr_array_add (argv, (gpointer) g_getenv ("PS_CLI"));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  /* Debug messages too must not carry a password. */
+  g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "all", TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+/* Runs the CLI while this process's main loop serves the fake server. */
+static void
+run_cli (CliResult          *result,
+         const char         *input,
+         const char * const *args)
+{
+  g_autoptr(GSubprocess) process = spawn_cli (args);
+  g_autoptr(GError) error = NULL;
+  gint64 deadline = g_get_monotonic_time () + CLI_TIMEOUT_S * G_TIME_SPAN_SECOND;
+  Pending pending = { 0, };
+
+  g_subprocess_communicate_utf8_async (process, input, NULL, on_communicated_cb, &pending);
+  while (!pending.done)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  result->status = g_subprocess_get_exit_status (process);
+  result->out = pending.out;
+  result->err = pending.err;
+}
+
+/* The secrets, as they would leak: plain, URL-escaped or in a Basic
+ * Authorization header.
+ */
+static GPtrArray *
+secret_forms (void)
+{
+  static const char * const passwords[] = { SOURCE_PASSWORD, TARGET_PASSWORD, WRONG_PASSWORD };
+  GPtrArray *forms = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < G_N_ELEMENTS (passwords); i++)
+    {
+      g_autofree char *pair = g_strconcat (USER, ":", passwords[i], NULL);
+
+      g_ptr_array_add (forms, g_strdup (passwords[i]));
+      g_ptr_array_add (forms, g_uri_escape_string (passwords[i], NULL, FALSE));
+      g_ptr_array_add (forms, g_base64_encode ((const guchar *) pair, strlen (pair)));
+    }
+
+  return forms;
+}
+
+/* Like memmem(), which is a GNU extension. */
+static gboolean
+contains (const char *data,
+          gsize       len,
+          const char *needle)
+{
+  gsize needle_len = strlen (needle);
+
+  for (gsize i = 0; data != NULL && i + needle_len <= len; i++)
+    if (memcmp (data + i, needle, needle_len) == 0)
+      return TRUE;
+
+  return FALSE;
+}
+
+static void
+assert_no_secret (const char *where,
+                  const char *text,
+                  gsize       len)
+{
+  g_autoptr(GPtrArray) forms = secret_forms ();
+
+  for (guint i = 0; i < forms->len; i++)
+    {
+      const char *form = g_ptr_array_index (forms, i);
+
+      if (contains (text, len, form))
+        g_error ("a password (as \"%s\") shows in %s", form, where);
+    }
+}
+
+static guint
+scan_tree (const char *path)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  guint scanned = 0;
+
+  if (g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    return 0;
+
+  if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_autofree char *contents = NULL;
+      gsize len = 0;
+
+      if (g_file_get_contents (path, &contents, &len, NULL))
+        assert_no_secret (path, contents, len);
+      return 1;
+    }
+
+  dir = g_dir_open (path, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      scanned += scan_tree (child);
+    }
+
+  return scanned;
+}
+
+/* What the test peer writes while it runs: its request log and output.
+ * (config.json is written by the test harness itself, with the admin
+ * password the peer was started with.)
+ */
+static guint
+scan_peer_logs (PsTestPeer *peer)
+{
+  static const char * const logs[] = { "log.txt", "stdout.log" };
+  guint scanned = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (logs); i++)
+    {
+      g_autofree char *path = g_build_filename (ps_test_peer_get_dir (peer), logs[i], NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        scanned += scan_tree (path);
+    }
+
+  return scanned;
+}
+
+static guint
+scan_user_dirs (void)
+{
+  const char *dirs[] = {
+    g_get_home_dir (), g_get_user_config_dir (), g_get_user_data_dir (),
+    g_get_user_cache_dir (), g_get_user_state_dir (), g_get_user_runtime_dir (),
+  };
+  guint scanned = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      /* The isolated test directories, never the real ones. */
+      g_assert_true (g_str_has_prefix (dirs[i], g_get_tmp_dir ()));
+      scanned += scan_tree (dirs[i]);
+    }
+
+  return scanned;
+}
+
+static guint16
+closed_port (void)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* A port that was free a moment ago, and nobody listens on. */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                         &error);
+  g_assert_no_error (error);
+  g_socket_bind (socket, any, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+typedef enum
+{
+  CREDENTIALS_IN_URL,
+  CREDENTIALS_ON_STDIN,
+} Credentials;
+
+typedef enum
+{
+  TARGET_WRONG_PASSWORD,
+  TARGET_CLOSED_PORT,
+  TARGET_HTML,
+} TargetFailure;
+
+static void
+test_passwords_never_shown (void)
+{
+  g_autoptr(PsTestPeer) source = ps_test_peer_new_with_admin (TRUE, USER, SOURCE_PASSWORD);
+  g_autoptr(PsTestPeer) target = ps_test_peer_new_with_admin (TRUE, USER, TARGET_PASSWORD);
+  g_autoptr(PsFakeCouch) html = ps_fake_couch_new ();
+  g_autoptr(JsonArray) docs = json_array_new ();
+  g_autofree char *plain_source = ps_test_peer_db_url (source, DB);
+  g_autofree char *source_with_password = NULL;
+  guint16 dead_port = closed_port ();
+  guint runs = 0;
+  guint scanned;
+
+  ps_test_peer_create_db (source, DB);
+  ps_test_peer_create_db (target, DB);
+  for (guint i = 0; i < 5; i++)
+    {
+      JsonObject *doc = json_object_new ();
+      g_autofree char *id = g_strdup_printf ("case-%u", i);
+
+      json_object_set_string_member (doc, "_id", id);
+      json_array_add_object_element (docs, doc);
+    }
+  ps_test_peer_put_docs (source, DB, docs, TRUE);
+
+  ps_fake_couch_route (html, "GET", "/" DB, 200, "text/html",
+                       "<html><body><h1>Welcome to the office portal</h1></body></html>");
+  source_with_password = g_strdup_printf ("http://" USER ":" SOURCE_PASSWORD "@127.0.0.1:%u/" DB,
+                                          ps_test_peer_get_port (source));
+
+  for (Credentials credentials = CREDENTIALS_IN_URL; credentials <= CREDENTIALS_ON_STDIN;
+       credentials++)
+    for (TargetFailure failure = TARGET_WRONG_PASSWORD; failure <= TARGET_HTML; failure++)
+      for (guint json = 0; json < 2; json++)
+        {
+          g_autofree char *target_url = NULL;
+          g_autofree char *target_address = NULL;
+          g_autoptr(GUri) parsed = NULL;
+          g_autoptr(GPtrArray) args = g_ptr_array_new ();
+          CliResult result = { 0, };
+          const char *input = NULL;
+
+          switch (failure)
+            {
+            case TARGET_WRONG_PASSWORD:
+              target_url = g_strdup_printf ("http://" USER ":" WRONG_PASSWORD "@127.0.0.1:%u/" DB,
+                                            ps_test_peer_get_port (target));
+              break;
+            case TARGET_CLOSED_PORT:
+              target_url = g_strdup_printf ("http://" USER ":" WRONG_PASSWORD "@127.0.0.1:%u/" DB,
+                                            dead_port);
+              break;
+            case TARGET_HTML:
+            default:
+              target_url = ps_fake_couch_url (html, "/" DB);
+              break;
+            }
+          parsed = g_uri_parse (target_url, G_URI_FLAGS_NONE, NULL);
+          target_address = g_strdup_printf ("127.0.0.1:%d/" DB, g_uri_get_port (parsed));
+
+          g_ptr_array_add (args, (gpointer) "replicate");
+          if (credentials == CREDENTIALS_IN_URL)
+            g_ptr_array_add (args, source_with_password);
+          else
+            {
+              g_ptr_array_add (args, plain_source);
+              g_ptr_array_add (args, (gpointer) "--source-user");
+              g_ptr_array_add (args, (gpointer) USER);
+              input = SOURCE_PASSWORD "\n";
+            }
+          g_ptr_array_add (args, target_url);
+          if (json)
+            g_ptr_array_add (args, (gpointer) "--json");
+          g_ptr_array_add (args, NULL);
+
+          run_cli (&result, input, (const char * const *) args->pdata);
+          g_test_message ("credentials %d, target failure %d, json %u: exit %d\n"
+                          "stdout: %s\nstderr: %s",
+                          credentials, failure, json, result.status, result.out, result.err);
+
+          /* Each run fails, and says so: about the target, since the
+           * source accepted its password.
+           */
+          g_assert_cmpint (result.status, !=, 0);
+          if (json)
+            {
+              g_assert_nonnull (strstr (result.out, "\"error\""));
+              g_assert_nonnull (strstr (result.out, target_address));
+            }
+          else
+            {
+              g_assert_nonnull (strstr (result.err, "Error"));
+              g_assert_nonnull (strstr (result.err, target_address));
+            }
+          assert_no_secret ("standard output", result.out, strlen (result.out));
+          assert_no_secret ("standard error", result.err, strlen (result.err));
+          cli_result_clear (&result);
+          runs++;
+        }
+
+  g_assert_cmpuint (runs, ==, 12);
+  ps_test_peer_assert_alive (source);
+  ps_test_peer_assert_alive (target);
+
+  scanned = scan_user_dirs ();
+  scanned += scan_peer_logs (source);
+  scanned += scan_peer_logs (target);
+  g_test_message ("%u runs; %u files searched for the passwords", runs, scanned);
+  g_assert_cmpuint (scanned, >=, 2);
+}
+
+/* Reads /proc/<pid>/<name> whole (NUL separators included). */
+static GBytes *
+read_proc (const char *pid,
+           const char *name)
+{
+  g_autofree char *path = g_build_filename ("/proc", pid, name, NULL);
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+  gsize len = 0;
+
+  g_file_get_contents (path, &contents, &len, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (contents, len);
+}
+
+static void
+test_password_not_in_arguments (void)
+{
+  g_autoptr(PsFakeCouch) slow = ps_fake_couch_new ();
+  g_autoptr(PsFakeCouch) target = ps_fake_couch_new ();
+  g_autofree char *source_url = ps_fake_couch_url (slow, "/" DB);
+  g_autofree char *target_url = ps_fake_couch_url (target, "/copy");
+  g_autofree char *pair = g_base64_encode ((const guchar *) USER ":" SOURCE_PASSWORD,
+                                           strlen (USER ":" SOURCE_PASSWORD));
+  g_autofree char *expected = g_strconcat ("Basic ", pair, NULL);
+  const char *args[] = { "replicate", source_url, target_url, "--source-user", USER, NULL };
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GBytes) cmdline = NULL;
+  g_autoptr(GBytes) environ_bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 deadline;
+  const char *pid;
+  Pending pending = { 0, };
+
+  /* The source takes its time to answer, so the process can be looked at
+   * while it runs.
+   */
+  ps_fake_couch_require_auth (slow, USER, SOURCE_PASSWORD, FALSE);
+  ps_fake_couch_set_delay (slow, 1500);
+  ps_fake_couch_route (slow, "GET", "/" DB, 200, NULL, "{\"db_name\":\"" DB "\",\"update_seq\":0}");
+
+  process = spawn_cli (args);
+  pid = g_subprocess_get_identifier (process);
+  g_assert_nonnull (pid);
+  g_subprocess_communicate_utf8_async (process, SOURCE_PASSWORD "\n", NULL, on_communicated_cb,
+                                       &pending);
+
+  /* Once the first request came in, the password was read and used. */
+  deadline = g_get_monotonic_time () + CLI_TIMEOUT_S * G_TIME_SPAN_SECOND;
+  while (ps_fake_couch_count_requests (slow, "GET", "/" DB) == 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_assert_false (pending.done);
+  cmdline = read_proc (pid, "cmdline");
+  environ_bytes = read_proc (pid, "environ");
+  g_assert_cmpstr (ps_fake_couch_last_authorization (slow), ==, expected);
+
+  g_assert_true (contains (g_bytes_get_data (cmdline, NULL), g_bytes_get_size (cmdline),
+                           "--source-user"));
+  assert_no_secret ("the process's arguments", g_bytes_get_data (cmdline, NULL),
+                    g_bytes_get_size (cmdline));
+  assert_no_secret ("the process's environment", g_bytes_get_data (environ_bytes, NULL),
+                    g_bytes_get_size (environ_bytes));
+
+  g_subprocess_send_signal (process, SIGTERM);
+  while (!pending.done)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("stdout: %s\nstderr: %s", pending.out, pending.err);
+  assert_no_secret ("standard output", pending.out, strlen (pending.out));
+  assert_no_secret ("standard error", pending.err, strlen (pending.err));
+  g_free (pending.out);
+  g_free (pending.err);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/ps/security/passwords-never-shown", test_passwords_never_shown);
+  g_test_add_func ("/ps/security/password-not-in-arguments", test_password_not_in_arguments);
+
+  return g_test_run ();
+}
