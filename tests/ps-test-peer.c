@@ -535,7 +535,7 @@ create_peer (gboolean    in_memory,
   PsTestPeer *peer = g_new0 (PsTestPeer, 1);
 
   peer->in_memory = in_memory;
-  peer->session = soup_session_new_with_options ("timeout", 600,
+  peer->session = soup_session_new_with_options ("timeout", 60,
                                                  /* the peer closes idle connections after 5 s */
                                                  "idle-timeout", 4,
                                                  NULL);

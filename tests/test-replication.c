@@ -57,15 +57,31 @@ new_replication (SoupSession *session,
   return ps_replication_new (from, to);
 }
 
+static gboolean
+on_watchdog_cb (gpointer user_data)
+{
+  PsReplication *replication = user_data;
+
+  g_error ("the replication did not finish within 180 s (state %d, last error: %s)",
+           ps_replication_get_state (replication),
+           ps_replication_get_last_error (replication));
+  return G_SOURCE_REMOVE;
+}
+
 static void
 run_to_end (PsReplication *replication,
             GCancellable  *cancellable,
             RunResult     *run)
 {
+  guint watchdog;
+
   memset (run, 0, sizeof *run);
   ps_replication_run_async (replication, cancellable, on_run_done_cb, run);
+  /* A hang fails with what the replication was doing, not a bare timeout. */
+  watchdog = g_timeout_add_seconds (180, on_watchdog_cb, replication);
   while (!run->done)
     g_main_context_iteration (NULL, TRUE);
+  g_source_remove (watchdog);
 }
 
 static void
