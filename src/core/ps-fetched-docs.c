@@ -482,6 +482,11 @@ entry_member (Scanner    *scanner,
               gpointer    user_data)
 {
   PsFetchedDoc *doc = user_data;
+  gboolean answered = doc->json != NULL || doc->missing || doc->error != NULL;
+
+  /* An entry answers once; a second answer in it is ignored. */
+  if (answered)
+    return skip_value (scanner, 2);
 
   if (key_is (key, key_len, "ok"))
     return scan_document (scanner, doc);
