@@ -252,6 +252,31 @@ get_cancellable (PsResolver *self)
   return g_task_get_cancellable (self->task);
 }
 
+/* Ends @batch (and, on failure, the whole run) unless the request
+ * succeeded; returns its answer otherwise.
+ */
+static JsonNode *
+finish_batch_request (Batch        *batch,
+                      GObject      *object,
+                      GAsyncResult *result,
+                      const char   *step)
+{
+  PsResolver *self = batch->self;
+  GError *error = NULL;
+  JsonNode *answer;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (self->task == NULL || fail_if_error (self, step, error))
+    {
+      g_clear_error (&error);
+      g_clear_pointer (&answer, json_node_unref);
+      batch_free (batch);
+      return NULL;
+    }
+
+  return answer;
+}
+
 /* Writing */
 
 static void
@@ -310,16 +335,11 @@ on_tombstones_written_cb (GObject      *object,
   Batch *batch = user_data;
   PsResolver *self = batch->self;
   g_autoptr(JsonNode) answer = NULL;
-  GError *error = NULL;
   JsonArray *results;
 
-  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (self->task == NULL || fail_if_error (self, _("Closing the merged revisions in"), error))
-    {
-      g_clear_error (&error);
-      batch_free (batch);
-      return;
-    }
+  answer = finish_batch_request (batch, object, result, _("Closing the merged revisions in"));
+  if (answer == NULL)
+    return;
 
   /* A leaf edited meanwhile stays open: merge the record again. */
   results = JSON_NODE_HOLDS_ARRAY (answer) ? json_node_get_array (answer) : NULL;
@@ -371,16 +391,11 @@ on_merged_written_cb (GObject      *object,
   g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GBytes) body = NULL;
-  GError *error = NULL;
   JsonArray *results;
 
-  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (self->task == NULL || fail_if_error (self, _("Writing merged records to"), error))
-    {
-      g_clear_error (&error);
-      batch_free (batch);
-      return;
-    }
+  answer = finish_batch_request (batch, object, result, _("Writing merged records to"));
+  if (answer == NULL)
+    return;
   results = JSON_NODE_HOLDS_ARRAY (answer) ? json_node_get_array (answer) : NULL;
   for (guint i = 0; results != NULL && i < json_array_get_length (results); i++)
     {
@@ -501,19 +516,13 @@ on_leaves_fetched_cb (GObject      *object,
                       gpointer      user_data)
 {
   Batch *batch = user_data;
-  PsResolver *self = batch->self;
   g_autoptr(JsonNode) answer = NULL;
   g_autoptr(GHashTable) leaves_by_id = NULL;
-  GError *error = NULL;
   JsonArray *results;
 
-  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (self->task == NULL || fail_if_error (self, _("Reading conflicting revisions from"), error))
-    {
-      g_clear_error (&error);
-      batch_free (batch);
-      return;
-    }
+  answer = finish_batch_request (batch, object, result, _("Reading conflicting revisions from"));
+  if (answer == NULL)
+    return;
 
   leaves_by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify) g_ptr_array_unref);
@@ -725,19 +734,13 @@ on_conflicts_listed_cb (GObject      *object,
                         gpointer      user_data)
 {
   Batch *batch = user_data;
-  PsResolver *self = batch->self;
   g_autoptr(JsonNode) answer = NULL;
   g_autoptr(GHashTable) candidates = new_candidates ();
-  GError *error = NULL;
   JsonArray *rows;
 
-  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (self->task == NULL || fail_if_error (self, _("Looking for conflicts in"), error))
-    {
-      g_clear_error (&error);
-      batch_free (batch);
-      return;
-    }
+  answer = finish_batch_request (batch, object, result, _("Looking for conflicts in"));
+  if (answer == NULL)
+    return;
 
   rows = JSON_NODE_HOLDS_OBJECT (answer)
     ? ps_json_get_array (json_node_get_object (answer), "rows")
