@@ -11,6 +11,7 @@
 
 #include "ps-application.h"
 #include "ps-preferences-dialog.h"
+#include "ps-window-state.h"
 #include "ps-window.h"
 
 #define SETTINGS_SCHEMA_ID "org.primero.Sync"
@@ -46,7 +47,10 @@ ensure_window (PsApplication *self)
 
   window = gtk_application_get_active_window (GTK_APPLICATION (self));
   if (window == NULL)
-    window = GTK_WINDOW (ps_window_new (self, self->context));
+    {
+      window = GTK_WINDOW (ps_window_new (self, self->context));
+      ps_window_state_bind (window, self->settings);
+    }
 
   return PS_WINDOW (window);
 }

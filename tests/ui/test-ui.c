@@ -23,6 +23,7 @@
 #include "ps-server-page.h"
 #include "ps-server-row.h"
 #include "ps-test-peer.h"
+#include "ps-window-state.h"
 #include "ps-window.h"
 
 #define WAIT_TIMEOUT_SECONDS 20
@@ -935,6 +936,59 @@ test_autostart (void)
   g_assert_no_error (error);
 }
 
+/* Runs after the window state's own handler, in the same emission. */
+static void
+on_window_size_allocate_cb (GtkWidget     *widget,
+                            GtkAllocation *allocation,
+                            gboolean      *resized)
+{
+  int width;
+  int height;
+
+  gtk_window_get_size (GTK_WINDOW (widget), &width, &height);
+  *resized = width == 701 && height == 457;
+}
+
+/* A window opens at the size the user last left it. */
+static void
+test_window_state (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("org.primero.Sync");
+  GtkWindow *window;
+  gboolean resized = FALSE;
+  gboolean destroyed = FALSE;
+  int width = 0;
+  int height = 0;
+
+  window = GTK_WINDOW (gtk_window_new (GTK_WINDOW_TOPLEVEL));
+  ps_window_state_bind (window, settings);
+  gtk_window_get_default_size (window, &width, &height);
+  g_assert_cmpint (width, ==, g_settings_get_int (settings, "window-width"));
+  g_assert_cmpint (height, ==, g_settings_get_int (settings, "window-height"));
+
+  g_signal_connect (window, "size-allocate", G_CALLBACK (on_window_size_allocate_cb), &resized);
+  gtk_widget_show (GTK_WIDGET (window));
+  gtk_window_resize (window, 701, 457);
+  wait_for_flag (&resized);
+  g_signal_connect (window, "destroy", G_CALLBACK (on_destroy_cb), &destroyed);
+  gtk_widget_destroy (GTK_WIDGET (window));
+  wait_for_flag (&destroyed);
+
+  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 701);
+  g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 457);
+  g_assert_false (g_settings_get_boolean (settings, "window-maximized"));
+
+  window = GTK_WINDOW (gtk_window_new (GTK_WINDOW_TOPLEVEL));
+  ps_window_state_bind (window, settings);
+  gtk_window_get_default_size (window, &width, &height);
+  g_assert_cmpint (width, ==, 701);
+  g_assert_cmpint (height, ==, 457);
+  gtk_widget_destroy (GTK_WIDGET (window));
+
+  g_settings_reset (settings, "window-width");
+  g_settings_reset (settings, "window-height");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -969,6 +1023,7 @@ main (int   argc,
   g_test_add ("/ps/ui/failure-notifies", Fixture, NULL,
               fixture_set_up, test_failure_notifies, fixture_tear_down);
   g_test_add_func ("/ps/ui/autostart", test_autostart);
+  g_test_add_func ("/ps/ui/window-state", test_window_state);
 
   app_set_up ();
   status = g_test_run ();
