@@ -614,86 +614,42 @@ finish_run (GTask *task)
   g_task_return_boolean (task, TRUE);
 }
 
+/* The checks in order. Those with a title need a working connection: once
+ * one failed, they are skipped under that title, with the reason.
+ */
+static const struct
+{
+  void        (*run) (GTask *task);
+  const char   *id;
+  const char   *title;
+} steps[] = {
+  [STEP_URL] = { ps_diag_check_url, NULL, NULL },
+  [STEP_NAME] = { ps_diag_check_name, "name-resolution", N_("Name resolution") },
+  [STEP_TCP] = { ps_diag_check_tcp, "tcp", N_("Connection") },
+  [STEP_TLS] = { ps_diag_check_tls, "tls", N_("Secure connection (TLS)") },
+  [STEP_HTTP] = { ps_diag_check_http, "http", N_("CouchDB server") },
+  [STEP_CREDENTIALS] = { ps_diag_check_credentials, "credentials", N_("Login") },
+  [STEP_DATABASES] = { ps_diag_check_database, NULL, NULL },
+  [STEP_CLOCK] = { ps_diag_check_clock, "clock", N_("Clock") },
+  [STEP_LATENCY] = { ps_diag_check_latency, "latency", N_("Speed") },
+  [STEP_ADVICE] = { check_advice, NULL, NULL },
+  [STEP_DONE] = { finish_run, NULL, NULL },
+};
+
 void
 ps_diag_run_step (GTask *task)
 {
   Run *run = g_task_get_task_data (task);
 
+  g_assert (run->step < G_N_ELEMENTS (steps));
+
   if (ps_diag_stop_if_cancelled (task))
     return;
 
-  /* Checks that need a working connection are skipped once one failed. */
-  if (run->skip_reason != NULL)
-    {
-      switch (run->step)
-        {
-        case STEP_NAME:
-          ps_diag_skip_check (task, "name-resolution", _("Name resolution"), run->skip_reason);
-          return;
-        case STEP_TCP:
-          ps_diag_skip_check (task, "tcp", _("Connection"), run->skip_reason);
-          return;
-        case STEP_TLS:
-          ps_diag_skip_check (task, "tls", _("Secure connection (TLS)"), run->skip_reason);
-          return;
-        case STEP_HTTP:
-          ps_diag_skip_check (task, "http", _("CouchDB server"), run->skip_reason);
-          return;
-        case STEP_CREDENTIALS:
-          ps_diag_skip_check (task, "credentials", _("Login"), run->skip_reason);
-          return;
-        case STEP_CLOCK:
-          ps_diag_skip_check (task, "clock", _("Clock"), run->skip_reason);
-          return;
-        case STEP_LATENCY:
-          ps_diag_skip_check (task, "latency", _("Speed"), run->skip_reason);
-          return;
-        case STEP_URL:
-        case STEP_DATABASES:
-        case STEP_ADVICE:
-        case STEP_DONE:
-        default:
-          break;
-        }
-    }
-
-  switch (run->step)
-    {
-    case STEP_URL:
-      ps_diag_check_url (task);
-      break;
-    case STEP_NAME:
-      ps_diag_check_name (task);
-      break;
-    case STEP_TCP:
-      ps_diag_check_tcp (task);
-      break;
-    case STEP_TLS:
-      ps_diag_check_tls (task);
-      break;
-    case STEP_HTTP:
-      ps_diag_check_http (task);
-      break;
-    case STEP_CREDENTIALS:
-      ps_diag_check_credentials (task);
-      break;
-    case STEP_DATABASES:
-      ps_diag_check_database (task);
-      break;
-    case STEP_CLOCK:
-      ps_diag_check_clock (task);
-      break;
-    case STEP_LATENCY:
-      ps_diag_check_latency (task);
-      break;
-    case STEP_ADVICE:
-      check_advice (task);
-      break;
-    case STEP_DONE:
-    default:
-      finish_run (task);
-      break;
-    }
+  if (run->skip_reason != NULL && steps[run->step].id != NULL)
+    ps_diag_skip_check (task, steps[run->step].id, _(steps[run->step].title), run->skip_reason);
+  else
+    steps[run->step].run (task);
 }
 
 /**
