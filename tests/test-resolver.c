@@ -192,6 +192,80 @@ test_worked_example (void)
   g_assert_nonnull (strstr (entry_text, "location_last"));
 }
 
+static char *
+make_attachment_data (guint  size,
+                      guchar seed)
+{
+  g_autofree guchar *bytes = g_malloc (size);
+
+  for (guint i = 0; i < size; i++)
+    bytes[i] = (guchar) (seed + i * 7);
+  return g_base64_encode (bytes, size);
+}
+
+static void
+add_attachment (JsonNode   *leaf,
+                const char *name,
+                const char *data)
+{
+  JsonObject *attachments = json_object_new ();
+  JsonObject *attachment = json_object_new ();
+
+  json_object_set_string_member (attachment, "content_type", "application/octet-stream");
+  json_object_set_string_member (attachment, "data", data);
+  json_object_set_object_member (attachments, name, attachment);
+  json_object_set_object_member (json_node_get_object (leaf), "_attachments", attachments);
+}
+
+/* Each leaf holds a photo the other lacks: the merged record keeps both,
+ * byte for byte, whichever leaf the server picked as the winner.
+ */
+static void
+test_attachments_of_both_leaves_kept (void)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new (TRUE);
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsCouchDatabase) database = NULL;
+  g_autoptr(PsResolver) resolver = NULL;
+  g_autoptr(JsonArray) leaves = json_array_new ();
+  g_autoptr(JsonNode) leaf_a = load_example ("leaf-a.json");
+  g_autoptr(JsonNode) leaf_b = load_example ("leaf-b.json");
+  g_autofree char *consent = make_attachment_data (150 * 1024, 3);
+  g_autofree char *photo = make_attachment_data (90 * 1024, 11);
+  g_autofree char *path = NULL;
+  g_autoptr(JsonNode) doc = NULL;
+  JsonObject *attachments;
+  const char *id;
+  guint status = 0;
+
+  id = json_object_get_string_member (json_node_get_object (leaf_a), "_id");
+  add_attachment (leaf_a, "consent.pdf", consent);
+  add_attachment (leaf_b, "photo.jpg", photo);
+  json_array_add_element (leaves, json_node_ref (leaf_a));
+  json_array_add_element (leaves, json_node_ref (leaf_b));
+  ps_test_peer_create_db (peer, DB);
+  ps_test_peer_put_docs (peer, DB, leaves, FALSE);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 1);
+
+  database = open_database (session, peer);
+  resolver = ps_resolver_new (database);
+  resolve (resolver, NULL);
+  g_assert_cmpuint (ps_resolver_get_n_resolved (resolver), ==, 1);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 0);
+
+  path = g_strdup_printf ("/%s/%s?attachments=true&conflicts=true", DB, id);
+  doc = ps_test_peer_request (peer, "GET", path, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_false (json_object_has_member (json_node_get_object (doc), "_conflicts"));
+  attachments = json_object_get_object_member (json_node_get_object (doc), "_attachments");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (attachments,
+                                                                                 "consent.pdf"),
+                                                  "data"), ==, consent);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (attachments,
+                                                                                 "photo.jpg"),
+                                                  "data"), ==, photo);
+}
+
 static void
 test_generated_conflicts_and_convergence (void)
 {
@@ -291,6 +365,8 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/ps/resolver/worked-example", test_worked_example);
+  g_test_add_func ("/ps/resolver/attachments-of-both-leaves-kept",
+                   test_attachments_of_both_leaves_kept);
   g_test_add_func ("/ps/resolver/generated-conflicts-and-convergence",
                    test_generated_conflicts_and_convergence);
   g_test_add_func ("/ps/resolver/cli", test_cli_resolve);

@@ -456,48 +456,143 @@ on_merged_written_cb (GObject      *object,
 
 /* Merging */
 
+/* The revisions a `_bulk_get` answer holds (nodes of objects with an `_id`,
+ * borrowed from @answer); missing ones are left out.
+ */
+static GPtrArray *
+fetched_revisions (JsonNode *answer)
+{
+  GPtrArray *revisions = g_ptr_array_new ();
+  JsonArray *results = JSON_NODE_HOLDS_OBJECT (answer)
+    ? ps_json_get_array (json_node_get_object (answer), "results")
+    : NULL;
+
+  for (guint i = 0; results != NULL && i < json_array_get_length (results); i++)
+    {
+      JsonArray *docs = ps_json_get_array (ps_json_get_object_element (results, i), "docs");
+
+      for (guint j = 0; docs != NULL && j < json_array_get_length (docs); j++)
+        {
+          JsonObject *entry = ps_json_get_object_element (docs, j);
+          JsonNode *ok = entry != NULL ? json_object_get_member (entry, "ok") : NULL;
+
+          if (ok != NULL && JSON_NODE_HOLDS_OBJECT (ok) &&
+              ps_json_get_string (json_node_get_object (ok), "_id") != NULL)
+            g_ptr_array_add (revisions, ok);
+        }
+    }
+
+  return revisions;
+}
+
+static JsonArray *
+attachments_to_copy (PsMergeResult *merge)
+{
+  JsonNode *report = ps_merge_result_get_report (merge);
+
+  return ps_json_get_array (json_node_get_object (report), "attachments_to_copy");
+}
+
+static char *
+leaf_key (const char *id,
+          const char *rev)
+{
+  return g_strconcat (id, "\n", rev, NULL);
+}
+
+/* The merged body with the content of each attachment that only a losing
+ * leaf holds, taken from @copies (leaf_key → that leaf's `_attachments`).
+ * The others stay stubs: the server keeps them from the winning leaf.
+ * Returns NULL when a leaf to copy from is gone.
+ */
+static JsonNode *
+body_with_copied_attachments (const char    *id,
+                              PsMergeResult *merge,
+                              GHashTable    *copies)
+{
+  JsonObject *merged = json_node_get_object (ps_merge_result_get_body (merge));
+  JsonArray *to_copy = attachments_to_copy (merge);
+  g_autoptr(JsonObject) body = json_object_new ();
+  g_autoptr(JsonObject) attachments = json_object_new ();
+  JsonObject *merged_attachments = ps_json_get_object (merged, "_attachments");
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *value;
+
+  json_object_iter_init_ordered (&iter, merged);
+  while (json_object_iter_next_ordered (&iter, &name, &value))
+    json_object_set_member (body, name, json_node_copy (value));
+
+  json_object_iter_init_ordered (&iter, merged_attachments);
+  while (merged_attachments != NULL && json_object_iter_next_ordered (&iter, &name, &value))
+    json_object_set_member (attachments, name, json_node_copy (value));
+
+  for (guint i = 0; to_copy != NULL && i < json_array_get_length (to_copy); i++)
+    {
+      JsonObject *copy = ps_json_get_object_element (to_copy, i);
+      const char *att_name = ps_json_get_string (copy, "name");
+      g_autofree char *key = leaf_key (id, ps_json_get_string (copy, "rev"));
+      JsonObject *source = ps_json_get_object (g_hash_table_lookup (copies, key), att_name);
+      JsonObject *inline_att;
+
+      if (source == NULL || ps_json_get_string (source, "data") == NULL)
+        return NULL;
+      inline_att = json_object_new ();
+      if (ps_json_get_string (source, "content_type") != NULL)
+        json_object_set_string_member (inline_att, "content_type",
+                                       ps_json_get_string (source, "content_type"));
+      json_object_set_string_member (inline_att, "data", ps_json_get_string (source, "data"));
+      json_object_set_object_member (attachments, att_name, inline_att);
+    }
+
+  json_object_set_object_member (body, "_attachments", g_steal_pointer (&attachments));
+  return json_node_init_object (json_node_alloc (), body);
+}
+
 static void
-merge_and_write (Batch      *batch,
-                 GHashTable *leaves_by_id)
+write_merged (Batch      *batch,
+              GHashTable *copies)
 {
   PsResolver *self = batch->self;
   g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GBytes) body = NULL;
   GHashTableIter iter;
   gpointer id;
-  gpointer leaves;
+  gpointer merge;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "docs");
   json_builder_begin_array (builder);
-
-  g_hash_table_iter_init (&iter, leaves_by_id);
-  while (g_hash_table_iter_next (&iter, &id, &leaves))
+  g_hash_table_iter_init (&iter, batch->merged);
+  while (g_hash_table_iter_next (&iter, &id, &merge))
     {
-      GPtrArray *live = leaves;
-      g_autoptr(GError) error = NULL;
-      PsMergeResult *merge;
       JsonNode *merged_body;
 
-      if (live->len < 2)
-        continue;
+      if (attachments_to_copy (merge) == NULL ||
+          json_array_get_length (attachments_to_copy (merge)) == 0)
+        merged_body = json_node_copy (ps_merge_result_get_body (merge));
+      else
+        merged_body = body_with_copied_attachments (id, merge, copies);
 
-      merge = ps_merge_leaves ((JsonNode * const *) live->pdata, live->len, &error);
-      if (merge == NULL)
+      /* The leaf changed since it was read: merge the record again. */
+      if (merged_body == NULL)
         {
-          record_failure (self, id, error->message);
+          g_ptr_array_add (gone, g_strdup (id));
           continue;
         }
-
-      merged_body = ps_merge_result_get_body (merge);
-      json_builder_add_value (builder, json_node_copy (merged_body));
-      g_hash_table_replace (batch->merged, g_strdup (id), merge);
+      json_builder_add_value (builder, merged_body);
     }
-
   json_builder_end_array (builder);
   json_builder_end_object (builder);
 
+  for (guint i = 0; i < gone->len; i++)
+    {
+      retry_later (self, g_ptr_array_index (gone, i),
+                   _("the record kept changing while it was merged"));
+      g_hash_table_remove (batch->merged, g_ptr_array_index (gone, i));
+    }
   if (g_hash_table_size (batch->merged) == 0)
     {
       batch_done (batch);
@@ -511,6 +606,126 @@ merge_and_write (Batch      *batch,
 }
 
 static void
+on_copies_fetched_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  Batch *batch = user_data;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(GHashTable) copies = NULL;
+  g_autoptr(GPtrArray) revisions = NULL;
+
+  answer = finish_batch_request (batch, object, result, _("Reading conflicting revisions from"));
+  if (answer == NULL)
+    return;
+
+  copies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  revisions = fetched_revisions (answer);
+  for (guint i = 0; i < revisions->len; i++)
+    {
+      JsonObject *doc = json_node_get_object (g_ptr_array_index (revisions, i));
+      const char *rev = ps_json_get_string (doc, "_rev");
+      JsonObject *attachments = ps_json_get_object (doc, "_attachments");
+
+      /* The answer outlives the table, which only borrows from it. */
+      if (rev != NULL && attachments != NULL)
+        g_hash_table_replace (copies, leaf_key (ps_json_get_string (doc, "_id"), rev),
+                              attachments);
+    }
+
+  write_merged (batch, copies);
+}
+
+/* Leaves are read with attachment stubs; only the attachments the merged
+ * record takes from a losing leaf are read in full, from that leaf.
+ */
+static void
+fetch_attachments_to_copy (Batch *batch)
+{
+  PsResolver *self = batch->self;
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  g_autoptr(GHashTable) requested = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GBytes) body = NULL;
+  GHashTableIter iter;
+  gpointer id;
+  gpointer merge;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "docs");
+  json_builder_begin_array (builder);
+  g_hash_table_iter_init (&iter, batch->merged);
+  while (g_hash_table_iter_next (&iter, &id, &merge))
+    {
+      JsonArray *to_copy = attachments_to_copy (merge);
+
+      for (guint i = 0; to_copy != NULL && i < json_array_get_length (to_copy); i++)
+        {
+          const char *rev = ps_json_get_string (ps_json_get_object_element (to_copy, i), "rev");
+
+          if (rev == NULL || !g_hash_table_add (requested, leaf_key (id, rev)))
+            continue;
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "id");
+          json_builder_add_string_value (builder, id);
+          json_builder_set_member_name (builder, "rev");
+          json_builder_add_string_value (builder, rev);
+          json_builder_end_object (builder);
+        }
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  if (g_hash_table_size (requested) == 0)
+    {
+      write_merged (batch, NULL);
+      return;
+    }
+
+  root = json_builder_get_root (builder);
+  body = ps_couch_json_to_bytes (root);
+  ps_couch_database_request_async (self->database, "POST", "_bulk_get", "attachments=true", body,
+                                   get_cancellable (self), on_copies_fetched_cb, batch);
+}
+
+static void
+merge_batch (Batch      *batch,
+             GHashTable *leaves_by_id)
+{
+  PsResolver *self = batch->self;
+  GHashTableIter iter;
+  gpointer id;
+  gpointer leaves;
+
+  g_hash_table_iter_init (&iter, leaves_by_id);
+  while (g_hash_table_iter_next (&iter, &id, &leaves))
+    {
+      GPtrArray *live = leaves;
+      g_autoptr(GError) error = NULL;
+      PsMergeResult *merge;
+
+      if (live->len < 2)
+        continue;
+
+      merge = ps_merge_leaves ((JsonNode * const *) live->pdata, live->len, &error);
+      if (merge == NULL)
+        {
+          record_failure (self, id, error->message);
+          continue;
+        }
+      g_hash_table_replace (batch->merged, g_strdup (id), merge);
+    }
+
+  if (g_hash_table_size (batch->merged) == 0)
+    {
+      batch_done (batch);
+      return;
+    }
+
+  fetch_attachments_to_copy (batch);
+}
+
+static void
 on_leaves_fetched_cb (GObject      *object,
                       GAsyncResult *result,
                       gpointer      user_data)
@@ -518,7 +733,7 @@ on_leaves_fetched_cb (GObject      *object,
   Batch *batch = user_data;
   g_autoptr(JsonNode) answer = NULL;
   g_autoptr(GHashTable) leaves_by_id = NULL;
-  JsonArray *results;
+  g_autoptr(GPtrArray) revisions = NULL;
 
   answer = finish_batch_request (batch, object, result, _("Reading conflicting revisions from"));
   if (answer == NULL)
@@ -526,46 +741,30 @@ on_leaves_fetched_cb (GObject      *object,
 
   leaves_by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                         (GDestroyNotify) g_ptr_array_unref);
-  results = JSON_NODE_HOLDS_OBJECT (answer)
-    ? ps_json_get_array (json_node_get_object (answer), "results")
-    : NULL;
-
-  for (guint i = 0; results != NULL && i < json_array_get_length (results); i++)
+  revisions = fetched_revisions (answer);
+  for (guint i = 0; i < revisions->len; i++)
     {
-      JsonObject *item = ps_json_get_object_element (results, i);
-      JsonArray *docs = ps_json_get_array (item, "docs");
+      JsonNode *leaf = g_ptr_array_index (revisions, i);
+      const char *id = ps_json_get_string (json_node_get_object (leaf), "_id");
+      GPtrArray *live;
 
-      for (guint j = 0; docs != NULL && j < json_array_get_length (docs); j++)
+      /* Deleted leaves are not in conflict; a leaf gone meanwhile is left
+       * for the next pass.
+       */
+      if (json_object_get_boolean_member_with_default (json_node_get_object (leaf), "_deleted",
+                                                       FALSE))
+        continue;
+
+      live = g_hash_table_lookup (leaves_by_id, id);
+      if (live == NULL)
         {
-          JsonObject *entry = ps_json_get_object_element (docs, j);
-          JsonNode *ok = entry != NULL ? json_object_get_member (entry, "ok") : NULL;
-          JsonObject *doc;
-          const char *id;
-          GPtrArray *live;
-
-          /* Deleted leaves are not in conflict; a leaf gone meanwhile is
-           * left for the next pass.
-           */
-          if (ok == NULL || !JSON_NODE_HOLDS_OBJECT (ok))
-            continue;
-          doc = json_node_get_object (ok);
-          if (json_object_get_boolean_member_with_default (doc, "_deleted", FALSE))
-            continue;
-          id = ps_json_get_string (doc, "_id");
-          if (id == NULL)
-            continue;
-
-          live = g_hash_table_lookup (leaves_by_id, id);
-          if (live == NULL)
-            {
-              live = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
-              g_hash_table_insert (leaves_by_id, g_strdup (id), live);
-            }
-          g_ptr_array_add (live, json_node_ref (ok));
+          live = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+          g_hash_table_insert (leaves_by_id, g_strdup (id), live);
         }
+      g_ptr_array_add (live, json_node_ref (leaf));
     }
 
-  merge_and_write (batch, leaves_by_id);
+  merge_batch (batch, leaves_by_id);
 }
 
 /* @candidates maps ids to every leaf revision they have. */
@@ -610,11 +809,8 @@ fetch_leaves (Batch      *batch,
 
   root = json_builder_get_root (builder);
   body = ps_couch_json_to_bytes (root);
-  /* Attachments come inline, so a merged record can keep one that only a
-   * losing leaf has.
-   */
-  ps_couch_database_request_async (self->database, "POST", "_bulk_get",
-                                   "revs=true&attachments=true", body,
+  /* Attachments come as stubs; see fetch_attachments_to_copy(). */
+  ps_couch_database_request_async (self->database, "POST", "_bulk_get", "revs=true", body,
                                    get_cancellable (self), on_leaves_fetched_cb, batch);
 }
 
