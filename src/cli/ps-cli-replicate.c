@@ -34,12 +34,13 @@ print_progress (ReplicateRun *run)
     return;
 
   pending_text = pending >= 0 ? g_strdup_printf ("%" G_GINT64_FORMAT, pending) : g_strdup ("?");
+  /* Back to the start of the line, which is cleared: the line is rewritten. */
+  fputs ("\r\033[K", stderr);
   /* TRANSLATORS: a progress line, rewritten in place */
-  fprintf (stderr, _("\r\033[KRead %" G_GUINT64_FORMAT " · written %" G_GUINT64_FORMAT
-                     " · failed %" G_GUINT64_FORMAT " · pending %s"),
-           ps_replication_get_docs_read (replication),
-           ps_replication_get_docs_written (replication),
-           ps_replication_get_doc_write_failures (replication),
+  fprintf (stderr, _("Read %llu · written %llu · failed %llu · pending %s"),
+           (unsigned long long) ps_replication_get_docs_read (replication),
+           (unsigned long long) ps_replication_get_docs_written (replication),
+           (unsigned long long) ps_replication_get_doc_write_failures (replication),
            pending_text);
   fflush (stderr);
 }
@@ -149,11 +150,10 @@ print_summary (ReplicateRun *run)
   if (!run->ok && ps_replication_get_missing_checked (replication) == 0)
     return;
 
-  g_print (_("Documents read: %" G_GUINT64_FORMAT ", written: %" G_GUINT64_FORMAT
-             ", refused by the target: %" G_GUINT64_FORMAT "\n"),
-           ps_replication_get_docs_read (replication),
-           ps_replication_get_docs_written (replication),
-           ps_replication_get_doc_write_failures (replication));
+  g_print (_("Documents read: %llu, written: %llu, refused by the target: %llu\n"),
+           (unsigned long long) ps_replication_get_docs_read (replication),
+           (unsigned long long) ps_replication_get_docs_written (replication),
+           (unsigned long long) ps_replication_get_doc_write_failures (replication));
   for (guint i = 0; i < failures->len; i++)
     {
       PsWriteFailure *failure = g_ptr_array_index (failures, i);

@@ -647,12 +647,12 @@ on_note_removed_cb (GObject      *object,
 
   if (run->doc_count >= 0)
     explanation = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                "“%s” exists (%" G_GINT64_FORMAT " record), can "
-                                                "be read and accepts writes.",
-                                                "“%s” exists (%" G_GINT64_FORMAT " records), can "
-                                                "be read and accepts writes.",
+                                                "“%s” exists (%lld record), can be read and "
+                                                "accepts writes.",
+                                                "“%s” exists (%lld records), can be read and "
+                                                "accepts writes.",
                                                 run->doc_count),
-                                   database, run->doc_count);
+                                   database, (long long) run->doc_count);
   else
     explanation = g_strdup_printf (_("“%s” exists, can be read and accepts writes."), database);
 
