@@ -18,6 +18,7 @@
 #include <glib/gi18n.h>
 
 #include "ps-export-state.h"
+#include "ps-json.h"
 
 struct _PsExportState
 {
@@ -111,7 +112,7 @@ ps_export_state_load (PsExportState  *self,
 
   root = json_parser_get_root (parser);
   peers = root != NULL && JSON_NODE_HOLDS_OBJECT (root)
-          ? json_object_get_object_member (json_node_get_object (root), "peers") : NULL;
+          ? ps_json_get_object (json_node_get_object (root), "peers") : NULL;
   if (peers == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
@@ -182,7 +183,7 @@ ps_export_state_get_since (PsExportState *self,
 
   g_return_val_if_fail (PS_IS_EXPORT_STATE (self), NULL);
 
-  databases = json_object_get_object_member (self->peers, peer);
+  databases = ps_json_get_object (self->peers, peer);
   if (databases == NULL || !json_object_has_member (databases, database))
     return NULL;
   return json_object_get_member (databases, database);
@@ -209,7 +210,7 @@ ps_export_state_set_since (PsExportState *self,
   g_return_if_fail (PS_IS_EXPORT_STATE (self));
   g_return_if_fail (seq != NULL);
 
-  databases = json_object_get_object_member (self->peers, peer);
+  databases = ps_json_get_object (self->peers, peer);
   if (databases == NULL)
     {
       databases = json_object_new ();

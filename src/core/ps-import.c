@@ -490,7 +490,7 @@ send_batch (PsImport *self)
   for (guint i = 0; i < self->batch->len; i++)
     {
       Revision *revision = g_ptr_array_index (self->batch, i);
-      JsonArray *revs = json_object_get_array_member (request, revision->id);
+      JsonArray *revs = ps_json_get_array (request, revision->id);
 
       if (revs == NULL)
         {
