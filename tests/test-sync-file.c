@@ -513,6 +513,31 @@ test_since_last_carries_only_changes (Fixture       *fixture,
   assert_target_has_source_revisions (fixture);
 }
 
+static void
+test_missing_database_is_refused (Fixture       *fixture,
+                                  gconstpointer  data)
+{
+  g_autoptr(PsExport) export = run_export (fixture, fixture->path, NULL);
+  g_autoptr(PsImport) import_ = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) deleted = NULL;
+  g_autoptr(GHashTable) trees = NULL;
+  g_autofree char *path = g_strdup_printf ("/%s", databases[1]);
+  guint status = 0;
+
+  deleted = ps_test_peer_request (fixture->target, "DELETE", path, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+
+  import_ = run_import (fixture, fixture->path, PASSPHRASE, &error);
+  g_assert_null (import_);
+  g_assert_error (error, PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, databases[1]));
+
+  /* Not even the database before it was written. */
+  trees = ps_test_peer_rev_trees (fixture->target, databases[0]);
+  g_assert_cmpuint (g_hash_table_size (trees), ==, 0);
+}
+
 typedef struct
 {
   int   status;
@@ -659,6 +684,8 @@ main (int   argc,
   g_test_add ("/ps/sync-file/since-last-carries-only-changes", Fixture, NULL,
               fixture_set_up, test_since_last_carries_only_changes, fixture_tear_down);
 
+  g_test_add ("/ps/sync-file/missing-database-is-refused", Fixture, NULL,
+              fixture_set_up, test_missing_database_is_refused, fixture_tear_down);
   g_test_add ("/ps/sync-file/cli-round-trip", Fixture, NULL,
               fixture_set_up, test_cli_round_trip, fixture_tear_down);
 
