@@ -849,8 +849,12 @@ fill (PsSyncFileReader  *reader,
 
       if (result == G_CONVERTER_FINISHED)
         reader->decompressed_all = TRUE;
-      else if (n_read == 0 && n_written == 0 && reader->final_seen)
-        return set_damaged (error);
+      else if (n_read == 0 && n_written == 0)
+        {
+          /* No progress: more input is needed, and there must be some. */
+          if (reader->final_seen || !read_chunk (reader, error))
+            return reader->final_seen ? set_damaged (error) : FALSE;
+        }
     }
 
   return TRUE;
