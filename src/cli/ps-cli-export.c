@@ -45,14 +45,6 @@ on_export_done_cb (GObject      *object,
   run->done = TRUE;
 }
 
-static char *
-dup_state_path (PsServerStore *store)
-{
-  g_autofree char *dir = g_path_get_dirname (ps_server_store_get_path (store));
-
-  return g_build_filename (dir, "exports.json", NULL);
-}
-
 int
 ps_cli_export (int    argc,
                char **argv)
@@ -66,7 +58,6 @@ ps_cli_export (int    argc,
   g_autofree char *to = NULL;
   g_autofree char *server_id = NULL;
   g_autofree char *passphrase_file = NULL;
-  g_autofree char *state_path = NULL;
   g_autofree char *passphrase = NULL;
   g_autofree char *password = NULL;
   g_auto(GStrv) names = NULL;
@@ -126,10 +117,8 @@ ps_cli_export (int    argc,
     }
   names = ps_server_dup_database_names (server);
 
-  state_path = dup_state_path (store);
-  state = ps_export_state_new_for_path (state_path);
-  if (!ps_export_state_load (state, &error) ||
-      !ps_cli_lookup_password (ps_server_store_get_local (store), &password, &error))
+  state = ps_export_state_new_for_store (store);
+  if (!ps_cli_lookup_password (ps_server_store_get_local (store), &password, &error))
     {
       ps_cli_print_error (NULL, error);
       return PS_CLI_EXIT_FAILED;
@@ -166,13 +155,7 @@ ps_cli_export (int    argc,
     }
 
   /* Only a complete file moves the starting point of the next one. */
-  for (guint i = 0; names[i] != NULL; i++)
-    {
-      JsonNode *seq = ps_export_get_last_seq (export, names[i]);
-
-      if (seq != NULL)
-        ps_export_state_set_since (state, peer, names[i], seq);
-    }
+  ps_export_state_record (state, peer, export, names);
   if (!ps_export_state_save (state, &error))
     g_printerr (_("Warning: the next export cannot start where this one ended: %s\n"),
                 error->message);

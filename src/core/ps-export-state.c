@@ -73,6 +73,26 @@ ps_export_state_new_for_path (const char *path)
   return self;
 }
 
+/**
+ * ps_export_state_new_for_store:
+ * @store: the server list
+ *
+ * Returns: (transfer full): the state kept beside @store's file, loaded;
+ *   empty when it cannot be read (the next export then carries everything)
+ */
+PsExportState *
+ps_export_state_new_for_store (PsServerStore *store)
+{
+  g_autofree char *dir = g_path_get_dirname (ps_server_store_get_path (store));
+  g_autofree char *path = g_build_filename (dir, "exports.json", NULL);
+  g_autoptr(GError) error = NULL;
+  PsExportState *self = ps_export_state_new_for_path (path);
+
+  if (!ps_export_state_load (self, &error))
+    g_warning ("%s", error->message);
+  return self;
+}
+
 const char *
 ps_export_state_get_path (PsExportState *self)
 {
@@ -217,4 +237,31 @@ ps_export_state_set_since (PsExportState *self,
       json_object_set_object_member (self->peers, peer, databases);
     }
   json_object_set_member (databases, database, json_node_copy (seq));
+}
+
+/**
+ * ps_export_state_record:
+ * @self: a #PsExportState
+ * @peer: the server id the file was for, or %PS_EXPORT_STATE_ALL
+ * @export: an export that completed
+ * @databases: the databases it exported
+ *
+ * Remembers where each database of a complete file ended; then save.
+ */
+void
+ps_export_state_record (PsExportState  *self,
+                        const char     *peer,
+                        PsExport       *export,
+                        char          **databases)
+{
+  g_return_if_fail (PS_IS_EXPORT_STATE (self));
+  g_return_if_fail (PS_IS_EXPORT (export));
+
+  for (guint i = 0; databases[i] != NULL; i++)
+    {
+      JsonNode *seq = ps_export_get_last_seq (export, databases[i]);
+
+      if (seq != NULL)
+        ps_export_state_set_since (self, peer, databases[i], seq);
+    }
 }
