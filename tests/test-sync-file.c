@@ -375,6 +375,13 @@ test_round_trip (Fixture       *fixture,
   entries = ps_journal_read (fixture->journal, &filter, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (entries->len, ==, 3);
+  g_clear_pointer (&entries, g_ptr_array_unref);
+  filter.kind = "import";
+  entries = ps_journal_read (fixture->journal, &filter, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 1);
+  g_assert_cmpint (json_object_get_int_member (g_ptr_array_index (entries, 0), "written"),
+                   ==, n_leaves);
 
   /* The same file again changes nothing. */
   seqs = update_seqs (fixture->target);

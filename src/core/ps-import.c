@@ -62,6 +62,7 @@ struct _PsImport
   GPtrArray        *written_ids;
   GHashTable       *written_set;
   gboolean          database_ended;
+  char             *file_name;
 };
 
 G_DEFINE_FINAL_TYPE (PsImport, ps_import, G_TYPE_OBJECT)
@@ -87,6 +88,7 @@ revision_free (Revision *revision)
 static void
 clear_run (PsImport *self)
 {
+  g_clear_pointer (&self->file_name, g_free);
   g_clear_pointer (&self->reader, ps_sync_file_reader_free);
   ps_secrets_wipe (&self->passphrase);
   g_clear_pointer (&self->names, g_ptr_array_unref);
@@ -171,12 +173,46 @@ ps_import_set_journal (PsImport  *self,
   g_set_object (&self->journal, journal);
 }
 
+/* Imports, done or refused, are part of the audit trail; never the
+ * passphrase, and no record.
+ */
+static void
+journal_outcome (PsImport     *self,
+                 const GError *error)
+{
+  g_autoptr(JsonObject) entry = json_object_new ();
+  g_autoptr(GError) journal_error = NULL;
+  JsonObject *header = self->reader != NULL ? ps_sync_file_reader_get_header (self->reader)
+                                            : NULL;
+
+  if (self->journal == NULL)
+    return;
+
+  json_object_set_string_member (entry, "kind", error == NULL ? "import" : "import-failed");
+  if (self->file_name != NULL)
+    json_object_set_string_member (entry, "file", self->file_name);
+  if (header != NULL && ps_json_get_string (header, "instance") != NULL)
+    json_object_set_string_member (entry, "from", ps_json_get_string (header, "instance"));
+  if (header != NULL && ps_json_get_string (header, "created") != NULL)
+    json_object_set_string_member (entry, "made", ps_json_get_string (header, "created"));
+  json_object_set_int_member (entry, "revisions", self->n_revisions);
+  json_object_set_int_member (entry, "written", self->n_written);
+  json_object_set_int_member (entry, "present", self->n_present);
+  json_object_set_int_member (entry, "resolved", self->n_resolved);
+  if (error != NULL)
+    json_object_set_string_member (entry, "error", error->message);
+  if (!ps_journal_append (self->journal, entry, &journal_error))
+    g_warning ("The journal could not be written: %s", journal_error->message);
+}
+
 static void
 fail (PsImport *self,
       GError   *error)
 {
   g_autoptr(GTask) task = g_steal_pointer (&self->task);
 
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    journal_outcome (self, error);
   clear_run (self);
   g_task_return_error (task, error);
 }
@@ -554,6 +590,7 @@ finish (PsImport *self)
 {
   g_autoptr(GTask) task = g_steal_pointer (&self->task);
 
+  journal_outcome (self, NULL);
   clear_run (self);
   g_task_return_boolean (task, TRUE);
 }
@@ -734,6 +771,7 @@ ps_import_run_async (PsImport            *self,
   g_task_set_source_tag (self->task, ps_import_run_async);
   self->n_revisions = self->n_present = self->n_written = 0;
   self->n_resolved = self->n_unresolved = 0;
+  self->file_name = g_filename_display_basename (path);
 
   self->reader = ps_sync_file_reader_open (path, &error);
   if (self->reader == NULL || !ps_sync_file_reader_unlock (self->reader, passphrase, &error))
