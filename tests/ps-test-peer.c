@@ -1125,6 +1125,19 @@ is_leaf_doc (JsonNode *node)
                                                      "_rev", NULL) != NULL;
 }
 
+/* Writes @records (JsonNodes with their revision histories) unchanged. */
+void
+ps_test_peer_put_records (PsTestPeer *peer,
+                          const char *db,
+                          GPtrArray  *records)
+{
+  g_autoptr(JsonArray) docs = json_array_new ();
+
+  for (guint i = 0; i < records->len; i++)
+    json_array_add_element (docs, json_node_copy (g_ptr_array_index (records, i)));
+  ps_test_peer_put_docs (peer, db, docs, FALSE);
+}
+
 /**
  * ps_test_peer_rev_tree_signature:
  *

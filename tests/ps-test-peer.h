@@ -37,6 +37,9 @@ void        ps_test_peer_put_docs            (PsTestPeer  *peer,
                                               const char  *db,
                                               JsonArray   *docs,
                                               gboolean     new_edits);
+void        ps_test_peer_put_records         (PsTestPeer  *peer,
+                                              const char  *db,
+                                              GPtrArray   *records);
 char       *ps_test_peer_rev_tree_signature  (PsTestPeer  *peer,
                                               const char  *db,
                                               const char  *doc_id);

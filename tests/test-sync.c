@@ -42,18 +42,6 @@ on_stored_cb (GObject      *object,
   *done = TRUE;
 }
 
-static void
-put_records (PsTestPeer *peer,
-             const char *db,
-             GPtrArray  *records)
-{
-  g_autoptr(JsonArray) docs = json_array_new ();
-
-  for (guint i = 0; i < records->len; i++)
-    json_array_add_element (docs, json_node_copy (g_ptr_array_index (records, i)));
-  ps_test_peer_put_docs (peer, db, docs, FALSE);
-}
-
 /* Both instances share 40 cases; then each edits its own cases, both edit
  * five of the same ones, and each creates cases of its own.
  */
@@ -83,10 +71,10 @@ seed_diverging_records (Fixture *fixture)
       g_ptr_array_add (remote_edits, ps_record_generator_child (rand, 200 + i));
     }
 
-  put_records (fixture->local, databases[0], shared);
-  put_records (fixture->remote, databases[0], shared);
-  put_records (fixture->local, databases[0], local_edits);
-  put_records (fixture->remote, databases[0], remote_edits);
+  ps_test_peer_put_records (fixture->local, databases[0], shared);
+  ps_test_peer_put_records (fixture->remote, databases[0], shared);
+  ps_test_peer_put_records (fixture->local, databases[0], local_edits);
+  ps_test_peer_put_records (fixture->remote, databases[0], remote_edits);
 
   /* The other record databases get a few records of their own. */
   for (guint d = 1; d < G_N_ELEMENTS (databases); d++)
@@ -95,7 +83,7 @@ seed_diverging_records (Fixture *fixture)
 
       for (guint i = 0; i < 3; i++)
         g_ptr_array_add (only_local, ps_record_generator_child (rand, 300 + d * 10 + i));
-      put_records (fixture->local, databases[d], only_local);
+      ps_test_peer_put_records (fixture->local, databases[d], only_local);
     }
 }
 

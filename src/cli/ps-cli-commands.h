@@ -26,6 +26,10 @@ typedef struct
 
 int ps_cli_diagnose  (int    argc,
                       char **argv);
+int ps_cli_export    (int    argc,
+                      char **argv);
+int ps_cli_import    (int    argc,
+                      char **argv);
 int ps_cli_instance  (int    argc,
                       char **argv);
 int ps_cli_journal   (int    argc,

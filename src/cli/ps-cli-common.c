@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "ps-cli-common.h"
+#include "ps-json.h"
+#include "ps-secrets.h"
 
 GOptionContext *
 ps_cli_option_context_new (const char         *parameter_string,
@@ -133,6 +135,114 @@ ps_cli_read_password (const char  *prompt,
     g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                          _("No password was given on standard input"));
   return password;
+}
+
+/* A sync file's passphrase: from the first line of a file, or typed at a
+ * terminal without echo (twice when @confirm, so a typo does not lock
+ * records away). Never from argv or the environment.
+ */
+char *
+ps_cli_read_passphrase (const char  *passphrase_file,
+                        gboolean     confirm,
+                        GError     **error)
+{
+  g_autofree char *again = NULL;
+  char *passphrase;
+
+  if (passphrase_file == NULL && !isatty (STDIN_FILENO))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           _("Type the passphrase at a terminal, or give --passphrase-file"));
+      return NULL;
+    }
+
+  passphrase = ps_cli_read_password (_("Passphrase of the file: "), passphrase_file, error);
+  if (passphrase == NULL)
+    return NULL;
+  if (*passphrase == '\0')
+    {
+      g_free (passphrase);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           _("The passphrase is empty"));
+      return NULL;
+    }
+  if (!confirm || passphrase_file != NULL)
+    return passphrase;
+
+  again = ps_cli_read_password (_("The same passphrase again: "), NULL, error);
+  if (again == NULL || strcmp (again, passphrase) != 0)
+    {
+      memset (passphrase, 0, strlen (passphrase));
+      g_free (passphrase);
+      if (again != NULL)
+        memset (again, 0, strlen (again));
+      g_clear_error (error);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           _("The two passphrases differ"));
+      return NULL;
+    }
+  memset (again, 0, strlen (again));
+  return passphrase;
+}
+
+typedef struct
+{
+  gboolean  done;
+  char     *password;
+  GError   *error;
+} Lookup;
+
+static void
+on_lookup_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Lookup *lookup = user_data;
+
+  lookup->password = ps_secrets_lookup_finish (result, &lookup->error);
+  lookup->done = TRUE;
+}
+
+/* The keyring password of @server's user; %NULL when it logs in as nobody. */
+gboolean
+ps_cli_lookup_password (PsServer  *server,
+                        char     **password,
+                        GError   **error)
+{
+  Lookup lookup = { 0, };
+
+  *password = NULL;
+  if (ps_server_get_username (server) == NULL || *ps_server_get_username (server) == '\0')
+    return TRUE;
+
+  ps_secrets_lookup_async (ps_server_get_id (server), NULL, on_lookup_cb, &lookup);
+  ps_cli_run_until_done (&lookup.done);
+  if (lookup.error != NULL)
+    {
+      g_propagate_error (error, lookup.error);
+      return FALSE;
+    }
+  *password = lookup.password;
+  return TRUE;
+}
+
+/* The counts of a sync file's summary, one line per database. */
+void
+ps_cli_print_file_counts (JsonObject *summary)
+{
+  JsonArray *counts = ps_json_get_array (summary, "counts");
+
+  for (guint i = 0; counts != NULL && i < json_array_get_length (counts); i++)
+    {
+      JsonObject *count = ps_json_get_object_element (counts, i);
+      const char *name = count != NULL ? ps_json_get_string (count, "name") : NULL;
+
+      if (name == NULL)
+        continue;
+      g_print (_("  %s: %u record(s), %u revision(s)\n"), name,
+               (guint) json_object_get_int_member_with_default (count, "records", 0),
+               (guint) json_object_get_int_member_with_default (count, "revisions", 0));
+    }
 }
 
 void

@@ -32,6 +32,13 @@ void            ps_cli_print_error         (const char          *context,
 char           *ps_cli_read_password       (const char          *prompt,
                                             const char          *password_file,
                                             GError             **error);
+char           *ps_cli_read_passphrase     (const char          *passphrase_file,
+                                            gboolean             confirm,
+                                            GError             **error);
+gboolean        ps_cli_lookup_password     (PsServer            *server,
+                                            char               **password,
+                                            GError             **error);
+void            ps_cli_print_file_counts   (JsonObject          *summary);
 void            ps_cli_print_json          (JsonNode            *node);
 gboolean        ps_cli_stdout_is_terminal  (void);
 void            ps_cli_run_until_done      (gboolean            *done);

@@ -15,6 +15,8 @@
 
 static const PsCliCommand commands[] = {
   { "diagnose", N_("Check step by step why a server can or cannot be synced"), ps_cli_diagnose },
+  { "export", N_("Write the records a server may lack into an encrypted file"), ps_cli_export },
+  { "import", N_("Bring the records of an exported file into this instance"), ps_cli_import },
   { "instance", N_("Configure this instance and its keyring password"), ps_cli_instance },
   { "journal", N_("Show the journal of syncs, failures and resolutions"), ps_cli_journal },
   { "merge", N_("Merge the conflicting leaves of one record"), ps_cli_merge },

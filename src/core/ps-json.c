@@ -67,3 +67,26 @@ ps_json_get_string_element (JsonArray *array,
     return NULL;
   return json_node_get_string (node);
 }
+
+/**
+ * ps_json_parse_object:
+ * @data: JSON text
+ * @length: its length
+ *
+ * Returns: (transfer full) (nullable): the object @data holds, or %NULL when
+ *   it is not a JSON object
+ */
+JsonObject *
+ps_json_parse_object (const char *data,
+                      gsize       length)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  JsonNode *root;
+
+  if (!json_parser_load_from_data (parser, data, length, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  return json_object_ref (json_node_get_object (root));
+}

@@ -22,5 +22,7 @@ JsonObject *ps_json_get_object_element (JsonArray  *array,
                                         guint       index);
 const char *ps_json_get_string_element (JsonArray  *array,
                                         guint       index);
+JsonObject *ps_json_parse_object       (const char *data,
+                                        gsize       length);
 
 G_END_DECLS

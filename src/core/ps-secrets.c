@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "ps-secrets.h"
 
@@ -303,4 +304,18 @@ ps_secrets_clear_finish (GAsyncResult  *result,
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ps_secrets_clear_async, FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * ps_secrets_wipe:
+ * @secret: (inout) (nullable): a password or passphrase
+ *
+ * Overwrites the secret before freeing it, and clears the pointer.
+ */
+void
+ps_secrets_wipe (char **secret)
+{
+  if (*secret != NULL)
+    memset (*secret, 0, strlen (*secret));
+  g_clear_pointer (secret, g_free);
 }

@@ -47,5 +47,6 @@ void                ps_secrets_clear_async   (const char           *server_id,
                                               gpointer              user_data);
 gboolean            ps_secrets_clear_finish  (GAsyncResult         *result,
                                               GError              **error);
+void                ps_secrets_wipe          (char                **secret);
 
 G_END_DECLS

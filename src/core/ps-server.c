@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "ps-couch-database.h"
 #include "ps-server.h"
 
 /**
@@ -1457,4 +1458,43 @@ ps_server_new (const char *description,
                        "description", description,
                        "url", url,
                        NULL);
+}
+
+/**
+ * ps_server_open_database:
+ * @self: a #PsServer
+ * @session: the HTTP session
+ * @password: (nullable): the password of the server's user
+ * @name: a database name
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the database @name on this server,
+ *   with its user's credentials and pinned certificate
+ */
+PsCouchDatabase *
+ps_server_open_database (PsServer     *self,
+                         SoupSession  *session,
+                         const char   *password,
+                         const char   *name,
+                         GError      **error)
+{
+  g_autofree char *escaped = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr(PsCouchDatabase) database = NULL;
+
+  g_return_val_if_fail (PS_IS_SERVER (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  escaped = g_uri_escape_string (name, NULL, FALSE);
+  url = g_strconcat (self->url, "/", escaped, NULL);
+  database = ps_couch_database_new (session, url, error);
+  if (database == NULL)
+    return NULL;
+
+  if (self->username != NULL && *self->username != '\0')
+    ps_couch_database_set_credentials (database, self->username, password);
+  if (self->pinned_fingerprint != NULL)
+    ps_couch_database_set_pinned_fingerprint (database, self->pinned_fingerprint);
+
+  return g_steal_pointer (&database);
 }

@@ -7,6 +7,7 @@
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 
 G_BEGIN_DECLS
 
@@ -15,6 +16,8 @@ G_BEGIN_DECLS
 #define PS_SERVER_ERROR        (ps_server_error_quark ())
 
 G_DECLARE_FINAL_TYPE (PsServer, ps_server, PS, SERVER, GObject)
+
+typedef struct _PsCouchDatabase PsCouchDatabase;
 
 /**
  * PsSyncDirection:
@@ -107,5 +110,10 @@ void              ps_server_set_last_outcome       (PsServer           *self,
 gint64            ps_server_get_last_sync_time     (PsServer           *self);
 void              ps_server_set_last_sync_time     (PsServer           *self,
                                                     gint64              unix_time);
+PsCouchDatabase  *ps_server_open_database          (PsServer           *self,
+                                                    SoupSession        *session,
+                                                    const char         *password,
+                                                    const char         *name,
+                                                    GError            **error);
 
 G_END_DECLS

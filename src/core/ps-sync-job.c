@@ -119,14 +119,6 @@ static void begin_pass    (PsSyncJob *self);
 static void run_step      (PsSyncJob *self);
 
 static void
-wipe (char **secret)
-{
-  if (*secret != NULL)
-    memset (*secret, 0, strlen (*secret));
-  g_clear_pointer (secret, g_free);
-}
-
-static void
 continuous_link_clear (ContinuousLink *link)
 {
   g_clear_object (&link->replication);
@@ -266,8 +258,8 @@ ps_sync_job_finalize (GObject *object)
   g_clear_pointer (&self->error_message, g_free);
   g_clear_pointer (&self->written_ids, g_ptr_array_unref);
   g_clear_pointer (&self->continuous, g_ptr_array_unref);
-  wipe (&self->remote_password);
-  wipe (&self->local_password);
+  ps_secrets_wipe (&self->remote_password);
+  ps_secrets_wipe (&self->local_password);
 
   G_OBJECT_CLASS (ps_sync_job_parent_class)->finalize (object);
 }
@@ -620,19 +612,7 @@ open_database (PsSyncJob   *self,
                const char  *name,
                GError     **error)
 {
-  g_autofree char *escaped = g_uri_escape_string (name, NULL, FALSE);
-  g_autofree char *url = g_strconcat (ps_server_get_url (server), "/", escaped, NULL);
-  g_autoptr(PsCouchDatabase) database = ps_couch_database_new (self->session, url, error);
-
-  if (database == NULL)
-    return NULL;
-
-  if (ps_server_get_username (server) != NULL && *ps_server_get_username (server) != '\0')
-    ps_couch_database_set_credentials (database, ps_server_get_username (server), password);
-  if (ps_server_get_pinned_fingerprint (server) != NULL)
-    ps_couch_database_set_pinned_fingerprint (database, ps_server_get_pinned_fingerprint (server));
-
-  return g_steal_pointer (&database);
+  return ps_server_open_database (server, self->session, password, name, error);
 }
 
 static PsSyncDatabase *
@@ -1201,7 +1181,7 @@ on_local_password_cb (GObject      *object,
   g_autoptr(PsSyncJob) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  wipe (&self->local_password);
+  ps_secrets_wipe (&self->local_password);
   self->local_password = ps_secrets_lookup_finish (result, &error);
   if (error != NULL)
     {
@@ -1233,7 +1213,7 @@ on_remote_password_cb (GObject      *object,
   g_autoptr(PsSyncJob) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  wipe (&self->remote_password);
+  ps_secrets_wipe (&self->remote_password);
   self->remote_password = ps_secrets_lookup_finish (result, &error);
   if (error != NULL)
     {

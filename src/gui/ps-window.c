@@ -15,6 +15,7 @@
 #include "ps-server-dialog.h"
 #include "ps-server-page.h"
 #include "ps-server-row.h"
+#include "ps-sync-file-dialog.h"
 #include "ps-window.h"
 
 struct _PsWindow
@@ -600,6 +601,67 @@ ps_window_class_init (PsWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_main_stack_visible_child_changed_cb);
 }
 
+static void
+on_file_chosen_cb (GtkNativeDialog *chooser,
+                   int              response,
+                   PsWindow        *self)
+{
+  gboolean exporting = gtk_file_chooser_get_action (GTK_FILE_CHOOSER (chooser)) ==
+                       GTK_FILE_CHOOSER_ACTION_SAVE;
+  g_autofree char *path = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    path = gtk_file_chooser_get_filename (GTK_FILE_CHOOSER (chooser));
+  g_object_unref (chooser);
+  if (path == NULL || self->context == NULL)
+    return;
+
+  gtk_window_present (GTK_WINDOW (exporting
+                                  ? ps_sync_file_dialog_new_export (GTK_WINDOW (self),
+                                                                    self->context, path)
+                                  : ps_sync_file_dialog_new_import (GTK_WINDOW (self),
+                                                                    self->context, path)));
+}
+
+/* Records travel on a USB stick where no network reaches. */
+static void
+choose_sync_file (PsWindow *self,
+                  gboolean  exporting)
+{
+  GtkFileChooserNative *chooser;
+
+  chooser = gtk_file_chooser_native_new (exporting ? _("Export Records To") : _("Import Records"),
+                                         GTK_WINDOW (self),
+                                         exporting ? GTK_FILE_CHOOSER_ACTION_SAVE
+                                                   : GTK_FILE_CHOOSER_ACTION_OPEN,
+                                         exporting ? _("_Export") : _("_Import"),
+                                         _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  if (exporting)
+    {
+      gtk_file_chooser_set_do_overwrite_confirmation (GTK_FILE_CHOOSER (chooser), TRUE);
+      gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (chooser), "records.primero-sync");
+    }
+  g_signal_connect (chooser, "response", G_CALLBACK (on_file_chosen_cb), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+on_export_file_activated_cb (GSimpleAction *action,
+                             GVariant      *parameter,
+                             gpointer       user_data)
+{
+  choose_sync_file (PS_WINDOW (user_data), TRUE);
+}
+
+static void
+on_import_file_activated_cb (GSimpleAction *action,
+                             GVariant      *parameter,
+                             gpointer       user_data)
+{
+  choose_sync_file (PS_WINDOW (user_data), FALSE);
+}
+
 static const GActionEntry win_actions[] = {
   { "add-server", on_add_server_activated_cb },
   { "edit-server", on_edit_server_activated_cb, "s" },
@@ -611,6 +673,8 @@ static const GActionEntry win_actions[] = {
   { "show-servers", on_show_servers_activated_cb },
   { "show-server-details", on_show_server_details_activated_cb, "s" },
   { "show-conflicts", on_show_conflicts_activated_cb },
+  { "export-file", on_export_file_activated_cb },
+  { "import-file", on_import_file_activated_cb },
 };
 
 static void

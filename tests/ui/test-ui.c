@@ -22,6 +22,7 @@
 #include "ps-server-dialog.h"
 #include "ps-server-page.h"
 #include "ps-server-row.h"
+#include "ps-sync-file-dialog.h"
 #include "ps-test-peer.h"
 #include "ps-window-state.h"
 #include "ps-window.h"
@@ -906,6 +907,103 @@ test_failure_notifies (Fixture       *fixture,
 }
 
 static void
+on_status_changed_cb (GObject    *label,
+                      GParamSpec *pspec,
+                      gboolean   *changed)
+{
+  if (*gtk_label_get_text (GTK_LABEL (label)) != '\0')
+    *changed = TRUE;
+}
+
+/* Types the passphrase(s), presses the button and waits for the outcome. */
+static char *
+run_sync_file_dialog (PsSyncFileDialog *dialog,
+                      const char       *passphrase,
+                      gboolean          exporting)
+{
+  GtkWidget *run = GTK_WIDGET (get_child (dialog, PS_TYPE_SYNC_FILE_DIALOG, "run_button"));
+  GtkWidget *status = GTK_WIDGET (get_child (dialog, PS_TYPE_SYNC_FILE_DIALOG, "status_label"));
+  GtkEntry *entry = GTK_ENTRY (get_child (dialog, PS_TYPE_SYNC_FILE_DIALOG, "passphrase_entry"));
+  GtkEntry *confirm = GTK_ENTRY (get_child (dialog, PS_TYPE_SYNC_FILE_DIALOG, "confirm_entry"));
+  AtkObject *accessible = gtk_widget_get_accessible (GTK_WIDGET (entry));
+  gboolean changed = FALSE;
+  char *text;
+
+  g_assert_false (gtk_entry_get_visibility (entry));
+  g_assert_cmpstr (atk_object_get_name (accessible), ==, "Passphrase");
+  g_assert_false (gtk_widget_get_sensitive (run));
+  gtk_entry_set_text (entry, passphrase);
+  flush_events ();
+  g_assert_cmpint (gtk_widget_get_visible (GTK_WIDGET (confirm)), ==, exporting);
+  if (exporting)
+    {
+      /* A typo in the second entry keeps the button off. */
+      g_assert_false (gtk_widget_get_sensitive (run));
+      gtk_entry_set_text (confirm, "typo");
+      flush_events ();
+      g_assert_false (gtk_widget_get_sensitive (run));
+      gtk_entry_set_text (confirm, passphrase);
+      flush_events ();
+    }
+  g_assert_true (gtk_widget_get_sensitive (run));
+
+  g_signal_connect (status, "notify::label", G_CALLBACK (on_status_changed_cb), &changed);
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
+  wait_for_flag (&changed);
+  g_signal_handlers_disconnect_by_data (status, &changed);
+  text = g_strdup (gtk_label_get_text (GTK_LABEL (status)));
+  gtk_widget_destroy (GTK_WIDGET (dialog));
+  flush_events ();
+  return text;
+}
+
+static void
+test_sync_file (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  g_autoptr(PsTestPeer) source = ps_test_peer_new (TRUE);
+  g_autoptr(PsTestPeer) target = ps_test_peer_new (TRUE);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (5);
+  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autofree char *path = g_build_filename (config_dir, "records.primero-sync", NULL);
+  g_autofree char *exported = NULL;
+  g_autofree char *imported = NULL;
+  g_autofree char *again = NULL;
+  PsServer *local = ps_server_store_get_local (ps_context_get_server_store (fixture->context));
+  g_autofree char *local_url = g_strdup (ps_server_get_url (local));
+  const char *types[] = { "child", NULL };
+
+  ps_server_set_record_types (local, types);
+  for (guint i = 0; i < 12; i++)
+    g_ptr_array_add (records, ps_record_generator_child (rand, i));
+  ps_test_peer_create_db (source, "primero_child_production");
+  ps_test_peer_create_db (target, "primero_child_production");
+  ps_test_peer_put_records (source, "primero_child_production", records);
+
+  ps_server_set_url (local, ps_test_peer_get_url (source));
+  exported = run_sync_file_dialog (ps_sync_file_dialog_new_export (GTK_WINDOW (fixture->window),
+                                                                   fixture->context, path),
+                                   "a long passphrase", TRUE);
+  g_assert_nonnull (strstr (exported, "12 records"));
+
+  ps_server_set_url (local, ps_test_peer_get_url (target));
+  imported = run_sync_file_dialog (ps_sync_file_dialog_new_import (GTK_WINDOW (fixture->window),
+                                                                   fixture->context, path),
+                                   "a long passphrase", FALSE);
+  g_assert_nonnull (strstr (imported, "Imported 12 of 12"));
+  again = run_sync_file_dialog (ps_sync_file_dialog_new_import (GTK_WINDOW (fixture->window),
+                                                                fixture->context, path),
+                                "a long passphrase", FALSE);
+  g_assert_nonnull (strstr (again, "Nothing new"));
+  ps_test_assert_same_rev_trees (source, "primero_child_production",
+                                 target, "primero_child_production");
+
+  ps_server_set_url (local, local_url);
+  ps_server_set_record_types (local, NULL);
+  g_unlink (path);
+}
+
+static void
 test_autostart (void)
 {
   g_autofree char *path = ps_autostart_dup_path ();
@@ -1022,6 +1120,8 @@ main (int   argc,
               fixture_set_up, test_sync_and_conflicts, fixture_tear_down);
   g_test_add ("/ps/ui/failure-notifies", Fixture, NULL,
               fixture_set_up, test_failure_notifies, fixture_tear_down);
+  g_test_add ("/ps/ui/sync-file", Fixture, NULL,
+              fixture_set_up, test_sync_file, fixture_tear_down);
   g_test_add_func ("/ps/ui/autostart", test_autostart);
   g_test_add_func ("/ps/ui/window-state", test_window_state);
 

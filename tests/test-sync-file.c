@@ -1,0 +1,700 @@
+/* test-sync-file.c: records carried in an encrypted file, export to import.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "ps-couch-database.h"
+#include "ps-export.h"
+#include "ps-export-state.h"
+#include "ps-import.h"
+#include "ps-record-generator.h"
+#include "ps-sync-file.h"
+#include "ps-test-peer.h"
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define PASSPHRASE "correct horse battery staple"
+
+static const char *databases[] = {
+  "primero_child_production",
+  "primero_incident_production",
+  "primero_tracing_request_production",
+};
+
+typedef struct
+{
+  PsTestPeer  *source;
+  PsTestPeer  *target;
+  SoupSession *session;
+  PsJournal   *journal;
+  char        *dir;
+  char        *path;
+  GPtrArray   *records;      /* of the child database, as seeded */
+  GPtrArray   *conflicted;   /* their ids */
+  char        *known_name;
+} Fixture;
+
+typedef struct
+{
+  gboolean  done;
+  gboolean  ok;
+  GError   *error;
+} Done;
+
+/* 30 cases, three of them in conflict and one deleted; a few records in the
+ * other databases.
+ */
+static void
+seed (Fixture *fixture)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (8);
+  g_autoptr(GPtrArray) later = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+
+  for (guint i = 0; i < 30; i++)
+    g_ptr_array_add (fixture->records, ps_record_generator_child (rand, i));
+  for (guint i = 0; i < 3; i++)
+    {
+      JsonNode *record = g_ptr_array_index (fixture->records, i);
+      g_autoptr(JsonArray) leaves = ps_record_generator_conflict_leaves (rand, record, 2);
+
+      for (guint j = 0; j < json_array_get_length (leaves); j++)
+        g_ptr_array_add (later, json_node_copy (json_array_get_element (leaves, j)));
+      g_ptr_array_add (fixture->conflicted,
+                       g_strdup (json_object_get_string_member (json_node_get_object (record),
+                                                                "_id")));
+    }
+  g_ptr_array_add (later, ps_record_generator_deleted (g_ptr_array_index (fixture->records, 29)));
+  fixture->known_name = g_strdup (json_object_get_string_member (
+                                    json_node_get_object (g_ptr_array_index (fixture->records, 10)),
+                                    "name"));
+
+  ps_test_peer_put_records (fixture->source, databases[0], fixture->records);
+  ps_test_peer_put_records (fixture->source, databases[0], later);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (fixture->source, databases[0]), ==, 3);
+
+  for (guint d = 1; d < G_N_ELEMENTS (databases); d++)
+    {
+      g_autoptr(GPtrArray) others = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+
+      for (guint i = 0; i < 4; i++)
+        g_ptr_array_add (others, ps_record_generator_child (rand, 100 * d + i));
+      ps_test_peer_put_records (fixture->source, databases[d], others);
+    }
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *journal = NULL;
+
+  fixture->source = ps_test_peer_new (TRUE);
+  fixture->target = ps_test_peer_new (TRUE);
+  for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+    {
+      ps_test_peer_create_db (fixture->source, databases[d]);
+      ps_test_peer_create_db (fixture->target, databases[d]);
+    }
+  fixture->session = ps_couch_session_new ();
+  fixture->dir = g_dir_make_tmp ("ps-sync-file-XXXXXX", &error);
+  g_assert_no_error (error);
+  fixture->path = g_build_filename (fixture->dir, "records.primero-sync", NULL);
+  journal = g_build_filename (fixture->dir, "journal.jsonl", NULL);
+  fixture->journal = ps_journal_new_for_path (journal);
+  fixture->records = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  fixture->conflicted = g_ptr_array_new_with_free_func (g_free);
+  seed (fixture);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  remove_tree (fixture->dir);
+  g_clear_pointer (&fixture->source, ps_test_peer_free);
+  g_clear_pointer (&fixture->target, ps_test_peer_free);
+  g_clear_object (&fixture->session);
+  g_clear_object (&fixture->journal);
+  g_clear_pointer (&fixture->dir, g_free);
+  g_clear_pointer (&fixture->path, g_free);
+  g_clear_pointer (&fixture->records, g_ptr_array_unref);
+  g_clear_pointer (&fixture->conflicted, g_ptr_array_unref);
+  g_clear_pointer (&fixture->known_name, g_free);
+}
+
+static void
+on_export_done_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Done *done = user_data;
+
+  done->ok = ps_export_run_finish (PS_EXPORT (object), result, &done->error);
+  done->done = TRUE;
+}
+
+static void
+on_import_done_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  Done *done = user_data;
+
+  done->ok = ps_import_run_finish (PS_IMPORT (object), result, &done->error);
+  done->done = TRUE;
+}
+
+static PsServer *
+instance_of (PsTestPeer *peer)
+{
+  return ps_server_new ("This instance", ps_test_peer_get_url (peer));
+}
+
+/* Exports the source's databases, after the positions in @state when given. */
+static PsExport *
+run_export (Fixture       *fixture,
+        const char    *path,
+        PsExportState *state)
+{
+  g_autoptr(PsServer) instance = instance_of (fixture->source);
+  g_autoptr(PsExport) export = ps_export_new (fixture->session, instance, NULL, "all");
+  Done done = { 0, };
+
+  for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+    ps_export_add_database (export, databases[d],
+                            state != NULL ? ps_export_state_get_since (state, "all", databases[d])
+                                          : NULL);
+  ps_export_run_async (export, path, PASSPHRASE, NULL, on_export_done_cb, &done);
+  while (!done.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error (done.error);
+  g_assert_true (done.ok);
+
+  if (state != NULL)
+    {
+      for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+        ps_export_state_set_since (state, "all", databases[d],
+                                   ps_export_get_last_seq (export, databases[d]));
+    }
+  return g_steal_pointer (&export);
+}
+
+static PsImport *
+run_import (Fixture     *fixture,
+        const char  *path,
+        const char  *passphrase,
+        GError     **error)
+{
+  g_autoptr(PsServer) instance = instance_of (fixture->target);
+  g_autoptr(PsImport) import = ps_import_new (fixture->session, instance, NULL);
+  Done done = { 0, };
+
+  ps_import_set_journal (import, fixture->journal);
+  ps_import_run_async (import, path, passphrase, NULL, on_import_done_cb, &done);
+  while (!done.done)
+    g_main_context_iteration (NULL, TRUE);
+  if (!done.ok)
+    {
+      g_propagate_error (error, done.error);
+      return NULL;
+    }
+  g_assert_no_error (done.error);
+  return g_steal_pointer (&import);
+}
+
+/* Every leaf of the source, and how many there are. */
+static JsonObject *
+source_leaves (PsTestPeer *peer,
+               const char *db,
+               guint      *n_leaves)
+{
+  g_autofree char *path = g_strdup_printf ("/%s/_changes?style=all_docs", db);
+  g_autoptr(JsonNode) changes = ps_test_peer_request (peer, "GET", path, NULL, NULL);
+  JsonArray *results = json_object_get_array_member (json_node_get_object (changes), "results");
+  JsonObject *leaves = json_object_new ();
+
+  for (guint i = 0; i < json_array_get_length (results); i++)
+    {
+      JsonObject *change = json_array_get_object_element (results, i);
+      JsonArray *revs = json_array_new ();
+      JsonArray *list = json_object_get_array_member (change, "changes");
+
+      for (guint j = 0; j < json_array_get_length (list); j++)
+        json_array_add_string_element (revs, json_object_get_string_member (
+                                         json_array_get_object_element (list, j), "rev"));
+      *n_leaves += json_array_get_length (revs);
+      json_object_set_array_member (leaves, json_object_get_string_member (change, "id"), revs);
+    }
+  return leaves;
+}
+
+static guint
+count_source_leaves (Fixture *fixture)
+{
+  guint n = 0;
+
+  for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+    json_object_unref (source_leaves (fixture->source, databases[d], &n));
+  return n;
+}
+
+/* The target holds every revision of the source, with its history. */
+static void
+assert_target_has_source_revisions (Fixture *fixture)
+{
+  for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+    {
+      guint n = 0;
+      g_autoptr(JsonObject) leaves = source_leaves (fixture->source, databases[d], &n);
+      g_autoptr(JsonNode) body = json_node_init_object (json_node_alloc (), leaves);
+      g_autofree char *path = g_strdup_printf ("/%s/_revs_diff", databases[d]);
+      g_autoptr(JsonNode) diff = ps_test_peer_request (fixture->target, "POST", path, body, NULL);
+
+      g_assert_cmpuint (json_object_get_size (json_node_get_object (diff)), ==, 0);
+    }
+}
+
+static char *
+update_seqs (PsTestPeer *peer)
+{
+  GString *seqs = g_string_new (NULL);
+
+  for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+    {
+      g_autofree char *path = g_strdup_printf ("/%s", databases[d]);
+      g_autoptr(JsonNode) info = ps_test_peer_request (peer, "GET", path, NULL, NULL);
+      g_autofree char *seq = json_to_string (json_object_get_member (json_node_get_object (info),
+                                                                     "update_seq"), FALSE);
+
+      g_string_append_printf (seqs, "%s ", seq);
+    }
+  return g_string_free (seqs, FALSE);
+}
+
+static gboolean
+file_contains (const char *path,
+               const char *needle)
+{
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+
+  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
+  for (gsize i = 0; i + strlen (needle) <= length; i++)
+    {
+      if (memcmp (contents + i, needle, strlen (needle)) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+test_round_trip (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(PsExport) export = run_export (fixture, fixture->path, NULL);
+  g_autoptr(PsImport) first = NULL;
+  g_autoptr(PsImport) again = NULL;
+  g_autoptr(JsonObject) summary = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GHashTable) source_trees = ps_test_peer_rev_trees (fixture->source, databases[0]);
+  g_autoptr(GHashTable) target_trees = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autofree char *summary_text = NULL;
+  g_autofree char *seqs = NULL;
+  g_autofree char *seqs_again = NULL;
+  guint n_leaves = count_source_leaves (fixture);
+  PsJournalFilter filter = { .kind = "resolution" };
+  GStatBuf st;
+
+  /* Private, and no record in the clear. */
+  g_assert_cmpint (g_stat (fixture->path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  g_assert_nonnull (fixture->known_name);
+  g_assert_false (file_contains (fixture->path, fixture->known_name));
+  g_assert_false (file_contains (fixture->path, fixture->conflicted->pdata[0]));
+
+  /* The summary is readable without the passphrase and names no record. */
+  summary = ps_sync_file_read_summary (fixture->path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (json_object_get_int_member (summary, "revisions"), ==, n_leaves);
+  g_assert_cmpint (json_object_get_int_member (summary, "records"), ==, 30 + 8);
+  g_assert_cmpstr (json_object_get_string_member (summary, "contents"), ==, "everything");
+  g_assert_false (json_object_has_member (summary, "kdf"));
+  summary_text = json_to_string (json_node_init_object (json_node_alloc (), summary), FALSE);
+  g_assert_null (strstr (summary_text, fixture->conflicted->pdata[0]));
+  g_assert_null (strstr (summary_text, fixture->known_name));
+
+  first = run_import (fixture, fixture->path, PASSPHRASE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ps_import_get_n_revisions (first), ==, n_leaves);
+  g_assert_cmpuint (ps_import_get_n_written (first), ==, n_leaves);
+  g_assert_cmpuint (ps_import_get_n_present (first), ==, 0);
+  g_assert_cmpuint (ps_import_get_n_resolved (first), ==, 3);
+  g_assert_cmpuint (ps_import_get_n_unresolved (first), ==, 0);
+
+  /* Every revision came over with its history; the conflicts were resolved
+   * here, so only their trees grew.
+   */
+  assert_target_has_source_revisions (fixture);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (fixture->target, databases[0]), ==, 0);
+  target_trees = ps_test_peer_rev_trees (fixture->target, databases[0]);
+  g_assert_cmpuint (g_hash_table_size (target_trees), ==, g_hash_table_size (source_trees));
+  for (guint i = 3; i < fixture->records->len; i++)
+    {
+      const char *id = json_object_get_string_member (
+                         json_node_get_object (g_ptr_array_index (fixture->records, i)), "_id");
+
+      g_assert_cmpstr (g_hash_table_lookup (target_trees, id), ==,
+                       g_hash_table_lookup (source_trees, id));
+    }
+  for (guint d = 1; d < G_N_ELEMENTS (databases); d++)
+    ps_test_assert_same_rev_trees (fixture->source, databases[d], fixture->target, databases[d]);
+
+  entries = ps_journal_read (fixture->journal, &filter, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 3);
+  g_clear_pointer (&entries, g_ptr_array_unref);
+  filter.kind = "import";
+  entries = ps_journal_read (fixture->journal, &filter, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 1);
+  g_assert_cmpint (json_object_get_int_member (g_ptr_array_index (entries, 0), "written"),
+                   ==, n_leaves);
+
+  /* The same file again changes nothing. */
+  seqs = update_seqs (fixture->target);
+  again = run_import (fixture, fixture->path, PASSPHRASE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ps_import_get_n_written (again), ==, 0);
+  g_assert_cmpuint (ps_import_get_n_present (again), ==, n_leaves);
+  g_assert_cmpuint (ps_import_get_n_resolved (again), ==, 0);
+  seqs_again = update_seqs (fixture->target);
+  g_assert_cmpstr (seqs, ==, seqs_again);
+}
+
+static void
+copy_damaged (const char *from,
+              const char *to,
+              gssize      flip_at,
+              gsize       keep)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length = 0;
+
+  g_assert_true (g_file_get_contents (from, &contents, &length, NULL));
+  if (flip_at >= 0)
+    contents[flip_at] ^= 0x20;
+  g_file_set_contents (to, contents, MIN (keep, length), &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_damaged_file_is_refused (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(PsExport) export = run_export (fixture, fixture->path, NULL);
+  g_autofree char *damaged = g_build_filename (fixture->dir, "damaged", NULL);
+  g_autofree char *seqs = update_seqs (fixture->target);
+  GStatBuf st;
+  struct { gssize flip_at; gssize keep; } cases[] = {
+    { -1, -2 },          /* cut off by half */
+    { -1, -1 },          /* the last byte missing */
+    { -3, G_MAXSSIZE },  /* a byte changed in the middle */
+    { 20, G_MAXSSIZE },  /* a byte changed in the header */
+    { -4, G_MAXSSIZE },  /* a byte changed near the end */
+  };
+
+  g_assert_cmpint (g_stat (fixture->path, &st), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(PsImport) import_ = NULL;
+      g_autofree char *seqs_after = NULL;
+      gssize flip_at = cases[i].flip_at;
+      gsize keep = cases[i].keep;
+
+      if (flip_at == -3)
+        flip_at = st.st_size / 2;
+      else if (flip_at == -4)
+        flip_at = st.st_size - 30;
+      if (cases[i].keep == -2)
+        keep = st.st_size / 2;
+      else if (cases[i].keep == -1)
+        keep = st.st_size - 1;
+
+      g_test_message ("case %u: flip %" G_GSSIZE_FORMAT ", keep %" G_GSIZE_FORMAT,
+                      i, flip_at, keep);
+      copy_damaged (fixture->path, damaged, flip_at, keep);
+      import_ = run_import (fixture, damaged, PASSPHRASE, &error);
+      g_assert_null (import_);
+      g_assert_error (error, PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_DAMAGED);
+      seqs_after = update_seqs (fixture->target);
+      g_assert_cmpstr (seqs, ==, seqs_after);
+    }
+}
+
+static void
+test_wrong_passphrase_is_refused (Fixture       *fixture,
+                                  gconstpointer  data)
+{
+  g_autoptr(PsExport) export = run_export (fixture, fixture->path, NULL);
+  g_autoptr(PsImport) import_ = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *seqs = update_seqs (fixture->target);
+  g_autofree char *seqs_after = NULL;
+
+  import_ = run_import (fixture, fixture->path, "correct horse battery stapler", &error);
+  g_assert_null (import_);
+  g_assert_error (error, PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_WRONG_PASSPHRASE);
+  g_assert_nonnull (strstr (error->message, "passphrase is wrong"));
+  seqs_after = update_seqs (fixture->target);
+  g_assert_cmpstr (seqs, ==, seqs_after);
+}
+
+static void
+test_since_last_carries_only_changes (Fixture       *fixture,
+                                      gconstpointer  data)
+{
+  g_autofree char *state_path = g_build_filename (fixture->dir, "config", "exports.json", NULL);
+  g_autofree char *second = g_build_filename (fixture->dir, "second", NULL);
+  g_autoptr(PsExportState) state = ps_export_state_new_for_path (state_path);
+  g_autoptr(PsExportState) reloaded = ps_export_state_new_for_path (state_path);
+  g_autoptr(PsExport) first_export = NULL;
+  g_autoptr(PsExport) second_export = NULL;
+  g_autoptr(PsImport) first = NULL;
+  g_autoptr(PsImport) next = NULL;
+  g_autoptr(JsonObject) summary = NULL;
+  g_autoptr(GPtrArray) edits = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (3);
+  g_autoptr(GError) error = NULL;
+  GStatBuf st;
+
+  first_export = run_export (fixture, fixture->path, state);
+  g_assert_true (ps_export_state_save (state, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (state_path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  first = run_import (fixture, fixture->path, PASSPHRASE, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 5; i < 25; i++)
+    g_ptr_array_add (edits, ps_record_generator_edit (rand, g_ptr_array_index (fixture->records, i)));
+  ps_test_peer_put_records (fixture->source, databases[0], edits);
+
+  g_assert_true (ps_export_state_load (reloaded, &error));
+  g_assert_no_error (error);
+  second_export = run_export (fixture, second, reloaded);
+  summary = ps_sync_file_read_summary (second, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (summary, "contents"), ==, "since-last");
+  g_assert_cmpint (json_object_get_int_member (summary, "revisions"), ==, 20);
+  g_assert_cmpint (json_object_get_int_member (summary, "records"), ==, 20);
+
+  next = run_import (fixture, second, PASSPHRASE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ps_import_get_n_revisions (next), ==, 20);
+  g_assert_cmpuint (ps_import_get_n_written (next), ==, 20);
+  assert_target_has_source_revisions (fixture);
+}
+
+static void
+test_missing_database_is_refused (Fixture       *fixture,
+                                  gconstpointer  data)
+{
+  g_autoptr(PsExport) export = run_export (fixture, fixture->path, NULL);
+  g_autoptr(PsImport) import_ = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) deleted = NULL;
+  g_autoptr(GHashTable) trees = NULL;
+  g_autofree char *path = g_strdup_printf ("/%s", databases[1]);
+  guint status = 0;
+
+  deleted = ps_test_peer_request (fixture->target, "DELETE", path, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+
+  import_ = run_import (fixture, fixture->path, PASSPHRASE, &error);
+  g_assert_null (import_);
+  g_assert_error (error, PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, databases[1]));
+
+  /* Not even the database before it was written. */
+  trees = ps_test_peer_rev_trees (fixture->target, databases[0]);
+  g_assert_cmpuint (g_hash_table_size (trees), ==, 0);
+}
+
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+} CliResult;
+
+static void
+cli_result_clear (CliResult *result)
+{
+  g_clear_pointer (&result->out, g_free);
+  g_clear_pointer (&result->err, g_free);
+}
+
+/* Runs the CLI with its own configuration and journal under @home. */
+static void
+run_cli (CliResult          *result,
+         const char         *home,
+         const char * const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *config = g_build_filename (home, "config", NULL);
+  g_autofree char *state = g_build_filename (home, "state", NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
+  g_ptr_array_add (argv, g_strdup (g_getenv ("PS_CLI")));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &result->out, &result->err, &error);
+  g_assert_no_error (error);
+  result->status = g_subprocess_get_exit_status (process);
+  g_test_message ("%s: exit %d\nstdout: %s\nstderr: %s", args[0], result->status,
+                  result->out, result->err);
+}
+
+static void
+test_cli_round_trip (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *source_home = g_build_filename (fixture->dir, "source", NULL);
+  g_autofree char *target_home = g_build_filename (fixture->dir, "target", NULL);
+  g_autofree char *passphrase = g_build_filename (fixture->dir, "passphrase", NULL);
+  g_autofree char *wrong = g_build_filename (fixture->dir, "wrong", NULL);
+  g_autofree char *state = g_build_filename (source_home, "config", "primero-sync",
+                                             "exports.json", NULL);
+  g_autofree char *nothing_new = NULL;
+  g_autofree char *seqs = NULL;
+  g_autofree char *seqs_after = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *set_source[] = { "instance", "set", "--url",
+                               ps_test_peer_get_url (fixture->source), NULL };
+  const char *set_target[] = { "instance", "set", "--url",
+                               ps_test_peer_get_url (fixture->target), NULL };
+  const char *export_all[] = { "export", "--all", "--to", fixture->path,
+                               "--passphrase-file", passphrase, NULL };
+  const char *export_since[] = { "export", "--all", "--since-last", "--to", fixture->path,
+                                 "--passphrase-file", passphrase, NULL };
+  const char *summary[] = { "import", "--summary", fixture->path, NULL };
+  const char *import_file[] = { "import", fixture->path, "--passphrase-file", passphrase, NULL };
+  const char *import_wrong[] = { "import", fixture->path, "--passphrase-file", wrong, NULL };
+  guint n_leaves = count_source_leaves (fixture);
+  CliResult result;
+  GStatBuf st;
+
+  g_file_set_contents (passphrase, PASSPHRASE "\n", -1, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (wrong, "not " PASSPHRASE "\n", -1, &error);
+  g_assert_no_error (error);
+
+  run_cli (&result, source_home, set_source);
+  g_assert_cmpint (result.status, ==, 0);
+  cli_result_clear (&result);
+  run_cli (&result, target_home, set_target);
+  g_assert_cmpint (result.status, ==, 0);
+  cli_result_clear (&result);
+
+  run_cli (&result, source_home, export_all);
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_nonnull (strstr (result.out, "revision"));
+  cli_result_clear (&result);
+  g_assert_cmpint (g_stat (state, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+
+  /* Readable without the passphrase. */
+  run_cli (&result, target_home, summary);
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_nonnull (strstr (result.out, "primero_child_production: 30 record(s)"));
+  cli_result_clear (&result);
+
+  seqs = update_seqs (fixture->target);
+  run_cli (&result, target_home, import_wrong);
+  g_assert_cmpint (result.status, ==, 1);
+  g_assert_nonnull (strstr (result.err, "The passphrase is wrong"));
+  g_assert_null (strstr (result.err, PASSPHRASE));
+  cli_result_clear (&result);
+  seqs_after = update_seqs (fixture->target);
+  g_assert_cmpstr (seqs, ==, seqs_after);
+
+  run_cli (&result, target_home, import_file);
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_nonnull (strstr (result.out, "Imported"));
+  g_assert_nonnull (strstr (result.out, "3 record(s) resolved"));
+  cli_result_clear (&result);
+  assert_target_has_source_revisions (fixture);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (fixture->target, databases[0]), ==, 0);
+
+  run_cli (&result, target_home, import_file);
+  g_assert_cmpint (result.status, ==, 0);
+  nothing_new = g_strdup_printf ("Nothing new: all %u revisions in this file are already here",
+                                 n_leaves);
+  g_assert_nonnull (strstr (result.out, nothing_new));
+  cli_result_clear (&result);
+
+  /* Nothing changed since: the next file is empty. */
+  run_cli (&result, source_home, export_since);
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_nonnull (strstr (result.out, "0 record(s), 0 revision(s)"));
+  cli_result_clear (&result);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add ("/ps/sync-file/round-trip", Fixture, NULL,
+              fixture_set_up, test_round_trip, fixture_tear_down);
+  g_test_add ("/ps/sync-file/damaged-file-is-refused", Fixture, NULL,
+              fixture_set_up, test_damaged_file_is_refused, fixture_tear_down);
+  g_test_add ("/ps/sync-file/wrong-passphrase-is-refused", Fixture, NULL,
+              fixture_set_up, test_wrong_passphrase_is_refused, fixture_tear_down);
+  g_test_add ("/ps/sync-file/since-last-carries-only-changes", Fixture, NULL,
+              fixture_set_up, test_since_last_carries_only_changes, fixture_tear_down);
+
+  g_test_add ("/ps/sync-file/missing-database-is-refused", Fixture, NULL,
+              fixture_set_up, test_missing_database_is_refused, fixture_tear_down);
+  g_test_add ("/ps/sync-file/cli-round-trip", Fixture, NULL,
+              fixture_set_up, test_cli_round_trip, fixture_tear_down);
+
+  return g_test_run ();
+}
