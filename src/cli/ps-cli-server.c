@@ -302,6 +302,27 @@ discover_couchdb (PsServer   *server,
   return ok;
 }
 
+/* The cap in kB/s; 0, the default, for none. */
+static gboolean
+parse_bandwidth_limit (const char *text,
+                       guint      *kbytes_per_second)
+{
+  guint64 value;
+
+  if (text == NULL)
+    return TRUE;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT, &value, NULL))
+    {
+      g_printerr (_("Error: the bandwidth limit “%s” is not a number of kB/s (0 for no limit)\n"),
+                  text);
+      return FALSE;
+    }
+
+  *kbytes_per_second = (guint) value;
+  return TRUE;
+}
+
 static int
 server_add (int    argc,
             char **argv)
@@ -315,9 +336,12 @@ server_add (int    argc,
   g_autofree char *fingerprint = NULL;
   g_auto(GStrv) databases = NULL;
   g_auto(GStrv) record_types = NULL;
+  g_autofree char *bandwidth_text = NULL;
   gboolean continuous = FALSE;
+  gboolean allow_metered = FALSE;
   gboolean password_stdin = FALSE;
   gboolean no_check = FALSE;
+  guint bandwidth_limit = 0;
   const GOptionEntry entries[] = {
     { "no-check", 0, 0, G_OPTION_ARG_NONE, &no_check,
       N_("Do not contact the server: keep the URL as given"), NULL },
@@ -329,6 +353,11 @@ server_add (int    argc,
       N_("The CouchDB administrator to log in as"), N_("NAME") },
     { "continuous", 'c', 0, G_OPTION_ARG_NONE, &continuous,
       N_("Keep in sync as changes happen, rather than once per sync"), NULL },
+    { "bandwidth-limit", 0, 0, G_OPTION_ARG_STRING, &bandwidth_text,
+      N_("Cap the traffic with the server at KBPS kB/s each way (0, the default, for none)"),
+      N_("KBPS") },
+    { "allow-metered", 0, 0, G_OPTION_ARG_NONE, &allow_metered,
+      N_("Sync continuously even over a connection that may cost money"), NULL },
     { "direction", 0, 0, G_OPTION_ARG_STRING, &direction_text,
       N_("Which way records travel: both (the default), push or pull"), N_("DIRECTION") },
     { "prefix", 0, 0, G_OPTION_ARG_STRING, &prefix,
@@ -376,7 +405,8 @@ server_add (int    argc,
   if (databases != NULL && (prefix != NULL || suffix != NULL || record_types != NULL))
     return ps_cli_usage_error (context, _("Use either --database or --prefix, --suffix "
                                           "and --record-type, not both."));
-  if (!parse_direction (direction_text, &direction) || !check_url (url, &normalized))
+  if (!parse_direction (direction_text, &direction) || !check_url (url, &normalized) ||
+      !parse_bandwidth_limit (bandwidth_text, &bandwidth_limit))
     return PS_CLI_EXIT_USAGE;
 
   store = ps_cli_load_server_store ();
@@ -386,6 +416,8 @@ server_add (int    argc,
   server = ps_server_new (description, normalized);
   ps_server_set_username (server, username);
   ps_server_set_continuous (server, continuous);
+  ps_server_set_bandwidth_limit (server, bandwidth_limit);
+  ps_server_set_allow_metered (server, allow_metered);
   ps_server_set_direction (server, direction);
   if (prefix != NULL)
     ps_server_set_database_prefix (server, prefix);
@@ -522,6 +554,12 @@ ps_cli_print_server (PsServer *server)
   g_print ("%-18s %s\n", _("Continuous:"), ps_server_get_continuous (server) ? _("yes") : _("no"));
   g_print ("%-18s %s\n", _("Direction:"),
            ps_sync_direction_to_string (ps_server_get_direction (server)));
+  if (ps_server_get_bandwidth_limit (server) == 0)
+    g_print ("%-18s %s\n", _("Bandwidth limit:"), _("none"));
+  else
+    g_print ("%-18s %u kB/s\n", _("Bandwidth limit:"), ps_server_get_bandwidth_limit (server));
+  g_print ("%-18s %s\n", _("Metered networks:"),
+           ps_server_get_allow_metered (server) ? _("sync") : _("pause"));
   g_print ("%-18s %s\n", _("Databases:"), databases);
   if (fingerprint != NULL)
     g_print ("%-18s %s\n", _("Trusted certificate:"), fingerprint);
@@ -592,9 +630,13 @@ server_edit (int    argc,
   g_autofree char *fingerprint = NULL;
   g_auto(GStrv) databases = NULL;
   g_auto(GStrv) record_types = NULL;
+  g_autofree char *bandwidth_text = NULL;
   gboolean continuous = FALSE;
   gboolean no_continuous = FALSE;
+  gboolean allow_metered = FALSE;
+  gboolean no_allow_metered = FALSE;
   gboolean password_stdin = FALSE;
+  guint bandwidth_limit;
   const GOptionEntry entries[] = {
     { "description", 'd', 0, G_OPTION_ARG_STRING, &description,
       N_("A new name for the server"), N_("TEXT") },
@@ -606,6 +648,12 @@ server_edit (int    argc,
       N_("Keep in sync as changes happen"), NULL },
     { "no-continuous", 0, 0, G_OPTION_ARG_NONE, &no_continuous,
       N_("Sync only when asked"), NULL },
+    { "bandwidth-limit", 0, 0, G_OPTION_ARG_STRING, &bandwidth_text,
+      N_("Cap the traffic with the server at KBPS kB/s each way (0 for none)"), N_("KBPS") },
+    { "allow-metered", 0, 0, G_OPTION_ARG_NONE, &allow_metered,
+      N_("Sync continuously even over a connection that may cost money"), NULL },
+    { "no-allow-metered", 0, 0, G_OPTION_ARG_NONE, &no_allow_metered,
+      N_("Pause continuous sync while the connection may cost money"), NULL },
     { "direction", 0, 0, G_OPTION_ARG_STRING, &direction_text,
       N_("Which way records travel: both, push or pull"), N_("DIRECTION") },
     { "prefix", 0, 0, G_OPTION_ARG_STRING, &prefix,
@@ -642,6 +690,8 @@ server_edit (int    argc,
     return ps_cli_usage_error (context, _("Name one server."));
   if (continuous && no_continuous)
     return ps_cli_usage_error (context, _("Use either --continuous or --no-continuous."));
+  if (allow_metered && no_allow_metered)
+    return ps_cli_usage_error (context, _("Use either --allow-metered or --no-allow-metered."));
   if (databases != NULL && (prefix != NULL || suffix != NULL || record_types != NULL))
     return ps_cli_usage_error (context, _("Use either --database or --prefix, --suffix "
                                           "and --record-type, not both."));
@@ -655,7 +705,9 @@ server_edit (int    argc,
     return PS_CLI_EXIT_FAILED;
 
   direction = ps_server_get_direction (server);
-  if (!parse_direction (direction_text, &direction))
+  bandwidth_limit = ps_server_get_bandwidth_limit (server);
+  if (!parse_direction (direction_text, &direction) ||
+      !parse_bandwidth_limit (bandwidth_text, &bandwidth_limit))
     return PS_CLI_EXIT_USAGE;
   if (url != NULL && !check_url (url, &normalized))
     return PS_CLI_EXIT_USAGE;
@@ -676,6 +728,9 @@ server_edit (int    argc,
     ps_server_set_username (server, username);
   if (continuous || no_continuous)
     ps_server_set_continuous (server, continuous);
+  if (allow_metered || no_allow_metered)
+    ps_server_set_allow_metered (server, allow_metered);
+  ps_server_set_bandwidth_limit (server, bandwidth_limit);
   ps_server_set_direction (server, direction);
   if (prefix != NULL)
     ps_server_set_database_prefix (server, prefix);

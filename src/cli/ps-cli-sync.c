@@ -72,6 +72,7 @@ ps_cli_sync (int    argc,
   g_autoptr(GPtrArray) servers = g_ptr_array_new_with_free_func (g_object_unref);
   gboolean all = FALSE;
   gboolean once = FALSE;
+  gboolean allow_metered = FALSE;
   SyncRun run = { 0, };
   PsServerStore *store;
   PsSyncManager *manager;
@@ -79,6 +80,8 @@ ps_cli_sync (int    argc,
     { "all", 0, 0, G_OPTION_ARG_NONE, &all, N_("Sync every configured server"), NULL },
     { "once", 0, 0, G_OPTION_ARG_NONE, &once,
       N_("Sync once and stop, also for continuous servers"), NULL },
+    { "allow-metered", 0, 0, G_OPTION_ARG_NONE, &allow_metered,
+      N_("Sync once even over a connection that may cost money"), NULL },
     { NULL }
   };
 
@@ -120,6 +123,24 @@ ps_cli_sync (int    argc,
           return PS_CLI_EXIT_FAILED;
         }
       g_ptr_array_add (servers, g_object_ref (server));
+    }
+
+  /* A continuous job pauses by itself; a one-shot sync must be asked for. */
+  for (guint i = 0; i < servers->len && !allow_metered; i++)
+    {
+      PsServer *server = g_ptr_array_index (servers, i);
+      PsSyncJob *job = ps_sync_manager_get_job (manager, ps_server_get_id (server));
+
+      if ((once || !ps_server_get_continuous (server)) && !ps_server_get_allow_metered (server) &&
+          ps_sync_job_get_network_metered (job))
+        {
+          g_printerr (_("Error: this connection may cost money and %s is not allowed to sync "
+                        "over a metered connection. Give --allow-metered to sync anyway, or "
+                        "allow it with “%s server edit %s --allow-metered”.\n"),
+                      ps_server_get_description (server), g_get_prgname (),
+                      ps_server_get_id (server));
+          return PS_CLI_EXIT_FAILED;
+        }
     }
 
   cancellable = ps_cli_cancel_on_interrupt ();

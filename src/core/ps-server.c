@@ -35,7 +35,9 @@ struct _PsServer
   char            *last_outcome;
   gint64           last_sync_time;
   PsSyncDirection  direction;
+  guint            bandwidth_limit;   /* kB/s each way; 0 = none */
   guint            continuous : 1;
+  guint            allow_metered : 1;
   guint            is_insecure : 1;
 };
 
@@ -59,6 +61,8 @@ enum {
   PROP_PINNED_FINGERPRINT,
   PROP_LAST_OUTCOME,
   PROP_LAST_SYNC_TIME,
+  PROP_BANDWIDTH_LIMIT,
+  PROP_ALLOW_METERED,
   N_PROPS
 };
 
@@ -481,6 +485,10 @@ ps_server_to_json (PsServer *self)
   add_strv_member (builder, "record-types", (const char * const *) self->record_types);
   add_optional_string_member (builder, "pinned-fingerprint", self->pinned_fingerprint);
   add_optional_string_member (builder, "last-outcome", self->last_outcome);
+  json_builder_set_member_name (builder, "bandwidth-limit");
+  json_builder_add_int_value (builder, self->bandwidth_limit);
+  json_builder_set_member_name (builder, "allow-metered");
+  json_builder_add_boolean_value (builder, self->allow_metered);
   if (self->last_sync_time != 0)
     {
       json_builder_set_member_name (builder, "last-sync-time");
@@ -649,6 +657,26 @@ ps_server_new_from_json (JsonNode  *node,
     return NULL;
   if (member != NULL)
     ps_server_set_continuous (server, json_node_get_boolean (member));
+
+  if (!check_member_type (object, "allow-metered", G_TYPE_BOOLEAN, &member, error))
+    return NULL;
+  if (member != NULL)
+    ps_server_set_allow_metered (server, json_node_get_boolean (member));
+
+  if (!check_member_type (object, "bandwidth-limit", G_TYPE_INT64, &member, error))
+    return NULL;
+  if (member != NULL)
+    {
+      gint64 limit = json_node_get_int (member);
+
+      if (limit < 0 || limit > G_MAXUINT)
+        {
+          g_set_error (error, PS_SERVER_ERROR, PS_SERVER_ERROR_INVALID,
+                       _("The bandwidth limit %" G_GINT64_FORMAT " kB/s is out of range"), limit);
+          return NULL;
+        }
+      ps_server_set_bandwidth_limit (server, (guint) limit);
+    }
 
   if (!check_member_type (object, "last-sync-time", G_TYPE_INT64, &member, error))
     return NULL;
@@ -878,6 +906,62 @@ ps_server_set_continuous (PsServer *self,
 
   self->continuous = continuous;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTINUOUS]);
+}
+
+/**
+ * ps_server_get_bandwidth_limit:
+ * @self: a #PsServer
+ *
+ * Returns: the cap on this server's traffic in kB/s, for each direction
+ *   separately; 0 for none
+ */
+guint
+ps_server_get_bandwidth_limit (PsServer *self)
+{
+  g_return_val_if_fail (PS_IS_SERVER (self), 0);
+
+  return self->bandwidth_limit;
+}
+
+void
+ps_server_set_bandwidth_limit (PsServer *self,
+                               guint     kbytes_per_second)
+{
+  g_return_if_fail (PS_IS_SERVER (self));
+
+  if (self->bandwidth_limit == kbytes_per_second)
+    return;
+
+  self->bandwidth_limit = kbytes_per_second;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BANDWIDTH_LIMIT]);
+}
+
+/**
+ * ps_server_get_allow_metered:
+ * @self: a #PsServer
+ *
+ * Returns: whether @self may sync over a connection that may cost money
+ */
+gboolean
+ps_server_get_allow_metered (PsServer *self)
+{
+  g_return_val_if_fail (PS_IS_SERVER (self), FALSE);
+
+  return self->allow_metered;
+}
+
+void
+ps_server_set_allow_metered (PsServer *self,
+                             gboolean  allow_metered)
+{
+  g_return_if_fail (PS_IS_SERVER (self));
+
+  allow_metered = !!allow_metered;
+  if (self->allow_metered == (guint) allow_metered)
+    return;
+
+  self->allow_metered = allow_metered;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALLOW_METERED]);
 }
 
 /**
@@ -1204,6 +1288,14 @@ ps_server_get_property (GObject    *object,
       g_value_set_boolean (value, self->continuous);
       break;
 
+    case PROP_BANDWIDTH_LIMIT:
+      g_value_set_uint (value, self->bandwidth_limit);
+      break;
+
+    case PROP_ALLOW_METERED:
+      g_value_set_boolean (value, self->allow_metered);
+      break;
+
     case PROP_DIRECTION:
       g_value_set_enum (value, self->direction);
       break;
@@ -1269,6 +1361,14 @@ ps_server_set_property (GObject      *object,
 
     case PROP_CONTINUOUS:
       ps_server_set_continuous (self, g_value_get_boolean (value));
+      break;
+
+    case PROP_BANDWIDTH_LIMIT:
+      ps_server_set_bandwidth_limit (self, g_value_get_uint (value));
+      break;
+
+    case PROP_ALLOW_METERED:
+      ps_server_set_allow_metered (self, g_value_get_boolean (value));
       break;
 
     case PROP_DIRECTION:
@@ -1359,6 +1459,20 @@ ps_server_class_init (PsServerClass *klass)
 
   properties[PROP_CONTINUOUS] =
     g_param_spec_boolean ("continuous", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_BANDWIDTH_LIMIT] =
+    g_param_spec_uint ("bandwidth-limit", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READWRITE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_ALLOW_METERED] =
+    g_param_spec_boolean ("allow-metered", NULL, NULL,
                           FALSE,
                           (G_PARAM_READWRITE |
                            G_PARAM_EXPLICIT_NOTIFY |

@@ -82,6 +82,12 @@ void              ps_server_set_username           (PsServer           *self,
 gboolean          ps_server_get_continuous         (PsServer           *self);
 void              ps_server_set_continuous         (PsServer           *self,
                                                     gboolean            continuous);
+guint             ps_server_get_bandwidth_limit    (PsServer           *self);
+void              ps_server_set_bandwidth_limit    (PsServer           *self,
+                                                    guint               kbytes_per_second);
+gboolean          ps_server_get_allow_metered      (PsServer           *self);
+void              ps_server_set_allow_metered      (PsServer           *self,
+                                                    gboolean            allow_metered);
 PsSyncDirection   ps_server_get_direction          (PsServer           *self);
 void              ps_server_set_direction          (PsServer           *self,
                                                     PsSyncDirection     direction);
