@@ -7,7 +7,9 @@
 #include "ps-couch-database.h"
 #include "ps-fault-proxy.h"
 #include "ps-record-generator.h"
+#include "ps-replication.h"
 #include "ps-server-store.h"
+#include "ps-sync-database.h"
 #include "ps-sync-job.h"
 #include "ps-test-peer.h"
 
@@ -452,6 +454,73 @@ test_metered (Fixture       *fixture,
   g_assert_true (doc_exists (fixture->local, "paused-again"));
 }
 
+/* Attachments over the limit */
+
+static void
+test_attachment_limit (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(JsonArray) docs = json_array_new ();
+  g_autoptr(GRand) rand = g_rand_new_with_seed (600);
+  g_autofree guint8 *scan = g_malloc (600 * 1000);
+  g_autofree char *encoded = NULL;
+  g_autoptr(PsSyncDatabase) database = NULL;
+  g_autoptr(JsonNode) copy = NULL;
+  JsonObject *big = json_object_new ();
+  JsonObject *attachments = json_object_new ();
+  JsonObject *attachment = json_object_new ();
+  GPtrArray *failures;
+  JsonObject *stored;
+  guint status = 0;
+
+  for (guint i = 0; i < 600 * 1000; i++)
+    scan[i] = (guint8) g_rand_int (rand);
+  encoded = g_base64_encode (scan, 600 * 1000);
+
+  json_object_set_string_member (attachment, "content_type", "application/octet-stream");
+  json_object_set_string_member (attachment, "data", encoded);
+  json_object_set_object_member (attachments, "scan.bin", attachment);
+  json_object_set_string_member (big, "_id", "case-with-scan");
+  json_object_set_string_member (big, "name", "Amina");
+  json_object_set_object_member (big, "_attachments", attachments);
+  json_array_add_object_element (docs, big);
+  ps_test_peer_put_docs (fixture->remote, DB, docs, TRUE);
+  ps_test_peer_put_named_doc (fixture->remote, DB, "case-after", "Musa");
+  put_generated (fixture->remote, 0, 5);
+
+  ps_server_set_max_attachment_size (fixture->server, 500);
+  sync_once (fixture);
+
+  /* The others arrive; the big one is listed, not synced. */
+  g_assert_true (doc_exists (fixture->local, "case-after"));
+  g_assert_false (doc_exists (fixture->local, "case-with-scan"));
+  database = g_list_model_get_item (ps_sync_job_get_databases (fixture->job), 0);
+  failures = ps_replication_get_write_failures (ps_sync_database_get_pull (database));
+  g_assert_cmpuint (failures->len, ==, 1);
+  g_assert_cmpstr (((PsWriteFailure *) failures->pdata[0])->id, ==, "case-with-scan");
+  g_assert_cmpstr (((PsWriteFailure *) failures->pdata[0])->error, ==, "attachment_too_large");
+  g_test_message ("listed: %s", ((PsWriteFailure *) failures->pdata[0])->reason);
+  g_assert_nonnull (strstr (((PsWriteFailure *) failures->pdata[0])->reason, "scan.bin"));
+  g_assert_nonnull (strstr (((PsWriteFailure *) failures->pdata[0])->reason,
+                            "over the 500 kB limit for this server"));
+
+  /* Syncing again with the same limit does not skip it either. */
+  sync_once (fixture);
+  g_assert_false (doc_exists (fixture->local, "case-with-scan"));
+
+  /* With a higher limit it arrives, byte for byte. */
+  ps_server_set_max_attachment_size (fixture->server, 1000);
+  sync_once (fixture);
+  copy = ps_test_peer_request (fixture->local, "GET",
+                               "/" DB "/case-with-scan?attachments=true", NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  stored = json_object_get_object_member (json_object_get_object_member (
+                                            json_node_get_object (copy), "_attachments"),
+                                          "scan.bin");
+  g_assert_cmpstr (json_object_get_string_member (stored, "data"), ==, encoded);
+  ps_test_assert_same_rev_trees (fixture->local, DB, fixture->remote, DB);
+}
+
 /* Settings */
 
 static void
@@ -471,6 +540,7 @@ test_settings_round_trip (void)
   g_assert_false (ps_server_get_allow_metered (plain));
 
   ps_server_set_bandwidth_limit (server, 64);
+  ps_server_set_max_attachment_size (server, 500);
   ps_server_set_allow_metered (server, TRUE);
   g_assert_true (ps_server_store_add (store, server, &error));
   g_assert_no_error (error);
@@ -484,10 +554,12 @@ test_settings_round_trip (void)
   found = ps_server_store_lookup (reloaded, ps_server_get_id (server));
   g_assert_nonnull (found);
   g_assert_cmpuint (ps_server_get_bandwidth_limit (found), ==, 64);
+  g_assert_cmpuint (ps_server_get_max_attachment_size (found), ==, 500);
   g_assert_true (ps_server_get_allow_metered (found));
   found = ps_server_store_lookup (reloaded, ps_server_get_id (plain));
   g_assert_nonnull (found);
   g_assert_cmpuint (ps_server_get_bandwidth_limit (found), ==, 0);
+  g_assert_cmpuint (ps_server_get_max_attachment_size (found), ==, 0);
   g_assert_false (ps_server_get_allow_metered (found));
 
   bad = ps_server_to_json (server);
@@ -506,6 +578,8 @@ main (int   argc,
   g_test_add_func ("/ps/field/settings-round-trip", test_settings_round_trip);
   g_test_add ("/ps/field/metered", Fixture, NULL,
               fixture_set_up, test_metered, fixture_tear_down);
+  g_test_add ("/ps/field/attachment-limit", Fixture, NULL,
+              fixture_set_up, test_attachment_limit, fixture_tear_down);
   g_test_add ("/ps/field/bandwidth-cap", Fixture, NULL,
               fixture_set_up, test_bandwidth_cap, fixture_tear_down);
   g_test_add ("/ps/field/2g-link", Fixture, NULL,

@@ -302,10 +302,11 @@ discover_couchdb (PsServer   *server,
   return ok;
 }
 
-/* The cap in kB/s; 0, the default, for none. */
+/* A rate or size in kB; 0, the default, for no limit. */
 static gboolean
-parse_bandwidth_limit (const char *text,
-                       guint      *kbytes_per_second)
+parse_limit (const char *option,
+             const char *text,
+             guint      *kbytes)
 {
   guint64 value;
 
@@ -314,12 +315,11 @@ parse_bandwidth_limit (const char *text,
 
   if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT, &value, NULL))
     {
-      g_printerr (_("Error: the bandwidth limit “%s” is not a number of kB/s (0 for no limit)\n"),
-                  text);
+      g_printerr (_("Error: %s takes a number of kB (0 for no limit), not “%s”\n"), option, text);
       return FALSE;
     }
 
-  *kbytes_per_second = (guint) value;
+  *kbytes = (guint) value;
   return TRUE;
 }
 
@@ -337,11 +337,13 @@ server_add (int    argc,
   g_auto(GStrv) databases = NULL;
   g_auto(GStrv) record_types = NULL;
   g_autofree char *bandwidth_text = NULL;
+  g_autofree char *attachment_text = NULL;
   gboolean continuous = FALSE;
   gboolean allow_metered = FALSE;
   gboolean password_stdin = FALSE;
   gboolean no_check = FALSE;
   guint bandwidth_limit = 0;
+  guint max_attachment_size = 0;
   const GOptionEntry entries[] = {
     { "no-check", 0, 0, G_OPTION_ARG_NONE, &no_check,
       N_("Do not contact the server: keep the URL as given"), NULL },
@@ -358,6 +360,9 @@ server_add (int    argc,
       N_("KBPS") },
     { "allow-metered", 0, 0, G_OPTION_ARG_NONE, &allow_metered,
       N_("Sync continuously even over a connection that may cost money"), NULL },
+    { "max-attachment-size", 0, 0, G_OPTION_ARG_STRING, &attachment_text,
+      N_("Leave records with a larger attachment for later, and list them (0 for no limit)"),
+      N_("KB") },
     { "direction", 0, 0, G_OPTION_ARG_STRING, &direction_text,
       N_("Which way records travel: both (the default), push or pull"), N_("DIRECTION") },
     { "prefix", 0, 0, G_OPTION_ARG_STRING, &prefix,
@@ -406,7 +411,8 @@ server_add (int    argc,
     return ps_cli_usage_error (context, _("Use either --database or --prefix, --suffix "
                                           "and --record-type, not both."));
   if (!parse_direction (direction_text, &direction) || !check_url (url, &normalized) ||
-      !parse_bandwidth_limit (bandwidth_text, &bandwidth_limit))
+      !parse_limit ("--bandwidth-limit", bandwidth_text, &bandwidth_limit) ||
+      !parse_limit ("--max-attachment-size", attachment_text, &max_attachment_size))
     return PS_CLI_EXIT_USAGE;
 
   store = ps_cli_load_server_store ();
@@ -417,6 +423,7 @@ server_add (int    argc,
   ps_server_set_username (server, username);
   ps_server_set_continuous (server, continuous);
   ps_server_set_bandwidth_limit (server, bandwidth_limit);
+  ps_server_set_max_attachment_size (server, max_attachment_size);
   ps_server_set_allow_metered (server, allow_metered);
   ps_server_set_direction (server, direction);
   if (prefix != NULL)
@@ -558,6 +565,10 @@ ps_cli_print_server (PsServer *server)
     g_print ("%-18s %s\n", _("Bandwidth limit:"), _("none"));
   else
     g_print ("%-18s %u kB/s\n", _("Bandwidth limit:"), ps_server_get_bandwidth_limit (server));
+  if (ps_server_get_max_attachment_size (server) == 0)
+    g_print ("%-18s %s\n", _("Attachment limit:"), _("none"));
+  else
+    g_print ("%-18s %u kB\n", _("Attachment limit:"), ps_server_get_max_attachment_size (server));
   g_print ("%-18s %s\n", _("Metered networks:"),
            ps_server_get_allow_metered (server) ? _("sync") : _("pause"));
   g_print ("%-18s %s\n", _("Databases:"), databases);
@@ -631,12 +642,14 @@ server_edit (int    argc,
   g_auto(GStrv) databases = NULL;
   g_auto(GStrv) record_types = NULL;
   g_autofree char *bandwidth_text = NULL;
+  g_autofree char *attachment_text = NULL;
   gboolean continuous = FALSE;
   gboolean no_continuous = FALSE;
   gboolean allow_metered = FALSE;
   gboolean no_allow_metered = FALSE;
   gboolean password_stdin = FALSE;
   guint bandwidth_limit;
+  guint max_attachment_size;
   const GOptionEntry entries[] = {
     { "description", 'd', 0, G_OPTION_ARG_STRING, &description,
       N_("A new name for the server"), N_("TEXT") },
@@ -652,6 +665,9 @@ server_edit (int    argc,
       N_("Cap the traffic with the server at KBPS kB/s each way (0 for none)"), N_("KBPS") },
     { "allow-metered", 0, 0, G_OPTION_ARG_NONE, &allow_metered,
       N_("Sync continuously even over a connection that may cost money"), NULL },
+    { "max-attachment-size", 0, 0, G_OPTION_ARG_STRING, &attachment_text,
+      N_("Leave records with a larger attachment for later, and list them (0 for no limit)"),
+      N_("KB") },
     { "no-allow-metered", 0, 0, G_OPTION_ARG_NONE, &no_allow_metered,
       N_("Pause continuous sync while the connection may cost money"), NULL },
     { "direction", 0, 0, G_OPTION_ARG_STRING, &direction_text,
@@ -706,8 +722,10 @@ server_edit (int    argc,
 
   direction = ps_server_get_direction (server);
   bandwidth_limit = ps_server_get_bandwidth_limit (server);
+  max_attachment_size = ps_server_get_max_attachment_size (server);
   if (!parse_direction (direction_text, &direction) ||
-      !parse_bandwidth_limit (bandwidth_text, &bandwidth_limit))
+      !parse_limit ("--bandwidth-limit", bandwidth_text, &bandwidth_limit) ||
+      !parse_limit ("--max-attachment-size", attachment_text, &max_attachment_size))
     return PS_CLI_EXIT_USAGE;
   if (url != NULL && !check_url (url, &normalized))
     return PS_CLI_EXIT_USAGE;
@@ -731,6 +749,7 @@ server_edit (int    argc,
   if (allow_metered || no_allow_metered)
     ps_server_set_allow_metered (server, allow_metered);
   ps_server_set_bandwidth_limit (server, bandwidth_limit);
+  ps_server_set_max_attachment_size (server, max_attachment_size);
   ps_server_set_direction (server, direction);
   if (prefix != NULL)
     ps_server_set_database_prefix (server, prefix);

@@ -11,6 +11,7 @@
 #include "ps-cli-commands.h"
 #include "ps-cli-common.h"
 #include "ps-context.h"
+#include "ps-sync-database.h"
 
 typedef struct
 {
@@ -59,6 +60,36 @@ on_job_finished_cb (PsSyncJob *job,
     {
       run->failed = TRUE;
       run->running--;
+    }
+}
+
+/* Records left out, such as those with an attachment over the limit. */
+static void
+print_not_synced (PsSyncJob *job)
+{
+  GListModel *databases = ps_sync_job_get_databases (job);
+
+  for (guint i = 0; i < g_list_model_get_n_items (databases); i++)
+    {
+      g_autoptr(PsSyncDatabase) database = g_list_model_get_item (databases, i);
+      PsReplication *replications[] = {
+        ps_sync_database_get_pull (database), ps_sync_database_get_push (database),
+      };
+
+      for (guint r = 0; r < G_N_ELEMENTS (replications); r++)
+        {
+          GPtrArray *failures = replications[r] != NULL
+            ? ps_replication_get_write_failures (replications[r]) : NULL;
+
+          for (guint f = 0; failures != NULL && f < failures->len; f++)
+            {
+              PsWriteFailure *failure = g_ptr_array_index (failures, f);
+
+              /* TRANSLATORS: “DATABASE: RECORD ID not synced: REASON” */
+              g_print (_("%s: %s not synced: %s\n"), ps_sync_database_get_name (database),
+                       failure->id, failure->reason != NULL ? failure->reason : failure->error);
+            }
+        }
     }
 }
 
@@ -165,6 +196,7 @@ ps_cli_sync (int    argc,
       PsSyncJob *job = ps_sync_manager_get_job (manager, ps_server_get_id (server));
 
       g_signal_handlers_disconnect_by_data (job, &run);
+      print_not_synced (job);
       if (ps_sync_job_get_state (job) == PS_SYNC_STATE_FAILED)
         g_printerr (_("Error: sync with %s failed: %s\n"), ps_server_get_description (server),
                     ps_sync_job_get_error_message (job));

@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "ps-checkpoint.h"
 #include "ps-json.h"
@@ -84,6 +85,9 @@ struct _PsReplication
   gint64              source_update_seq;
   char               *last_error;
   GPtrArray          *write_failures;
+  guint64             max_attachment_size;   /* bytes; 0 = no limit */
+  guint64             attachments_held_back;
+  gboolean            checkpoint_held;       /* a change before here was held back */
 };
 
 struct _Batch
@@ -99,6 +103,7 @@ struct _Batch
   guint          fetch_attempts;
   GError        *fetch_error;
   gboolean       done;
+  gboolean       held_back;    /* left a revision out: the checkpoint must stop before it */
 };
 
 enum {
@@ -471,6 +476,24 @@ ps_replication_set_max_retry_delay (PsReplication *self,
 }
 
 /**
+ * ps_replication_set_max_attachment_size:
+ * @self: a #PsReplication
+ * @bytes: the largest attachment to copy; 0 for no limit
+ *
+ * A revision with a larger attachment is not copied. It is listed among the
+ * write failures (error `attachment_too_large`), and the checkpoint does not
+ * pass it, so that it is copied by a later run once the limit allows.
+ */
+void
+ps_replication_set_max_attachment_size (PsReplication *self,
+                                        guint64        bytes)
+{
+  g_return_if_fail (PS_IS_REPLICATION (self));
+
+  self->max_attachment_size = bytes;
+}
+
+/**
  * ps_replication_set_checkpoint_interval:
  * @self: a #PsReplication
  * @milliseconds: the least time between two checkpoints while copying;
@@ -583,6 +606,7 @@ ps_replication_dup_stats (PsReplication *self)
   json_object_set_int_member (stats, "docs_read", self->docs_read);
   json_object_set_int_member (stats, "docs_written", self->docs_written);
   json_object_set_int_member (stats, "doc_write_failures", self->doc_write_failures);
+  json_object_set_int_member (stats, "attachments_held_back", self->attachments_held_back);
   json_object_set_int_member (stats, "missing_checked", self->missing_checked);
   json_object_set_int_member (stats, "missing_found", self->missing_found);
 
@@ -948,7 +972,13 @@ finish_batch (Batch *batch)
       if (!head->done)
         break;
       g_queue_pop_head (&self->batches);
-      replace_node (&self->completed_seq, head->last_seq);
+      /* A revision left out must be read again next time: the checkpoint
+       * stays before its batch, whatever comes after.
+       */
+      if (head->held_back)
+        self->checkpoint_held = TRUE;
+      if (!self->checkpoint_held)
+        replace_node (&self->completed_seq, head->last_seq);
       batch_unref (head);
     }
 
@@ -1027,12 +1057,98 @@ on_bulk_docs_cb (GObject      *object,
   finish_batch (batch);
 }
 
+/* The size of one attachment: its stub's length, or that of its data. */
+static guint64
+attachment_size (JsonObject *attachment)
+{
+  const char *data = ps_json_get_string (attachment, "data");
+  gsize len;
+
+  if (json_object_has_member (attachment, "length"))
+    return (guint64) MAX (0, json_object_get_int_member (attachment, "length"));
+  if (data == NULL)
+    return 0;
+
+  len = strlen (data);
+  return len / 4 * 3 - (len > 0 && data[len - 1] == '=') - (len > 1 && data[len - 2] == '=');
+}
+
+static gboolean
+hold_back_if_large (PsReplication      *self,
+                    const PsFetchedDoc *doc)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  JsonNode *root;
+  JsonObject *attachments;
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *member;
+  gboolean held = FALSE;
+
+  if (!json_parser_load_from_data (parser, doc->json, doc->json_len, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
+      (attachments = ps_json_get_object (json_node_get_object (root), "_attachments")) == NULL)
+    return FALSE;
+
+  json_object_iter_init (&iter, attachments);
+  while (json_object_iter_next (&iter, &name, &member))
+    {
+      PsWriteFailure *failure;
+      guint64 size;
+
+      if (!JSON_NODE_HOLDS_OBJECT (member) ||
+          (size = attachment_size (json_node_get_object (member))) <= self->max_attachment_size)
+        continue;
+
+      failure = g_new0 (PsWriteFailure, 1);
+      failure->id = g_strdup (doc->id);
+      failure->rev = g_strdup (doc->rev);
+      failure->error = g_strdup ("attachment_too_large");
+      /* TRANSLATORS: “attachment “photo.jpg” (612 kB) is over the 500 kB limit …” */
+      failure->reason = g_strdup_printf (_("attachment “%s” (%" G_GUINT64_FORMAT " kB) is over "
+                                           "the %" G_GUINT64_FORMAT " kB limit for this server"),
+                                         name, (size + 999) / 1000,
+                                         self->max_attachment_size / 1000);
+      g_ptr_array_add (self->write_failures, failure);
+      self->attachments_held_back++;
+      held = TRUE;
+    }
+
+  return held;
+}
+
+/* Revisions with an attachment over the limit are not written; they are
+ * listed, and the checkpoint stops before them so that they sync once the
+ * limit allows.
+ */
+static void
+hold_back_large_attachments (Batch *batch)
+{
+  PsReplication *self = batch->self;
+
+  for (guint i = 0; i < ps_fetched_docs_get_length (batch->fetched); i++)
+    {
+      const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
+
+      if (doc->json != NULL && hold_back_if_large (self, doc))
+        {
+          g_debug ("holding back %s %s: an attachment is over the limit", doc->id, doc->rev);
+          ps_fetched_docs_drop (batch->fetched, i);
+          batch->held_back = TRUE;
+        }
+    }
+}
+
 static void
 write_batch (Batch *batch)
 {
   PsReplication *self = batch->self;
   g_autoptr(GBytes) body = NULL;
-  guint found = ps_fetched_docs_count_found (batch->fetched);
+  guint found;
+
+  if (self->max_attachment_size > 0)
+    hold_back_large_attachments (batch);
+  found = ps_fetched_docs_count_found (batch->fetched);
 
   add_to_counter (self, &self->docs_read, found, PROP_DOCS_READ);
   if (found == 0)
@@ -1558,6 +1674,7 @@ begin_reading (PsReplication *self)
   self->start_seq = ps_checkpoint_find_start_seq (self->source_log, self->target_log);
   replace_node (&self->since, self->start_seq);
   replace_node (&self->completed_seq, self->start_seq);
+  self->checkpoint_held = FALSE;
   replace_node (&self->recorded_seq, self->start_seq);
 
   g_free (self->start_time);

@@ -36,6 +36,7 @@ struct _PsServer
   gint64           last_sync_time;
   PsSyncDirection  direction;
   guint            bandwidth_limit;   /* kB/s each way; 0 = none */
+  guint            max_attachment_size;   /* kB; 0 = none */
   guint            continuous : 1;
   guint            allow_metered : 1;
   guint            is_insecure : 1;
@@ -63,6 +64,7 @@ enum {
   PROP_LAST_SYNC_TIME,
   PROP_BANDWIDTH_LIMIT,
   PROP_ALLOW_METERED,
+  PROP_MAX_ATTACHMENT_SIZE,
   N_PROPS
 };
 
@@ -489,6 +491,8 @@ ps_server_to_json (PsServer *self)
   json_builder_add_int_value (builder, self->bandwidth_limit);
   json_builder_set_member_name (builder, "allow-metered");
   json_builder_add_boolean_value (builder, self->allow_metered);
+  json_builder_set_member_name (builder, "max-attachment-size");
+  json_builder_add_int_value (builder, self->max_attachment_size);
   if (self->last_sync_time != 0)
     {
       json_builder_set_member_name (builder, "last-sync-time");
@@ -572,6 +576,34 @@ read_strv (JsonObject   *object,
     }
 
   *value = g_strv_builder_end (builder);
+  return TRUE;
+}
+
+/* A size or rate in kB; 0 means no limit. */
+static gboolean
+read_limit (JsonObject  *object,
+            const char  *member_name,
+            PsServer    *server,
+            void       (*setter) (PsServer *, guint),
+            GError     **error)
+{
+  JsonNode *member;
+  gint64 value;
+
+  if (!check_member_type (object, member_name, G_TYPE_INT64, &member, error))
+    return FALSE;
+  if (member == NULL)
+    return TRUE;
+
+  value = json_node_get_int (member);
+  if (value < 0 || value > G_MAXUINT)
+    {
+      g_set_error (error, PS_SERVER_ERROR, PS_SERVER_ERROR_INVALID,
+                   _("The setting “%s” of a server is out of range"), member_name);
+      return FALSE;
+    }
+
+  setter (server, (guint) value);
   return TRUE;
 }
 
@@ -663,20 +695,10 @@ ps_server_new_from_json (JsonNode  *node,
   if (member != NULL)
     ps_server_set_allow_metered (server, json_node_get_boolean (member));
 
-  if (!check_member_type (object, "bandwidth-limit", G_TYPE_INT64, &member, error))
+  if (!read_limit (object, "bandwidth-limit", server, ps_server_set_bandwidth_limit, error) ||
+      !read_limit (object, "max-attachment-size", server, ps_server_set_max_attachment_size,
+                   error))
     return NULL;
-  if (member != NULL)
-    {
-      gint64 limit = json_node_get_int (member);
-
-      if (limit < 0 || limit > G_MAXUINT)
-        {
-          g_set_error (error, PS_SERVER_ERROR, PS_SERVER_ERROR_INVALID,
-                       _("The bandwidth limit %" G_GINT64_FORMAT " kB/s is out of range"), limit);
-          return NULL;
-        }
-      ps_server_set_bandwidth_limit (server, (guint) limit);
-    }
 
   if (!check_member_type (object, "last-sync-time", G_TYPE_INT64, &member, error))
     return NULL;
@@ -934,6 +956,34 @@ ps_server_set_bandwidth_limit (PsServer *self,
 
   self->bandwidth_limit = kbytes_per_second;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BANDWIDTH_LIMIT]);
+}
+
+/**
+ * ps_server_get_max_attachment_size:
+ * @self: a #PsServer
+ *
+ * Returns: the largest attachment synced with this server, in kB; 0 for
+ *   no limit. Records with a larger one wait until the limit allows.
+ */
+guint
+ps_server_get_max_attachment_size (PsServer *self)
+{
+  g_return_val_if_fail (PS_IS_SERVER (self), 0);
+
+  return self->max_attachment_size;
+}
+
+void
+ps_server_set_max_attachment_size (PsServer *self,
+                                   guint     kbytes)
+{
+  g_return_if_fail (PS_IS_SERVER (self));
+
+  if (self->max_attachment_size == kbytes)
+    return;
+
+  self->max_attachment_size = kbytes;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_ATTACHMENT_SIZE]);
 }
 
 /**
@@ -1296,6 +1346,10 @@ ps_server_get_property (GObject    *object,
       g_value_set_boolean (value, self->allow_metered);
       break;
 
+    case PROP_MAX_ATTACHMENT_SIZE:
+      g_value_set_uint (value, self->max_attachment_size);
+      break;
+
     case PROP_DIRECTION:
       g_value_set_enum (value, self->direction);
       break;
@@ -1369,6 +1423,10 @@ ps_server_set_property (GObject      *object,
 
     case PROP_ALLOW_METERED:
       ps_server_set_allow_metered (self, g_value_get_boolean (value));
+      break;
+
+    case PROP_MAX_ATTACHMENT_SIZE:
+      ps_server_set_max_attachment_size (self, g_value_get_uint (value));
       break;
 
     case PROP_DIRECTION:
@@ -1466,6 +1524,13 @@ ps_server_class_init (PsServerClass *klass)
 
   properties[PROP_BANDWIDTH_LIMIT] =
     g_param_spec_uint ("bandwidth-limit", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READWRITE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_MAX_ATTACHMENT_SIZE] =
+    g_param_spec_uint ("max-attachment-size", NULL, NULL,
                        0, G_MAXUINT, 0,
                        (G_PARAM_READWRITE |
                         G_PARAM_EXPLICIT_NOTIFY |

@@ -85,6 +85,9 @@ void              ps_server_set_continuous         (PsServer           *self,
 guint             ps_server_get_bandwidth_limit    (PsServer           *self);
 void              ps_server_set_bandwidth_limit    (PsServer           *self,
                                                     guint               kbytes_per_second);
+guint             ps_server_get_max_attachment_size (PsServer          *self);
+void              ps_server_set_max_attachment_size (PsServer          *self,
+                                                    guint               kbytes);
 gboolean          ps_server_get_allow_metered      (PsServer           *self);
 void              ps_server_set_allow_metered      (PsServer           *self,
                                                     gboolean            allow_metered);

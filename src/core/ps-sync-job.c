@@ -811,6 +811,7 @@ new_replication (PsSyncJob       *self,
                                                      name, error);
   g_autoptr(PsCouchDatabase) local = NULL;
   PsReplication *replication;
+  guint64 max_attachment_bytes;
 
   if (remote == NULL)
     return NULL;
@@ -819,6 +820,8 @@ new_replication (PsSyncJob       *self,
     return NULL;
 
   replication = pull ? ps_replication_new (remote, local) : ps_replication_new (local, remote);
+  max_attachment_bytes = (guint64) ps_server_get_max_attachment_size (self->server) * 1000;
+  ps_replication_set_max_attachment_size (replication, max_attachment_bytes);
   /* This instance's databases may be created; a remote's are its own. */
   ps_replication_set_create_target (replication, pull);
   return replication;
