@@ -14,11 +14,12 @@
 #include "ps-test-peer.h"
 
 #include <string.h>
+#include <sys/wait.h>
 
 #define DB               "primero_child_field"
 #define CAP_KBPS         50
 #define SAMPLE_MS        250
-#define WINDOW_SAMPLES   20          /* 5 s */
+#define WINDOW_SAMPLES   32          /* 8 s */
 #define SYNC_TIMEOUT_S   90
 
 /* A network monitor whose metered state the test sets. */
@@ -310,7 +311,7 @@ test_bandwidth_cap (Fixture       *fixture,
   up_rate = max_window_rate (up);
   down_rate = max_window_rate (down);
   g_test_message ("%.1f s; sent %" G_GUINT64_FORMAT " B, received %" G_GUINT64_FORMAT " B; "
-                  "highest 5 s rate: sent %.0f B/s, received %.0f B/s (cap %.0f B/s); "
+                  "highest 8 s rate: sent %.0f B/s, received %.0f B/s (cap %.0f B/s); "
                   "average: sent %.0f B/s, received %.0f B/s",
                   seconds, total_up, total_down, up_rate, down_rate, cap,
                   total_up / seconds, total_down / seconds);
@@ -569,6 +570,72 @@ test_settings_round_trip (void)
   g_assert_error (error, PS_SERVER_ERROR, PS_SERVER_ERROR_INVALID);
 }
 
+/* The command line */
+
+static int
+run_cli (const char * const *args,
+         char              **out)
+{
+  g_autoptr(GStrvBuilder) argv = g_strv_builder_new ();
+  g_auto(GStrv) command = NULL;
+  g_auto(GStrv) env = g_get_environ ();
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_assert_nonnull (g_getenv ("PS_CLI"));
+  g_strv_builder_add (argv, g_getenv ("PS_CLI"));
+  g_strv_builder_addv (argv, (const char **) args);
+  command = g_strv_builder_end (argv);
+
+  /* The isolated folders are this process's; the child gets them this way. */
+  env = g_environ_setenv (env, "HOME", g_get_home_dir (), TRUE);
+  env = g_environ_setenv (env, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
+  env = g_environ_setenv (env, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
+
+  g_assert_true (g_spawn_sync (NULL, command, env, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, out,
+                               NULL, &status, &error));
+  g_assert_no_error (error);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+static void
+test_cli_options (void)
+{
+  g_autoptr(PsServerStore) store = ps_server_store_new ();
+  g_autoptr(PsServerStore) reloaded = ps_server_store_new ();
+  g_autoptr(PsServer) server = ps_server_new ("Field office", "https://field.example.org:6984");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *edit_out = NULL;
+  g_autofree char *show_out = NULL;
+  g_autofree char *bad_out = NULL;
+  const char *id = ps_server_get_id (server);
+  const char * const edit[] = {
+    "server", "edit", id, "--bandwidth-limit", "20", "--max-attachment-size", "500",
+    "--allow-metered", NULL
+  };
+  const char * const show[] = { "server", "show", id, NULL };
+  const char * const bad[] = { "server", "edit", id, "--bandwidth-limit", "fast", NULL };
+  PsServer *found;
+
+  g_assert_true (ps_server_store_add (store, server, &error));
+  g_assert_true (ps_server_store_save (store, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (run_cli (edit, &edit_out), ==, 0);
+  g_assert_cmpint (run_cli (show, &show_out), ==, 0);
+  g_assert_nonnull (strstr (show_out, "20 kB/s"));
+  g_assert_nonnull (strstr (show_out, "500 kB"));
+  g_assert_cmpint (run_cli (bad, &bad_out), ==, 2);
+
+  g_assert_true (ps_server_store_load (reloaded, &error));
+  g_assert_no_error (error);
+  found = ps_server_store_lookup (reloaded, id);
+  g_assert_nonnull (found);
+  g_assert_cmpuint (ps_server_get_bandwidth_limit (found), ==, 20);
+  g_assert_cmpuint (ps_server_get_max_attachment_size (found), ==, 500);
+  g_assert_true (ps_server_get_allow_metered (found));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -576,6 +643,7 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/ps/field/settings-round-trip", test_settings_round_trip);
+  g_test_add_func ("/ps/field/cli-options", test_cli_options);
   g_test_add ("/ps/field/metered", Fixture, NULL,
               fixture_set_up, test_metered, fixture_tear_down);
   g_test_add ("/ps/field/attachment-limit", Fixture, NULL,
