@@ -472,6 +472,7 @@ test_attachment_limit (Fixture       *fixture,
   JsonObject *attachment = json_object_new ();
   GPtrArray *failures;
   JsonObject *stored;
+  guint64 received = 0;
   guint status = 0;
 
   for (guint i = 0; i < 600 * 1000; i++)
@@ -491,6 +492,11 @@ test_attachment_limit (Fixture       *fixture,
 
   ps_server_set_max_attachment_size (fixture->server, 500);
   sync_once (fixture);
+
+  /* Only the attachment's stub crossed the link, not its 800 kB of base64. */
+  ps_fault_proxy_get_bytes (fixture->proxy, NULL, &received);
+  g_test_message ("first sync received %" G_GUINT64_FORMAT " B", received);
+  g_assert_cmpuint (received, <, 300 * 1000);
 
   /* The others arrive; the big one is listed, not synced. */
   g_assert_true (doc_exists (fixture->local, "case-after"));

@@ -104,6 +104,7 @@ struct _Batch
   GError        *fetch_error;
   gboolean       done;
   gboolean       held_back;    /* left a revision out: the checkpoint must stop before it */
+  GHashTable    *held_revs;    /* "id\nrev" of revisions not to fetch */
 };
 
 enum {
@@ -173,6 +174,7 @@ batch_unref (Batch *batch)
   g_clear_pointer (&batch->revs, json_object_unref);
   g_clear_pointer (&batch->diff, json_node_unref);
   g_clear_pointer (&batch->fetched, ps_fetched_docs_free);
+  g_clear_pointer (&batch->held_revs, g_hash_table_unref);
   g_clear_error (&batch->fetch_error);
   g_clear_object (&batch->self);
   g_free (batch);
@@ -1075,7 +1077,8 @@ attachment_size (JsonObject *attachment)
 
 static gboolean
 hold_back_if_large (PsReplication      *self,
-                    const PsFetchedDoc *doc)
+                    const PsFetchedDoc *doc,
+                    gboolean           *has_attachments)
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   JsonNode *root;
@@ -1089,6 +1092,9 @@ hold_back_if_large (PsReplication      *self,
       (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
       (attachments = ps_json_get_object (json_node_get_object (root), "_attachments")) == NULL)
     return FALSE;
+
+  if (has_attachments != NULL)
+    *has_attachments = json_object_get_size (attachments) > 0;
 
   json_object_iter_init (&iter, attachments);
   while (json_object_iter_next (&iter, &name, &member))
@@ -1130,7 +1136,7 @@ hold_back_large_attachments (Batch *batch)
     {
       const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
 
-      if (doc->json != NULL && hold_back_if_large (self, doc))
+      if (doc->json != NULL && hold_back_if_large (self, doc, NULL))
         {
           g_debug ("holding back %s %s: an attachment is over the limit", doc->id, doc->rev);
           ps_fetched_docs_drop (batch->fetched, i);
@@ -1219,13 +1225,19 @@ get_string_array (JsonObject *object,
   return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
 }
 
-static void
-fetch_with_bulk_get (Batch *batch)
+static char *
+held_rev_key (const char *id,
+              const char *rev)
 {
-  PsReplication *self = batch->self;
+  return g_strconcat (id, "\n", rev, NULL);
+}
+
+/* The _bulk_get request for what the target lacks, less what is held back. */
+static GBytes *
+build_bulk_get_body (Batch *batch)
+{
   g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
   g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GBytes) body = NULL;
   JsonObjectIter iter;
   const char *id;
   JsonNode *entry;
@@ -1251,6 +1263,13 @@ fetch_with_bulk_get (Batch *batch)
 
           if (rev == NULL)
             continue;
+          if (batch->held_revs != NULL)
+            {
+              g_autofree char *key = held_rev_key (id, rev);
+
+              if (g_hash_table_contains (batch->held_revs, key))
+                continue;
+            }
           json_builder_begin_object (builder);
           json_builder_set_member_name (builder, "id");
           json_builder_add_string_value (builder, id);
@@ -1271,10 +1290,85 @@ fetch_with_bulk_get (Batch *batch)
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
-  body = ps_couch_json_to_bytes (root);
+  return ps_couch_json_to_bytes (root);
+}
+
+static void
+fetch_with_bulk_get (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  g_autoptr(GBytes) body = build_bulk_get_body (batch);
+
   ps_couch_database_request_bytes_async (self->source, "POST", "_bulk_get",
                                          "revs=true&attachments=true", body,
                                          self->run_cancellable, on_bulk_get_cb, batch_ref (batch));
+}
+
+/* With an attachment limit, the revisions come first with attachment stubs
+ * only, whose lengths say what to hold back before any attachment crosses
+ * the link. Without any attachment left to fetch, that answer is the batch.
+ */
+static void
+on_size_probe_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(Batch) batch = user_data;
+  PsReplication *self = batch->self;
+  g_autoptr(PsFetchedDocs) probe = ps_fetched_docs_new ();
+  g_autoptr(GBytes) answer = NULL;
+  gboolean attachments_to_fetch = FALSE;
+
+  answer = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, NULL);
+  if (self->task == NULL || batch->generation != self->generation)
+    return;
+
+  /* Whatever went wrong, the full fetch meets it again and handles it. */
+  if (answer == NULL || !ps_fetched_docs_parse_bulk_get (probe, answer, NULL))
+    {
+      fetch_with_bulk_get (batch);
+      return;
+    }
+
+  for (guint i = 0; i < ps_fetched_docs_get_length (probe); i++)
+    {
+      const PsFetchedDoc *doc = ps_fetched_docs_get (probe, i);
+      gboolean has_attachments = FALSE;
+
+      if (doc->json == NULL)
+        continue;
+      if (hold_back_if_large (self, doc, &has_attachments))
+        {
+          if (batch->held_revs == NULL)
+            batch->held_revs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+          g_hash_table_add (batch->held_revs, held_rev_key (doc->id, doc->rev));
+          batch->held_back = TRUE;
+          ps_fetched_docs_drop (probe, i);
+        }
+      else if (has_attachments)
+        attachments_to_fetch = TRUE;
+    }
+
+  if (attachments_to_fetch)
+    {
+      fetch_with_bulk_get (batch);
+      return;
+    }
+
+  ps_fetched_docs_free (batch->fetched);
+  batch->fetched = g_steal_pointer (&probe);
+  write_batch (batch);
+}
+
+static void
+probe_attachment_sizes (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  g_autoptr(GBytes) body = build_bulk_get_body (batch);
+
+  ps_couch_database_request_bytes_async (self->source, "POST", "_bulk_get", "revs=true", body,
+                                         self->run_cancellable, on_size_probe_cb,
+                                         batch_ref (batch));
 }
 
 static void
@@ -1423,6 +1517,8 @@ on_revs_diff_cb (GObject      *object,
   batch->fetched = ps_fetched_docs_new ();
   if (self->bulk_get_unsupported)
     fetch_with_open_revs (batch);
+  else if (self->max_attachment_size > 0)
+    probe_attachment_sizes (batch);
   else
     fetch_with_bulk_get (batch);
 }
