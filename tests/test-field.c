@@ -528,6 +528,38 @@ test_attachment_limit (Fixture       *fixture,
   ps_test_assert_same_rev_trees (fixture->local, DB, fixture->remote, DB);
 }
 
+/* Raising the limit while a continuous sync runs brings the record. */
+static void
+test_attachment_limit_continuous (Fixture       *fixture,
+                                  gconstpointer  data)
+{
+  g_autoptr(JsonArray) docs = json_array_new ();
+  g_autofree char *encoded = NULL;
+  g_autofree guint8 *scan = g_malloc0 (60 * 1000);
+  JsonObject *doc = json_object_new ();
+  JsonObject *attachments = json_object_new ();
+  JsonObject *attachment = json_object_new ();
+
+  encoded = g_base64_encode (scan, 60 * 1000);
+  json_object_set_string_member (attachment, "content_type", "application/octet-stream");
+  json_object_set_string_member (attachment, "data", encoded);
+  json_object_set_object_member (attachments, "photo.jpg", attachment);
+  json_object_set_string_member (doc, "_id", "case-with-photo");
+  json_object_set_object_member (doc, "_attachments", attachments);
+  json_array_add_object_element (docs, doc);
+  ps_test_peer_put_docs (fixture->remote, DB, docs, TRUE);
+  ps_test_peer_put_named_doc (fixture->remote, DB, "case-plain", "Musa");
+
+  ps_server_set_continuous (fixture->server, TRUE);
+  ps_server_set_max_attachment_size (fixture->server, 50);
+  ps_sync_job_start (fixture->job, FALSE);
+  g_assert_true (wait_for_doc (fixture, "case-plain", 20));
+  g_assert_false (wait_for_doc (fixture, "case-with-photo", 2));
+
+  ps_server_set_max_attachment_size (fixture->server, 100);
+  g_assert_true (wait_for_doc (fixture, "case-with-photo", 20));
+}
+
 /* Settings */
 
 static void
@@ -654,6 +686,8 @@ main (int   argc,
               fixture_set_up, test_metered, fixture_tear_down);
   g_test_add ("/ps/field/attachment-limit", Fixture, NULL,
               fixture_set_up, test_attachment_limit, fixture_tear_down);
+  g_test_add ("/ps/field/attachment-limit-continuous", Fixture, NULL,
+              fixture_set_up, test_attachment_limit_continuous, fixture_tear_down);
   g_test_add ("/ps/field/bandwidth-cap", Fixture, NULL,
               fixture_set_up, test_bandwidth_cap, fixture_tear_down);
   g_test_add ("/ps/field/2g-link", Fixture, NULL,

@@ -131,6 +131,9 @@ static void on_metered_changed_cb (GNetworkMonitor *monitor,
 static void on_server_changed_cb  (PsServer        *server,
                                    GParamSpec      *pspec,
                                    PsSyncJob       *self);
+static void on_attachment_limit_changed_cb (PsServer   *server,
+                                            GParamSpec *pspec,
+                                            PsSyncJob  *self);
 static void run_step      (PsSyncJob *self);
 
 static void
@@ -429,6 +432,8 @@ ps_sync_job_new (PsServer    *server,
                            G_CALLBACK (on_server_changed_cb), self, 0);
   g_signal_connect_object (server, "notify::allow-metered",
                            G_CALLBACK (on_server_changed_cb), self, 0);
+  g_signal_connect_object (server, "notify::max-attachment-size",
+                           G_CALLBACK (on_attachment_limit_changed_cb), self, 0);
 
   return self;
 }
@@ -710,6 +715,22 @@ on_server_changed_cb (PsServer   *server,
   ps_bandwidth_limiter_set_rate (self->download_limiter, limit);
 
   on_metered_changed_cb (self->monitor, NULL, self);
+}
+
+/* Records held back by the old limit lie behind the checkpoints: a
+ * continuous sync starts a new pass to read them again.
+ */
+static void
+on_attachment_limit_changed_cb (PsServer   *server,
+                                GParamSpec *pspec,
+                                PsSyncJob  *self)
+{
+  if (!self->running || self->once || self->continuous->len == 0)
+    return;
+
+  drop_run (self);
+  self->cancellable = g_cancellable_new ();
+  begin_pass (self);
 }
 
 /**
