@@ -455,38 +455,71 @@ test_metered (Fixture       *fixture,
   g_assert_true (doc_exists (fixture->local, "paused-again"));
 }
 
-/* Attachments over the limit */
+/* Attachments */
+
+/* Puts a record with one attachment of @size random bytes on @peer;
+ * returns the attachment in base64, as CouchDB sends it.
+ */
+static char *
+put_doc_with_attachment (PsTestPeer *peer,
+                         const char *id,
+                         const char *name,
+                         gsize       size)
+{
+  g_autoptr(JsonArray) docs = json_array_new ();
+  g_autoptr(GRand) rand = g_rand_new_with_seed (size);
+  g_autofree guint8 *content = g_malloc (size);
+  JsonObject *doc = json_object_new ();
+  JsonObject *attachments = json_object_new ();
+  JsonObject *attachment = json_object_new ();
+  char *encoded;
+
+  for (gsize i = 0; i < size; i++)
+    content[i] = (guint8) g_rand_int (rand);
+  encoded = g_base64_encode (content, size);
+
+  json_object_set_string_member (attachment, "content_type", "application/octet-stream");
+  json_object_set_string_member (attachment, "data", encoded);
+  json_object_set_object_member (attachments, name, attachment);
+  json_object_set_string_member (doc, "_id", id);
+  json_object_set_string_member (doc, "name", "Amina");
+  json_object_set_object_member (doc, "_attachments", attachments);
+  json_array_add_object_element (docs, doc);
+  ps_test_peer_put_docs (peer, DB, docs, TRUE);
+
+  return encoded;
+}
+
+static void
+assert_attachment (PsTestPeer *peer,
+                   const char *id,
+                   const char *name,
+                   const char *encoded)
+{
+  g_autofree char *path = g_strdup_printf ("/%s/%s?attachments=true", DB, id);
+  g_autoptr(JsonNode) copy = NULL;
+  JsonObject *stored;
+  guint status = 0;
+
+  copy = ps_test_peer_request (peer, "GET", path, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  stored = json_object_get_object_member (json_object_get_object_member (
+                                            json_node_get_object (copy), "_attachments"),
+                                          name);
+  g_assert_cmpstr (json_object_get_string_member (stored, "data"), ==, encoded);
+}
 
 static void
 test_attachment_limit (Fixture       *fixture,
                        gconstpointer  data)
 {
-  g_autoptr(JsonArray) docs = json_array_new ();
-  g_autoptr(GRand) rand = g_rand_new_with_seed (600);
-  g_autofree guint8 *scan = g_malloc (600 * 1000);
   g_autofree char *encoded = NULL;
   g_autoptr(PsSyncDatabase) database = NULL;
-  g_autoptr(JsonNode) copy = NULL;
-  JsonObject *big = json_object_new ();
-  JsonObject *attachments = json_object_new ();
-  JsonObject *attachment = json_object_new ();
+  PsWriteFailure *failure;
   GPtrArray *failures;
-  JsonObject *stored;
   guint64 received = 0;
-  guint status = 0;
 
-  for (guint i = 0; i < 600 * 1000; i++)
-    scan[i] = (guint8) g_rand_int (rand);
-  encoded = g_base64_encode (scan, 600 * 1000);
-
-  json_object_set_string_member (attachment, "content_type", "application/octet-stream");
-  json_object_set_string_member (attachment, "data", encoded);
-  json_object_set_object_member (attachments, "scan.bin", attachment);
-  json_object_set_string_member (big, "_id", "case-with-scan");
-  json_object_set_string_member (big, "name", "Amina");
-  json_object_set_object_member (big, "_attachments", attachments);
-  json_array_add_object_element (docs, big);
-  ps_test_peer_put_docs (fixture->remote, DB, docs, TRUE);
+  encoded = put_doc_with_attachment (fixture->remote, "case-with-scan", "scan.bin", 600 * 1000);
   ps_test_peer_put_named_doc (fixture->remote, DB, "case-after", "Musa");
   put_generated (fixture->remote, 0, 5);
 
@@ -504,12 +537,12 @@ test_attachment_limit (Fixture       *fixture,
   database = g_list_model_get_item (ps_sync_job_get_databases (fixture->job), 0);
   failures = ps_replication_get_write_failures (ps_sync_database_get_pull (database));
   g_assert_cmpuint (failures->len, ==, 1);
-  g_assert_cmpstr (((PsWriteFailure *) failures->pdata[0])->id, ==, "case-with-scan");
-  g_assert_cmpstr (((PsWriteFailure *) failures->pdata[0])->error, ==, "attachment_too_large");
-  g_test_message ("listed: %s", ((PsWriteFailure *) failures->pdata[0])->reason);
-  g_assert_nonnull (strstr (((PsWriteFailure *) failures->pdata[0])->reason, "scan.bin"));
-  g_assert_nonnull (strstr (((PsWriteFailure *) failures->pdata[0])->reason,
-                            "over the 500 kB limit for this server"));
+  failure = g_ptr_array_index (failures, 0);
+  g_assert_cmpstr (failure->id, ==, "case-with-scan");
+  g_assert_cmpstr (failure->error, ==, "attachment_too_large");
+  g_test_message ("listed: %s", failure->reason);
+  g_assert_nonnull (strstr (failure->reason, "scan.bin"));
+  g_assert_nonnull (strstr (failure->reason, "over the 500 kB limit for this server"));
 
   /* Syncing again with the same limit does not skip it either. */
   sync_once (fixture);
@@ -518,13 +551,7 @@ test_attachment_limit (Fixture       *fixture,
   /* With a higher limit it arrives, byte for byte. */
   ps_server_set_max_attachment_size (fixture->server, 1000);
   sync_once (fixture);
-  copy = ps_test_peer_request (fixture->local, "GET",
-                               "/" DB "/case-with-scan?attachments=true", NULL, &status);
-  g_assert_cmpuint (status, ==, 200);
-  stored = json_object_get_object_member (json_object_get_object_member (
-                                            json_node_get_object (copy), "_attachments"),
-                                          "scan.bin");
-  g_assert_cmpstr (json_object_get_string_member (stored, "data"), ==, encoded);
+  assert_attachment (fixture->local, "case-with-scan", "scan.bin", encoded);
   ps_test_assert_same_rev_trees (fixture->local, DB, fixture->remote, DB);
 }
 
@@ -533,21 +560,9 @@ static void
 test_attachment_limit_continuous (Fixture       *fixture,
                                   gconstpointer  data)
 {
-  g_autoptr(JsonArray) docs = json_array_new ();
   g_autofree char *encoded = NULL;
-  g_autofree guint8 *scan = g_malloc0 (60 * 1000);
-  JsonObject *doc = json_object_new ();
-  JsonObject *attachments = json_object_new ();
-  JsonObject *attachment = json_object_new ();
 
-  encoded = g_base64_encode (scan, 60 * 1000);
-  json_object_set_string_member (attachment, "content_type", "application/octet-stream");
-  json_object_set_string_member (attachment, "data", encoded);
-  json_object_set_object_member (attachments, "photo.jpg", attachment);
-  json_object_set_string_member (doc, "_id", "case-with-photo");
-  json_object_set_object_member (doc, "_attachments", attachments);
-  json_array_add_object_element (docs, doc);
-  ps_test_peer_put_docs (fixture->remote, DB, docs, TRUE);
+  encoded = put_doc_with_attachment (fixture->remote, "case-with-photo", "photo.jpg", 60 * 1000);
   ps_test_peer_put_named_doc (fixture->remote, DB, "case-plain", "Musa");
 
   ps_server_set_continuous (fixture->server, TRUE);
@@ -558,6 +573,57 @@ test_attachment_limit_continuous (Fixture       *fixture,
 
   ps_server_set_max_attachment_size (fixture->server, 100);
   g_assert_true (wait_for_doc (fixture, "case-with-photo", 20));
+  assert_attachment (fixture->local, "case-with-photo", "photo.jpg", encoded);
+}
+
+/* Deferred attachments: records without any come first. */
+static void
+test_defer_attachments (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *encoded = NULL;
+  g_autoptr(JsonNode) changes = NULL;
+  g_autoptr(PsSyncDatabase) database = NULL;
+  JsonArray *results;
+  guint n_results;
+  guint first_with_attachments = G_MAXUINT;
+  guint status = 0;
+
+  /* Written on the remote first, so a plain pass would copy it first. */
+  encoded = put_doc_with_attachment (fixture->remote, "aaa-case-with-consent", "consent.pdf",
+                                     200 * 1000);
+  put_generated (fixture->remote, 0, 20);
+
+  ps_server_set_defer_attachments (fixture->server, TRUE);
+  sync_once (fixture);
+
+  /* This instance wrote every record without attachments before the others. */
+  changes = ps_test_peer_request (fixture->local, "GET", "/" DB "/_changes?include_docs=true",
+                                  NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  results = json_object_get_array_member (json_node_get_object (changes), "results");
+  n_results = json_array_get_length (results);
+  g_assert_cmpuint (n_results, ==, 21);
+  for (guint i = 0; i < n_results; i++)
+    {
+      JsonObject *written = json_object_get_object_member (
+        json_array_get_object_element (results, i), "doc");
+      gboolean has_attachments = json_object_has_member (written, "_attachments");
+
+      if (has_attachments && first_with_attachments == G_MAXUINT)
+        first_with_attachments = i;
+      g_assert_true (first_with_attachments == G_MAXUINT || has_attachments);
+    }
+  g_test_message ("%u records without attachments came first, then %u with",
+                  first_with_attachments, n_results - first_with_attachments);
+  g_assert_cmpuint (first_with_attachments, <, n_results);
+
+  /* Nothing is listed as refused or held back, and all of it arrived. */
+  database = g_list_model_get_item (ps_sync_job_get_databases (fixture->job), 0);
+  g_assert_cmpuint (ps_replication_get_write_failures (ps_sync_database_get_pull (database))->len,
+                    ==, 0);
+  assert_attachment (fixture->local, "aaa-case-with-consent", "consent.pdf", encoded);
+  ps_test_assert_same_rev_trees (fixture->local, DB, fixture->remote, DB);
 }
 
 /* Settings */
@@ -580,6 +646,7 @@ test_settings_round_trip (void)
 
   ps_server_set_bandwidth_limit (server, 64);
   ps_server_set_max_attachment_size (server, 500);
+  ps_server_set_defer_attachments (server, TRUE);
   ps_server_set_allow_metered (server, TRUE);
   g_assert_true (ps_server_store_add (store, server, &error));
   g_assert_no_error (error);
@@ -594,6 +661,7 @@ test_settings_round_trip (void)
   g_assert_nonnull (found);
   g_assert_cmpuint (ps_server_get_bandwidth_limit (found), ==, 64);
   g_assert_cmpuint (ps_server_get_max_attachment_size (found), ==, 500);
+  g_assert_true (ps_server_get_defer_attachments (found));
   g_assert_true (ps_server_get_allow_metered (found));
   found = ps_server_store_lookup (reloaded, ps_server_get_id (plain));
   g_assert_nonnull (found);
@@ -649,7 +717,7 @@ test_cli_options (void)
   const char *id = ps_server_get_id (server);
   const char * const edit[] = {
     "server", "edit", id, "--bandwidth-limit", "20", "--max-attachment-size", "500",
-    "--allow-metered", NULL
+    "--allow-metered", "--defer-attachments", NULL
   };
   const char * const show[] = { "server", "show", id, NULL };
   const char * const bad[] = { "server", "edit", id, "--bandwidth-limit", "fast", NULL };
@@ -672,6 +740,7 @@ test_cli_options (void)
   g_assert_cmpuint (ps_server_get_bandwidth_limit (found), ==, 20);
   g_assert_cmpuint (ps_server_get_max_attachment_size (found), ==, 500);
   g_assert_true (ps_server_get_allow_metered (found));
+  g_assert_true (ps_server_get_defer_attachments (found));
 }
 
 int
@@ -688,6 +757,8 @@ main (int   argc,
               fixture_set_up, test_attachment_limit, fixture_tear_down);
   g_test_add ("/ps/field/attachment-limit-continuous", Fixture, NULL,
               fixture_set_up, test_attachment_limit_continuous, fixture_tear_down);
+  g_test_add ("/ps/field/defer-attachments", Fixture, NULL,
+              fixture_set_up, test_defer_attachments, fixture_tear_down);
   g_test_add ("/ps/field/bandwidth-cap", Fixture, NULL,
               fixture_set_up, test_bandwidth_cap, fixture_tear_down);
   g_test_add ("/ps/field/2g-link", Fixture, NULL,

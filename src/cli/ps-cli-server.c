@@ -340,6 +340,7 @@ server_add (int    argc,
   g_autofree char *attachment_text = NULL;
   gboolean continuous = FALSE;
   gboolean allow_metered = FALSE;
+  gboolean defer_attachments = FALSE;
   gboolean password_stdin = FALSE;
   gboolean no_check = FALSE;
   guint bandwidth_limit = 0;
@@ -363,6 +364,8 @@ server_add (int    argc,
     { "max-attachment-size", 0, 0, G_OPTION_ARG_STRING, &attachment_text,
       N_("Leave records with a larger attachment for later, and list them (0 for no limit)"),
       N_("KB") },
+    { "defer-attachments", 0, 0, G_OPTION_ARG_NONE, &defer_attachments,
+      N_("Sync the records without attachments first, those with attachments after"), NULL },
     { "direction", 0, 0, G_OPTION_ARG_STRING, &direction_text,
       N_("Which way records travel: both (the default), push or pull"), N_("DIRECTION") },
     { "prefix", 0, 0, G_OPTION_ARG_STRING, &prefix,
@@ -425,6 +428,7 @@ server_add (int    argc,
   ps_server_set_bandwidth_limit (server, bandwidth_limit);
   ps_server_set_max_attachment_size (server, max_attachment_size);
   ps_server_set_allow_metered (server, allow_metered);
+  ps_server_set_defer_attachments (server, defer_attachments);
   ps_server_set_direction (server, direction);
   if (prefix != NULL)
     ps_server_set_database_prefix (server, prefix);
@@ -569,6 +573,9 @@ ps_cli_print_server (PsServer *server)
     g_print ("%-18s %s\n", _("Attachment limit:"), _("none"));
   else
     g_print ("%-18s %u kB\n", _("Attachment limit:"), ps_server_get_max_attachment_size (server));
+  g_print ("%-18s %s\n", _("Attachments:"),
+           ps_server_get_defer_attachments (server) ? _("after the other records")
+                                                    : _("with their records"));
   g_print ("%-18s %s\n", _("Metered networks:"),
            ps_server_get_allow_metered (server) ? _("sync") : _("pause"));
   g_print ("%-18s %s\n", _("Databases:"), databases);
@@ -647,6 +654,8 @@ server_edit (int    argc,
   gboolean no_continuous = FALSE;
   gboolean allow_metered = FALSE;
   gboolean no_allow_metered = FALSE;
+  gboolean defer_attachments = FALSE;
+  gboolean no_defer_attachments = FALSE;
   gboolean password_stdin = FALSE;
   guint bandwidth_limit;
   guint max_attachment_size;
@@ -668,8 +677,12 @@ server_edit (int    argc,
     { "max-attachment-size", 0, 0, G_OPTION_ARG_STRING, &attachment_text,
       N_("Leave records with a larger attachment for later, and list them (0 for no limit)"),
       N_("KB") },
+    { "defer-attachments", 0, 0, G_OPTION_ARG_NONE, &defer_attachments,
+      N_("Sync the records without attachments first, those with attachments after"), NULL },
     { "no-allow-metered", 0, 0, G_OPTION_ARG_NONE, &no_allow_metered,
       N_("Pause continuous sync while the connection may cost money"), NULL },
+    { "no-defer-attachments", 0, 0, G_OPTION_ARG_NONE, &no_defer_attachments,
+      N_("Sync records in their order, with their attachments"), NULL },
     { "direction", 0, 0, G_OPTION_ARG_STRING, &direction_text,
       N_("Which way records travel: both, push or pull"), N_("DIRECTION") },
     { "prefix", 0, 0, G_OPTION_ARG_STRING, &prefix,
@@ -708,6 +721,9 @@ server_edit (int    argc,
     return ps_cli_usage_error (context, _("Use either --continuous or --no-continuous."));
   if (allow_metered && no_allow_metered)
     return ps_cli_usage_error (context, _("Use either --allow-metered or --no-allow-metered."));
+  if (defer_attachments && no_defer_attachments)
+    return ps_cli_usage_error (context, _("Use either --defer-attachments or "
+                                          "--no-defer-attachments."));
   if (databases != NULL && (prefix != NULL || suffix != NULL || record_types != NULL))
     return ps_cli_usage_error (context, _("Use either --database or --prefix, --suffix "
                                           "and --record-type, not both."));
@@ -748,6 +764,8 @@ server_edit (int    argc,
     ps_server_set_continuous (server, continuous);
   if (allow_metered || no_allow_metered)
     ps_server_set_allow_metered (server, allow_metered);
+  if (defer_attachments || no_defer_attachments)
+    ps_server_set_defer_attachments (server, defer_attachments);
   ps_server_set_bandwidth_limit (server, bandwidth_limit);
   ps_server_set_max_attachment_size (server, max_attachment_size);
   ps_server_set_direction (server, direction);

@@ -86,6 +86,8 @@ struct _PsReplication
   char               *last_error;
   GPtrArray          *write_failures;
   guint64             max_attachment_size;   /* bytes; 0 = no limit */
+  gboolean            defer_attachments;     /* leave every revision with one for later */
+  guint64             docs_deferred;
   guint64             attachments_held_back;
   gboolean            checkpoint_held;       /* a change before here was held back */
 };
@@ -496,6 +498,26 @@ ps_replication_set_max_attachment_size (PsReplication *self,
 }
 
 /**
+ * ps_replication_set_defer_attachments:
+ * @self: a #PsReplication
+ * @defer: whether to copy only revisions without attachments
+ *
+ * The first of two passes that bring record JSON before attachments: every
+ * revision with an attachment is left out, unlisted, and the checkpoint
+ * stays before the first one left out, so that a second replication without
+ * this option copies them. A revision cannot be written with attachment
+ * stubs the target lacks, so those records come whole in the second pass.
+ */
+void
+ps_replication_set_defer_attachments (PsReplication *self,
+                                      gboolean       defer)
+{
+  g_return_if_fail (PS_IS_REPLICATION (self));
+
+  self->defer_attachments = !!defer;
+}
+
+/**
  * ps_replication_set_checkpoint_interval:
  * @self: a #PsReplication
  * @milliseconds: the least time between two checkpoints while copying;
@@ -609,6 +631,7 @@ ps_replication_dup_stats (PsReplication *self)
   json_object_set_int_member (stats, "docs_written", self->docs_written);
   json_object_set_int_member (stats, "doc_write_failures", self->doc_write_failures);
   json_object_set_int_member (stats, "attachments_held_back", self->attachments_held_back);
+  json_object_set_int_member (stats, "docs_deferred", self->docs_deferred);
   json_object_set_int_member (stats, "missing_checked", self->missing_checked);
   json_object_set_int_member (stats, "missing_found", self->missing_found);
 
@@ -1102,7 +1125,19 @@ hold_back_if_large (PsReplication      *self,
       PsWriteFailure *failure;
       guint64 size;
 
-      if (!JSON_NODE_HOLDS_OBJECT (member) ||
+      if (!JSON_NODE_HOLDS_OBJECT (member))
+        continue;
+
+      /* Deferred, not refused: the attachments pass that follows copies it. */
+      if (self->defer_attachments)
+        {
+          if (!held)
+            self->docs_deferred++;
+          held = TRUE;
+          continue;
+        }
+
+      if (self->max_attachment_size == 0 ||
           (size = attachment_size (json_node_get_object (member))) <= self->max_attachment_size)
         continue;
 
@@ -1152,7 +1187,7 @@ write_batch (Batch *batch)
   g_autoptr(GBytes) body = NULL;
   guint found;
 
-  if (self->max_attachment_size > 0)
+  if (self->max_attachment_size > 0 || self->defer_attachments)
     hold_back_large_attachments (batch);
   found = ps_fetched_docs_count_found (batch->fetched);
 
@@ -1517,7 +1552,7 @@ on_revs_diff_cb (GObject      *object,
   batch->fetched = ps_fetched_docs_new ();
   if (self->bulk_get_unsupported)
     fetch_with_open_revs (batch);
-  else if (self->max_attachment_size > 0)
+  else if (self->max_attachment_size > 0 || self->defer_attachments)
     probe_attachment_sizes (batch);
   else
     fetch_with_bulk_get (batch);

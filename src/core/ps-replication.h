@@ -71,6 +71,8 @@ void                ps_replication_set_max_retry_delay (PsReplication        *se
                                                         guint                 seconds);
 void                ps_replication_set_max_attachment_size (PsReplication    *self,
                                                         guint64               bytes);
+void                ps_replication_set_defer_attachments (PsReplication      *self,
+                                                        gboolean              defer);
 void                ps_replication_set_checkpoint_interval (PsReplication    *self,
                                                         guint                 milliseconds);
 PsReplicationState  ps_replication_get_state           (PsReplication        *self);

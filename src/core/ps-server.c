@@ -39,6 +39,7 @@ struct _PsServer
   guint            max_attachment_size;   /* kB; 0 = none */
   guint            continuous : 1;
   guint            allow_metered : 1;
+  guint            defer_attachments : 1;
   guint            is_insecure : 1;
 };
 
@@ -65,6 +66,7 @@ enum {
   PROP_BANDWIDTH_LIMIT,
   PROP_ALLOW_METERED,
   PROP_MAX_ATTACHMENT_SIZE,
+  PROP_DEFER_ATTACHMENTS,
   N_PROPS
 };
 
@@ -491,6 +493,8 @@ ps_server_to_json (PsServer *self)
   json_builder_add_int_value (builder, self->bandwidth_limit);
   json_builder_set_member_name (builder, "allow-metered");
   json_builder_add_boolean_value (builder, self->allow_metered);
+  json_builder_set_member_name (builder, "defer-attachments");
+  json_builder_add_boolean_value (builder, self->defer_attachments);
   json_builder_set_member_name (builder, "max-attachment-size");
   json_builder_add_int_value (builder, self->max_attachment_size);
   if (self->last_sync_time != 0)
@@ -689,6 +693,11 @@ ps_server_new_from_json (JsonNode  *node,
     return NULL;
   if (member != NULL)
     ps_server_set_continuous (server, json_node_get_boolean (member));
+
+  if (!check_member_type (object, "defer-attachments", G_TYPE_BOOLEAN, &member, error))
+    return NULL;
+  if (member != NULL)
+    ps_server_set_defer_attachments (server, json_node_get_boolean (member));
 
   if (!check_member_type (object, "allow-metered", G_TYPE_BOOLEAN, &member, error))
     return NULL;
@@ -984,6 +993,35 @@ ps_server_set_max_attachment_size (PsServer *self,
 
   self->max_attachment_size = kbytes;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_ATTACHMENT_SIZE]);
+}
+
+/**
+ * ps_server_get_defer_attachments:
+ * @self: a #PsServer
+ *
+ * Returns: whether a sync copies the records without attachments first,
+ *   and those with attachments after
+ */
+gboolean
+ps_server_get_defer_attachments (PsServer *self)
+{
+  g_return_val_if_fail (PS_IS_SERVER (self), FALSE);
+
+  return self->defer_attachments;
+}
+
+void
+ps_server_set_defer_attachments (PsServer *self,
+                                 gboolean  defer)
+{
+  g_return_if_fail (PS_IS_SERVER (self));
+
+  defer = !!defer;
+  if (self->defer_attachments == (guint) defer)
+    return;
+
+  self->defer_attachments = defer;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEFER_ATTACHMENTS]);
 }
 
 /**
@@ -1350,6 +1388,10 @@ ps_server_get_property (GObject    *object,
       g_value_set_uint (value, self->max_attachment_size);
       break;
 
+    case PROP_DEFER_ATTACHMENTS:
+      g_value_set_boolean (value, self->defer_attachments);
+      break;
+
     case PROP_DIRECTION:
       g_value_set_enum (value, self->direction);
       break;
@@ -1427,6 +1469,10 @@ ps_server_set_property (GObject      *object,
 
     case PROP_MAX_ATTACHMENT_SIZE:
       ps_server_set_max_attachment_size (self, g_value_get_uint (value));
+      break;
+
+    case PROP_DEFER_ATTACHMENTS:
+      ps_server_set_defer_attachments (self, g_value_get_boolean (value));
       break;
 
     case PROP_DIRECTION:
@@ -1535,6 +1581,13 @@ ps_server_class_init (PsServerClass *klass)
                        (G_PARAM_READWRITE |
                         G_PARAM_EXPLICIT_NOTIFY |
                         G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_DEFER_ATTACHMENTS] =
+    g_param_spec_boolean ("defer-attachments", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
 
   properties[PROP_ALLOW_METERED] =
     g_param_spec_boolean ("allow-metered", NULL, NULL,

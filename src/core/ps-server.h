@@ -88,6 +88,9 @@ void              ps_server_set_bandwidth_limit    (PsServer           *self,
 guint             ps_server_get_max_attachment_size (PsServer          *self);
 void              ps_server_set_max_attachment_size (PsServer          *self,
                                                     guint               kbytes);
+gboolean          ps_server_get_defer_attachments  (PsServer           *self);
+void              ps_server_set_defer_attachments  (PsServer           *self,
+                                                    gboolean            defer);
 gboolean          ps_server_get_allow_metered      (PsServer           *self);
 void              ps_server_set_allow_metered      (PsServer           *self,
                                                     gboolean            allow_metered);

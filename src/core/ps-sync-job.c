@@ -64,6 +64,7 @@ struct _PsSyncJob
   GListStore     *databases;
   guint           db_index;
   Step            step;
+  gboolean        attachments_pass; /* deferring: the step's second replication */
   GPtrArray      *written_ids;     /* pulled in the current database */
   GPtrArray      *continuous;      /* ContinuousLink */
   guint           retry_source;
@@ -891,6 +892,15 @@ on_step_replicated_cb (GObject      *object,
       return;
     }
 
+  /* Deferring: the records without attachments are over; now the rest. */
+  if (ps_server_get_defer_attachments (self->server) && !self->attachments_pass)
+    {
+      self->attachments_pass = TRUE;
+      run_step (self);
+      return;
+    }
+
+  self->attachments_pass = FALSE;
   advance (self);
 }
 
@@ -1024,9 +1034,13 @@ run_step (PsSyncJob *self)
             fail_for_good (self, error->message);
             return;
           }
+        if (ps_server_get_defer_attachments (self->server) && !self->attachments_pass)
+          ps_replication_set_defer_attachments (replication, TRUE);
         if (pull)
           {
-            g_ptr_array_set_size (self->written_ids, 0);
+            /* What the first pass of a deferring pull wrote is resolved too. */
+            if (!self->attachments_pass)
+              g_ptr_array_set_size (self->written_ids, 0);
             g_signal_connect_object (replication, "documents-written",
                                      G_CALLBACK (on_pulled_ids_cb), self, 0);
             ps_sync_database_set_pull (database, replication);
@@ -1093,6 +1107,7 @@ begin_pass (PsSyncJob *self)
 
   self->db_index = 0;
   self->step = STEP_PULL;
+  self->attachments_pass = FALSE;
   set_progress (self, 0);
   run_step (self);
 }

@@ -49,6 +49,7 @@ struct _PsServerDialog
   GtkSpinButton   *bandwidth_spin;
   GtkSpinButton   *attachment_spin;
   GtkCheckButton  *allow_metered_check;
+  GtkCheckButton  *defer_attachments_check;
   GtkWidget       *save_button;
   GtkWidget       *test_button;
 };
@@ -167,6 +168,8 @@ apply_fields (PsServerDialog *self,
                                      gtk_spin_button_get_value_as_int (self->attachment_spin));
   ps_server_set_allow_metered (server, gtk_toggle_button_get_active (
                                          GTK_TOGGLE_BUTTON (self->allow_metered_check)));
+  ps_server_set_defer_attachments (server, gtk_toggle_button_get_active (
+                                             GTK_TOGGLE_BUTTON (self->defer_attachments_check)));
 }
 
 static gboolean
@@ -324,6 +327,8 @@ fill_fields (PsServerDialog *self)
                                  ps_server_get_max_attachment_size (self->server));
       gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->allow_metered_check),
                                     ps_server_get_allow_metered (self->server));
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->defer_attachments_check),
+                                    ps_server_get_defer_attachments (self->server));
       fingerprint = ps_server_get_pinned_fingerprint (self->server);
       if (fingerprint != NULL)
         gtk_entry_set_text (self->fingerprint_entry, fingerprint);
@@ -681,6 +686,7 @@ ps_server_dialog_class_init (PsServerDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, bandwidth_spin);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, attachment_spin);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, allow_metered_check);
+  gtk_widget_class_bind_template_child (widget_class, PsServerDialog, defer_attachments_check);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, advanced_expander);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, direction_combo);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, prefix_entry);
