@@ -61,6 +61,15 @@ struct _PsFaultProxy
   guint           injected[PS_N_FAULTS];
   guint           requests;
   guint           accepted;
+
+  /* A slow link under every exchange, faults or not. */
+  guint           link_latency_ms;
+  guint           link_bytes_per_second;   /* shared by all connections; 0 = none */
+  gint64          link_next_free;          /* monotonic µs */
+  int             client_send_buffer;      /* SO_SNDBUF towards clients; 0 = default */
+
+  guint64         bytes_from_clients;
+  guint64         bytes_to_clients;
 };
 
 /* What happens to one exchange. */
@@ -195,6 +204,58 @@ write_throttled (Connection        *conn,
   return TRUE;
 }
 
+/* The link's rate is shared: every slice of every connection takes its
+ * turn, as on one real link.
+ */
+static gboolean
+write_on_link (Connection        *conn,
+               GSocketConnection *to,
+               const guint8      *data,
+               gsize              len)
+{
+  PsFaultProxy *proxy = conn->proxy;
+  guint rate;
+  gsize slice;
+
+  g_mutex_lock (&proxy->mutex);
+  rate = proxy->link_bytes_per_second;
+  g_mutex_unlock (&proxy->mutex);
+  if (rate == 0)
+    return write_all (conn, to, data, len);
+
+  slice = MAX (1, (gsize) rate * THROTTLE_SLICE_MS / 1000);
+  for (gsize done = 0; done < len; done += slice)
+    {
+      gsize n = MIN (slice, len - done);
+      gint64 now = g_get_monotonic_time ();
+      gint64 end;
+
+      g_mutex_lock (&proxy->mutex);
+      end = MAX (proxy->link_next_free, now) + (gint64) n * G_USEC_PER_SEC / rate;
+      proxy->link_next_free = end;
+      g_mutex_unlock (&proxy->mutex);
+
+      if (end > now)
+        sleep_ms (conn, (guint) ((end - now) / 1000));
+      if (!write_all (conn, to, data + done, n))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static void
+sleep_link_latency (Connection *conn)
+{
+  guint latency;
+
+  g_mutex_lock (&conn->proxy->mutex);
+  latency = conn->proxy->link_latency_ms;
+  g_mutex_unlock (&conn->proxy->mutex);
+  if (latency > 0)
+    sleep_ms (conn, latency);
+}
+
 /* Forwarding with the effect of a fault that only slows things down. */
 static gboolean
 write_slowly (Connection        *conn,
@@ -208,7 +269,7 @@ write_slowly (Connection        *conn,
   if (plan->fault == PS_FAULT_BANDWIDTH)
     return write_throttled (conn, to, data, len, MAX (plan->param, 1));
 
-  return write_all (conn, to, data, len);
+  return write_on_link (conn, to, data, len);
 }
 
 static void
@@ -436,6 +497,7 @@ forward_request (Connection   *conn,
   conn->previous = '\0';
   g_mutex_unlock (&proxy->mutex);
 
+  sleep_link_latency (conn);
   if (!write_slowly (conn, conn->upstream, data, len, &plan))
     {
       close_both (conn);
@@ -502,6 +564,10 @@ forward_requests (Connection *conn)
 
       if (n <= 0)
         break;
+
+      g_mutex_lock (&conn->proxy->mutex);
+      conn->proxy->bytes_from_clients += n;
+      g_mutex_unlock (&conn->proxy->mutex);
 
       if (passthrough)
         open = write_all (conn, conn->upstream, buffer, n);
@@ -664,6 +730,10 @@ pump_answers (gpointer user_data)
       if (count)
         count_injected (proxy, plan.fault);
 
+      /* The first bytes of an answer come back one link latency later. */
+      if (already == 0)
+        sleep_link_latency (conn);
+
       if (plan.fault == PS_FAULT_TRICKLE)
         {
           if (!write_trickle (conn, buffer, keep, already, MAX (plan.param, 1)))
@@ -671,6 +741,10 @@ pump_answers (gpointer user_data)
         }
       else if (!write_slowly (conn, conn->client, buffer, keep, &plan))
         break;
+
+      g_mutex_lock (&proxy->mutex);
+      proxy->bytes_to_clients += keep;
+      g_mutex_unlock (&proxy->mutex);
 
       if (close_after)
         break;
@@ -705,6 +779,9 @@ serve (PsFaultProxy      *proxy,
     }
   g_ptr_array_add (proxy->connections, connection_ref (conn));
   proxy->accepted++;
+  if (proxy->client_send_buffer > 0)
+    g_socket_set_option (g_socket_connection_get_socket (client), SOL_SOCKET, SO_SNDBUF,
+                         proxy->client_send_buffer, NULL);
   g_mutex_unlock (&proxy->mutex);
 
   g_socket_client_set_timeout (connector, CONNECT_TIMEOUT_S);
@@ -1074,4 +1151,66 @@ ps_fault_proxy_describe (PsFaultProxy *proxy)
   g_string_append_c (text, ')');
 
   return g_string_free (text, FALSE);
+}
+
+/**
+ * ps_fault_proxy_set_link:
+ * @proxy: a #PsFaultProxy
+ * @latency_ms: the one-way delay of each request and of each answer
+ * @bytes_per_second: the rate all connections share, each way; 0 for none
+ *
+ * Puts a slow link under all traffic, such as a 2G connection, whatever
+ * faults are planned.
+ */
+void
+ps_fault_proxy_set_link (PsFaultProxy *proxy,
+                         guint         latency_ms,
+                         guint         bytes_per_second)
+{
+  g_return_if_fail (proxy != NULL);
+
+  g_mutex_lock (&proxy->mutex);
+  proxy->link_latency_ms = latency_ms;
+  proxy->link_bytes_per_second = bytes_per_second;
+  g_mutex_unlock (&proxy->mutex);
+}
+
+/**
+ * ps_fault_proxy_set_client_send_buffer:
+ * @proxy: a #PsFaultProxy
+ * @bytes: the socket send buffer towards clients of new connections
+ *
+ * A small buffer makes the count of bytes sent to clients follow what the
+ * client actually reads, for rate measurements.
+ */
+void
+ps_fault_proxy_set_client_send_buffer (PsFaultProxy *proxy,
+                                       guint         bytes)
+{
+  g_return_if_fail (proxy != NULL);
+
+  g_mutex_lock (&proxy->mutex);
+  proxy->client_send_buffer = (int) MIN (bytes, G_MAXINT);
+  g_mutex_unlock (&proxy->mutex);
+}
+
+/**
+ * ps_fault_proxy_get_bytes:
+ * @proxy: a #PsFaultProxy
+ * @from_clients: (out) (optional): bytes read from clients (requests)
+ * @to_clients: (out) (optional): bytes written to clients (answers)
+ */
+void
+ps_fault_proxy_get_bytes (PsFaultProxy *proxy,
+                          guint64      *from_clients,
+                          guint64      *to_clients)
+{
+  g_return_if_fail (proxy != NULL);
+
+  g_mutex_lock (&proxy->mutex);
+  if (from_clients != NULL)
+    *from_clients = proxy->bytes_from_clients;
+  if (to_clients != NULL)
+    *to_clients = proxy->bytes_to_clients;
+  g_mutex_unlock (&proxy->mutex);
 }

@@ -69,6 +69,14 @@ guint         ps_fault_proxy_get_injected     (PsFaultProxy *proxy,
 guint         ps_fault_proxy_get_total_injected (PsFaultProxy *proxy);
 guint         ps_fault_proxy_get_requests     (PsFaultProxy *proxy);
 guint         ps_fault_proxy_get_connections  (PsFaultProxy *proxy);
+void          ps_fault_proxy_set_link         (PsFaultProxy *proxy,
+                                               guint         latency_ms,
+                                               guint         bytes_per_second);
+void          ps_fault_proxy_set_client_send_buffer (PsFaultProxy *proxy,
+                                               guint         bytes);
+void          ps_fault_proxy_get_bytes        (PsFaultProxy *proxy,
+                                               guint64      *from_clients,
+                                               guint64      *to_clients);
 char         *ps_fault_proxy_describe         (PsFaultProxy *proxy);
 const char   *ps_fault_get_name               (PsFault       fault);
 

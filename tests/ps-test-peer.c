@@ -1516,3 +1516,32 @@ ps_test_peer_count_conflicts (PsTestPeer *peer,
 
   return conflicts;
 }
+
+/* A small new document {_id, name}, written as an editor would. */
+void
+ps_test_peer_put_named_doc (PsTestPeer *peer,
+                            const char *db,
+                            const char *id,
+                            const char *name)
+{
+  g_autoptr(JsonArray) docs = json_array_new ();
+  JsonObject *doc = json_object_new ();
+
+  json_object_set_string_member (doc, "_id", id);
+  json_object_set_string_member (doc, "name", name);
+  json_array_add_object_element (docs, doc);
+  ps_test_peer_put_docs (peer, db, docs, TRUE);
+}
+
+gboolean
+ps_test_peer_has_doc (PsTestPeer *peer,
+                      const char *db,
+                      const char *id)
+{
+  g_autofree char *path = g_strdup_printf ("/%s/%s", db, id);
+  g_autoptr(JsonNode) answer = NULL;
+  guint status = 0;
+
+  answer = ps_test_peer_request (peer, "GET", path, NULL, &status);
+  return status == 200;
+}

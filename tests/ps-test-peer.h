@@ -49,6 +49,13 @@ void        ps_test_assert_same_rev_trees    (PsTestPeer  *a,
                                               const char  *db_a,
                                               PsTestPeer  *b,
                                               const char  *db_b);
+void        ps_test_peer_put_named_doc       (PsTestPeer  *peer,
+                                              const char  *db,
+                                              const char  *id,
+                                              const char  *name);
+gboolean    ps_test_peer_has_doc             (PsTestPeer  *peer,
+                                              const char  *db,
+                                              const char  *id);
 guint       ps_test_peer_count_conflicts     (PsTestPeer  *peer,
                                               const char  *db);
 

@@ -185,25 +185,14 @@ put_plain_doc (PsTestPeer *peer,
                const char *id,
                const char *value)
 {
-  g_autoptr(JsonArray) docs = json_array_new ();
-  JsonObject *doc = json_object_new ();
-
-  json_object_set_string_member (doc, "_id", id);
-  json_object_set_string_member (doc, "name", value);
-  json_array_add_object_element (docs, doc);
-  ps_test_peer_put_docs (peer, DB, docs, TRUE);
+  ps_test_peer_put_named_doc (peer, DB, id, value);
 }
 
 static gboolean
 peer_has_doc (PsTestPeer *peer,
               const char *id)
 {
-  g_autofree char *path = g_strdup_printf ("/%s/%s", DB, id);
-  g_autoptr(JsonNode) answer = NULL;
-  guint status = 0;
-
-  answer = ps_test_peer_request (peer, "GET", path, NULL, &status);
-  return status == 200;
+  return ps_test_peer_has_doc (peer, DB, id);
 }
 
 /* Runs the main loop until @id is on @peer; returns the milliseconds it took. */

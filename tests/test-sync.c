@@ -226,13 +226,7 @@ static void
 put_plain_doc (PsTestPeer *peer,
                const char *id)
 {
-  g_autoptr(JsonArray) docs = json_array_new ();
-  JsonObject *doc = json_object_new ();
-
-  json_object_set_string_member (doc, "_id", id);
-  json_object_set_string_member (doc, "name", "Amina");
-  json_array_add_object_element (docs, doc);
-  ps_test_peer_put_docs (peer, databases[0], docs, TRUE);
+  ps_test_peer_put_named_doc (peer, databases[0], id, "Amina");
 }
 
 static gboolean

@@ -302,6 +302,27 @@ discover_couchdb (PsServer   *server,
   return ok;
 }
 
+/* A rate or size in kB; 0, the default, for no limit. */
+static gboolean
+parse_limit (const char *option,
+             const char *text,
+             guint      *kbytes)
+{
+  guint64 value;
+
+  if (text == NULL)
+    return TRUE;
+
+  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT, &value, NULL))
+    {
+      g_printerr (_("Error: %s takes a number of kB (0 for no limit), not “%s”\n"), option, text);
+      return FALSE;
+    }
+
+  *kbytes = (guint) value;
+  return TRUE;
+}
+
 static int
 server_add (int    argc,
             char **argv)
@@ -315,9 +336,15 @@ server_add (int    argc,
   g_autofree char *fingerprint = NULL;
   g_auto(GStrv) databases = NULL;
   g_auto(GStrv) record_types = NULL;
+  g_autofree char *bandwidth_text = NULL;
+  g_autofree char *attachment_text = NULL;
   gboolean continuous = FALSE;
+  gboolean allow_metered = FALSE;
+  gboolean defer_attachments = FALSE;
   gboolean password_stdin = FALSE;
   gboolean no_check = FALSE;
+  guint bandwidth_limit = 0;
+  guint max_attachment_size = 0;
   const GOptionEntry entries[] = {
     { "no-check", 0, 0, G_OPTION_ARG_NONE, &no_check,
       N_("Do not contact the server: keep the URL as given"), NULL },
@@ -329,6 +356,16 @@ server_add (int    argc,
       N_("The CouchDB administrator to log in as"), N_("NAME") },
     { "continuous", 'c', 0, G_OPTION_ARG_NONE, &continuous,
       N_("Keep in sync as changes happen, rather than once per sync"), NULL },
+    { "bandwidth-limit", 0, 0, G_OPTION_ARG_STRING, &bandwidth_text,
+      N_("Cap the traffic with the server at KBPS kB/s each way (0, the default, for none)"),
+      N_("KBPS") },
+    { "allow-metered", 0, 0, G_OPTION_ARG_NONE, &allow_metered,
+      N_("Sync continuously even over a connection that may cost money"), NULL },
+    { "max-attachment-size", 0, 0, G_OPTION_ARG_STRING, &attachment_text,
+      N_("Leave records with a larger attachment for later, and list them (0 for no limit)"),
+      N_("KB") },
+    { "defer-attachments", 0, 0, G_OPTION_ARG_NONE, &defer_attachments,
+      N_("Sync the records without attachments first, those with attachments after"), NULL },
     { "direction", 0, 0, G_OPTION_ARG_STRING, &direction_text,
       N_("Which way records travel: both (the default), push or pull"), N_("DIRECTION") },
     { "prefix", 0, 0, G_OPTION_ARG_STRING, &prefix,
@@ -376,7 +413,9 @@ server_add (int    argc,
   if (databases != NULL && (prefix != NULL || suffix != NULL || record_types != NULL))
     return ps_cli_usage_error (context, _("Use either --database or --prefix, --suffix "
                                           "and --record-type, not both."));
-  if (!parse_direction (direction_text, &direction) || !check_url (url, &normalized))
+  if (!parse_direction (direction_text, &direction) || !check_url (url, &normalized) ||
+      !parse_limit ("--bandwidth-limit", bandwidth_text, &bandwidth_limit) ||
+      !parse_limit ("--max-attachment-size", attachment_text, &max_attachment_size))
     return PS_CLI_EXIT_USAGE;
 
   store = ps_cli_load_server_store ();
@@ -386,6 +425,10 @@ server_add (int    argc,
   server = ps_server_new (description, normalized);
   ps_server_set_username (server, username);
   ps_server_set_continuous (server, continuous);
+  ps_server_set_bandwidth_limit (server, bandwidth_limit);
+  ps_server_set_max_attachment_size (server, max_attachment_size);
+  ps_server_set_allow_metered (server, allow_metered);
+  ps_server_set_defer_attachments (server, defer_attachments);
   ps_server_set_direction (server, direction);
   if (prefix != NULL)
     ps_server_set_database_prefix (server, prefix);
@@ -522,6 +565,19 @@ ps_cli_print_server (PsServer *server)
   g_print ("%-18s %s\n", _("Continuous:"), ps_server_get_continuous (server) ? _("yes") : _("no"));
   g_print ("%-18s %s\n", _("Direction:"),
            ps_sync_direction_to_string (ps_server_get_direction (server)));
+  if (ps_server_get_bandwidth_limit (server) == 0)
+    g_print ("%-18s %s\n", _("Bandwidth limit:"), _("none"));
+  else
+    g_print ("%-18s %u kB/s\n", _("Bandwidth limit:"), ps_server_get_bandwidth_limit (server));
+  if (ps_server_get_max_attachment_size (server) == 0)
+    g_print ("%-18s %s\n", _("Attachment limit:"), _("none"));
+  else
+    g_print ("%-18s %u kB\n", _("Attachment limit:"), ps_server_get_max_attachment_size (server));
+  g_print ("%-18s %s\n", _("Attachments:"),
+           ps_server_get_defer_attachments (server) ? _("after the other records")
+                                                    : _("with their records"));
+  g_print ("%-18s %s\n", _("Metered networks:"),
+           ps_server_get_allow_metered (server) ? _("sync") : _("pause"));
   g_print ("%-18s %s\n", _("Databases:"), databases);
   if (fingerprint != NULL)
     g_print ("%-18s %s\n", _("Trusted certificate:"), fingerprint);
@@ -592,9 +648,17 @@ server_edit (int    argc,
   g_autofree char *fingerprint = NULL;
   g_auto(GStrv) databases = NULL;
   g_auto(GStrv) record_types = NULL;
+  g_autofree char *bandwidth_text = NULL;
+  g_autofree char *attachment_text = NULL;
   gboolean continuous = FALSE;
   gboolean no_continuous = FALSE;
+  gboolean allow_metered = FALSE;
+  gboolean no_allow_metered = FALSE;
+  gboolean defer_attachments = FALSE;
+  gboolean no_defer_attachments = FALSE;
   gboolean password_stdin = FALSE;
+  guint bandwidth_limit;
+  guint max_attachment_size;
   const GOptionEntry entries[] = {
     { "description", 'd', 0, G_OPTION_ARG_STRING, &description,
       N_("A new name for the server"), N_("TEXT") },
@@ -606,6 +670,19 @@ server_edit (int    argc,
       N_("Keep in sync as changes happen"), NULL },
     { "no-continuous", 0, 0, G_OPTION_ARG_NONE, &no_continuous,
       N_("Sync only when asked"), NULL },
+    { "bandwidth-limit", 0, 0, G_OPTION_ARG_STRING, &bandwidth_text,
+      N_("Cap the traffic with the server at KBPS kB/s each way (0 for none)"), N_("KBPS") },
+    { "allow-metered", 0, 0, G_OPTION_ARG_NONE, &allow_metered,
+      N_("Sync continuously even over a connection that may cost money"), NULL },
+    { "max-attachment-size", 0, 0, G_OPTION_ARG_STRING, &attachment_text,
+      N_("Leave records with a larger attachment for later, and list them (0 for no limit)"),
+      N_("KB") },
+    { "defer-attachments", 0, 0, G_OPTION_ARG_NONE, &defer_attachments,
+      N_("Sync the records without attachments first, those with attachments after"), NULL },
+    { "no-allow-metered", 0, 0, G_OPTION_ARG_NONE, &no_allow_metered,
+      N_("Pause continuous sync while the connection may cost money"), NULL },
+    { "no-defer-attachments", 0, 0, G_OPTION_ARG_NONE, &no_defer_attachments,
+      N_("Sync records in their order, with their attachments"), NULL },
     { "direction", 0, 0, G_OPTION_ARG_STRING, &direction_text,
       N_("Which way records travel: both, push or pull"), N_("DIRECTION") },
     { "prefix", 0, 0, G_OPTION_ARG_STRING, &prefix,
@@ -642,6 +719,11 @@ server_edit (int    argc,
     return ps_cli_usage_error (context, _("Name one server."));
   if (continuous && no_continuous)
     return ps_cli_usage_error (context, _("Use either --continuous or --no-continuous."));
+  if (allow_metered && no_allow_metered)
+    return ps_cli_usage_error (context, _("Use either --allow-metered or --no-allow-metered."));
+  if (defer_attachments && no_defer_attachments)
+    return ps_cli_usage_error (context, _("Use either --defer-attachments or "
+                                          "--no-defer-attachments."));
   if (databases != NULL && (prefix != NULL || suffix != NULL || record_types != NULL))
     return ps_cli_usage_error (context, _("Use either --database or --prefix, --suffix "
                                           "and --record-type, not both."));
@@ -655,7 +737,11 @@ server_edit (int    argc,
     return PS_CLI_EXIT_FAILED;
 
   direction = ps_server_get_direction (server);
-  if (!parse_direction (direction_text, &direction))
+  bandwidth_limit = ps_server_get_bandwidth_limit (server);
+  max_attachment_size = ps_server_get_max_attachment_size (server);
+  if (!parse_direction (direction_text, &direction) ||
+      !parse_limit ("--bandwidth-limit", bandwidth_text, &bandwidth_limit) ||
+      !parse_limit ("--max-attachment-size", attachment_text, &max_attachment_size))
     return PS_CLI_EXIT_USAGE;
   if (url != NULL && !check_url (url, &normalized))
     return PS_CLI_EXIT_USAGE;
@@ -676,6 +762,12 @@ server_edit (int    argc,
     ps_server_set_username (server, username);
   if (continuous || no_continuous)
     ps_server_set_continuous (server, continuous);
+  if (allow_metered || no_allow_metered)
+    ps_server_set_allow_metered (server, allow_metered);
+  if (defer_attachments || no_defer_attachments)
+    ps_server_set_defer_attachments (server, defer_attachments);
+  ps_server_set_bandwidth_limit (server, bandwidth_limit);
+  ps_server_set_max_attachment_size (server, max_attachment_size);
   ps_server_set_direction (server, direction);
   if (prefix != NULL)
     ps_server_set_database_prefix (server, prefix);

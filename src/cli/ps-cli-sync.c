@@ -11,6 +11,7 @@
 #include "ps-cli-commands.h"
 #include "ps-cli-common.h"
 #include "ps-context.h"
+#include "ps-sync-database.h"
 
 typedef struct
 {
@@ -62,6 +63,36 @@ on_job_finished_cb (PsSyncJob *job,
     }
 }
 
+/* Records left out, such as those with an attachment over the limit. */
+static void
+print_not_synced (PsSyncJob *job)
+{
+  GListModel *databases = ps_sync_job_get_databases (job);
+
+  for (guint i = 0; i < g_list_model_get_n_items (databases); i++)
+    {
+      g_autoptr(PsSyncDatabase) database = g_list_model_get_item (databases, i);
+      PsReplication *replications[] = {
+        ps_sync_database_get_pull (database), ps_sync_database_get_push (database),
+      };
+
+      for (guint r = 0; r < G_N_ELEMENTS (replications); r++)
+        {
+          GPtrArray *failures = replications[r] != NULL
+            ? ps_replication_get_write_failures (replications[r]) : NULL;
+
+          for (guint f = 0; failures != NULL && f < failures->len; f++)
+            {
+              PsWriteFailure *failure = g_ptr_array_index (failures, f);
+
+              /* TRANSLATORS: “DATABASE: RECORD ID not synced: REASON” */
+              g_print (_("%s: %s not synced: %s\n"), ps_sync_database_get_name (database),
+                       failure->id, failure->reason != NULL ? failure->reason : failure->error);
+            }
+        }
+    }
+}
+
 int
 ps_cli_sync (int    argc,
              char **argv)
@@ -72,6 +103,7 @@ ps_cli_sync (int    argc,
   g_autoptr(GPtrArray) servers = g_ptr_array_new_with_free_func (g_object_unref);
   gboolean all = FALSE;
   gboolean once = FALSE;
+  gboolean allow_metered = FALSE;
   SyncRun run = { 0, };
   PsServerStore *store;
   PsSyncManager *manager;
@@ -79,6 +111,8 @@ ps_cli_sync (int    argc,
     { "all", 0, 0, G_OPTION_ARG_NONE, &all, N_("Sync every configured server"), NULL },
     { "once", 0, 0, G_OPTION_ARG_NONE, &once,
       N_("Sync once and stop, also for continuous servers"), NULL },
+    { "allow-metered", 0, 0, G_OPTION_ARG_NONE, &allow_metered,
+      N_("Sync once even over a connection that may cost money"), NULL },
     { NULL }
   };
 
@@ -122,6 +156,24 @@ ps_cli_sync (int    argc,
       g_ptr_array_add (servers, g_object_ref (server));
     }
 
+  /* A continuous job pauses by itself; a one-shot sync must be asked for. */
+  for (guint i = 0; i < servers->len && !allow_metered; i++)
+    {
+      PsServer *server = g_ptr_array_index (servers, i);
+      PsSyncJob *job = ps_sync_manager_get_job (manager, ps_server_get_id (server));
+
+      if ((once || !ps_server_get_continuous (server)) && !ps_server_get_allow_metered (server) &&
+          ps_sync_job_get_network_metered (job))
+        {
+          g_printerr (_("Error: this connection may cost money and %s is not allowed to sync "
+                        "over a metered connection. Give --allow-metered to sync anyway, or "
+                        "allow it with “%s server edit %s --allow-metered”.\n"),
+                      ps_server_get_description (server), g_get_prgname (),
+                      ps_server_get_id (server));
+          return PS_CLI_EXIT_FAILED;
+        }
+    }
+
   cancellable = ps_cli_cancel_on_interrupt ();
   for (guint i = 0; i < servers->len; i++)
     {
@@ -144,6 +196,7 @@ ps_cli_sync (int    argc,
       PsSyncJob *job = ps_sync_manager_get_job (manager, ps_server_get_id (server));
 
       g_signal_handlers_disconnect_by_data (job, &run);
+      print_not_synced (job);
       if (ps_sync_job_get_state (job) == PS_SYNC_STATE_FAILED)
         g_printerr (_("Error: sync with %s failed: %s\n"), ps_server_get_description (server),
                     ps_sync_job_get_error_message (job));

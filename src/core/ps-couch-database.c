@@ -9,8 +9,10 @@
 
 #include <glib/gi18n.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "ps-couch-database.h"
+#include "ps-throttled-input-stream.h"
 
 /* Bodies above this size are parsed in a worker thread, so a large answer
  * does not stall the main loop (and the other requests in flight).
@@ -18,6 +20,12 @@
 #define PARSE_IN_THREAD_THRESHOLD (64 * 1024)
 #define FIRST_RETRY_DELAY_MS      250
 #define DEFAULT_RETRIES           4
+/* A capped answer is read this much at a time, each read waiting its turn. */
+#define THROTTLED_READ_SIZE       (16 * 1024)
+/* A small socket buffer under a download cap, so that the kernel does not
+ * take in far more than the cap while the reader waits.
+ */
+#define THROTTLED_SOCKET_BUFFER   (8 * 1024)
 
 struct _PsCouchDatabase
 {
@@ -34,6 +42,8 @@ struct _PsCouchDatabase
   char        *pinned_fingerprint;
   PsCouchAuth  auth;
   guint        retries;
+  PsBandwidthLimiter *upload_limiter;
+  PsBandwidthLimiter *download_limiter;
 };
 
 G_DEFINE_FINAL_TYPE (PsCouchDatabase, ps_couch_database, G_TYPE_OBJECT)
@@ -47,6 +57,10 @@ typedef struct
   gboolean   raw;
   gboolean   renewed_session;
   guint      status;
+  /* Only for an answer read through the download limiter. */
+  SoupMessage  *message;
+  GInputStream *stream;
+  GByteArray   *received;
 } Request;
 
 static void
@@ -55,6 +69,9 @@ request_free (Request *request)
   g_clear_pointer (&request->method, g_free);
   g_clear_pointer (&request->url, g_free);
   g_clear_pointer (&request->body, g_bytes_unref);
+  g_clear_object (&request->message);
+  g_clear_object (&request->stream);
+  g_clear_pointer (&request->received, g_byte_array_unref);
   g_free (request);
 }
 
@@ -82,6 +99,8 @@ ps_couch_database_finalize (GObject *object)
   g_clear_pointer (&self->escaped_name, g_free);
   g_clear_pointer (&self->username, g_free);
   g_clear_pointer (&self->pinned_fingerprint, g_free);
+  g_clear_object (&self->upload_limiter);
+  g_clear_object (&self->download_limiter);
   wipe_string (&self->password);
   wipe_string (&self->session_cookie);
 
@@ -285,6 +304,34 @@ ps_couch_database_set_retries (PsCouchDatabase *self,
   g_return_if_fail (PS_IS_COUCH_DATABASE (self));
 
   self->retries = retries;
+}
+
+/**
+ * ps_couch_database_set_bandwidth_limiters:
+ * @self: a #PsCouchDatabase
+ * @upload: (nullable): the cap on request bodies, shared with other databases
+ * @download: (nullable): the cap on answer bodies, shared likewise
+ *
+ * Requests go through the limiters from now on. Databases of one server
+ * share the same two limiters, so that requests in parallel share the cap.
+ */
+void
+ps_couch_database_set_bandwidth_limiters (PsCouchDatabase    *self,
+                                          PsBandwidthLimiter *upload,
+                                          PsBandwidthLimiter *download)
+{
+  g_return_if_fail (PS_IS_COUCH_DATABASE (self));
+  g_return_if_fail (upload == NULL || PS_IS_BANDWIDTH_LIMITER (upload));
+  g_return_if_fail (download == NULL || PS_IS_BANDWIDTH_LIMITER (download));
+
+  g_set_object (&self->upload_limiter, upload);
+  g_set_object (&self->download_limiter, download);
+}
+
+static gboolean
+is_limited (PsBandwidthLimiter *limiter)
+{
+  return limiter != NULL && ps_bandwidth_limiter_get_rate (limiter) > 0;
 }
 
 const char *
@@ -523,6 +570,22 @@ free_fingerprint (gpointer  data,
   g_free (data);
 }
 
+static void
+on_message_network_event_cb (SoupMessage        *message,
+                             GSocketClientEvent  event,
+                             GIOStream          *connection,
+                             gpointer            user_data)
+{
+  GSocket *socket;
+
+  /* Set before connecting, so that the TCP window is sized from it. */
+  if (event != G_SOCKET_CLIENT_CONNECTING || !G_IS_SOCKET_CONNECTION (connection))
+    return;
+
+  socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (connection));
+  g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, THROTTLED_SOCKET_BUFFER, NULL);
+}
+
 static SoupMessage *
 new_message (PsCouchDatabase *self,
              Request         *request)
@@ -536,8 +599,19 @@ new_message (PsCouchDatabase *self,
 
   headers = soup_message_get_request_headers (message);
   soup_message_headers_replace (headers, "Accept", "application/json");
-  if (request->body != NULL)
+  if (request->body != NULL && is_limited (self->upload_limiter))
+    {
+      g_autoptr(GInputStream) stream = ps_throttled_input_stream_new (request->body,
+                                                                      self->upload_limiter);
+
+      soup_message_set_request_body (message, "application/json", stream,
+                                     g_bytes_get_size (request->body));
+    }
+  else if (request->body != NULL)
     soup_message_set_request_body_from_bytes (message, "application/json", request->body);
+
+  if (is_limited (self->download_limiter))
+    g_signal_connect (message, "network-event", G_CALLBACK (on_message_network_event_cb), NULL);
 
   if (self->username != NULL && self->auth == PS_COUCH_AUTH_BASIC)
     {
@@ -827,21 +901,18 @@ add_certificate_fingerprint (GError      *error,
   error->message = described;
 }
 
+/* @body is the whole answer, or %NULL when @error says why there is none. */
 static void
-on_request_sent_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
+handle_answer (GTask        *task,
+               SoupMessage  *message,
+               GBytes       *body,
+               const GError *error)
 {
-  GTask *task = user_data;
   PsCouchDatabase *self = g_task_get_source_object (task);
   Request *request = g_task_get_task_data (task);
-  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (object), result);
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(GError) error = NULL;
   const char *content_type;
   guint status;
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
   if (body == NULL)
     {
       GError *couch_error = ps_couch_error_from_io (error, ps_couch_database_get_host (self),
@@ -887,6 +958,119 @@ on_request_sent_cb (GObject      *object,
 }
 
 static void
+on_request_sent_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  GTask *task = user_data;
+  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (object), result);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
+  handle_answer (task, message, body, error);
+}
+
+/* Reading under a download cap */
+
+static void read_next_chunk (GTask *task);
+
+static void
+finish_throttled_read (GTask        *task,
+                       const GError *error)
+{
+  Request *request = g_task_get_task_data (task);
+  g_autoptr(SoupMessage) message = g_steal_pointer (&request->message);
+  g_autoptr(GBytes) body = NULL;
+
+  g_clear_object (&request->stream);
+  if (error == NULL)
+    body = g_byte_array_free_to_bytes (g_steal_pointer (&request->received));
+  g_clear_pointer (&request->received, g_byte_array_unref);
+
+  handle_answer (task, message, body, error);
+}
+
+static void
+on_chunk_read_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  GTask *task = user_data;
+  PsCouchDatabase *self = g_task_get_source_object (task);
+  Request *request = g_task_get_task_data (task);
+  g_autoptr(GBytes) chunk = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len;
+
+  chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
+  if (chunk == NULL)
+    {
+      finish_throttled_read (task, error);
+      return;
+    }
+
+  len = g_bytes_get_size (chunk);
+  ps_bandwidth_limiter_refund (self->download_limiter, THROTTLED_READ_SIZE - len);
+  if (len == 0)
+    {
+      finish_throttled_read (task, NULL);
+      return;
+    }
+
+  g_byte_array_append (request->received, g_bytes_get_data (chunk, NULL), len);
+  read_next_chunk (task);
+}
+
+static void
+on_read_turn_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GTask *task = user_data;
+  Request *request = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!ps_bandwidth_limiter_wait_finish (PS_BANDWIDTH_LIMITER (object), result, &error))
+    {
+      finish_throttled_read (task, error);
+      return;
+    }
+
+  g_input_stream_read_bytes_async (request->stream, THROTTLED_READ_SIZE, G_PRIORITY_DEFAULT,
+                                   g_task_get_cancellable (task), on_chunk_read_cb, task);
+}
+
+static void
+read_next_chunk (GTask *task)
+{
+  PsCouchDatabase *self = g_task_get_source_object (task);
+
+  ps_bandwidth_limiter_wait_async (self->download_limiter, THROTTLED_READ_SIZE,
+                                   g_task_get_cancellable (task), on_read_turn_cb, task);
+}
+
+static void
+on_stream_sent_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  GTask *task = user_data;
+  Request *request = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  request->stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
+  if (request->stream == NULL)
+    {
+      finish_throttled_read (task, error);
+      return;
+    }
+
+  request->received = g_byte_array_new ();
+  read_next_chunk (task);
+}
+
+static void
 send_request (GTask *task)
 {
   PsCouchDatabase *self = g_task_get_source_object (task);
@@ -906,6 +1090,15 @@ send_request (GTask *task)
       g_task_return_new_error (task, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_URL,
                                _("A request could not be made for this address"));
       g_object_unref (task);
+      return;
+    }
+
+  /* The uncapped path reads the answer in one go, as fast as it comes. */
+  if (is_limited (self->download_limiter))
+    {
+      request->message = g_object_ref (message);
+      soup_session_send_async (self->session, message, G_PRIORITY_DEFAULT,
+                               g_task_get_cancellable (task), on_stream_sent_cb, task);
       return;
     }
 

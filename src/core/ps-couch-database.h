@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "ps-bandwidth-limiter.h"
 #include "ps-couch-error.h"
 
 G_BEGIN_DECLS
@@ -40,6 +41,9 @@ void             ps_couch_database_set_pinned_fingerprint (PsCouchDatabase   *se
                                                         const char           *sha256_hex);
 void             ps_couch_database_set_retries         (PsCouchDatabase      *self,
                                                         guint                 retries);
+void             ps_couch_database_set_bandwidth_limiters (PsCouchDatabase   *self,
+                                                        PsBandwidthLimiter   *upload,
+                                                        PsBandwidthLimiter   *download);
 const char      *ps_couch_database_get_name            (PsCouchDatabase      *self);
 const char      *ps_couch_database_get_host            (PsCouchDatabase      *self);
 char            *ps_couch_database_dup_display_url     (PsCouchDatabase      *self);

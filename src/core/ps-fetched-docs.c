@@ -661,6 +661,20 @@ ps_fetched_docs_parse_open_revs (PsFetchedDocs  *docs,
  * Returns: (transfer full): a `_bulk_docs` body with `new_edits: false`
  *   holding every revision that was found, byte for byte
  */
+/* Leaves a fetched revision out of the write, as if it had not come. */
+void
+ps_fetched_docs_drop (PsFetchedDocs *docs,
+                      guint          index)
+{
+  PsFetchedDoc *doc;
+
+  g_return_if_fail (index < docs->docs->len);
+
+  doc = &g_array_index (docs->docs, PsFetchedDoc, index);
+  doc->json = NULL;
+  doc->json_len = 0;
+}
+
 GBytes *
 ps_fetched_docs_to_bulk_docs_body (PsFetchedDocs *docs)
 {

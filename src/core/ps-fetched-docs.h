@@ -46,6 +46,8 @@ guint               ps_fetched_docs_get_length        (PsFetchedDocs  *docs);
 const PsFetchedDoc *ps_fetched_docs_get               (PsFetchedDocs  *docs,
                                                        guint           index);
 guint               ps_fetched_docs_count_found       (PsFetchedDocs  *docs);
+void                ps_fetched_docs_drop              (PsFetchedDocs  *docs,
+                                                       guint           index);
 GBytes             *ps_fetched_docs_to_bulk_docs_body (PsFetchedDocs  *docs);
 void                ps_fetched_docs_free              (PsFetchedDocs  *docs);
 

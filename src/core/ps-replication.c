@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "ps-checkpoint.h"
 #include "ps-json.h"
@@ -84,6 +85,11 @@ struct _PsReplication
   gint64              source_update_seq;
   char               *last_error;
   GPtrArray          *write_failures;
+  guint64             max_attachment_size;   /* bytes; 0 = no limit */
+  gboolean            defer_attachments;     /* leave every revision with one for later */
+  guint64             docs_deferred;
+  guint64             attachments_held_back;
+  gboolean            checkpoint_held;       /* a change before here was held back */
 };
 
 struct _Batch
@@ -99,6 +105,8 @@ struct _Batch
   guint          fetch_attempts;
   GError        *fetch_error;
   gboolean       done;
+  gboolean       held_back;    /* left a revision out: the checkpoint must stop before it */
+  GHashTable    *held_revs;    /* "id\nrev" of revisions not to fetch */
 };
 
 enum {
@@ -168,6 +176,7 @@ batch_unref (Batch *batch)
   g_clear_pointer (&batch->revs, json_object_unref);
   g_clear_pointer (&batch->diff, json_node_unref);
   g_clear_pointer (&batch->fetched, ps_fetched_docs_free);
+  g_clear_pointer (&batch->held_revs, g_hash_table_unref);
   g_clear_error (&batch->fetch_error);
   g_clear_object (&batch->self);
   g_free (batch);
@@ -471,6 +480,44 @@ ps_replication_set_max_retry_delay (PsReplication *self,
 }
 
 /**
+ * ps_replication_set_max_attachment_size:
+ * @self: a #PsReplication
+ * @bytes: the largest attachment to copy; 0 for no limit
+ *
+ * A revision with a larger attachment is not copied. It is listed among the
+ * write failures (error `attachment_too_large`), and the checkpoint does not
+ * pass it, so that it is copied by a later run once the limit allows.
+ */
+void
+ps_replication_set_max_attachment_size (PsReplication *self,
+                                        guint64        bytes)
+{
+  g_return_if_fail (PS_IS_REPLICATION (self));
+
+  self->max_attachment_size = bytes;
+}
+
+/**
+ * ps_replication_set_defer_attachments:
+ * @self: a #PsReplication
+ * @defer: whether to copy only revisions without attachments
+ *
+ * The first of two passes that bring record JSON before attachments: every
+ * revision with an attachment is left out, unlisted, and the checkpoint
+ * stays before the first one left out, so that a second replication without
+ * this option copies them. A revision cannot be written with attachment
+ * stubs the target lacks, so those records come whole in the second pass.
+ */
+void
+ps_replication_set_defer_attachments (PsReplication *self,
+                                      gboolean       defer)
+{
+  g_return_if_fail (PS_IS_REPLICATION (self));
+
+  self->defer_attachments = !!defer;
+}
+
+/**
  * ps_replication_set_checkpoint_interval:
  * @self: a #PsReplication
  * @milliseconds: the least time between two checkpoints while copying;
@@ -583,6 +630,8 @@ ps_replication_dup_stats (PsReplication *self)
   json_object_set_int_member (stats, "docs_read", self->docs_read);
   json_object_set_int_member (stats, "docs_written", self->docs_written);
   json_object_set_int_member (stats, "doc_write_failures", self->doc_write_failures);
+  json_object_set_int_member (stats, "attachments_held_back", self->attachments_held_back);
+  json_object_set_int_member (stats, "docs_deferred", self->docs_deferred);
   json_object_set_int_member (stats, "missing_checked", self->missing_checked);
   json_object_set_int_member (stats, "missing_found", self->missing_found);
 
@@ -948,7 +997,13 @@ finish_batch (Batch *batch)
       if (!head->done)
         break;
       g_queue_pop_head (&self->batches);
-      replace_node (&self->completed_seq, head->last_seq);
+      /* A revision left out must be read again next time: the checkpoint
+       * stays before its batch, whatever comes after.
+       */
+      if (head->held_back)
+        self->checkpoint_held = TRUE;
+      if (!self->checkpoint_held)
+        replace_node (&self->completed_seq, head->last_seq);
       batch_unref (head);
     }
 
@@ -1027,12 +1082,114 @@ on_bulk_docs_cb (GObject      *object,
   finish_batch (batch);
 }
 
+/* The size of one attachment: its stub's length, or that of its data. */
+static guint64
+attachment_size (JsonObject *attachment)
+{
+  const char *data = ps_json_get_string (attachment, "data");
+  gsize len;
+
+  if (json_object_has_member (attachment, "length"))
+    return (guint64) MAX (0, json_object_get_int_member (attachment, "length"));
+  if (data == NULL)
+    return 0;
+
+  len = strlen (data);
+  return len / 4 * 3 - (len > 0 && data[len - 1] == '=') - (len > 1 && data[len - 2] == '=');
+}
+
+static gboolean
+hold_back_if_large (PsReplication      *self,
+                    const PsFetchedDoc *doc,
+                    gboolean           *has_attachments)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  JsonNode *root;
+  JsonObject *attachments;
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *member;
+  gboolean held = FALSE;
+
+  if (!json_parser_load_from_data (parser, doc->json, doc->json_len, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
+      (attachments = ps_json_get_object (json_node_get_object (root), "_attachments")) == NULL)
+    return FALSE;
+
+  if (has_attachments != NULL)
+    *has_attachments = json_object_get_size (attachments) > 0;
+
+  json_object_iter_init (&iter, attachments);
+  while (json_object_iter_next (&iter, &name, &member))
+    {
+      PsWriteFailure *failure;
+      guint64 size;
+
+      if (!JSON_NODE_HOLDS_OBJECT (member))
+        continue;
+
+      /* Deferred, not refused: the attachments pass that follows copies it. */
+      if (self->defer_attachments)
+        {
+          if (!held)
+            self->docs_deferred++;
+          held = TRUE;
+          continue;
+        }
+
+      if (self->max_attachment_size == 0 ||
+          (size = attachment_size (json_node_get_object (member))) <= self->max_attachment_size)
+        continue;
+
+      failure = g_new0 (PsWriteFailure, 1);
+      failure->id = g_strdup (doc->id);
+      failure->rev = g_strdup (doc->rev);
+      failure->error = g_strdup ("attachment_too_large");
+      /* TRANSLATORS: “attachment “photo.jpg” (612 kB) is over the 500 kB limit …” */
+      failure->reason = g_strdup_printf (_("attachment “%s” (%" G_GUINT64_FORMAT " kB) is over "
+                                           "the %" G_GUINT64_FORMAT " kB limit for this server"),
+                                         name, (size + 999) / 1000,
+                                         self->max_attachment_size / 1000);
+      g_ptr_array_add (self->write_failures, failure);
+      self->attachments_held_back++;
+      held = TRUE;
+    }
+
+  return held;
+}
+
+/* Revisions with an attachment over the limit are not written; they are
+ * listed, and the checkpoint stops before them so that they sync once the
+ * limit allows.
+ */
+static void
+hold_back_large_attachments (Batch *batch)
+{
+  PsReplication *self = batch->self;
+
+  for (guint i = 0; i < ps_fetched_docs_get_length (batch->fetched); i++)
+    {
+      const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
+
+      if (doc->json != NULL && hold_back_if_large (self, doc, NULL))
+        {
+          g_debug ("holding back %s %s: an attachment is over the limit", doc->id, doc->rev);
+          ps_fetched_docs_drop (batch->fetched, i);
+          batch->held_back = TRUE;
+        }
+    }
+}
+
 static void
 write_batch (Batch *batch)
 {
   PsReplication *self = batch->self;
   g_autoptr(GBytes) body = NULL;
-  guint found = ps_fetched_docs_count_found (batch->fetched);
+  guint found;
+
+  if (self->max_attachment_size > 0 || self->defer_attachments)
+    hold_back_large_attachments (batch);
+  found = ps_fetched_docs_count_found (batch->fetched);
 
   add_to_counter (self, &self->docs_read, found, PROP_DOCS_READ);
   if (found == 0)
@@ -1103,13 +1260,19 @@ get_string_array (JsonObject *object,
   return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
 }
 
-static void
-fetch_with_bulk_get (Batch *batch)
+static char *
+held_rev_key (const char *id,
+              const char *rev)
 {
-  PsReplication *self = batch->self;
+  return g_strconcat (id, "\n", rev, NULL);
+}
+
+/* The _bulk_get request for what the target lacks, less what is held back. */
+static GBytes *
+build_bulk_get_body (Batch *batch)
+{
   g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
   g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GBytes) body = NULL;
   JsonObjectIter iter;
   const char *id;
   JsonNode *entry;
@@ -1135,6 +1298,13 @@ fetch_with_bulk_get (Batch *batch)
 
           if (rev == NULL)
             continue;
+          if (batch->held_revs != NULL)
+            {
+              g_autofree char *key = held_rev_key (id, rev);
+
+              if (g_hash_table_contains (batch->held_revs, key))
+                continue;
+            }
           json_builder_begin_object (builder);
           json_builder_set_member_name (builder, "id");
           json_builder_add_string_value (builder, id);
@@ -1155,10 +1325,85 @@ fetch_with_bulk_get (Batch *batch)
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
-  body = ps_couch_json_to_bytes (root);
+  return ps_couch_json_to_bytes (root);
+}
+
+static void
+fetch_with_bulk_get (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  g_autoptr(GBytes) body = build_bulk_get_body (batch);
+
   ps_couch_database_request_bytes_async (self->source, "POST", "_bulk_get",
                                          "revs=true&attachments=true", body,
                                          self->run_cancellable, on_bulk_get_cb, batch_ref (batch));
+}
+
+/* With an attachment limit, the revisions come first with attachment stubs
+ * only, whose lengths say what to hold back before any attachment crosses
+ * the link. Without any attachment left to fetch, that answer is the batch.
+ */
+static void
+on_size_probe_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(Batch) batch = user_data;
+  PsReplication *self = batch->self;
+  g_autoptr(PsFetchedDocs) probe = ps_fetched_docs_new ();
+  g_autoptr(GBytes) answer = NULL;
+  gboolean attachments_to_fetch = FALSE;
+
+  answer = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, NULL);
+  if (self->task == NULL || batch->generation != self->generation)
+    return;
+
+  /* Whatever went wrong, the full fetch meets it again and handles it. */
+  if (answer == NULL || !ps_fetched_docs_parse_bulk_get (probe, answer, NULL))
+    {
+      fetch_with_bulk_get (batch);
+      return;
+    }
+
+  for (guint i = 0; i < ps_fetched_docs_get_length (probe); i++)
+    {
+      const PsFetchedDoc *doc = ps_fetched_docs_get (probe, i);
+      gboolean has_attachments = FALSE;
+
+      if (doc->json == NULL)
+        continue;
+      if (hold_back_if_large (self, doc, &has_attachments))
+        {
+          if (batch->held_revs == NULL)
+            batch->held_revs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+          g_hash_table_add (batch->held_revs, held_rev_key (doc->id, doc->rev));
+          batch->held_back = TRUE;
+          ps_fetched_docs_drop (probe, i);
+        }
+      else if (has_attachments)
+        attachments_to_fetch = TRUE;
+    }
+
+  if (attachments_to_fetch)
+    {
+      fetch_with_bulk_get (batch);
+      return;
+    }
+
+  ps_fetched_docs_free (batch->fetched);
+  batch->fetched = g_steal_pointer (&probe);
+  write_batch (batch);
+}
+
+static void
+probe_attachment_sizes (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  g_autoptr(GBytes) body = build_bulk_get_body (batch);
+
+  ps_couch_database_request_bytes_async (self->source, "POST", "_bulk_get", "revs=true", body,
+                                         self->run_cancellable, on_size_probe_cb,
+                                         batch_ref (batch));
 }
 
 static void
@@ -1307,6 +1552,8 @@ on_revs_diff_cb (GObject      *object,
   batch->fetched = ps_fetched_docs_new ();
   if (self->bulk_get_unsupported)
     fetch_with_open_revs (batch);
+  else if (self->max_attachment_size > 0 || self->defer_attachments)
+    probe_attachment_sizes (batch);
   else
     fetch_with_bulk_get (batch);
 }
@@ -1558,6 +1805,7 @@ begin_reading (PsReplication *self)
   self->start_seq = ps_checkpoint_find_start_seq (self->source_log, self->target_log);
   replace_node (&self->since, self->start_seq);
   replace_node (&self->completed_seq, self->start_seq);
+  self->checkpoint_held = FALSE;
   replace_node (&self->recorded_seq, self->start_seq);
 
   g_free (self->start_time);

@@ -69,6 +69,10 @@ void                ps_replication_set_batch_size      (PsReplication        *se
                                                         guint                 batch_size);
 void                ps_replication_set_max_retry_delay (PsReplication        *self,
                                                         guint                 seconds);
+void                ps_replication_set_max_attachment_size (PsReplication    *self,
+                                                        guint64               bytes);
+void                ps_replication_set_defer_attachments (PsReplication      *self,
+                                                        gboolean              defer);
 void                ps_replication_set_checkpoint_interval (PsReplication    *self,
                                                         guint                 milliseconds);
 PsReplicationState  ps_replication_get_state           (PsReplication        *self);

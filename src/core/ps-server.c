@@ -36,7 +36,11 @@ struct _PsServer
   char            *last_outcome;
   gint64           last_sync_time;
   PsSyncDirection  direction;
+  guint            bandwidth_limit;   /* kB/s each way; 0 = none */
+  guint            max_attachment_size;   /* kB; 0 = none */
   guint            continuous : 1;
+  guint            allow_metered : 1;
+  guint            defer_attachments : 1;
   guint            is_insecure : 1;
 };
 
@@ -60,6 +64,10 @@ enum {
   PROP_PINNED_FINGERPRINT,
   PROP_LAST_OUTCOME,
   PROP_LAST_SYNC_TIME,
+  PROP_BANDWIDTH_LIMIT,
+  PROP_ALLOW_METERED,
+  PROP_MAX_ATTACHMENT_SIZE,
+  PROP_DEFER_ATTACHMENTS,
   N_PROPS
 };
 
@@ -482,6 +490,14 @@ ps_server_to_json (PsServer *self)
   add_strv_member (builder, "record-types", (const char * const *) self->record_types);
   add_optional_string_member (builder, "pinned-fingerprint", self->pinned_fingerprint);
   add_optional_string_member (builder, "last-outcome", self->last_outcome);
+  json_builder_set_member_name (builder, "bandwidth-limit");
+  json_builder_add_int_value (builder, self->bandwidth_limit);
+  json_builder_set_member_name (builder, "allow-metered");
+  json_builder_add_boolean_value (builder, self->allow_metered);
+  json_builder_set_member_name (builder, "defer-attachments");
+  json_builder_add_boolean_value (builder, self->defer_attachments);
+  json_builder_set_member_name (builder, "max-attachment-size");
+  json_builder_add_int_value (builder, self->max_attachment_size);
   if (self->last_sync_time != 0)
     {
       json_builder_set_member_name (builder, "last-sync-time");
@@ -568,6 +584,34 @@ read_strv (JsonObject   *object,
   return TRUE;
 }
 
+/* A size or rate in kB; 0 means no limit. */
+static gboolean
+read_limit (JsonObject  *object,
+            const char  *member_name,
+            PsServer    *server,
+            void       (*setter) (PsServer *, guint),
+            GError     **error)
+{
+  JsonNode *member;
+  gint64 value;
+
+  if (!check_member_type (object, member_name, G_TYPE_INT64, &member, error))
+    return FALSE;
+  if (member == NULL)
+    return TRUE;
+
+  value = json_node_get_int (member);
+  if (value < 0 || value > G_MAXUINT)
+    {
+      g_set_error (error, PS_SERVER_ERROR, PS_SERVER_ERROR_INVALID,
+                   _("The setting “%s” of a server is out of range"), member_name);
+      return FALSE;
+    }
+
+  setter (server, (guint) value);
+  return TRUE;
+}
+
 /**
  * ps_server_new_from_json:
  * @node: a JSON object as written by ps_server_to_json()
@@ -650,6 +694,21 @@ ps_server_new_from_json (JsonNode  *node,
     return NULL;
   if (member != NULL)
     ps_server_set_continuous (server, json_node_get_boolean (member));
+
+  if (!check_member_type (object, "defer-attachments", G_TYPE_BOOLEAN, &member, error))
+    return NULL;
+  if (member != NULL)
+    ps_server_set_defer_attachments (server, json_node_get_boolean (member));
+
+  if (!check_member_type (object, "allow-metered", G_TYPE_BOOLEAN, &member, error))
+    return NULL;
+  if (member != NULL)
+    ps_server_set_allow_metered (server, json_node_get_boolean (member));
+
+  if (!read_limit (object, "bandwidth-limit", server, ps_server_set_bandwidth_limit, error) ||
+      !read_limit (object, "max-attachment-size", server, ps_server_set_max_attachment_size,
+                   error))
+    return NULL;
 
   if (!check_member_type (object, "last-sync-time", G_TYPE_INT64, &member, error))
     return NULL;
@@ -879,6 +938,119 @@ ps_server_set_continuous (PsServer *self,
 
   self->continuous = continuous;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTINUOUS]);
+}
+
+/**
+ * ps_server_get_bandwidth_limit:
+ * @self: a #PsServer
+ *
+ * Returns: the cap on this server's traffic in kB/s, for each direction
+ *   separately; 0 for none
+ */
+guint
+ps_server_get_bandwidth_limit (PsServer *self)
+{
+  g_return_val_if_fail (PS_IS_SERVER (self), 0);
+
+  return self->bandwidth_limit;
+}
+
+void
+ps_server_set_bandwidth_limit (PsServer *self,
+                               guint     kbytes_per_second)
+{
+  g_return_if_fail (PS_IS_SERVER (self));
+
+  if (self->bandwidth_limit == kbytes_per_second)
+    return;
+
+  self->bandwidth_limit = kbytes_per_second;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BANDWIDTH_LIMIT]);
+}
+
+/**
+ * ps_server_get_max_attachment_size:
+ * @self: a #PsServer
+ *
+ * Returns: the largest attachment synced with this server, in kB; 0 for
+ *   no limit. Records with a larger one wait until the limit allows.
+ */
+guint
+ps_server_get_max_attachment_size (PsServer *self)
+{
+  g_return_val_if_fail (PS_IS_SERVER (self), 0);
+
+  return self->max_attachment_size;
+}
+
+void
+ps_server_set_max_attachment_size (PsServer *self,
+                                   guint     kbytes)
+{
+  g_return_if_fail (PS_IS_SERVER (self));
+
+  if (self->max_attachment_size == kbytes)
+    return;
+
+  self->max_attachment_size = kbytes;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_ATTACHMENT_SIZE]);
+}
+
+/**
+ * ps_server_get_defer_attachments:
+ * @self: a #PsServer
+ *
+ * Returns: whether a sync copies the records without attachments first,
+ *   and those with attachments after
+ */
+gboolean
+ps_server_get_defer_attachments (PsServer *self)
+{
+  g_return_val_if_fail (PS_IS_SERVER (self), FALSE);
+
+  return self->defer_attachments;
+}
+
+void
+ps_server_set_defer_attachments (PsServer *self,
+                                 gboolean  defer)
+{
+  g_return_if_fail (PS_IS_SERVER (self));
+
+  defer = !!defer;
+  if (self->defer_attachments == (guint) defer)
+    return;
+
+  self->defer_attachments = defer;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEFER_ATTACHMENTS]);
+}
+
+/**
+ * ps_server_get_allow_metered:
+ * @self: a #PsServer
+ *
+ * Returns: whether @self may sync over a connection that may cost money
+ */
+gboolean
+ps_server_get_allow_metered (PsServer *self)
+{
+  g_return_val_if_fail (PS_IS_SERVER (self), FALSE);
+
+  return self->allow_metered;
+}
+
+void
+ps_server_set_allow_metered (PsServer *self,
+                             gboolean  allow_metered)
+{
+  g_return_if_fail (PS_IS_SERVER (self));
+
+  allow_metered = !!allow_metered;
+  if (self->allow_metered == (guint) allow_metered)
+    return;
+
+  self->allow_metered = allow_metered;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALLOW_METERED]);
 }
 
 /**
@@ -1205,6 +1377,22 @@ ps_server_get_property (GObject    *object,
       g_value_set_boolean (value, self->continuous);
       break;
 
+    case PROP_BANDWIDTH_LIMIT:
+      g_value_set_uint (value, self->bandwidth_limit);
+      break;
+
+    case PROP_ALLOW_METERED:
+      g_value_set_boolean (value, self->allow_metered);
+      break;
+
+    case PROP_MAX_ATTACHMENT_SIZE:
+      g_value_set_uint (value, self->max_attachment_size);
+      break;
+
+    case PROP_DEFER_ATTACHMENTS:
+      g_value_set_boolean (value, self->defer_attachments);
+      break;
+
     case PROP_DIRECTION:
       g_value_set_enum (value, self->direction);
       break;
@@ -1270,6 +1458,22 @@ ps_server_set_property (GObject      *object,
 
     case PROP_CONTINUOUS:
       ps_server_set_continuous (self, g_value_get_boolean (value));
+      break;
+
+    case PROP_BANDWIDTH_LIMIT:
+      ps_server_set_bandwidth_limit (self, g_value_get_uint (value));
+      break;
+
+    case PROP_ALLOW_METERED:
+      ps_server_set_allow_metered (self, g_value_get_boolean (value));
+      break;
+
+    case PROP_MAX_ATTACHMENT_SIZE:
+      ps_server_set_max_attachment_size (self, g_value_get_uint (value));
+      break;
+
+    case PROP_DEFER_ATTACHMENTS:
+      ps_server_set_defer_attachments (self, g_value_get_boolean (value));
       break;
 
     case PROP_DIRECTION:
@@ -1360,6 +1564,34 @@ ps_server_class_init (PsServerClass *klass)
 
   properties[PROP_CONTINUOUS] =
     g_param_spec_boolean ("continuous", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_BANDWIDTH_LIMIT] =
+    g_param_spec_uint ("bandwidth-limit", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READWRITE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_MAX_ATTACHMENT_SIZE] =
+    g_param_spec_uint ("max-attachment-size", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READWRITE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_DEFER_ATTACHMENTS] =
+    g_param_spec_boolean ("defer-attachments", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_ALLOW_METERED] =
+    g_param_spec_boolean ("allow-metered", NULL, NULL,
                           FALSE,
                           (G_PARAM_READWRITE |
                            G_PARAM_EXPLICIT_NOTIFY |

@@ -85,6 +85,18 @@ void              ps_server_set_username           (PsServer           *self,
 gboolean          ps_server_get_continuous         (PsServer           *self);
 void              ps_server_set_continuous         (PsServer           *self,
                                                     gboolean            continuous);
+guint             ps_server_get_bandwidth_limit    (PsServer           *self);
+void              ps_server_set_bandwidth_limit    (PsServer           *self,
+                                                    guint               kbytes_per_second);
+guint             ps_server_get_max_attachment_size (PsServer          *self);
+void              ps_server_set_max_attachment_size (PsServer          *self,
+                                                    guint               kbytes);
+gboolean          ps_server_get_defer_attachments  (PsServer           *self);
+void              ps_server_set_defer_attachments  (PsServer           *self,
+                                                    gboolean            defer);
+gboolean          ps_server_get_allow_metered      (PsServer           *self);
+void              ps_server_set_allow_metered      (PsServer           *self,
+                                                    gboolean            allow_metered);
 PsSyncDirection   ps_server_get_direction          (PsServer           *self);
 void              ps_server_set_direction          (PsServer           *self,
                                                     PsSyncDirection     direction);

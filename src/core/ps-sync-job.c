@@ -17,6 +17,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "ps-bandwidth-limiter.h"
 #include "ps-replication.h"
 #include "ps-resolver.h"
 #include "ps-secrets.h"
@@ -63,11 +64,16 @@ struct _PsSyncJob
   GListStore     *databases;
   guint           db_index;
   Step            step;
+  gboolean        attachments_pass; /* deferring: the step's second replication */
   GPtrArray      *written_ids;     /* pulled in the current database */
   GPtrArray      *continuous;      /* ContinuousLink */
   guint           retry_source;
   guint           stall_source;
+  GNetworkMonitor *monitor;
   gulong          network_handler;
+  gulong          metered_handler;
+  PsBandwidthLimiter *upload_limiter;    /* shared by the remote's databases */
+  PsBandwidthLimiter *download_limiter;
 };
 
 typedef struct
@@ -93,6 +99,7 @@ G_DEFINE_ENUM_TYPE (PsSyncState, ps_sync_state,
   G_DEFINE_ENUM_VALUE (PS_SYNC_STATE_WAITING_FOR_NETWORK, "waiting-for-network"),
   G_DEFINE_ENUM_VALUE (PS_SYNC_STATE_BACKING_OFF, "backing-off"),
   G_DEFINE_ENUM_VALUE (PS_SYNC_STATE_STALLED, "stalled"),
+  G_DEFINE_ENUM_VALUE (PS_SYNC_STATE_PAUSED_METERED, "paused-metered"),
   G_DEFINE_ENUM_VALUE (PS_SYNC_STATE_FAILED, "failed"))
 
 enum {
@@ -116,6 +123,18 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void begin_pass    (PsSyncJob *self);
+static void on_network_changed_cb (GNetworkMonitor *monitor,
+                                   gboolean         available,
+                                   PsSyncJob       *self);
+static void on_metered_changed_cb (GNetworkMonitor *monitor,
+                                   GParamSpec      *pspec,
+                                   PsSyncJob       *self);
+static void on_server_changed_cb  (PsServer        *server,
+                                   GParamSpec      *pspec,
+                                   PsSyncJob       *self);
+static void on_attachment_limit_changed_cb (PsServer   *server,
+                                            GParamSpec *pspec,
+                                            PsSyncJob  *self);
 static void run_step      (PsSyncJob *self);
 
 static void
@@ -240,7 +259,12 @@ ps_sync_job_dispose (GObject *object)
 
   drop_run (self);
   g_clear_handle_id (&self->stall_source, g_source_remove);
-  g_clear_signal_handler (&self->network_handler, g_network_monitor_get_default ());
+  if (self->monitor != NULL)
+    {
+      g_clear_signal_handler (&self->network_handler, self->monitor);
+      g_clear_signal_handler (&self->metered_handler, self->monitor);
+    }
+  g_clear_object (&self->monitor);
 
   G_OBJECT_CLASS (ps_sync_job_parent_class)->dispose (object);
 }
@@ -255,6 +279,8 @@ ps_sync_job_finalize (GObject *object)
   g_clear_object (&self->session);
   g_clear_object (&self->journal);
   g_clear_object (&self->databases);
+  g_clear_object (&self->upload_limiter);
+  g_clear_object (&self->download_limiter);
   g_clear_pointer (&self->error_message, g_free);
   g_clear_pointer (&self->written_ids, g_ptr_array_unref);
   g_clear_pointer (&self->continuous, g_ptr_array_unref);
@@ -357,6 +383,9 @@ ps_sync_job_init (PsSyncJob *self)
   const char *stall = g_getenv ("PS_SYNC_STALL_SECONDS");
 
   self->databases = g_list_store_new (PS_TYPE_SYNC_DATABASE);
+  self->monitor = g_object_ref (g_network_monitor_get_default ());
+  self->upload_limiter = ps_bandwidth_limiter_new (0);
+  self->download_limiter = ps_bandwidth_limiter_new (0);
   self->written_ids = g_ptr_array_new_with_free_func (g_free);
   self->continuous = g_ptr_array_new_with_free_func ((GDestroyNotify) continuous_link_detach);
   self->stall_seconds = stall != NULL ? (guint) g_ascii_strtoull (stall, NULL, 10) : 0;
@@ -390,6 +419,14 @@ ps_sync_job_new (PsServer    *server,
   self->local = g_object_ref (local);
   self->session = g_object_ref (session);
   self->journal = journal != NULL ? g_object_ref (journal) : NULL;
+  ps_bandwidth_limiter_set_rate (self->upload_limiter, ps_server_get_bandwidth_limit (server));
+  ps_bandwidth_limiter_set_rate (self->download_limiter, ps_server_get_bandwidth_limit (server));
+  g_signal_connect_object (server, "notify::bandwidth-limit",
+                           G_CALLBACK (on_server_changed_cb), self, 0);
+  g_signal_connect_object (server, "notify::allow-metered",
+                           G_CALLBACK (on_server_changed_cb), self, 0);
+  g_signal_connect_object (server, "notify::max-attachment-size",
+                           G_CALLBACK (on_attachment_limit_changed_cb), self, 0);
 
   return self;
 }
@@ -493,6 +530,8 @@ ps_sync_job_dup_status_text (PsSyncJob *self)
       }
     case PS_SYNC_STATE_STALLED:
       return g_strdup (_("Stalled"));
+    case PS_SYNC_STATE_PAUSED_METERED:
+      return g_strdup (_("Paused: metered connection"));
     case PS_SYNC_STATE_FAILED:
     default:
       return g_strdup_printf (_("Failed: %s"),
@@ -513,7 +552,7 @@ network_is_missing (PsSyncJob *self)
                        g_str_equal (host, "::1")))
     return FALSE;
 
-  return !g_network_monitor_get_network_available (g_network_monitor_get_default ());
+  return !g_network_monitor_get_network_available (self->monitor);
 }
 
 static void
@@ -524,6 +563,17 @@ on_retry_cb (gpointer user_data)
   self->retry_source = 0;
   set_next_attempt (self, 0);
   begin_pass (self);
+}
+
+static void
+connect_monitor (PsSyncJob *self)
+{
+  if (self->network_handler == 0)
+    self->network_handler = g_signal_connect_object (self->monitor, "network-changed",
+                                                     G_CALLBACK (on_network_changed_cb), self, 0);
+  if (self->metered_handler == 0)
+    self->metered_handler = g_signal_connect_object (self->monitor, "notify::network-metered",
+                                                     G_CALLBACK (on_metered_changed_cb), self, 0);
 }
 
 static void
@@ -590,7 +640,7 @@ on_network_changed_cb (GNetworkMonitor *monitor,
                        gboolean         available,
                        PsSyncJob       *self)
 {
-  if (!available || !self->running)
+  if (!available || !self->running || self->state == PS_SYNC_STATE_PAUSED_METERED)
     return;
 
   /* The network is back: retry at once instead of waiting out a delay. */
@@ -603,6 +653,121 @@ on_network_changed_cb (GNetworkMonitor *monitor,
     }
 }
 
+/* Metered connections */
+
+/* A one-shot sync was asked for by the user, who was asked (GUI) or had to
+ * say so (CLI); only continuous syncs wait for a free connection.
+ */
+static gboolean
+metered_blocks (PsSyncJob *self)
+{
+  return !self->once && !ps_server_get_allow_metered (self->server) &&
+         g_network_monitor_get_network_metered (self->monitor);
+}
+
+static void
+pause_for_metered (PsSyncJob *self)
+{
+  g_debug ("pausing %s: the connection is metered", ps_server_get_id (self->server));
+  drop_run (self);
+  self->cancellable = g_cancellable_new ();
+  self->failing_since = 0;
+  set_next_attempt (self, 0);
+  set_state (self, PS_SYNC_STATE_PAUSED_METERED);
+}
+
+static void
+on_metered_changed_cb (GNetworkMonitor *monitor,
+                       GParamSpec      *pspec,
+                       PsSyncJob       *self)
+{
+  if (!self->running || self->once)
+    return;
+
+  if (metered_blocks (self))
+    {
+      /* Still looking up passwords: begin_pass() pauses. */
+      if (self->state != PS_SYNC_STATE_CONNECTING && self->state != PS_SYNC_STATE_PAUSED_METERED)
+        pause_for_metered (self);
+      return;
+    }
+
+  if (self->state == PS_SYNC_STATE_PAUSED_METERED)
+    begin_pass (self);
+}
+
+static void
+on_server_changed_cb (PsServer   *server,
+                      GParamSpec *pspec,
+                      PsSyncJob  *self)
+{
+  guint limit = ps_server_get_bandwidth_limit (server);
+
+  /* A changed cap applies to the requests still to come. */
+  ps_bandwidth_limiter_set_rate (self->upload_limiter, limit);
+  ps_bandwidth_limiter_set_rate (self->download_limiter, limit);
+
+  on_metered_changed_cb (self->monitor, NULL, self);
+}
+
+/* Records held back by the old limit lie behind the checkpoints: a
+ * continuous sync starts a new pass to read them again.
+ */
+static void
+on_attachment_limit_changed_cb (PsServer   *server,
+                                GParamSpec *pspec,
+                                PsSyncJob  *self)
+{
+  if (!self->running || self->once || self->continuous->len == 0)
+    return;
+
+  drop_run (self);
+  self->cancellable = g_cancellable_new ();
+  begin_pass (self);
+}
+
+/**
+ * ps_sync_job_set_network_monitor:
+ * @self: a #PsSyncJob
+ * @monitor: the monitor that says whether the network is there and metered
+ *
+ * For tests and for front ends with their own monitor; the default is
+ * g_network_monitor_get_default().
+ */
+void
+ps_sync_job_set_network_monitor (PsSyncJob       *self,
+                                 GNetworkMonitor *monitor)
+{
+  g_return_if_fail (PS_IS_SYNC_JOB (self));
+  g_return_if_fail (G_IS_NETWORK_MONITOR (monitor));
+
+  if (self->monitor == monitor)
+    return;
+
+  g_clear_signal_handler (&self->network_handler, self->monitor);
+  g_clear_signal_handler (&self->metered_handler, self->monitor);
+  g_set_object (&self->monitor, monitor);
+  if (self->running)
+    {
+      connect_monitor (self);
+      on_metered_changed_cb (monitor, NULL, self);
+    }
+}
+
+/**
+ * ps_sync_job_get_network_metered:
+ * @self: a #PsSyncJob
+ *
+ * Returns: whether the connection may cost money, as the job's monitor says
+ */
+gboolean
+ps_sync_job_get_network_metered (PsSyncJob *self)
+{
+  g_return_val_if_fail (PS_IS_SYNC_JOB (self), FALSE);
+
+  return g_network_monitor_get_network_metered (self->monitor);
+}
+
 /* Databases */
 
 static PsCouchDatabase *
@@ -612,7 +777,18 @@ open_database (PsSyncJob   *self,
                const char  *name,
                GError     **error)
 {
-  return ps_server_open_database (server, self->session, password, name, error);
+  g_autoptr(PsCouchDatabase) database = NULL;
+
+  database = ps_server_open_database (server, self->session, password, name, error);
+  if (database == NULL)
+    return NULL;
+
+  /* The cap is on the remote's link; this instance is usually local. */
+  if (server == self->server)
+    ps_couch_database_set_bandwidth_limiters (database, self->upload_limiter,
+                                              self->download_limiter);
+
+  return g_steal_pointer (&database);
 }
 
 static PsSyncDatabase *
@@ -643,6 +819,7 @@ new_replication (PsSyncJob       *self,
                                                      name, error);
   g_autoptr(PsCouchDatabase) local = NULL;
   PsReplication *replication;
+  guint64 max_attachment_bytes;
 
   if (remote == NULL)
     return NULL;
@@ -651,6 +828,8 @@ new_replication (PsSyncJob       *self,
     return NULL;
 
   replication = pull ? ps_replication_new (remote, local) : ps_replication_new (local, remote);
+  max_attachment_bytes = (guint64) ps_server_get_max_attachment_size (self->server) * 1000;
+  ps_replication_set_max_attachment_size (replication, max_attachment_bytes);
   /* This instance's databases may be created; a remote's are its own. */
   ps_replication_set_create_target (replication, pull);
   return replication;
@@ -699,6 +878,15 @@ on_step_replicated_cb (GObject      *object,
       return;
     }
 
+  /* Deferring: the records without attachments are over; now the rest. */
+  if (ps_server_get_defer_attachments (self->server) && !self->attachments_pass)
+    {
+      self->attachments_pass = TRUE;
+      run_step (self);
+      return;
+    }
+
+  self->attachments_pass = FALSE;
   advance (self);
 }
 
@@ -832,9 +1020,13 @@ run_step (PsSyncJob *self)
             fail_for_good (self, error->message);
             return;
           }
+        if (ps_server_get_defer_attachments (self->server) && !self->attachments_pass)
+          ps_replication_set_defer_attachments (replication, TRUE);
         if (pull)
           {
-            g_ptr_array_set_size (self->written_ids, 0);
+            /* What the first pass of a deferring pull wrote is resolved too. */
+            if (!self->attachments_pass)
+              g_ptr_array_set_size (self->written_ids, 0);
             g_signal_connect_object (replication, "documents-written",
                                      G_CALLBACK (on_pulled_ids_cb), self, 0);
             ps_sync_database_set_pull (database, replication);
@@ -885,6 +1077,12 @@ begin_pass (PsSyncJob *self)
   if (self->cancellable == NULL)
     self->cancellable = g_cancellable_new ();
 
+  if (metered_blocks (self))
+    {
+      pause_for_metered (self);
+      return;
+    }
+
   g_list_store_remove_all (self->databases);
   for (guint i = 0; names != NULL && names[i] != NULL; i++)
     {
@@ -895,6 +1093,7 @@ begin_pass (PsSyncJob *self)
 
   self->db_index = 0;
   self->step = STEP_PULL;
+  self->attachments_pass = FALSE;
   set_progress (self, 0);
   run_step (self);
 }
@@ -1257,10 +1456,7 @@ ps_sync_job_start (PsSyncJob *self,
                                                 on_stall_check_cb, self);
   set_state (self, PS_SYNC_STATE_CONNECTING);
 
-  if (self->network_handler == 0)
-    self->network_handler = g_signal_connect_object (g_network_monitor_get_default (),
-                                                     "network-changed",
-                                                     G_CALLBACK (on_network_changed_cb), self, 0);
+  connect_monitor (self);
 
   if (ps_server_get_username (self->server) == NULL)
     {

@@ -27,6 +27,8 @@ G_DECLARE_FINAL_TYPE (PsSyncJob, ps_sync_job, PS, SYNC_JOB, GObject)
  * @PS_SYNC_STATE_WAITING_FOR_NETWORK: offline; resumes when the network returns
  * @PS_SYNC_STATE_BACKING_OFF: failed for a transient reason; retries at #PsSyncJob:next-attempt
  * @PS_SYNC_STATE_STALLED: continuous, the checkpoint stopped moving while changes are pending
+ * @PS_SYNC_STATE_PAUSED_METERED: continuous, waiting for a connection that costs nothing
+ *   (see #PsServer:allow-metered)
  * @PS_SYNC_STATE_FAILED: stopped by an error that needs the user (see #PsSyncJob:error-message)
  */
 typedef enum
@@ -39,6 +41,7 @@ typedef enum
   PS_SYNC_STATE_BACKING_OFF,
   PS_SYNC_STATE_STALLED,
   PS_SYNC_STATE_FAILED,
+  PS_SYNC_STATE_PAUSED_METERED,
 } PsSyncState;
 
 #define PS_TYPE_SYNC_STATE (ps_sync_state_get_type ())
@@ -58,6 +61,9 @@ GListModel   *ps_sync_job_get_databases      (PsSyncJob     *self);
 gboolean      ps_sync_job_get_running        (PsSyncJob     *self);
 void          ps_sync_job_start              (PsSyncJob     *self,
                                               gboolean       once);
+void          ps_sync_job_set_network_monitor (PsSyncJob     *self,
+                                              GNetworkMonitor *monitor);
+gboolean      ps_sync_job_get_network_metered (PsSyncJob   *self);
 void          ps_sync_job_stop               (PsSyncJob     *self);
 
 G_END_DECLS

@@ -72,6 +72,7 @@ on_job_state_cb (PsSyncJob     *job,
     case PS_SYNC_STATE_SYNCING:
     case PS_SYNC_STATE_WAITING_FOR_NETWORK:
     case PS_SYNC_STATE_BACKING_OFF:
+    case PS_SYNC_STATE_PAUSED_METERED:
     default:
       break;
     }

@@ -184,9 +184,18 @@ on_sync_server_activated_cb (GSimpleAction *action,
   const char *server_id = g_variant_get_string (parameter, NULL);
   PsServerStore *store = ps_context_get_server_store (self->context);
 
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
   /* A notification may outlive the server it is about. */
   if (ps_server_store_lookup (store, server_id) == NULL)
     return;
+
+  /* The window asks first when the connection may cost money. */
+  if (window != NULL && g_action_group_has_action (G_ACTION_GROUP (window), "sync-server"))
+    {
+      g_action_group_activate_action (G_ACTION_GROUP (window), "sync-server", parameter);
+      return;
+    }
 
   ps_sync_manager_sync (ps_context_get_sync_manager (self->context), server_id);
 }

@@ -126,9 +126,13 @@ update_direction (PsReplication  *replication,
   gtk_progress_bar_set_fraction (bar, CLAMP (fraction, 0.0, 1.0));
 }
 
+/* @held_back: list the records left for later (an attachment over the
+ * server's limit) rather than those the server refused.
+ */
 static void
 append_failures (GString       *text,
-                 PsReplication *replication)
+                 PsReplication *replication,
+                 gboolean       held_back)
 {
   GPtrArray *failures;
 
@@ -139,6 +143,9 @@ append_failures (GString       *text,
   for (guint i = 0; failures != NULL && i < failures->len; i++)
     {
       PsWriteFailure *failure = g_ptr_array_index (failures, i);
+
+      if (held_back != (g_strcmp0 (failure->error, "attachment_too_large") == 0))
+        continue;
 
       if (text->len > 0)
         g_string_append_c (text, '\n');
@@ -152,6 +159,7 @@ static void
 update (PsDatabaseRow *self)
 {
   g_autoptr(GString) refused = g_string_new (NULL);
+  g_autoptr(GString) held_back = g_string_new (NULL);
   g_autofree char *resolved = NULL;
   guint n_resolved = ps_sync_database_get_resolved (self->database);
 
@@ -163,18 +171,26 @@ update (PsDatabaseRow *self)
   gtk_label_set_text (self->resolved_label, resolved);
   gtk_widget_set_visible (GTK_WIDGET (self->resolved_label), n_resolved > 0);
 
-  append_failures (refused, self->pull);
-  append_failures (refused, self->push);
-  if (refused->len > 0)
+  append_failures (refused, self->pull, FALSE);
+  append_failures (refused, self->push, FALSE);
+  append_failures (held_back, self->pull, TRUE);
+  append_failures (held_back, self->push, TRUE);
+  if (refused->len > 0 || held_back->len > 0)
     {
-      g_autofree char *text = NULL;
+      g_autoptr(GString) text = g_string_new (NULL);
 
       /* Translators: followed by one “id: reason” line per document */
-      text = g_strdup_printf ("%s\n%s", _("Documents refused by the receiving server:"),
-                              refused->str);
-      gtk_label_set_text (self->refused_label, text);
+      if (refused->len > 0)
+        g_string_append_printf (text, "%s\n%s", _("Documents refused by the receiving server:"),
+                                refused->str);
+      /* Translators: followed by one “id: reason” line per document */
+      if (held_back->len > 0)
+        g_string_append_printf (text, "%s%s\n%s", text->len > 0 ? "\n" : "",
+                                _("Documents left for later:"), held_back->str);
+      gtk_label_set_text (self->refused_label, text->str);
     }
-  gtk_widget_set_visible (GTK_WIDGET (self->refused_label), refused->len > 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->refused_label),
+                          refused->len > 0 || held_back->len > 0);
 }
 
 static void

@@ -46,6 +46,10 @@ struct _PsServerDialog
   GtkLabel        *databases_message;
   GtkEntry        *fingerprint_entry;
   GtkLabel        *fingerprint_message;
+  GtkSpinButton   *bandwidth_spin;
+  GtkSpinButton   *attachment_spin;
+  GtkCheckButton  *allow_metered_check;
+  GtkCheckButton  *defer_attachments_check;
   GtkWidget       *save_button;
   GtkWidget       *test_button;
 };
@@ -159,6 +163,13 @@ apply_fields (PsServerDialog *self,
   ps_server_set_database_prefix (server, prefix);
   ps_server_set_database_suffix (server, suffix);
   ps_server_set_pinned_fingerprint (server, fingerprint);
+  ps_server_set_bandwidth_limit (server, gtk_spin_button_get_value_as_int (self->bandwidth_spin));
+  ps_server_set_max_attachment_size (server,
+                                     gtk_spin_button_get_value_as_int (self->attachment_spin));
+  ps_server_set_allow_metered (server, gtk_toggle_button_get_active (
+                                         GTK_TOGGLE_BUTTON (self->allow_metered_check)));
+  ps_server_set_defer_attachments (server, gtk_toggle_button_get_active (
+                                             GTK_TOGGLE_BUTTON (self->defer_attachments_check)));
 }
 
 static gboolean
@@ -310,6 +321,14 @@ fill_fields (PsServerDialog *self)
       gtk_combo_box_set_active_id (GTK_COMBO_BOX (self->direction_combo),
                                    ps_sync_direction_to_string (
                                      ps_server_get_direction (self->server)));
+      gtk_spin_button_set_value (self->bandwidth_spin,
+                                 ps_server_get_bandwidth_limit (self->server));
+      gtk_spin_button_set_value (self->attachment_spin,
+                                 ps_server_get_max_attachment_size (self->server));
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->allow_metered_check),
+                                    ps_server_get_allow_metered (self->server));
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->defer_attachments_check),
+                                    ps_server_get_defer_attachments (self->server));
       fingerprint = ps_server_get_pinned_fingerprint (self->server);
       if (fingerprint != NULL)
         gtk_entry_set_text (self->fingerprint_entry, fingerprint);
@@ -664,6 +683,10 @@ ps_server_dialog_class_init (PsServerDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, username_message);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, password_entry);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, continuous_switch);
+  gtk_widget_class_bind_template_child (widget_class, PsServerDialog, bandwidth_spin);
+  gtk_widget_class_bind_template_child (widget_class, PsServerDialog, attachment_spin);
+  gtk_widget_class_bind_template_child (widget_class, PsServerDialog, allow_metered_check);
+  gtk_widget_class_bind_template_child (widget_class, PsServerDialog, defer_attachments_check);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, advanced_expander);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, direction_combo);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, prefix_entry);

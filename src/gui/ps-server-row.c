@@ -60,6 +60,8 @@ get_state_icon_name (PsSyncState state)
       return "emblem-ok-symbolic";
     case PS_SYNC_STATE_WAITING_FOR_NETWORK:
       return "network-offline-symbolic";
+    case PS_SYNC_STATE_PAUSED_METERED:
+      return "media-playback-pause-symbolic";
     case PS_SYNC_STATE_BACKING_OFF:
     case PS_SYNC_STATE_STALLED:
       return "dialog-warning-symbolic";

@@ -422,15 +422,65 @@ on_diagnose_server_activated_cb (GSimpleAction *action,
 }
 
 static void
+on_metered_dialog_response_cb (GtkDialog *dialog,
+                               int        response,
+                               gpointer   user_data)
+{
+  PsWindow *self = PS_WINDOW (gtk_window_get_transient_for (GTK_WINDOW (dialog)));
+  const char *server_id = user_data;
+
+  if (response == GTK_RESPONSE_ACCEPT && lookup_server (self, server_id) != NULL)
+    ps_sync_manager_sync (ps_context_get_sync_manager (self->context), server_id);
+  gtk_widget_destroy (GTK_WIDGET (dialog));
+}
+
+/* A one-shot sync over a metered connection is the user's call; a
+ * continuous one pauses by itself until the connection is free.
+ */
+static void
+sync_server_asking (PsWindow *self,
+                    PsServer *server)
+{
+  PsSyncManager *manager = ps_context_get_sync_manager (self->context);
+  PsSyncJob *job = ps_sync_manager_get_job (manager, ps_server_get_id (server));
+  GtkWidget *dialog;
+
+  if (ps_server_get_continuous (server) || ps_server_get_allow_metered (server) ||
+      job == NULL || !ps_sync_job_get_network_metered (job))
+    {
+      ps_sync_manager_sync (manager, ps_server_get_id (server));
+      return;
+    }
+
+  dialog = gtk_message_dialog_new (GTK_WINDOW (self),
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
+                                   _("This connection may cost money. Sync anyway?"));
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
+                                            _("“%s” is not set to sync over metered "
+                                              "connections."),
+                                            ps_server_get_description (server));
+  gtk_dialog_add_buttons (GTK_DIALOG (dialog),
+                          _("_Cancel"), GTK_RESPONSE_CANCEL,
+                          _("_Sync Anyway"), GTK_RESPONSE_ACCEPT,
+                          NULL);
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  g_signal_connect_data (dialog, "response", G_CALLBACK (on_metered_dialog_response_cb),
+                         g_strdup (ps_server_get_id (server)), free_server_id, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 on_sync_server_activated_cb (GSimpleAction *action,
                              GVariant      *parameter,
                              gpointer       user_data)
 {
   PsWindow *self = PS_WINDOW (user_data);
   const char *server_id = g_variant_get_string (parameter, NULL);
+  PsServer *server = lookup_server (self, server_id);
 
-  if (lookup_server (self, server_id) != NULL)
-    ps_sync_manager_sync (ps_context_get_sync_manager (self->context), server_id);
+  if (server != NULL)
+    sync_server_asking (self, server);
 }
 
 static void
@@ -458,8 +508,7 @@ on_sync_selected_activated_cb (GSimpleAction *action,
     return;
 
   server = ps_server_row_get_server (PS_SERVER_ROW (row));
-  ps_sync_manager_sync (ps_context_get_sync_manager (self->context),
-                        ps_server_get_id (server));
+  sync_server_asking (self, server);
 }
 
 
