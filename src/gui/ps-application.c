@@ -172,7 +172,7 @@ on_sync_all_activated_cb (GSimpleAction *action,
 {
   PsApplication *self = PS_APPLICATION (user_data);
 
-  ps_sync_manager_sync_all (ps_context_get_sync_manager (self->context));
+  ps_window_sync_all (ensure_window (self));
 }
 
 static void

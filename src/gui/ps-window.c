@@ -422,52 +422,123 @@ on_diagnose_server_activated_cb (GSimpleAction *action,
 }
 
 static void
+free_server_ids (gpointer  data,
+                 GClosure *closure)
+{
+  g_strfreev (data);
+}
+
+static void
 on_metered_dialog_response_cb (GtkDialog *dialog,
                                int        response,
                                gpointer   user_data)
 {
   PsWindow *self = PS_WINDOW (gtk_window_get_transient_for (GTK_WINDOW (dialog)));
-  const char *server_id = user_data;
+  const char * const *server_ids = user_data;
 
-  if (response == GTK_RESPONSE_ACCEPT && lookup_server (self, server_id) != NULL)
-    ps_sync_manager_sync (ps_context_get_sync_manager (self->context), server_id);
+  for (guint i = 0; response == GTK_RESPONSE_ACCEPT && server_ids[i] != NULL; i++)
+    {
+      if (lookup_server (self, server_ids[i]) != NULL)
+        ps_sync_manager_sync (ps_context_get_sync_manager (self->context), server_ids[i]);
+    }
   gtk_widget_destroy (GTK_WIDGET (dialog));
 }
 
 /* A one-shot sync over a metered connection is the user's call; a
  * continuous one pauses by itself until the connection is free.
  */
-static void
-sync_server_asking (PsWindow *self,
-                    PsServer *server)
+static gboolean
+needs_asking (PsWindow *self,
+              PsServer *server)
 {
   PsSyncManager *manager = ps_context_get_sync_manager (self->context);
   PsSyncJob *job = ps_sync_manager_get_job (manager, ps_server_get_id (server));
-  GtkWidget *dialog;
 
-  if (ps_server_get_continuous (server) || ps_server_get_allow_metered (server) ||
-      job == NULL || !ps_sync_job_get_network_metered (job))
-    {
-      ps_sync_manager_sync (manager, ps_server_get_id (server));
-      return;
-    }
+  return !ps_server_get_continuous (server) && !ps_server_get_allow_metered (server) &&
+         job != NULL && ps_sync_job_get_network_metered (job);
+}
+
+/* One question for all the servers in @servers. */
+static void
+ask_before_syncing (PsWindow  *self,
+                    GPtrArray *servers)
+{
+  g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
+  GtkWidget *dialog;
 
   dialog = gtk_message_dialog_new (GTK_WINDOW (self),
                                    GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
                                    GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
                                    _("This connection may cost money. Sync anyway?"));
-  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
-                                            _("“%s” is not set to sync over metered "
-                                              "connections."),
-                                            ps_server_get_description (server));
+  if (servers->len == 1)
+    gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
+                                              _("“%s” is not set to sync over metered "
+                                                "connections."),
+                                              ps_server_get_description (servers->pdata[0]));
+  else
+    gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
+                                              _("%u servers are not set to sync over metered "
+                                                "connections; the others are syncing."),
+                                              servers->len);
   gtk_dialog_add_buttons (GTK_DIALOG (dialog),
                           _("_Cancel"), GTK_RESPONSE_CANCEL,
                           _("_Sync Anyway"), GTK_RESPONSE_ACCEPT,
                           NULL);
   gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+
+  for (guint i = 0; i < servers->len; i++)
+    g_strv_builder_add (ids, ps_server_get_id (servers->pdata[i]));
   g_signal_connect_data (dialog, "response", G_CALLBACK (on_metered_dialog_response_cb),
-                         g_strdup (ps_server_get_id (server)), free_server_id, 0);
+                         g_strv_builder_end (ids), free_server_ids, 0);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+sync_server_asking (PsWindow *self,
+                    PsServer *server)
+{
+  g_autoptr(GPtrArray) servers = NULL;
+
+  if (!needs_asking (self, server))
+    {
+      ps_sync_manager_sync (ps_context_get_sync_manager (self->context),
+                            ps_server_get_id (server));
+      return;
+    }
+
+  servers = g_ptr_array_new ();
+  g_ptr_array_add (servers, server);
+  ask_before_syncing (self, servers);
+}
+
+/**
+ * ps_window_sync_all:
+ * @self: a #PsWindow
+ *
+ * Syncs every server once, after one question for those that would sync
+ * over a metered connection without the user's leave.
+ */
+void
+ps_window_sync_all (PsWindow *self)
+{
+  GListModel *servers = G_LIST_MODEL (ps_context_get_server_store (self->context));
+  g_autoptr(GPtrArray) to_ask = g_ptr_array_new_with_free_func (g_object_unref);
+
+  g_return_if_fail (PS_IS_WINDOW (self));
+
+  for (guint i = 0; i < g_list_model_get_n_items (servers); i++)
+    {
+      g_autoptr(PsServer) server = g_list_model_get_item (servers, i);
+
+      if (needs_asking (self, server))
+        g_ptr_array_add (to_ask, g_steal_pointer (&server));
+      else
+        ps_sync_manager_sync (ps_context_get_sync_manager (self->context),
+                              ps_server_get_id (server));
+    }
+
+  if (to_ask->len > 0)
+    ask_before_syncing (self, to_ask);
 }
 
 static void

@@ -19,6 +19,7 @@ G_DECLARE_FINAL_TYPE (PsWindow, ps_window, PS, WINDOW, GtkApplicationWindow)
 PsWindow *ps_window_new         (PsApplication *application,
                                  PsContext     *context);
 PsContext *ps_window_get_context (PsWindow      *self);
+void      ps_window_sync_all    (PsWindow      *self);
 void      ps_window_show_server (PsWindow      *self,
                                  const char    *server_id);
 
