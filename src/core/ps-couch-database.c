@@ -419,8 +419,13 @@ ps_couch_escape_id (const char *doc_id)
  * ps_couch_session_new:
  *
  * A session tuned for replication: enough connections per host for the
- * requests a replication keeps in flight, an I/O timeout that notices a
- * dead link, and idle connections dropped before servers drop them.
+ * requests a replication keeps in flight and an I/O timeout that notices a
+ * dead link. Idle connections are left for the server to close: libsoup
+ * (3.2) loses a request sent on a kept-alive connection at the moment its
+ * own idle timeout closes it, with no error and no timeout, so the
+ * replication would wait forever. A connection the server closed is
+ * noticed before reuse, or the request is sent again, as every request is
+ * marked idempotent.
  *
  * Returns: (transfer full): a new #SoupSession
  */
@@ -430,7 +435,7 @@ ps_couch_session_new (void)
   return soup_session_new_with_options ("max-conns-per-host", 8,
                                         "max-conns", 32,
                                         "timeout", 60,
-                                        "idle-timeout", 4,
+                                        "idle-timeout", 0,
                                         "user-agent", "PrimeroSync/" PACKAGE_VERSION " ",
                                         NULL);
 }
