@@ -10,7 +10,9 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "ps-body-reader.h"
 #include "ps-couch-database.h"
+#include "ps-json.h"
 
 /* Bodies above this size are parsed in a worker thread, so a large answer
  * does not stall the main loop (and the other requests in flight).
@@ -18,6 +20,9 @@
 #define PARSE_IN_THREAD_THRESHOLD (64 * 1024)
 #define FIRST_RETRY_DELAY_MS      250
 #define DEFAULT_RETRIES           4
+#define DEFAULT_MAX_RESPONSE_SIZE (64 * 1024 * 1024)
+/* Documents may nest up to PS_JSON_MAX_DEPTH; answers wrap them a little. */
+#define MAX_ANSWER_DEPTH          (PS_JSON_MAX_DEPTH + 8)
 
 struct _PsCouchDatabase
 {
@@ -34,19 +39,27 @@ struct _PsCouchDatabase
   char        *pinned_fingerprint;
   PsCouchAuth  auth;
   guint        retries;
+  gsize        max_response_size;
 };
 
 G_DEFINE_FINAL_TYPE (PsCouchDatabase, ps_couch_database, G_TYPE_OBJECT)
 
 typedef struct
 {
-  char      *method;
-  char      *url;
-  GBytes    *body;
-  guint      attempt;
-  gboolean   raw;
-  gboolean   renewed_session;
-  guint      status;
+  char         *method;
+  char         *url;
+  GBytes       *body;
+  guint         attempt;
+  gboolean      raw;
+  gboolean      renewed_session;
+  guint         status;
+
+  /* The attempt in flight. Its own cancellable drops an answer that is
+   * too large; the caller's cancellable cancels it too.
+   */
+  SoupMessage  *message;
+  GCancellable *message_cancellable;
+  GSource      *caller_cancelled_source;
 } Request;
 
 static void
@@ -55,6 +68,11 @@ request_free (Request *request)
   g_clear_pointer (&request->method, g_free);
   g_clear_pointer (&request->url, g_free);
   g_clear_pointer (&request->body, g_bytes_unref);
+  g_clear_object (&request->message);
+  g_clear_object (&request->message_cancellable);
+  if (request->caller_cancelled_source != NULL)
+    g_source_destroy (request->caller_cancelled_source);
+  g_clear_pointer (&request->caller_cancelled_source, g_source_unref);
   g_free (request);
 }
 
@@ -100,6 +118,7 @@ static void
 ps_couch_database_init (PsCouchDatabase *self)
 {
   self->retries = DEFAULT_RETRIES;
+  self->max_response_size = DEFAULT_MAX_RESPONSE_SIZE;
   self->auth = PS_COUCH_AUTH_BASIC;
 }
 
@@ -285,6 +304,33 @@ ps_couch_database_set_retries (PsCouchDatabase *self,
   g_return_if_fail (PS_IS_COUCH_DATABASE (self));
 
   self->retries = retries;
+}
+
+/**
+ * ps_couch_database_set_max_response_size:
+ * @self: a #PsCouchDatabase
+ * @max_size: the largest answer accepted, in bytes (64 MiB by default)
+ *
+ * A larger answer is dropped as soon as it passes the limit, and the
+ * request fails with %PS_COUCH_ERROR_ANSWER_TOO_LARGE: a broken or hostile
+ * server cannot take all the memory.
+ */
+void
+ps_couch_database_set_max_response_size (PsCouchDatabase *self,
+                                         gsize            max_size)
+{
+  g_return_if_fail (PS_IS_COUCH_DATABASE (self));
+  g_return_if_fail (max_size > 0);
+
+  self->max_response_size = max_size;
+}
+
+gsize
+ps_couch_database_get_max_response_size (PsCouchDatabase *self)
+{
+  g_return_val_if_fail (PS_IS_COUCH_DATABASE (self), 0);
+
+  return self->max_response_size;
 }
 
 const char *
@@ -590,6 +636,14 @@ parse_json (GBytes  *bytes,
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
 
+  /* json-glib recurses once per level, with no limit of its own. */
+  if (!ps_json_depth_within (data, len, MAX_ANSWER_DEPTH))
+    {
+      g_set_error (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                   _("the server sent JSON nested deeper than %u levels"), MAX_ANSWER_DEPTH);
+      return NULL;
+    }
+
   if (!json_parser_load_from_data (parser, data != NULL ? data : "", len, NULL) ||
       json_parser_get_root (parser) == NULL)
     {
@@ -828,29 +882,14 @@ add_certificate_fingerprint (GError      *error,
 }
 
 static void
-on_request_sent_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
+handle_answer (GTask       *task,
+               SoupMessage *message,
+               GBytes      *body)
 {
-  GTask *task = user_data;
   PsCouchDatabase *self = g_task_get_source_object (task);
   Request *request = g_task_get_task_data (task);
-  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (object), result);
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(GError) error = NULL;
   const char *content_type;
   guint status;
-
-  body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
-  if (body == NULL)
-    {
-      GError *couch_error = ps_couch_error_from_io (error, ps_couch_database_get_host (self),
-                                                    g_uri_get_port (self->server_uri));
-
-      add_certificate_fingerprint (couch_error, message);
-      fail_or_retry (task, couch_error);
-      return;
-    }
 
   status = soup_message_get_status (message);
   request->status = status;
@@ -887,6 +926,113 @@ on_request_sent_cb (GObject      *object,
 }
 
 static void
+fail_transport (GTask  *task,
+                GError *error)
+{
+  PsCouchDatabase *self = g_task_get_source_object (task);
+  Request *request = g_task_get_task_data (task);
+  GError *couch_error = ps_couch_error_from_io (error, ps_couch_database_get_host (self),
+                                                g_uri_get_port (self->server_uri));
+
+  add_certificate_fingerprint (couch_error, request->message);
+  fail_or_retry (task, couch_error);
+}
+
+static void
+on_stream_closed_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_input_stream_close_finish (G_INPUT_STREAM (object), result, NULL);
+}
+
+/* Closing a body that was not read to its end would read the rest first:
+ * cancelling the message drops its connection instead.
+ */
+static void
+drop_answer (Request      *request,
+             GInputStream *stream)
+{
+  g_cancellable_cancel (request->message_cancellable);
+  g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, on_stream_closed_cb, NULL);
+}
+
+static void
+fail_too_large (GTask        *task,
+                GInputStream *stream)
+{
+  PsCouchDatabase *self = g_task_get_source_object (task);
+  Request *request = g_task_get_task_data (task);
+  g_autofree char *limit = ps_couch_format_size_limit (self->max_response_size);
+
+  drop_answer (request, stream);
+  g_debug ("%s %s: the answer is over %s", request->method, request->url, limit);
+  /* Asking again would bring the same answer. */
+  g_task_return_new_error (task, PS_COUCH_ERROR, PS_COUCH_ERROR_ANSWER_TOO_LARGE,
+                           _("the server sent an answer larger than the %s limit"), limit);
+  g_object_unref (task);
+}
+
+static void
+on_body_read_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GTask *task = user_data;
+  Request *request = g_task_get_task_data (task);
+  GInputStream *stream = G_INPUT_STREAM (object);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+
+  body = ps_body_reader_read_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+    {
+      fail_too_large (task, stream);
+      return;
+    }
+  if (body == NULL)
+    {
+      drop_answer (request, stream);
+      fail_transport (task, error);
+      return;
+    }
+
+  g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, on_stream_closed_cb, NULL);
+  handle_answer (task, request->message, body);
+}
+
+static void
+on_request_sent_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  GTask *task = user_data;
+  PsCouchDatabase *self = g_task_get_source_object (task);
+  Request *request = g_task_get_task_data (task);
+  SoupMessageHeaders *headers = soup_message_get_response_headers (request->message);
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GError) error = NULL;
+
+  stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
+  if (stream == NULL)
+    {
+      fail_transport (task, error);
+      return;
+    }
+
+  /* A declared length over the limit is refused before reading any of it. */
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+      soup_message_headers_get_content_length (headers) > (goffset) self->max_response_size)
+    {
+      fail_too_large (task, stream);
+      return;
+    }
+
+  ps_body_reader_read_async (stream, self->max_response_size, request->message_cancellable,
+                             on_body_read_cb, task);
+}
+
+static void
 send_request (GTask *task)
 {
   PsCouchDatabase *self = g_task_get_source_object (task);
@@ -909,9 +1055,25 @@ send_request (GTask *task)
       return;
     }
 
-  soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT,
-                                    g_task_get_cancellable (task),
-                                    on_request_sent_cb, task);
+  g_set_object (&request->message, message);
+  g_clear_object (&request->message_cancellable);
+  request->message_cancellable = g_cancellable_new ();
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    g_cancellable_cancel (request->message_cancellable);
+
+  soup_session_send_async (self->session, message, G_PRIORITY_DEFAULT,
+                           request->message_cancellable, on_request_sent_cb, task);
+}
+
+static gboolean
+on_caller_cancelled_cb (GCancellable *cancellable,
+                        gpointer      user_data)
+{
+  Request *request = user_data;
+
+  if (request->message_cancellable != NULL)
+    g_cancellable_cancel (request->message_cancellable);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -938,6 +1100,17 @@ start_request (PsCouchDatabase     *self,
   request->body = body != NULL ? g_bytes_ref (body) : NULL;
   request->raw = raw;
   g_task_set_task_data (task, request, (GDestroyNotify) request_free);
+
+  /* A source rather than a handler: the request may end, and be freed,
+   * while the caller's cancellable is still emitting.
+   */
+  if (cancellable != NULL)
+    {
+      request->caller_cancelled_source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (request->caller_cancelled_source,
+                             G_SOURCE_FUNC (on_caller_cancelled_cb), request, NULL);
+      g_source_attach (request->caller_cancelled_source, g_main_context_get_thread_default ());
+    }
 
   send_request (task);
 }

@@ -31,6 +31,8 @@
 #define DEFAULT_MAX_RETRY_DELAY  60
 #define MAX_LOG_CONFLICTS        5
 #define MAX_FETCH_ATTEMPTS       3
+/* Primero records with photos weigh a few MB. */
+#define DEFAULT_MAX_DOCUMENT_SIZE (16 * 1024 * 1024)
 
 typedef struct _Batch Batch;
 
@@ -45,6 +47,7 @@ struct _PsReplication
   guint               batch_size;
   guint               max_retry_delay;
   guint               checkpoint_interval_ms;
+  gsize               max_document_size;
 
   PsReplicationState  state;
   GTask              *task;
@@ -374,6 +377,7 @@ ps_replication_init (PsReplication *self)
   self->batch_size = DEFAULT_BATCH_SIZE;
   self->max_retry_delay = DEFAULT_MAX_RETRY_DELAY;
   self->checkpoint_interval_ms = DEFAULT_CHECKPOINT_MS;
+  self->max_document_size = DEFAULT_MAX_DOCUMENT_SIZE;
   self->pending = -1;
   self->source_update_seq = -1;
   self->write_failures = g_ptr_array_new_with_free_func ((GDestroyNotify) write_failure_free);
@@ -484,6 +488,26 @@ ps_replication_set_checkpoint_interval (PsReplication *self,
 {
   g_return_if_fail (PS_IS_REPLICATION (self));
   self->checkpoint_interval_ms = milliseconds;
+}
+
+/**
+ * ps_replication_set_max_document_size:
+ * @self: a #PsReplication
+ * @max_size: the largest document revision copied, in bytes (16 MiB by
+ *   default)
+ *
+ * A larger revision is not copied; it is listed among the write failures
+ * with the error `too_large`, and the rest of the replication goes on.
+ * Answers as a whole are bounded by the databases'
+ * ps_couch_database_set_max_response_size().
+ */
+void
+ps_replication_set_max_document_size (PsReplication *self,
+                                      gsize          max_size)
+{
+  g_return_if_fail (PS_IS_REPLICATION (self));
+  g_return_if_fail (max_size > 0);
+  self->max_document_size = max_size;
 }
 
 PsReplicationState
@@ -1027,6 +1051,36 @@ on_bulk_docs_cb (GObject      *object,
   finish_batch (batch);
 }
 
+/* Revisions the source could not give, or that were too large to take,
+ * are listed like the ones the target refused: never skipped silently.
+ */
+static void
+list_fetch_failures (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  guint n_failed = 0;
+
+  for (guint i = 0; i < ps_fetched_docs_get_length (batch->fetched); i++)
+    {
+      const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
+      PsWriteFailure *failure;
+
+      if (doc->json != NULL || doc->missing || doc->error == NULL)
+        continue;
+
+      failure = g_new0 (PsWriteFailure, 1);
+      failure->id = g_strdup (doc->id);
+      failure->rev = g_strdup (doc->rev);
+      failure->error = g_strdup (doc->error);
+      failure->reason = g_strdup (doc->reason);
+      g_debug ("%s %s not copied: %s", failure->id, failure->rev, failure->reason);
+      g_ptr_array_add (self->write_failures, failure);
+      n_failed++;
+    }
+
+  add_to_counter (self, &self->doc_write_failures, n_failed, PROP_DOC_WRITE_FAILURES);
+}
+
 static void
 write_batch (Batch *batch)
 {
@@ -1034,6 +1088,7 @@ write_batch (Batch *batch)
   g_autoptr(GBytes) body = NULL;
   guint found = ps_fetched_docs_count_found (batch->fetched);
 
+  list_fetch_failures (batch);
   add_to_counter (self, &self->docs_read, found, PROP_DOCS_READ);
   if (found == 0)
     {
@@ -1305,6 +1360,7 @@ on_revs_diff_cb (GObject      *object,
     }
 
   batch->fetched = ps_fetched_docs_new ();
+  ps_fetched_docs_set_max_document_size (batch->fetched, self->max_document_size);
   if (self->bulk_get_unsupported)
     fetch_with_open_revs (batch);
   else

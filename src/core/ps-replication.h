@@ -43,10 +43,12 @@ GType ps_replication_state_get_type (void);
  * PsWriteFailure:
  * @id: the document id
  * @rev: (nullable): the revision
- * @error: the target's error, e.g. `forbidden`
- * @reason: (nullable): the target's explanation
+ * @error: the target's error, e.g. `forbidden`, or `too_large` for a
+ *   revision over the document size limit
+ * @reason: (nullable): the explanation
  *
- * A document revision the target refused to store.
+ * A document revision that was not copied: the target refused to store it,
+ * or it was too large to be read.
  */
 typedef struct
 {
@@ -69,6 +71,8 @@ void                ps_replication_set_batch_size      (PsReplication        *se
                                                         guint                 batch_size);
 void                ps_replication_set_max_retry_delay (PsReplication        *self,
                                                         guint                 seconds);
+void                ps_replication_set_max_document_size (PsReplication      *self,
+                                                        gsize                 max_size);
 void                ps_replication_set_checkpoint_interval (PsReplication    *self,
                                                         guint                 milliseconds);
 PsReplicationState  ps_replication_get_state           (PsReplication        *self);
