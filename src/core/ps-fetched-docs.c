@@ -90,6 +90,30 @@ ps_fetched_docs_free (PsFetchedDocs *docs)
   g_free (docs);
 }
 
+/**
+ * ps_fetched_docs_add_failure:
+ * @docs: a #PsFetchedDocs
+ * @id: the document id
+ * @rev: the revision that could not be fetched
+ * @error: the error, as CouchDB names them
+ * @reason: (nullable): the explanation
+ */
+void
+ps_fetched_docs_add_failure (PsFetchedDocs *docs,
+                             const char    *id,
+                             const char    *rev,
+                             const char    *error,
+                             const char    *reason)
+{
+  PsFetchedDoc doc = { 0, };
+
+  doc.id = g_strdup (id);
+  doc.rev = g_strdup (rev);
+  doc.error = g_strdup (error);
+  doc.reason = g_strdup (reason);
+  g_array_append_val (docs->docs, doc);
+}
+
 guint
 ps_fetched_docs_get_length (PsFetchedDocs *docs)
 {

@@ -45,6 +45,11 @@ gboolean            ps_fetched_docs_parse_bulk_get    (PsFetchedDocs  *docs,
 gboolean            ps_fetched_docs_parse_open_revs   (PsFetchedDocs  *docs,
                                                        GBytes         *bytes,
                                                        GError        **error);
+void                ps_fetched_docs_add_failure       (PsFetchedDocs  *docs,
+                                                       const char     *id,
+                                                       const char     *rev,
+                                                       const char     *error,
+                                                       const char     *reason);
 guint               ps_fetched_docs_get_length        (PsFetchedDocs  *docs);
 const PsFetchedDoc *ps_fetched_docs_get               (PsFetchedDocs  *docs,
                                                        guint           index);

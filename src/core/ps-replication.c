@@ -1101,8 +1101,28 @@ write_batch (Batch *batch)
                                    self->run_cancellable, on_bulk_docs_cb, batch_ref (batch));
 }
 
-static void fetch_with_open_revs (Batch *batch);
-static void fetch_with_bulk_get  (Batch *batch);
+static void  fetch_with_open_revs (Batch    *batch);
+static void  fetch_with_bulk_get  (Batch    *batch);
+static guint count_missing        (JsonNode *diff);
+
+/* One document's open_revs request, for the batch it belongs to. */
+typedef struct
+{
+  Batch     *batch;
+  char      *id;
+  JsonArray *missing;
+} Fetch;
+
+static void
+fetch_free (Fetch *fetch)
+{
+  g_clear_pointer (&fetch->batch, batch_unref);
+  g_clear_pointer (&fetch->id, g_free);
+  g_clear_pointer (&fetch->missing, json_array_unref);
+  g_free (fetch);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Fetch, fetch_free)
 
 static void
 on_bulk_get_cb (GObject      *object,
@@ -1127,6 +1147,18 @@ on_bulk_get_cb (GObject      *object,
       g_debug ("the source has no _bulk_get (%s); fetching documents one by one",
                error->message);
       self->bulk_get_unsupported = TRUE;
+      fetch_with_open_revs (batch);
+      return;
+    }
+
+  /* Many large documents may pass the answer's limit together: fetch them
+   * one by one, each within the limit, or listed as too large.
+   */
+  if (answer == NULL && g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_ANSWER_TOO_LARGE) &&
+      count_missing (batch->diff) > 1)
+    {
+      g_debug ("the _bulk_get answer is too large (%s); fetching documents one by one",
+               error->message);
       fetch_with_open_revs (batch);
       return;
     }
@@ -1221,7 +1253,8 @@ on_open_revs_cb (GObject      *object,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
-  g_autoptr(Batch) batch = user_data;
+  g_autoptr(Fetch) fetch = user_data;
+  Batch *batch = fetch->batch;
   PsReplication *self = batch->self;
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) answer = NULL;
@@ -1229,6 +1262,20 @@ on_open_revs_cb (GObject      *object,
   answer = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
   if (self->task == NULL || batch->generation != self->generation)
     return;
+
+  /* A document larger than a whole answer may be is listed, not copied. */
+  if (g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_ANSWER_TOO_LARGE))
+    {
+      for (guint i = 0; i < json_array_get_length (fetch->missing); i++)
+        {
+          const char *rev = ps_json_get_string_element (fetch->missing, i);
+
+          if (rev != NULL)
+            ps_fetched_docs_add_failure (batch->fetched, fetch->id, rev, "too_large",
+                                         error->message);
+        }
+      g_clear_error (&error);
+    }
 
   if (answer != NULL)
     ps_fetched_docs_parse_open_revs (batch->fetched, answer, &error);
@@ -1276,6 +1323,7 @@ fetch_with_open_revs (Batch *batch)
       g_autofree char *atts_since = NULL;
       JsonArray *missing;
       JsonArray *ancestors;
+      Fetch *fetch;
 
       if (!JSON_NODE_HOLDS_OBJECT (entry))
         continue;
@@ -1292,9 +1340,13 @@ fetch_with_open_revs (Batch *batch)
                                atts_since != NULL ? "&atts_since=" : "",
                                atts_since != NULL ? atts_since : "");
 
+      fetch = g_new0 (Fetch, 1);
+      fetch->batch = batch_ref (batch);
+      fetch->id = g_strdup (id);
+      fetch->missing = json_array_ref (missing);
       batch->fetches_pending++;
       ps_couch_database_request_bytes_async (self->source, "GET", path, query, NULL,
-                                             self->run_cancellable, on_open_revs_cb, batch_ref (batch));
+                                             self->run_cancellable, on_open_revs_cb, fetch);
     }
 
   /* Drop the count's own reference, as if one more answer arrived. */
