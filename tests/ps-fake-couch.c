@@ -40,6 +40,7 @@ struct _PsFakeCouch
   gboolean    send_challenge;
   char       *last_authorization;
   guint64     streamed;   /* bytes of streamed answers handed to the server */
+  GPtrArray  *delayed;    /* Delayed answers still waiting */
 };
 
 static void
@@ -206,17 +207,26 @@ typedef struct
 {
   PsFakeCouch       *fake;
   SoupServerMessage *message;
+  guint              source_id;
 } Delayed;
+
+static void
+delayed_free (Delayed *delayed)
+{
+  g_clear_handle_id (&delayed->source_id, g_source_remove);
+  g_object_unref (delayed->message);
+  g_free (delayed);
+}
 
 static gboolean
 on_delay_elapsed_cb (gpointer user_data)
 {
   Delayed *delayed = user_data;
 
+  delayed->source_id = 0;
   answer (delayed->fake, delayed->message);
   soup_server_message_unpause (delayed->message);
-  g_object_unref (delayed->message);
-  g_free (delayed);
+  g_ptr_array_remove_fast (delayed->fake->delayed, delayed);
   return G_SOURCE_REMOVE;
 }
 
@@ -236,7 +246,9 @@ handle_request_cb (SoupServer        *server,
       delayed->fake = fake;
       delayed->message = g_object_ref (message);
       soup_server_message_pause (message);
-      g_timeout_add (fake->delay_ms, on_delay_elapsed_cb, delayed);
+      /* Dropped with the fake, should the test end before the answer. */
+      delayed->source_id = g_timeout_add (fake->delay_ms, on_delay_elapsed_cb, delayed);
+      g_ptr_array_add (fake->delayed, delayed);
       return;
     }
 
@@ -252,6 +264,7 @@ ps_fake_couch_new (void)
 
   fake->routes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) route_free);
   fake->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  fake->delayed = g_ptr_array_new_with_free_func ((GDestroyNotify) delayed_free);
   fake->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (fake->server, NULL, handle_request_cb, fake, NULL);
   soup_server_listen_local (fake->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
@@ -268,6 +281,7 @@ ps_fake_couch_new (void)
 void
 ps_fake_couch_free (PsFakeCouch *fake)
 {
+  g_clear_pointer (&fake->delayed, g_ptr_array_unref);
   soup_server_disconnect (fake->server);
   g_clear_object (&fake->server);
   g_clear_pointer (&fake->base, g_uri_unref);
