@@ -177,6 +177,14 @@ ps_couch_error_from_io (const GError *error,
     return g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_UNREACHABLE,
                         _("%s cannot be reached from this network"), host);
 
+  /* An answer cut short in its head fails to parse just as one from a
+   * server that does not speak HTTP: worth another try, as a lost
+   * connection is.
+   */
+  if (g_error_matches (error, SOUP_SESSION_ERROR, SOUP_SESSION_ERROR_PARSING))
+    return g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                        _("%s did not answer as a web server does: %s"), host, error->message);
+
   if (error->domain == SOUP_SESSION_ERROR)
     return g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_COUCHDB,
                         _("%s did not answer as a web server does: %s"), host, error->message);
