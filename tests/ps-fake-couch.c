@@ -14,10 +14,17 @@
 
 typedef struct
 {
-  guint  status;
-  char  *content_type;
-  char  *body;
+  guint     status;
+  char     *content_type;
+  char     *body;
+
+  /* A streamed answer: head, then repeat until total bytes were sent. */
+  char     *repeat;
+  guint64   total;
+  gboolean  declare_length;
 } Route;
+
+#define STREAM_CHUNK_SIZE (256 * 1024)
 
 struct _PsFakeCouch
 {
@@ -32,6 +39,8 @@ struct _PsFakeCouch
   char       *auth_password;
   gboolean    send_challenge;
   char       *last_authorization;
+  guint64     streamed;   /* bytes of streamed answers handed to the server */
+  GPtrArray  *delayed;    /* Delayed answers still waiting */
 };
 
 static void
@@ -39,6 +48,7 @@ route_free (Route *route)
 {
   g_free (route->content_type);
   g_free (route->body);
+  g_free (route->repeat);
   g_free (route);
 }
 
@@ -84,6 +94,79 @@ check_auth (PsFakeCouch       *fake,
   return FALSE;
 }
 
+typedef struct
+{
+  PsFakeCouch *fake;
+  GBytes      *chunk;
+  guint64      left;
+} Stream;
+
+static void
+stream_free (gpointer  data,
+             GClosure *closure)
+{
+  Stream *stream = data;
+
+  g_bytes_unref (stream->chunk);
+  g_free (stream);
+}
+
+/* One chunk at a time, each once the last was written: the fake never
+ * holds more than a chunk, however long the answer.
+ */
+static void
+on_stream_wrote_chunk_cb (SoupServerMessage *message,
+                          Stream            *stream)
+{
+  SoupMessageBody *body = soup_server_message_get_response_body (message);
+  gsize len = MIN ((guint64) g_bytes_get_size (stream->chunk), stream->left);
+  g_autoptr(GBytes) part = NULL;
+
+  if (len == 0)
+    {
+      soup_message_body_complete (body);
+      return;
+    }
+
+  part = g_bytes_new_from_bytes (stream->chunk, 0, len);
+  soup_message_body_append_bytes (body, part);
+  stream->left -= len;
+  stream->fake->streamed += len;
+}
+
+static void
+respond_stream (PsFakeCouch       *fake,
+                SoupServerMessage *message,
+                Route             *route)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
+  SoupMessageBody *body = soup_server_message_get_response_body (message);
+  gsize head_len = strlen (route->body);
+  gsize repeat_len = strlen (route->repeat);
+  GString *chunk = g_string_new (NULL);
+  Stream *stream = g_new0 (Stream, 1);
+
+  while (chunk->len + repeat_len <= STREAM_CHUNK_SIZE)
+    g_string_append_len (chunk, route->repeat, repeat_len);
+
+  stream->fake = fake;
+  stream->chunk = g_string_free_to_bytes (chunk);
+  stream->left = route->total > head_len ? route->total - head_len : 0;
+
+  soup_server_message_set_status (message, route->status, NULL);
+  soup_message_headers_set_content_type (headers, route->content_type, NULL);
+  if (route->declare_length)
+    soup_message_headers_set_content_length (headers, route->total);
+  else
+    soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+  soup_message_body_set_accumulate (body, FALSE);
+
+  soup_message_body_append (body, SOUP_MEMORY_COPY, route->body, head_len);
+  fake->streamed += head_len;
+  g_signal_connect_data (message, "wrote-chunk", G_CALLBACK (on_stream_wrote_chunk_cb), stream,
+                         stream_free, 0);
+}
+
 static void
 answer (PsFakeCouch       *fake,
         SoupServerMessage *message)
@@ -114,24 +197,36 @@ answer (PsFakeCouch       *fake,
       return;
     }
 
-  respond (message, route->status, route->content_type, route->body);
+  if (route->repeat != NULL)
+    respond_stream (fake, message, route);
+  else
+    respond (message, route->status, route->content_type, route->body);
 }
 
 typedef struct
 {
   PsFakeCouch       *fake;
   SoupServerMessage *message;
+  guint              source_id;
 } Delayed;
+
+static void
+delayed_free (Delayed *delayed)
+{
+  g_clear_handle_id (&delayed->source_id, g_source_remove);
+  g_object_unref (delayed->message);
+  g_free (delayed);
+}
 
 static gboolean
 on_delay_elapsed_cb (gpointer user_data)
 {
   Delayed *delayed = user_data;
 
+  delayed->source_id = 0;
   answer (delayed->fake, delayed->message);
   soup_server_message_unpause (delayed->message);
-  g_object_unref (delayed->message);
-  g_free (delayed);
+  g_ptr_array_remove_fast (delayed->fake->delayed, delayed);
   return G_SOURCE_REMOVE;
 }
 
@@ -151,7 +246,9 @@ handle_request_cb (SoupServer        *server,
       delayed->fake = fake;
       delayed->message = g_object_ref (message);
       soup_server_message_pause (message);
-      g_timeout_add (fake->delay_ms, on_delay_elapsed_cb, delayed);
+      /* Dropped with the fake, should the test end before the answer. */
+      delayed->source_id = g_timeout_add (fake->delay_ms, on_delay_elapsed_cb, delayed);
+      g_ptr_array_add (fake->delayed, delayed);
       return;
     }
 
@@ -167,6 +264,7 @@ ps_fake_couch_new (void)
 
   fake->routes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) route_free);
   fake->counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  fake->delayed = g_ptr_array_new_with_free_func ((GDestroyNotify) delayed_free);
   fake->server = soup_server_new (NULL, NULL);
   soup_server_add_handler (fake->server, NULL, handle_request_cb, fake, NULL);
   soup_server_listen_local (fake->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
@@ -183,6 +281,7 @@ ps_fake_couch_new (void)
 void
 ps_fake_couch_free (PsFakeCouch *fake)
 {
+  g_clear_pointer (&fake->delayed, g_ptr_array_unref);
   soup_server_disconnect (fake->server);
   g_clear_object (&fake->server);
   g_clear_pointer (&fake->base, g_uri_unref);
@@ -215,6 +314,44 @@ ps_fake_couch_route (PsFakeCouch *fake,
   route->content_type = g_strdup (content_type != NULL ? content_type : "application/json");
   route->body = g_strdup (body);
   g_hash_table_replace (fake->routes, g_strdup_printf ("%s %s", method, path), route);
+}
+
+/**
+ * ps_fake_couch_route_stream:
+ * @head: the start of the answer
+ * @repeat: text repeated after @head
+ * @total: the length of the answer, head included
+ * @declare_length: whether to send a Content-Length, or stream chunks
+ *
+ * Routes an answer of any size, even larger than memory, with status 200.
+ */
+void
+ps_fake_couch_route_stream (PsFakeCouch *fake,
+                            const char  *method,
+                            const char  *path,
+                            const char  *head,
+                            const char  *repeat,
+                            guint64      total,
+                            gboolean     declare_length)
+{
+  Route *route = g_new0 (Route, 1);
+
+  g_return_if_fail (repeat != NULL && *repeat != '\0');
+
+  route->status = 200;
+  route->content_type = g_strdup ("application/json");
+  route->body = g_strdup (head);
+  route->repeat = g_strdup (repeat);
+  route->total = total;
+  route->declare_length = declare_length;
+  g_hash_table_replace (fake->routes, g_strdup_printf ("%s %s", method, path), route);
+}
+
+/* How many bytes of streamed answers were handed to the server. */
+guint64
+ps_fake_couch_get_streamed (PsFakeCouch *fake)
+{
+  return fake->streamed;
 }
 
 /* The next @count requests, whatever they are, get @status. */

@@ -21,6 +21,14 @@ void         ps_fake_couch_route          (PsFakeCouch *fake,
                                            guint        status,
                                            const char  *content_type,
                                            const char  *body);
+void         ps_fake_couch_route_stream   (PsFakeCouch *fake,
+                                           const char  *method,
+                                           const char  *path,
+                                           const char  *head,
+                                           const char  *repeat,
+                                           guint64      total,
+                                           gboolean     declare_length);
+guint64      ps_fake_couch_get_streamed   (PsFakeCouch *fake);
 void         ps_fake_couch_fail_next      (PsFakeCouch *fake,
                                            guint        count,
                                            guint        status);

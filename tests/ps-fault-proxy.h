@@ -43,6 +43,7 @@ typedef enum
 } PsFault;
 
 #define PS_FAULT_MASK(fault) (1u << (fault))
+#define PS_FAULT_MASK_ALL    ((PS_FAULT_MASK (PS_N_FAULTS) - 1) & ~PS_FAULT_MASK (PS_FAULT_NONE))
 #define PS_FAULT_TRICKLE_BYTES 2048
 
 typedef struct _PsFaultProxy PsFaultProxy;

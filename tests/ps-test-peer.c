@@ -1545,3 +1545,45 @@ ps_test_peer_has_doc (PsTestPeer *peer,
   answer = ps_test_peer_request (peer, "GET", path, NULL, &status);
   return status == 200;
 }
+
+/**
+ * ps_test_soak_seconds:
+ * @default_seconds: how long a soak lasts in the normal run
+ *
+ * Returns: the seconds in PS_SOAK_SECONDS, for a longer soak, or
+ *   @default_seconds
+ */
+guint
+ps_test_soak_seconds (guint default_seconds)
+{
+  const char *text = g_getenv ("PS_SOAK_SECONDS");
+  guint64 seconds;
+
+  if (text == NULL || !g_ascii_string_to_unsigned (text, 10, 1, 24 * 3600, &seconds, NULL))
+    return default_seconds;
+
+  return seconds;
+}
+
+/* Removes a directory of plain files that a test made. */
+void
+ps_test_remove_dir (const char *path)
+{
+  g_autoptr(GFile) dir = NULL;
+  g_autoptr(GFileEnumerator) children = NULL;
+  GFileInfo *info;
+
+  if (path == NULL)
+    return;
+
+  dir = g_file_new_for_path (path);
+  children = g_file_enumerate_children (dir, G_FILE_ATTRIBUTE_STANDARD_NAME, 0, NULL, NULL);
+  while (children != NULL && (info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+    {
+      g_autoptr(GFile) child = g_file_get_child (dir, g_file_info_get_name (info));
+
+      g_file_delete (child, NULL, NULL);
+      g_object_unref (info);
+    }
+  g_file_delete (dir, NULL, NULL);
+}

@@ -59,6 +59,9 @@ gboolean    ps_test_peer_has_doc             (PsTestPeer  *peer,
 guint       ps_test_peer_count_conflicts     (PsTestPeer  *peer,
                                               const char  *db);
 
+guint       ps_test_soak_seconds             (guint        default_seconds);
+void        ps_test_remove_dir               (const char  *path);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PsTestPeer, ps_test_peer_free)
 
 G_END_DECLS

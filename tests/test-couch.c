@@ -1,5 +1,5 @@
 /* test-couch.c: the CouchDB client against edge cases a real server will not
- * produce on demand.
+ * produce on demand, such as answers larger than memory.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -8,6 +8,7 @@
 #include "ps-couch-database.h"
 #include "ps-fake-couch.h"
 #include "ps-fetched-docs.h"
+#include "ps-replication.h"
 
 #include <string.h>
 
@@ -357,6 +358,272 @@ test_replication_ids (void)
   g_assert_cmpuint (strlen (a), ==, 32);
 }
 
+/* Size limits: a broken or hostile server cannot exhaust memory. */
+
+#define MIB              (1024 * 1024)
+#define HUGE_ANSWER      ((guint64) 1024 * MIB)
+/* Well under the gigabyte served: the default answer limit, a buffer grown
+ * to twice that, and under the sanitizers the memory it outgrew, which
+ * they hold back for a while.
+ */
+#define MAX_RSS_GROWTH   (320 * MIB)
+
+/* The process's resident memory now, and at its peak, in bytes. */
+static void
+read_memory (guint64 *rss,
+             guint64 *peak)
+{
+  g_autofree char *status = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  g_assert_true (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  lines = g_strsplit (status, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (lines[i], "VmRSS:"))
+        *rss = g_ascii_strtoull (lines[i] + strlen ("VmRSS:"), NULL, 10) * 1024;
+      else if (g_str_has_prefix (lines[i], "VmHWM:"))
+        *peak = g_ascii_strtoull (lines[i] + strlen ("VmHWM:"), NULL, 10) * 1024;
+    }
+}
+
+/* Fails like an answer over the limit, and is not asked again. */
+static void
+assert_too_large (PsFakeCouch *fake,
+                  Answer      *answer,
+                  const char  *limit)
+{
+  g_autofree char *says = g_strdup_printf ("larger than the %s limit", limit);
+
+  g_assert_null (answer->node);
+  g_assert_error (answer->error, PS_COUCH_ERROR, PS_COUCH_ERROR_ANSWER_TOO_LARGE);
+  g_assert_false (ps_couch_error_is_transient (answer->error));
+  g_assert_nonnull (strstr (answer->error->message, says));
+  g_assert_cmpuint (ps_fake_couch_count_requests (fake, "GET", "/db/_changes"), ==, 1);
+}
+
+static void
+test_endless_answer (void)
+{
+  g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsCouchDatabase) database = open_fake_database (session, fake, "/db");
+  guint64 rss_before = 0;
+  guint64 rss_after = 0;
+  guint64 peak = 0;
+  Answer answer;
+
+  /* A gigabyte of changes, sent as it is made, with no length given. */
+  ps_fake_couch_route_stream (fake, "GET", "/db/_changes", "{\"results\":[",
+                              "{\"seq\":1,\"id\":\"x\",\"changes\":[{\"rev\":\"1-a\"}]},",
+                              HUGE_ANSWER, FALSE);
+  read_memory (&rss_before, &peak);
+  request (database, "GET", "_changes", &answer);
+  read_memory (&rss_after, &peak);
+
+  g_test_message ("streamed %" G_GUINT64_FORMAT " MB of %" G_GUINT64_FORMAT " MB; resident "
+                  "%" G_GUINT64_FORMAT " MB before, peak %" G_GUINT64_FORMAT " MB",
+                  ps_fake_couch_get_streamed (fake) / MIB, HUGE_ANSWER / MIB,
+                  rss_before / MIB, peak / MIB);
+  assert_too_large (fake, &answer, "64 MB");
+  /* Reading stopped at the limit, and memory stayed bounded by it. */
+  g_assert_cmpuint (ps_fake_couch_get_streamed (fake), <, HUGE_ANSWER / 4);
+  g_assert_cmpuint (peak, <, rss_before + MAX_RSS_GROWTH);
+  g_clear_error (&answer.error);
+
+  /* The session is still usable: the dropped answer took its connection. */
+  ps_fake_couch_route (fake, "GET", "/db", 200, NULL, "{\"db_name\":\"db\"}");
+  request (database, "GET", NULL, &answer);
+  g_assert_no_error (answer.error);
+  g_assert_nonnull (answer.node);
+  g_clear_pointer (&answer.node, json_node_unref);
+}
+
+static void
+test_declared_length (void)
+{
+  g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsCouchDatabase) database = open_fake_database (session, fake, "/db");
+  Answer answer;
+
+  /* The length says too much already: nothing of the body is read. */
+  ps_fake_couch_route_stream (fake, "GET", "/db/_changes", "{\"results\":[", "{},",
+                              HUGE_ANSWER, TRUE);
+  ps_couch_database_set_max_response_size (database, 1 * MIB);
+  request (database, "GET", "_changes", &answer);
+  assert_too_large (fake, &answer, "1 MB");
+  g_assert_cmpuint (ps_fake_couch_get_streamed (fake), <, 8 * MIB);
+  g_clear_error (&answer.error);
+}
+
+static void
+test_deep_answer (void)
+{
+  g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsCouchDatabase) database = open_fake_database (session, fake, "/db");
+  g_autoptr(GString) deep = g_string_new ("{\"db_name\":");
+  Answer answer;
+
+  /* Deep enough to overflow the stack of a recursive parser. */
+  for (guint i = 0; i < 500000; i++)
+    g_string_append_c (deep, '[');
+  for (guint i = 0; i < 500000; i++)
+    g_string_append_c (deep, ']');
+  g_string_append_c (deep, '}');
+  ps_fake_couch_route (fake, "GET", "/db", 200, NULL, deep->str);
+  ps_couch_database_set_retries (database, 0);
+
+  request (database, "GET", NULL, &answer);
+  g_assert_null (answer.node);
+  g_assert_error (answer.error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE);
+  g_assert_nonnull (strstr (answer.error->message, "nested deeper"));
+  g_clear_error (&answer.error);
+}
+
+/* Replication against canned answers: two documents, one over the limit. */
+
+typedef struct
+{
+  gboolean  done;
+  gboolean  ok;
+  GError   *error;
+} RunResult;
+
+static void
+on_run_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  RunResult *run = user_data;
+
+  run->ok = ps_replication_run_finish (PS_REPLICATION (object), result, &run->error);
+  run->done = TRUE;
+}
+
+static void
+run_replication (PsReplication *replication,
+                 RunResult     *run)
+{
+  memset (run, 0, sizeof *run);
+  ps_replication_run_async (replication, NULL, on_run_done_cb, run);
+  while (!run->done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+route_replication (PsFakeCouch     *fake,
+                   PsCouchDatabase *source,
+                   PsCouchDatabase *target,
+                   const char      *bulk_get)
+{
+  g_autofree char *source_identity = ps_couch_database_dup_identity_url (source);
+  g_autofree char *target_identity = ps_couch_database_dup_identity_url (target);
+  g_autofree char *id = ps_checkpoint_replication_id (source_identity, target_identity, NULL);
+  g_autofree char *log_path = g_strdup_printf ("/tgt/_local/%s", id);
+
+  ps_fake_couch_route (fake, "GET", "/src", 200, NULL, "{\"db_name\":\"src\",\"update_seq\":2}");
+  ps_fake_couch_route (fake, "GET", "/tgt", 200, NULL, "{\"db_name\":\"tgt\",\"update_seq\":0}");
+  ps_fake_couch_route (fake, "GET", "/src/_changes", 200, NULL,
+                       "{\"results\":["
+                       "{\"seq\":1,\"id\":\"small\",\"changes\":[{\"rev\":\"1-a\"}]},"
+                       "{\"seq\":2,\"id\":\"big\",\"changes\":[{\"rev\":\"1-b\"}]}],"
+                       "\"last_seq\":2}");
+  ps_fake_couch_route (fake, "POST", "/tgt/_revs_diff", 200, NULL,
+                       "{\"small\":{\"missing\":[\"1-a\"]},\"big\":{\"missing\":[\"1-b\"]}}");
+  ps_fake_couch_route (fake, "POST", "/src/_bulk_get", 200, NULL, bulk_get);
+  ps_fake_couch_route (fake, "POST", "/tgt/_bulk_docs", 201, NULL, "[]");
+  ps_fake_couch_route (fake, "POST", "/tgt/_ensure_full_commit", 201, NULL, "{\"ok\":true}");
+  ps_fake_couch_route (fake, "PUT", log_path, 201, NULL, "{\"ok\":true,\"rev\":\"0-1\"}");
+}
+
+static char *
+bulk_get_answer (gsize big_size)
+{
+  GString *answer = g_string_new ("{\"results\":["
+                                  "{\"id\":\"small\",\"docs\":[{\"ok\":"
+                                  "{\"_id\":\"small\",\"_rev\":\"1-a\",\"name\":\"Ana\"}}]},"
+                                  "{\"id\":\"big\",\"docs\":[{\"ok\":"
+                                  "{\"_id\":\"big\",\"_rev\":\"1-b\",\"photo\":\"");
+
+  for (gsize i = 0; i < big_size; i++)
+    g_string_append_c (answer, 'A');
+  g_string_append (answer, "\"}}]}]}");
+
+  return g_string_free (answer, FALSE);
+}
+
+static void
+test_oversize_document_listed (void)
+{
+  g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsCouchDatabase) source = open_fake_database (session, fake, "/src");
+  g_autoptr(PsCouchDatabase) target = open_fake_database (session, fake, "/tgt");
+  g_autoptr(PsReplication) replication = ps_replication_new (source, target);
+  g_autofree char *bulk_get = bulk_get_answer (2 * MIB);
+  const PsWriteFailure *failure;
+  GPtrArray *failures;
+  RunResult run;
+
+  route_replication (fake, source, target, bulk_get);
+  ps_replication_set_max_document_size (replication, 1 * MIB);
+  run_replication (replication, &run);
+
+  /* The small one is copied; the big one is listed, with why. */
+  g_assert_no_error (run.error);
+  g_assert_true (run.ok);
+  g_assert_cmpuint (ps_replication_get_docs_written (replication), ==, 1);
+  g_assert_cmpuint (ps_replication_get_doc_write_failures (replication), ==, 1);
+  failures = ps_replication_get_write_failures (replication);
+  g_assert_cmpuint (failures->len, ==, 1);
+  failure = g_ptr_array_index (failures, 0);
+  g_assert_cmpstr (failure->id, ==, "big");
+  g_assert_cmpstr (failure->rev, ==, "1-b");
+  g_assert_cmpstr (failure->error, ==, "too_large");
+  g_assert_nonnull (strstr (failure->reason, "larger than the 1 MB limit"));
+  g_assert_cmpuint (ps_fake_couch_count_requests (fake, "POST", "/tgt/_bulk_docs"), ==, 1);
+}
+
+static void
+test_answer_over_limit_fetched_one_by_one (void)
+{
+  g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsCouchDatabase) source = open_fake_database (session, fake, "/src");
+  g_autoptr(PsCouchDatabase) target = open_fake_database (session, fake, "/tgt");
+  g_autoptr(PsReplication) replication = ps_replication_new (source, target);
+  g_autofree char *bulk_get = bulk_get_answer (3 * MIB);
+  const PsWriteFailure *failure;
+  RunResult run;
+
+  /* The batch's answer is over the limit: each document is asked for on
+   * its own; the one larger than a whole answer may be is listed, and the
+   * others are copied.
+   */
+  route_replication (fake, source, target, bulk_get);
+  ps_fake_couch_route (fake, "GET", "/src/small", 200, NULL,
+                       "[{\"ok\":{\"_id\":\"small\",\"_rev\":\"1-a\",\"name\":\"Ana\"}}]");
+  ps_fake_couch_route_stream (fake, "GET", "/src/big", "[{\"ok\":{\"_id\":\"big\",\"photo\":\"",
+                              "AAAA", 3 * MIB, FALSE);
+  ps_couch_database_set_max_response_size (source, 2 * MIB);
+  run_replication (replication, &run);
+
+  g_assert_no_error (run.error);
+  g_assert_true (run.ok);
+  g_assert_cmpuint (ps_fake_couch_count_requests (fake, "POST", "/src/_bulk_get"), ==, 1);
+  g_assert_cmpuint (ps_fake_couch_count_requests (fake, "GET", "/src/small"), ==, 1);
+  g_assert_cmpuint (ps_fake_couch_count_requests (fake, "GET", "/src/big"), ==, 1);
+  g_assert_cmpuint (ps_replication_get_docs_written (replication), ==, 1);
+  g_assert_cmpuint (ps_replication_get_doc_write_failures (replication), ==, 1);
+  failure = g_ptr_array_index (ps_replication_get_write_failures (replication), 0);
+  g_assert_cmpstr (failure->id, ==, "big");
+  g_assert_cmpstr (failure->rev, ==, "1-b");
+  g_assert_cmpstr (failure->error, ==, "too_large");
+  g_assert_nonnull (strstr (failure->reason, "larger than the 2 MB limit"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -375,6 +642,12 @@ main (int   argc,
   g_test_add_func ("/ps/couch/fetched-docs/deep-nesting", test_fetched_docs_deep_nesting);
   g_test_add_func ("/ps/couch/checkpoint/start-seq", test_checkpoint_start_seq);
   g_test_add_func ("/ps/couch/checkpoint/replication-id", test_replication_ids);
+  g_test_add_func ("/ps/couch/limits/endless-answer", test_endless_answer);
+  g_test_add_func ("/ps/couch/limits/declared-length", test_declared_length);
+  g_test_add_func ("/ps/couch/limits/deep-answer", test_deep_answer);
+  g_test_add_func ("/ps/couch/limits/oversize-document-listed", test_oversize_document_listed);
+  g_test_add_func ("/ps/couch/limits/answer-over-limit-fetched-one-by-one",
+                   test_answer_over_limit_fetched_one_by_one);
 
   return g_test_run ();
 }

@@ -773,27 +773,10 @@ write_on_source (Fixture *fixture)
   return written;
 }
 
-static guint
-soak_seconds (void)
-{
-  const char *text = g_getenv ("PS_SOAK_SECONDS");
-  guint64 seconds;
-
-  if (text == NULL || !g_ascii_string_to_unsigned (text, 10, 1, 24 * 3600, &seconds, NULL))
-    return DEFAULT_SOAK_S;
-
-  return seconds;
-}
-
 static void
 test_random_faults_continuous (Fixture       *fixture,
                                gconstpointer  data)
 {
-  const guint mask = PS_FAULT_MASK (PS_FAULT_LATENCY) | PS_FAULT_MASK (PS_FAULT_BANDWIDTH) |
-                     PS_FAULT_MASK (PS_FAULT_CUT) | PS_FAULT_MASK (PS_FAULT_RESET) |
-                     PS_FAULT_MASK (PS_FAULT_HTTP_500) | PS_FAULT_MASK (PS_FAULT_HTTP_503) |
-                     PS_FAULT_MASK (PS_FAULT_TRUNCATE) | PS_FAULT_MASK (PS_FAULT_CORRUPT) |
-                     PS_FAULT_MASK (PS_FAULT_TRICKLE);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(PsReplication) replication = NULL;
   g_autoptr(JsonNode) everything = NULL;
@@ -801,7 +784,7 @@ test_random_faults_continuous (Fixture       *fixture,
   g_autoptr(GString) wrong_stops = g_string_new (NULL);
   g_autofree char *source_counts = NULL;
   g_autofree char *target_counts = NULL;
-  guint seconds = soak_seconds ();
+  guint seconds = ps_test_soak_seconds (DEFAULT_SOAK_S);
   guint32 seed = g_test_rand_int ();
   guint written = N_RECORDS;
   guint restarts = 0;
@@ -814,8 +797,9 @@ test_random_faults_continuous (Fixture       *fixture,
 
   g_test_message ("%u s of random faults, proxy seed %u (from the test seed: rerun with --seed)",
                   seconds, seed);
-  ps_fault_proxy_set_random (fixture->source_proxy, seed, 0.08, mask);
-  ps_fault_proxy_set_random (fixture->target_proxy, seed ^ 0x5bd1e995, 0.08, mask);
+  ps_fault_proxy_set_random (fixture->source_proxy, seed, 0.08, PS_FAULT_MASK_ALL);
+  ps_fault_proxy_set_random (fixture->target_proxy, seed ^ 0x5bd1e995, 0.08,
+                            PS_FAULT_MASK_ALL);
 
   soak_end = g_get_monotonic_time () + seconds * G_TIME_SPAN_SECOND;
   while (g_get_monotonic_time () < soak_end || replication == NULL)

@@ -131,23 +131,8 @@ fixture_tear_down (Fixture       *fixture,
   g_clear_object (&fixture->context);
   g_clear_pointer (&fixture->local, ps_test_peer_free);
   g_clear_pointer (&fixture->remote, ps_test_peer_free);
-  if (fixture->dir != NULL)
-    {
-      g_autoptr(GFile) dir = g_file_new_for_path (fixture->dir);
-      g_autoptr(GFileEnumerator) children = g_file_enumerate_children (dir, G_FILE_ATTRIBUTE_STANDARD_NAME,
-                                                                        0, NULL, NULL);
-      GFileInfo *info;
-
-      while (children != NULL && (info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
-        {
-          g_autoptr(GFile) child = g_file_get_child (dir, g_file_info_get_name (info));
-
-          g_file_delete (child, NULL, NULL);
-          g_object_unref (info);
-        }
-      g_file_delete (dir, NULL, NULL);
-      g_clear_pointer (&fixture->dir, g_free);
-    }
+  ps_test_remove_dir (fixture->dir);
+  g_clear_pointer (&fixture->dir, g_free);
 }
 
 static PsSyncJob *

@@ -181,6 +181,8 @@ ps_cli_replicate (int    argc,
   gboolean create_target = FALSE;
   gboolean json = FALSE;
   int batch_size = 0;
+  int max_document_mb = 0;
+  int max_response_mb = 0;
   ReplicateRun run = { 0, };
   const GOptionEntry entries[] = {
     { "continuous", 0, 0, G_OPTION_ARG_NONE, &continuous,
@@ -197,6 +199,10 @@ ps_cli_replicate (int    argc,
       N_("Read the password from the first line of FILE instead of asking"), N_("FILE") },
     { "batch-size", 0, 0, G_OPTION_ARG_INT, &batch_size,
       N_("Changes per batch (default 250)"), N_("N") },
+    { "max-document-size", 0, 0, G_OPTION_ARG_INT, &max_document_mb,
+      N_("Leave out, and list, documents larger than this (default 16)"), N_("MB") },
+    { "max-response-size", 0, 0, G_OPTION_ARG_INT, &max_response_mb,
+      N_("Stop on a server answer larger than this (default 64)"), N_("MB") },
     { NULL }
   };
 
@@ -213,6 +219,10 @@ ps_cli_replicate (int    argc,
     return ps_cli_usage_error (context, _("Give exactly one SOURCE and one TARGET URL."));
   if (batch_size < 0)
     return ps_cli_usage_error (context, _("The batch size must be a positive number."));
+  /* Sizes in MB, so that gsize never overflows: at most 1 TB. */
+  if (max_document_mb < 0 || max_document_mb > 1024 * 1024 ||
+      max_response_mb < 0 || max_response_mb > 1024 * 1024)
+    return ps_cli_usage_error (context, _("A size limit must be a positive number of MB."));
 
   session = ps_couch_session_new ();
   source = open_database (session, argv[1], source_user, password_file, _("source"), &error);
@@ -233,6 +243,13 @@ ps_cli_replicate (int    argc,
   ps_replication_set_create_target (replication, create_target);
   if (batch_size > 0)
     ps_replication_set_batch_size (replication, batch_size);
+  if (max_document_mb > 0)
+    ps_replication_set_max_document_size (replication, (gsize) max_document_mb * 1024 * 1024);
+  if (max_response_mb > 0)
+    {
+      ps_couch_database_set_max_response_size (source, (gsize) max_response_mb * 1024 * 1024);
+      ps_couch_database_set_max_response_size (target, (gsize) max_response_mb * 1024 * 1024);
+    }
 
   run.replication = replication;
   run.live = !json && isatty (fileno (stderr));

@@ -11,8 +11,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "ps-body-reader.h"
 #include "ps-couch-database.h"
 #include "ps-throttled-input-stream.h"
+#include "ps-json.h"
 
 /* Bodies above this size are parsed in a worker thread, so a large answer
  * does not stall the main loop (and the other requests in flight).
@@ -20,8 +22,9 @@
 #define PARSE_IN_THREAD_THRESHOLD (64 * 1024)
 #define FIRST_RETRY_DELAY_MS      250
 #define DEFAULT_RETRIES           4
-/* A capped answer is read this much at a time, each read waiting its turn. */
-#define THROTTLED_READ_SIZE       (16 * 1024)
+#define DEFAULT_MAX_RESPONSE_SIZE (64 * 1024 * 1024)
+/* Documents may nest up to PS_JSON_MAX_DEPTH; answers wrap them a little. */
+#define MAX_ANSWER_DEPTH          (PS_JSON_MAX_DEPTH + 8)
 /* A small socket buffer under a download cap, so that the kernel does not
  * take in far more than the cap while the reader waits.
  */
@@ -44,23 +47,27 @@ struct _PsCouchDatabase
   guint        retries;
   PsBandwidthLimiter *upload_limiter;
   PsBandwidthLimiter *download_limiter;
+  gsize        max_response_size;
 };
 
 G_DEFINE_FINAL_TYPE (PsCouchDatabase, ps_couch_database, G_TYPE_OBJECT)
 
 typedef struct
 {
-  char      *method;
-  char      *url;
-  GBytes    *body;
-  guint      attempt;
-  gboolean   raw;
-  gboolean   renewed_session;
-  guint      status;
-  /* Only for an answer read through the download limiter. */
+  char         *method;
+  char         *url;
+  GBytes       *body;
+  guint         attempt;
+  gboolean      raw;
+  gboolean      renewed_session;
+  guint         status;
+
+  /* The attempt in flight. Its own cancellable drops an answer that is
+   * too large; the caller's cancellable cancels it too.
+   */
   SoupMessage  *message;
-  GInputStream *stream;
-  GByteArray   *received;
+  GCancellable *message_cancellable;
+  GSource      *caller_cancelled_source;
 } Request;
 
 static void
@@ -70,8 +77,10 @@ request_free (Request *request)
   g_clear_pointer (&request->url, g_free);
   g_clear_pointer (&request->body, g_bytes_unref);
   g_clear_object (&request->message);
-  g_clear_object (&request->stream);
-  g_clear_pointer (&request->received, g_byte_array_unref);
+  g_clear_object (&request->message_cancellable);
+  if (request->caller_cancelled_source != NULL)
+    g_source_destroy (request->caller_cancelled_source);
+  g_clear_pointer (&request->caller_cancelled_source, g_source_unref);
   g_free (request);
 }
 
@@ -119,6 +128,7 @@ static void
 ps_couch_database_init (PsCouchDatabase *self)
 {
   self->retries = DEFAULT_RETRIES;
+  self->max_response_size = DEFAULT_MAX_RESPONSE_SIZE;
   self->auth = PS_COUCH_AUTH_BASIC;
 }
 
@@ -332,6 +342,33 @@ static gboolean
 is_limited (PsBandwidthLimiter *limiter)
 {
   return limiter != NULL && ps_bandwidth_limiter_get_rate (limiter) > 0;
+}
+
+/**
+ * ps_couch_database_set_max_response_size:
+ * @self: a #PsCouchDatabase
+ * @max_size: the largest answer accepted, in bytes (64 MiB by default)
+ *
+ * A larger answer is dropped as soon as it passes the limit, and the
+ * request fails with %PS_COUCH_ERROR_ANSWER_TOO_LARGE: a broken or hostile
+ * server cannot take all the memory.
+ */
+void
+ps_couch_database_set_max_response_size (PsCouchDatabase *self,
+                                         gsize            max_size)
+{
+  g_return_if_fail (PS_IS_COUCH_DATABASE (self));
+  g_return_if_fail (max_size > 0);
+
+  self->max_response_size = max_size;
+}
+
+gsize
+ps_couch_database_get_max_response_size (PsCouchDatabase *self)
+{
+  g_return_val_if_fail (PS_IS_COUCH_DATABASE (self), 0);
+
+  return self->max_response_size;
 }
 
 const char *
@@ -664,6 +701,14 @@ parse_json (GBytes  *bytes,
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
 
+  /* json-glib recurses once per level, with no limit of its own. */
+  if (!ps_json_depth_within (data, len, MAX_ANSWER_DEPTH))
+    {
+      g_set_error (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                   _("the server sent JSON nested deeper than %u levels"), MAX_ANSWER_DEPTH);
+      return NULL;
+    }
+
   if (!json_parser_load_from_data (parser, data != NULL ? data : "", len, NULL) ||
       json_parser_get_root (parser) == NULL)
     {
@@ -903,25 +948,14 @@ add_certificate_fingerprint (GError      *error,
 
 /* @body is the whole answer, or %NULL when @error says why there is none. */
 static void
-handle_answer (GTask        *task,
-               SoupMessage  *message,
-               GBytes       *body,
-               const GError *error)
+handle_answer (GTask       *task,
+               SoupMessage *message,
+               GBytes      *body)
 {
   PsCouchDatabase *self = g_task_get_source_object (task);
   Request *request = g_task_get_task_data (task);
   const char *content_type;
   guint status;
-
-  if (body == NULL)
-    {
-      GError *couch_error = ps_couch_error_from_io (error, ps_couch_database_get_host (self),
-                                                    g_uri_get_port (self->server_uri));
-
-      add_certificate_fingerprint (couch_error, message);
-      fail_or_retry (task, couch_error);
-      return;
-    }
 
   status = soup_message_get_status (message);
   request->status = status;
@@ -958,116 +992,111 @@ handle_answer (GTask        *task,
 }
 
 static void
-on_request_sent_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
+fail_transport (GTask  *task,
+                GError *error)
 {
-  GTask *task = user_data;
-  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (object), result);
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(GError) error = NULL;
-
-  body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
-  handle_answer (task, message, body, error);
-}
-
-/* Reading under a download cap */
-
-static void read_next_chunk (GTask *task);
-
-static void
-finish_throttled_read (GTask        *task,
-                       const GError *error)
-{
-  Request *request = g_task_get_task_data (task);
-  g_autoptr(SoupMessage) message = g_steal_pointer (&request->message);
-  g_autoptr(GBytes) body = NULL;
-
-  g_clear_object (&request->stream);
-  if (error == NULL)
-    body = g_byte_array_free_to_bytes (g_steal_pointer (&request->received));
-  g_clear_pointer (&request->received, g_byte_array_unref);
-
-  handle_answer (task, message, body, error);
-}
-
-static void
-on_chunk_read_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  GTask *task = user_data;
   PsCouchDatabase *self = g_task_get_source_object (task);
   Request *request = g_task_get_task_data (task);
-  g_autoptr(GBytes) chunk = NULL;
-  g_autoptr(GError) error = NULL;
-  gsize len;
+  GError *couch_error = ps_couch_error_from_io (error, ps_couch_database_get_host (self),
+                                                g_uri_get_port (self->server_uri));
 
-  chunk = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
-  if (chunk == NULL)
-    {
-      finish_throttled_read (task, error);
-      return;
-    }
-
-  len = g_bytes_get_size (chunk);
-  ps_bandwidth_limiter_refund (self->download_limiter, THROTTLED_READ_SIZE - len);
-  if (len == 0)
-    {
-      finish_throttled_read (task, NULL);
-      return;
-    }
-
-  g_byte_array_append (request->received, g_bytes_get_data (chunk, NULL), len);
-  read_next_chunk (task);
+  add_certificate_fingerprint (couch_error, request->message);
+  fail_or_retry (task, couch_error);
 }
 
 static void
-on_read_turn_cb (GObject      *object,
+on_stream_closed_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_input_stream_close_finish (G_INPUT_STREAM (object), result, NULL);
+}
+
+/* Closing a body that was not read to its end would read the rest first:
+ * cancelling the message drops its connection instead.
+ */
+static void
+drop_answer (Request      *request,
+             GInputStream *stream)
+{
+  g_cancellable_cancel (request->message_cancellable);
+  g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, on_stream_closed_cb, NULL);
+}
+
+static void
+fail_too_large (GTask        *task,
+                GInputStream *stream)
+{
+  PsCouchDatabase *self = g_task_get_source_object (task);
+  Request *request = g_task_get_task_data (task);
+  g_autofree char *limit = ps_couch_format_size_limit (self->max_response_size);
+
+  drop_answer (request, stream);
+  g_debug ("%s %s: the answer is over %s", request->method, request->url, limit);
+  /* Asking again would bring the same answer. */
+  g_task_return_new_error (task, PS_COUCH_ERROR, PS_COUCH_ERROR_ANSWER_TOO_LARGE,
+                           _("the server sent an answer larger than the %s limit"), limit);
+  g_object_unref (task);
+}
+
+static void
+on_body_read_cb (GObject      *object,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
   GTask *task = user_data;
   Request *request = g_task_get_task_data (task);
+  GInputStream *stream = G_INPUT_STREAM (object);
+  g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
 
-  if (!ps_bandwidth_limiter_wait_finish (PS_BANDWIDTH_LIMITER (object), result, &error))
+  body = ps_body_reader_read_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
     {
-      finish_throttled_read (task, error);
+      fail_too_large (task, stream);
+      return;
+    }
+  if (body == NULL)
+    {
+      drop_answer (request, stream);
+      fail_transport (task, error);
       return;
     }
 
-  g_input_stream_read_bytes_async (request->stream, THROTTLED_READ_SIZE, G_PRIORITY_DEFAULT,
-                                   g_task_get_cancellable (task), on_chunk_read_cb, task);
+  g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, on_stream_closed_cb, NULL);
+  handle_answer (task, request->message, body);
 }
 
 static void
-read_next_chunk (GTask *task)
-{
-  PsCouchDatabase *self = g_task_get_source_object (task);
-
-  ps_bandwidth_limiter_wait_async (self->download_limiter, THROTTLED_READ_SIZE,
-                                   g_task_get_cancellable (task), on_read_turn_cb, task);
-}
-
-static void
-on_stream_sent_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
+on_request_sent_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
 {
   GTask *task = user_data;
+  PsCouchDatabase *self = g_task_get_source_object (task);
   Request *request = g_task_get_task_data (task);
+  SoupMessageHeaders *headers = soup_message_get_response_headers (request->message);
+  g_autoptr(GInputStream) stream = NULL;
   g_autoptr(GError) error = NULL;
 
-  request->stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
-  if (request->stream == NULL)
+  stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
+  if (stream == NULL)
     {
-      finish_throttled_read (task, error);
+      fail_transport (task, error);
       return;
     }
 
-  request->received = g_byte_array_new ();
-  read_next_chunk (task);
+  /* A declared length over the limit is refused before reading any of it. */
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+      soup_message_headers_get_content_length (headers) > (goffset) self->max_response_size)
+    {
+      fail_too_large (task, stream);
+      return;
+    }
+
+  ps_body_reader_read_async (stream, self->max_response_size, self->download_limiter,
+                             request->message_cancellable,
+                             on_body_read_cb, task);
 }
 
 static void
@@ -1093,18 +1122,25 @@ send_request (GTask *task)
       return;
     }
 
-  /* The uncapped path reads the answer in one go, as fast as it comes. */
-  if (is_limited (self->download_limiter))
-    {
-      request->message = g_object_ref (message);
-      soup_session_send_async (self->session, message, G_PRIORITY_DEFAULT,
-                               g_task_get_cancellable (task), on_stream_sent_cb, task);
-      return;
-    }
+  g_set_object (&request->message, message);
+  g_clear_object (&request->message_cancellable);
+  request->message_cancellable = g_cancellable_new ();
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    g_cancellable_cancel (request->message_cancellable);
 
-  soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT,
-                                    g_task_get_cancellable (task),
-                                    on_request_sent_cb, task);
+  soup_session_send_async (self->session, message, G_PRIORITY_DEFAULT,
+                           request->message_cancellable, on_request_sent_cb, task);
+}
+
+static gboolean
+on_caller_cancelled_cb (GCancellable *cancellable,
+                        gpointer      user_data)
+{
+  Request *request = user_data;
+
+  if (request->message_cancellable != NULL)
+    g_cancellable_cancel (request->message_cancellable);
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -1131,6 +1167,17 @@ start_request (PsCouchDatabase     *self,
   request->body = body != NULL ? g_bytes_ref (body) : NULL;
   request->raw = raw;
   g_task_set_task_data (task, request, (GDestroyNotify) request_free);
+
+  /* A source rather than a handler: the request may end, and be freed,
+   * while the caller's cancellable is still emitting.
+   */
+  if (cancellable != NULL)
+    {
+      request->caller_cancelled_source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (request->caller_cancelled_source,
+                             G_SOURCE_FUNC (on_caller_cancelled_cb), request, NULL);
+      g_source_attach (request->caller_cancelled_source, g_main_context_get_thread_default ());
+    }
 
   send_request (task);
 }

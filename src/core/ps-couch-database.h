@@ -44,6 +44,9 @@ void             ps_couch_database_set_retries         (PsCouchDatabase      *se
 void             ps_couch_database_set_bandwidth_limiters (PsCouchDatabase   *self,
                                                         PsBandwidthLimiter   *upload,
                                                         PsBandwidthLimiter   *download);
+void             ps_couch_database_set_max_response_size (PsCouchDatabase    *self,
+                                                        gsize                 max_size);
+gsize            ps_couch_database_get_max_response_size (PsCouchDatabase    *self);
 const char      *ps_couch_database_get_name            (PsCouchDatabase      *self);
 const char      *ps_couch_database_get_host            (PsCouchDatabase      *self);
 char            *ps_couch_database_dup_display_url     (PsCouchDatabase      *self);

@@ -49,6 +49,7 @@ ps_couch_error_is_transient (const GError *error)
     case PS_COUCH_ERROR_PRECONDITION_FAILED:
     case PS_COUCH_ERROR_BAD_REQUEST:
     case PS_COUCH_ERROR_TOO_LARGE:
+    case PS_COUCH_ERROR_ANSWER_TOO_LARGE:
     case PS_COUCH_ERROR_NOT_COUCHDB:
     default:
       return FALSE;
@@ -176,10 +177,35 @@ ps_couch_error_from_io (const GError *error,
     return g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_UNREACHABLE,
                         _("%s cannot be reached from this network"), host);
 
+  /* An answer cut short in its head fails to parse just as one from a
+   * server that does not speak HTTP: worth another try, as a lost
+   * connection is.
+   */
+  if (g_error_matches (error, SOUP_SESSION_ERROR, SOUP_SESSION_ERROR_PARSING))
+    return g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                        _("%s did not answer as a web server does: %s"), host, error->message);
+
   if (error->domain == SOUP_SESSION_ERROR)
     return g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_COUCHDB,
                         _("%s did not answer as a web server does: %s"), host, error->message);
 
   return g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_UNREACHABLE,
                       _("the connection to %s was lost: %s"), host, error->message);
+}
+
+/**
+ * ps_couch_format_size_limit:
+ * @bytes: a size limit
+ *
+ * Returns: (transfer full): the limit as people set it: `64 MB`
+ */
+char *
+ps_couch_format_size_limit (gsize bytes)
+{
+  const gsize mib = 1024 * 1024;
+
+  if (bytes >= mib && bytes % mib == 0)
+    return g_strdup_printf (_("%" G_GSIZE_FORMAT " MB"), bytes / mib);
+
+  return g_strdup_printf (_("%" G_GSIZE_FORMAT " bytes"), bytes);
 }

@@ -31,6 +31,7 @@ G_BEGIN_DECLS
  * @PS_COUCH_ERROR_NOT_COUCHDB: the server answered, but not as CouchDB does
  * @PS_COUCH_ERROR_INVALID_RESPONSE: a CouchDB answer that cannot be parsed, as when
  *   it was cut short (transient)
+ * @PS_COUCH_ERROR_ANSWER_TOO_LARGE: the answer is over the size limit set for it
  *
  * Errors from talking to a CouchDB server.
  */
@@ -53,6 +54,7 @@ typedef enum
   PS_COUCH_ERROR_SERVER,
   PS_COUCH_ERROR_NOT_COUCHDB,
   PS_COUCH_ERROR_INVALID_RESPONSE,
+  PS_COUCH_ERROR_ANSWER_TOO_LARGE,
 } PsCouchError;
 
 GQuark    ps_couch_error_quark        (void);
@@ -63,5 +65,6 @@ GError   *ps_couch_error_from_status  (guint         status,
 GError   *ps_couch_error_from_io      (const GError *error,
                                        const char   *host,
                                        guint         port);
+char     *ps_couch_format_size_limit  (gsize         bytes);
 
 G_END_DECLS

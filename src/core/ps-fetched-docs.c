@@ -29,6 +29,7 @@ struct _PsFetchedDocs
 {
   GPtrArray *bytes;  /* GBytes the documents' text points into */
   GArray    *docs;   /* PsFetchedDoc */
+  gsize      max_document_size;
 };
 
 typedef struct
@@ -56,8 +57,26 @@ ps_fetched_docs_new (void)
   docs->bytes = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   docs->docs = g_array_new (FALSE, TRUE, sizeof (PsFetchedDoc));
   g_array_set_clear_func (docs->docs, clear_fetched_doc);
+  docs->max_document_size = G_MAXSIZE;
 
   return docs;
+}
+
+/**
+ * ps_fetched_docs_set_max_document_size:
+ * @docs: a #PsFetchedDocs
+ * @max_size: the largest document text accepted, in bytes
+ *
+ * A larger revision is not kept: it is listed with the error `too_large`,
+ * so that it can be reported as not copied.
+ */
+void
+ps_fetched_docs_set_max_document_size (PsFetchedDocs *docs,
+                                       gsize          max_size)
+{
+  g_return_if_fail (max_size > 0);
+
+  docs->max_document_size = max_size;
 }
 
 void
@@ -69,6 +88,30 @@ ps_fetched_docs_free (PsFetchedDocs *docs)
   g_array_unref (docs->docs);
   g_ptr_array_unref (docs->bytes);
   g_free (docs);
+}
+
+/**
+ * ps_fetched_docs_add_failure:
+ * @docs: a #PsFetchedDocs
+ * @id: the document id
+ * @rev: the revision that could not be fetched
+ * @error: the error, as CouchDB names them
+ * @reason: (nullable): the explanation
+ */
+void
+ps_fetched_docs_add_failure (PsFetchedDocs *docs,
+                             const char    *id,
+                             const char    *rev,
+                             const char    *error,
+                             const char    *reason)
+{
+  PsFetchedDoc doc = { 0, };
+
+  doc.id = g_strdup (id);
+  doc.rev = g_strdup (rev);
+  doc.error = g_strdup (error);
+  doc.reason = g_strdup (reason);
+  g_array_append_val (docs->docs, doc);
 }
 
 guint
@@ -521,6 +564,16 @@ scan_entry (Scanner  *scanner,
     {
       clear_fetched_doc (&doc);
       return FALSE;
+    }
+
+  if (doc.json != NULL && doc.json_len > scan->docs->max_document_size)
+    {
+      g_autofree char *limit = ps_couch_format_size_limit (scan->docs->max_document_size);
+
+      doc.json = NULL;
+      doc.json_len = 0;
+      doc.error = g_strdup ("too_large");
+      doc.reason = g_strdup_printf (_("the document is larger than the %s limit"), limit);
     }
 
   g_array_append_val (scan->docs->docs, doc);

@@ -17,8 +17,9 @@ G_BEGIN_DECLS
  *   the answer's bytes; %NULL when it could not be fetched
  * @json_len: the length of @json
  * @missing: the source no longer has this revision (it was replaced meanwhile)
- * @error: (nullable): the source's error for this revision
- * @reason: (nullable): the source's explanation
+ * @error: (nullable): the source's error for this revision, or `too_large`
+ *   when it is over the document size limit
+ * @reason: (nullable): the explanation
  *
  * One revision fetched from a source database.
  */
@@ -36,12 +37,19 @@ typedef struct
 typedef struct _PsFetchedDocs PsFetchedDocs;
 
 PsFetchedDocs      *ps_fetched_docs_new               (void);
+void                ps_fetched_docs_set_max_document_size (PsFetchedDocs *docs,
+                                                       gsize           max_size);
 gboolean            ps_fetched_docs_parse_bulk_get    (PsFetchedDocs  *docs,
                                                        GBytes         *bytes,
                                                        GError        **error);
 gboolean            ps_fetched_docs_parse_open_revs   (PsFetchedDocs  *docs,
                                                        GBytes         *bytes,
                                                        GError        **error);
+void                ps_fetched_docs_add_failure       (PsFetchedDocs  *docs,
+                                                       const char     *id,
+                                                       const char     *rev,
+                                                       const char     *error,
+                                                       const char     *reason);
 guint               ps_fetched_docs_get_length        (PsFetchedDocs  *docs);
 const PsFetchedDoc *ps_fetched_docs_get               (PsFetchedDocs  *docs,
                                                        guint           index);

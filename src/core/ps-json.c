@@ -90,3 +90,49 @@ ps_json_parse_object (const char *data,
     return NULL;
   return json_object_ref (json_node_get_object (root));
 }
+
+/**
+ * ps_json_depth_within:
+ * @data: JSON text, valid or not
+ * @len: its length
+ * @max_depth: the deepest nesting of arrays and objects allowed
+ *
+ * A linear pass that counts brackets outside strings, to be run before
+ * json-glib, whose parser recurses once per level.
+ *
+ * Returns: %FALSE when @data nests deeper than @max_depth
+ */
+gboolean
+ps_json_depth_within (const char *data,
+                      gsize       len,
+                      guint       max_depth)
+{
+  gboolean in_string = FALSE;
+  guint depth = 0;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = data[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+          continue;
+        }
+
+      if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > max_depth)
+            return FALSE;
+        }
+      else if ((c == ']' || c == '}') && depth > 0)
+        depth--;
+    }
+
+  return TRUE;
+}

@@ -9,6 +9,9 @@
 
 G_BEGIN_DECLS
 
+/* Deeper JSON from other servers is refused rather than risk the stack. */
+#define PS_JSON_MAX_DEPTH 128
+
 /* Readers for JSON from other servers: a member of the wrong type reads as
  * missing, never as a critical warning.
  */
@@ -24,5 +27,8 @@ const char *ps_json_get_string_element (JsonArray  *array,
                                         guint       index);
 JsonObject *ps_json_parse_object       (const char *data,
                                         gsize       length);
+gboolean    ps_json_depth_within       (const char *data,
+                                        gsize       len,
+                                        guint       max_depth);
 
 G_END_DECLS

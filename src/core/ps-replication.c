@@ -32,6 +32,8 @@
 #define DEFAULT_MAX_RETRY_DELAY  60
 #define MAX_LOG_CONFLICTS        5
 #define MAX_FETCH_ATTEMPTS       3
+/* Primero records with photos weigh a few MB. */
+#define DEFAULT_MAX_DOCUMENT_SIZE (16 * 1024 * 1024)
 
 typedef struct _Batch Batch;
 
@@ -46,6 +48,7 @@ struct _PsReplication
   guint               batch_size;
   guint               max_retry_delay;
   guint               checkpoint_interval_ms;
+  gsize               max_document_size;
 
   PsReplicationState  state;
   GTask              *task;
@@ -383,6 +386,7 @@ ps_replication_init (PsReplication *self)
   self->batch_size = DEFAULT_BATCH_SIZE;
   self->max_retry_delay = DEFAULT_MAX_RETRY_DELAY;
   self->checkpoint_interval_ms = DEFAULT_CHECKPOINT_MS;
+  self->max_document_size = DEFAULT_MAX_DOCUMENT_SIZE;
   self->pending = -1;
   self->source_update_seq = -1;
   self->write_failures = g_ptr_array_new_with_free_func ((GDestroyNotify) write_failure_free);
@@ -531,6 +535,26 @@ ps_replication_set_checkpoint_interval (PsReplication *self,
 {
   g_return_if_fail (PS_IS_REPLICATION (self));
   self->checkpoint_interval_ms = milliseconds;
+}
+
+/**
+ * ps_replication_set_max_document_size:
+ * @self: a #PsReplication
+ * @max_size: the largest document revision copied, in bytes (16 MiB by
+ *   default)
+ *
+ * A larger revision is not copied; it is listed among the write failures
+ * with the error `too_large`, and the rest of the replication goes on.
+ * Answers as a whole are bounded by the databases'
+ * ps_couch_database_set_max_response_size().
+ */
+void
+ps_replication_set_max_document_size (PsReplication *self,
+                                      gsize          max_size)
+{
+  g_return_if_fail (PS_IS_REPLICATION (self));
+  g_return_if_fail (max_size > 0);
+  self->max_document_size = max_size;
 }
 
 PsReplicationState
@@ -1180,6 +1204,36 @@ hold_back_large_attachments (Batch *batch)
     }
 }
 
+/* Revisions the source could not give, or that were too large to take,
+ * are listed like the ones the target refused: never skipped silently.
+ */
+static void
+list_fetch_failures (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  guint n_failed = 0;
+
+  for (guint i = 0; i < ps_fetched_docs_get_length (batch->fetched); i++)
+    {
+      const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
+      PsWriteFailure *failure;
+
+      if (doc->json != NULL || doc->missing || doc->error == NULL)
+        continue;
+
+      failure = g_new0 (PsWriteFailure, 1);
+      failure->id = g_strdup (doc->id);
+      failure->rev = g_strdup (doc->rev);
+      failure->error = g_strdup (doc->error);
+      failure->reason = g_strdup (doc->reason);
+      g_debug ("%s %s not copied: %s", failure->id, failure->rev, failure->reason);
+      g_ptr_array_add (self->write_failures, failure);
+      n_failed++;
+    }
+
+  add_to_counter (self, &self->doc_write_failures, n_failed, PROP_DOC_WRITE_FAILURES);
+}
+
 static void
 write_batch (Batch *batch)
 {
@@ -1191,6 +1245,7 @@ write_batch (Batch *batch)
     hold_back_large_attachments (batch);
   found = ps_fetched_docs_count_found (batch->fetched);
 
+  list_fetch_failures (batch);
   add_to_counter (self, &self->docs_read, found, PROP_DOCS_READ);
   if (found == 0)
     {
@@ -1203,8 +1258,28 @@ write_batch (Batch *batch)
                                    self->run_cancellable, on_bulk_docs_cb, batch_ref (batch));
 }
 
-static void fetch_with_open_revs (Batch *batch);
-static void fetch_with_bulk_get  (Batch *batch);
+static void  fetch_with_open_revs (Batch    *batch);
+static void  fetch_with_bulk_get  (Batch    *batch);
+static guint count_missing        (JsonNode *diff);
+
+/* One document's open_revs request, for the batch it belongs to. */
+typedef struct
+{
+  Batch     *batch;
+  char      *id;
+  JsonArray *missing;
+} Fetch;
+
+static void
+fetch_free (Fetch *fetch)
+{
+  g_clear_pointer (&fetch->batch, batch_unref);
+  g_clear_pointer (&fetch->id, g_free);
+  g_clear_pointer (&fetch->missing, json_array_unref);
+  g_free (fetch);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Fetch, fetch_free)
 
 static void
 on_bulk_get_cb (GObject      *object,
@@ -1229,6 +1304,18 @@ on_bulk_get_cb (GObject      *object,
       g_debug ("the source has no _bulk_get (%s); fetching documents one by one",
                error->message);
       self->bulk_get_unsupported = TRUE;
+      fetch_with_open_revs (batch);
+      return;
+    }
+
+  /* Many large documents may pass the answer's limit together: fetch them
+   * one by one, each within the limit, or listed as too large.
+   */
+  if (answer == NULL && g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_ANSWER_TOO_LARGE) &&
+      count_missing (batch->diff) > 1)
+    {
+      g_debug ("the _bulk_get answer is too large (%s); fetching documents one by one",
+               error->message);
       fetch_with_open_revs (batch);
       return;
     }
@@ -1411,7 +1498,8 @@ on_open_revs_cb (GObject      *object,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
-  g_autoptr(Batch) batch = user_data;
+  g_autoptr(Fetch) fetch = user_data;
+  Batch *batch = fetch->batch;
   PsReplication *self = batch->self;
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) answer = NULL;
@@ -1419,6 +1507,20 @@ on_open_revs_cb (GObject      *object,
   answer = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
   if (self->task == NULL || batch->generation != self->generation)
     return;
+
+  /* A document larger than a whole answer may be is listed, not copied. */
+  if (g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_ANSWER_TOO_LARGE))
+    {
+      for (guint i = 0; i < json_array_get_length (fetch->missing); i++)
+        {
+          const char *rev = ps_json_get_string_element (fetch->missing, i);
+
+          if (rev != NULL)
+            ps_fetched_docs_add_failure (batch->fetched, fetch->id, rev, "too_large",
+                                         error->message);
+        }
+      g_clear_error (&error);
+    }
 
   if (answer != NULL)
     ps_fetched_docs_parse_open_revs (batch->fetched, answer, &error);
@@ -1466,6 +1568,7 @@ fetch_with_open_revs (Batch *batch)
       g_autofree char *atts_since = NULL;
       JsonArray *missing;
       JsonArray *ancestors;
+      Fetch *fetch;
 
       if (!JSON_NODE_HOLDS_OBJECT (entry))
         continue;
@@ -1482,9 +1585,13 @@ fetch_with_open_revs (Batch *batch)
                                atts_since != NULL ? "&atts_since=" : "",
                                atts_since != NULL ? atts_since : "");
 
+      fetch = g_new0 (Fetch, 1);
+      fetch->batch = batch_ref (batch);
+      fetch->id = g_strdup (id);
+      fetch->missing = json_array_ref (missing);
       batch->fetches_pending++;
       ps_couch_database_request_bytes_async (self->source, "GET", path, query, NULL,
-                                             self->run_cancellable, on_open_revs_cb, batch_ref (batch));
+                                             self->run_cancellable, on_open_revs_cb, fetch);
     }
 
   /* Drop the count's own reference, as if one more answer arrived. */
@@ -1550,6 +1657,7 @@ on_revs_diff_cb (GObject      *object,
     }
 
   batch->fetched = ps_fetched_docs_new ();
+  ps_fetched_docs_set_max_document_size (batch->fetched, self->max_document_size);
   if (self->bulk_get_unsupported)
     fetch_with_open_revs (batch);
   else if (self->max_attachment_size > 0 || self->defer_attachments)

@@ -43,10 +43,12 @@ GType ps_replication_state_get_type (void);
  * PsWriteFailure:
  * @id: the document id
  * @rev: (nullable): the revision
- * @error: the target's error, e.g. `forbidden`
- * @reason: (nullable): the target's explanation
+ * @error: the target's error, e.g. `forbidden`, or `too_large` for a
+ *   revision over the document size limit
+ * @reason: (nullable): the explanation
  *
- * A document revision the target refused to store.
+ * A document revision that was not copied: the target refused to store it,
+ * or it was too large to be read.
  */
 typedef struct
 {
@@ -73,6 +75,8 @@ void                ps_replication_set_max_attachment_size (PsReplication    *se
                                                         guint64               bytes);
 void                ps_replication_set_defer_attachments (PsReplication      *self,
                                                         gboolean              defer);
+void                ps_replication_set_max_document_size (PsReplication      *self,
+                                                        gsize                 max_size);
 void                ps_replication_set_checkpoint_interval (PsReplication    *self,
                                                         guint                 milliseconds);
 PsReplicationState  ps_replication_get_state           (PsReplication        *self);
