@@ -205,7 +205,7 @@ ps_couch_format_size_limit (gsize bytes)
   const gsize mib = 1024 * 1024;
 
   if (bytes >= mib && bytes % mib == 0)
-    return g_strdup_printf (_("%" G_GSIZE_FORMAT " MB"), bytes / mib);
+    return g_strdup_printf (_("%llu MB"), (unsigned long long) (bytes / mib));
 
-  return g_strdup_printf (_("%" G_GSIZE_FORMAT " bytes"), bytes);
+  return g_strdup_printf (_("%llu bytes"), (unsigned long long) bytes);
 }

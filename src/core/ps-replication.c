@@ -1170,10 +1170,10 @@ hold_back_if_large (PsReplication      *self,
       failure->rev = g_strdup (doc->rev);
       failure->error = g_strdup ("attachment_too_large");
       /* TRANSLATORS: “attachment “photo.jpg” (612 kB) is over the 500 kB limit …” */
-      failure->reason = g_strdup_printf (_("attachment “%s” (%" G_GUINT64_FORMAT " kB) is over "
-                                           "the %" G_GUINT64_FORMAT " kB limit for this server"),
-                                         name, (size + 999) / 1000,
-                                         self->max_attachment_size / 1000);
+      failure->reason = g_strdup_printf (_("attachment “%s” (%llu kB) is over the %llu kB "
+                                           "limit for this server"),
+                                         name, (unsigned long long) ((size + 999) / 1000),
+                                         (unsigned long long) (self->max_attachment_size / 1000));
       g_ptr_array_add (self->write_failures, failure);
       self->attachments_held_back++;
       held = TRUE;
