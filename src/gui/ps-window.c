@@ -477,8 +477,13 @@ ask_before_syncing (PsWindow  *self,
                                               ps_server_get_description (servers->pdata[0]));
   else
     gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
-                                              _("%u servers are not set to sync over metered "
-                                                "connections; the others are syncing."),
+                                              ngettext ("%u server is not set to sync over "
+                                                        "metered connections; the others are "
+                                                        "syncing.",
+                                                        "%u servers are not set to sync over "
+                                                        "metered connections; the others are "
+                                                        "syncing.",
+                                                        servers->len),
                                               servers->len);
   gtk_dialog_add_buttons (GTK_DIALOG (dialog),
                           _("_Cancel"), GTK_RESPONSE_CANCEL,
