@@ -6,6 +6,7 @@
 
 #define G_LOG_DOMAIN "test-cli-diagnose"
 
+#include "ps-test-cli.h"
 #include "ps-test-peer.h"
 
 #include <gio/gio.h>
@@ -23,63 +24,8 @@ static const char * const record_dbs[] = {
   NULL
 };
 
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} CliResult;
-
 static void
-cli_result_clear (CliResult *result)
-{
-  g_clear_pointer (&result->out, g_free);
-  g_clear_pointer (&result->err, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliResult, cli_result_clear)
-
-/* The isolated folders are this process's; the CLI gets them through its
- * environment, so that it sees the servers this test configured.
- */
-static void
-run_cli (CliResult          *result,
-         const char         *input,
-         const char * const *args)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  const char *cli = g_getenv ("PS_CLI");
-
-  g_assert_nonnull (cli);
-  g_ptr_array_add (argv, (char *) cli);
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_setenv (launcher, "HOME", g_get_home_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
-
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, input, NULL, &result->out, &result->err, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  result->status = g_subprocess_get_exit_status (process);
-  g_test_message ("%s: exit %d\nstdout: %s\nstderr: %s", args[0], result->status,
-                  result->out, result->err);
-}
-
-static void
-assert_no_password (CliResult *result)
+assert_no_password (PsCliResult *result)
 {
   const char *passwords[] = { TEST_PASSWORD, WRONG_PASSWORD };
 
@@ -91,7 +37,7 @@ assert_no_password (CliResult *result)
 }
 
 static void
-assert_line (CliResult  *result,
+assert_line (PsCliResult  *result,
              const char *mark,
              const char *title,
              const char *says)
@@ -120,7 +66,7 @@ new_peer_with_databases (void)
 }
 
 static JsonObject *
-parse_report (CliResult *result)
+parse_report (PsCliResult *result)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) node = json_from_string (result->out, &error);
@@ -154,15 +100,15 @@ test_help (void)
   const char * const top[] = { "--help", NULL };
   const char *options[] = { "--username", "--password-stdin", "--json", "--database",
                             "--timeout" };
-  g_auto(CliResult) result = { 0, };
-  g_auto(CliResult) top_result = { 0, };
+  g_auto(PsCliResult) result = { 0, };
+  g_auto(PsCliResult) top_result = { 0, };
 
-  run_cli (&result, NULL, args);
+  ps_test_run_cli (&result, NULL, NULL, args);
   g_assert_cmpint (result.status, ==, 0);
   for (guint i = 0; i < G_N_ELEMENTS (options); i++)
     g_assert_nonnull (strstr (result.out, options[i]));
 
-  run_cli (&top_result, NULL, top);
+  ps_test_run_cli (&top_result, NULL, NULL, top);
   g_assert_cmpint (top_result.status, ==, 0);
   g_assert_nonnull (strstr (top_result.out, "diagnose"));
 }
@@ -174,19 +120,19 @@ test_usage_errors (void)
   const char * const stdin_alone[] = { "diagnose", "http://127.0.0.1:5984", "--password-stdin",
                                        NULL };
   const char * const unknown[] = { "diagnose", "Nowhere", NULL };
-  g_auto(CliResult) result = { 0, };
-  g_auto(CliResult) stdin_result = { 0, };
-  g_auto(CliResult) unknown_result = { 0, };
+  g_auto(PsCliResult) result = { 0, };
+  g_auto(PsCliResult) stdin_result = { 0, };
+  g_auto(PsCliResult) unknown_result = { 0, };
 
-  run_cli (&result, NULL, none);
+  ps_test_run_cli (&result, NULL, NULL, none);
   g_assert_cmpint (result.status, ==, 2);
 
-  run_cli (&stdin_result, TEST_PASSWORD "\n", stdin_alone);
+  ps_test_run_cli (&stdin_result, NULL, TEST_PASSWORD "\n", stdin_alone);
   g_assert_cmpint (stdin_result.status, ==, 2);
   g_assert_nonnull (strstr (stdin_result.err, "--username"));
 
   /* A name that is neither a configured server nor an address. */
-  run_cli (&unknown_result, NULL, unknown);
+  ps_test_run_cli (&unknown_result, NULL, NULL, unknown);
   g_assert_cmpint (unknown_result.status, ==, 1);
   g_assert_nonnull (strstr (unknown_result.err, "Nowhere"));
 }
@@ -200,11 +146,11 @@ test_url_with_password_stdin (void)
                                      "--json", NULL };
   const char * const text_args[] = { "diagnose", url, "--username", ADMIN, "--password-stdin",
                                      NULL };
-  g_auto(CliResult) result = { 0, };
-  g_auto(CliResult) wrong = { 0, };
+  g_auto(PsCliResult) result = { 0, };
+  g_auto(PsCliResult) wrong = { 0, };
   g_autoptr(JsonObject) report = NULL;
 
-  run_cli (&result, TEST_PASSWORD "\n", json_args);
+  ps_test_run_cli (&result, NULL, TEST_PASSWORD "\n", json_args);
   g_assert_cmpint (result.status, ==, 0);
   assert_no_password (&result);
   report = parse_report (&result);
@@ -217,7 +163,7 @@ test_url_with_password_stdin (void)
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (report, "checks")),
                     ==, 12);
 
-  run_cli (&wrong, WRONG_PASSWORD "\n", text_args);
+  ps_test_run_cli (&wrong, NULL, WRONG_PASSWORD "\n", text_args);
   g_assert_cmpint (wrong.status, ==, 1);
   assert_no_password (&wrong);
   assert_line (&wrong, "✔", "CouchDB server", "PouchDB Server");
@@ -235,7 +181,7 @@ test_closed_port (void)
   g_autoptr(GSocketAddress) bound = NULL;
   g_autoptr(GSocket) closed = NULL;
   g_autofree char *url = NULL;
-  g_auto(CliResult) result = { 0, };
+  g_auto(PsCliResult) result = { 0, };
 
   closed = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
   g_assert_true (g_socket_bind (closed, any_port, TRUE, NULL));
@@ -246,7 +192,7 @@ test_closed_port (void)
   {
     const char * const args[] = { "diagnose", url, NULL };
 
-    run_cli (&result, NULL, args);
+    ps_test_run_cli (&result, NULL, NULL, args);
   }
   g_assert_cmpint (result.status, ==, 1);
   assert_line (&result, "✔", "Address", NULL);
@@ -260,16 +206,16 @@ add_server (const char *url)
   const char * const add[] = { "server", "add", "--description", "Field office", "--url", url,
                                "--username", ADMIN, "--password-stdin", NULL };
   const char * const list[] = { "server", "list", "--json", NULL };
-  g_auto(CliResult) added = { 0, };
-  g_auto(CliResult) listed = { 0, };
+  g_auto(PsCliResult) added = { 0, };
+  g_auto(PsCliResult) listed = { 0, };
   g_autoptr(JsonNode) servers = NULL;
   g_autoptr(GError) error = NULL;
   JsonNode *first;
 
-  run_cli (&added, TEST_PASSWORD "\n", add);
+  ps_test_run_cli (&added, NULL, TEST_PASSWORD "\n", add);
   g_assert_cmpint (added.status, ==, 0);
 
-  run_cli (&listed, NULL, list);
+  ps_test_run_cli (&listed, NULL, NULL, list);
   g_assert_cmpint (listed.status, ==, 0);
   servers = json_from_string (listed.out, &error);
   g_assert_no_error (error);
@@ -286,14 +232,14 @@ test_configured_server_from_keyring (void)
   const char * const by_name[] = { "diagnose", "Field office", NULL };
   const char * const by_id[] = { "diagnose", id, "--json", NULL };
   const char * const edit[] = { "server", "edit", id, "--password-stdin", NULL };
-  g_auto(CliResult) result = { 0, };
-  g_auto(CliResult) json = { 0, };
-  g_auto(CliResult) edited = { 0, };
-  g_auto(CliResult) refused = { 0, };
+  g_auto(PsCliResult) result = { 0, };
+  g_auto(PsCliResult) json = { 0, };
+  g_auto(PsCliResult) edited = { 0, };
+  g_auto(PsCliResult) refused = { 0, };
   g_autoptr(JsonObject) report = NULL;
 
   /* Nothing on standard input: the password comes from the keyring. */
-  run_cli (&result, NULL, by_name);
+  ps_test_run_cli (&result, NULL, NULL, by_name);
   g_assert_cmpint (result.status, ==, 0);
   assert_no_password (&result);
   assert_line (&result, "✔", "CouchDB server", "PouchDB Server");
@@ -308,16 +254,16 @@ test_configured_server_from_keyring (void)
   assert_line (&result, "✔", "Speed", "Median round trip");
   assert_line (&result, "✔", "Advice", "Everything a sync needs works");
 
-  run_cli (&json, NULL, by_id);
+  ps_test_run_cli (&json, NULL, NULL, by_id);
   g_assert_cmpint (json.status, ==, 0);
   assert_no_password (&json);
   report = parse_report (&json);
   g_assert_cmpstr (json_object_get_string_member (report, "verdict"), ==, "pass");
 
   /* A password changed on one side only. */
-  run_cli (&edited, WRONG_PASSWORD "\n", edit);
+  ps_test_run_cli (&edited, NULL, WRONG_PASSWORD "\n", edit);
   g_assert_cmpint (edited.status, ==, 0);
-  run_cli (&refused, NULL, by_name);
+  ps_test_run_cli (&refused, NULL, NULL, by_name);
   g_assert_cmpint (refused.status, ==, 1);
   assert_no_password (&refused);
   assert_line (&refused, "✘", "Login", "refused");

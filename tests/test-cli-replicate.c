@@ -4,6 +4,7 @@
  */
 
 #include "ps-fake-couch.h"
+#include "ps-test-cli.h"
 #include "ps-test-peer.h"
 
 #include <gio/gio.h>
@@ -13,80 +14,8 @@
 #define DB "primero_child_production"
 #define TEST_PASSWORD "Zebra-Orchid-4471"
 
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} CliResult;
-
 static void
-cli_result_clear (CliResult *result)
-{
-  g_clear_pointer (&result->out, g_free);
-  g_clear_pointer (&result->err, g_free);
-}
-
-typedef struct
-{
-  GSubprocess *process;
-  char        *out;
-  char        *err;
-  gboolean     done;
-} Pending;
-
-static void
-on_communicated_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  Pending *pending = user_data;
-  g_autoptr(GError) error = NULL;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (object), result,
-                                        &pending->out, &pending->err, &error);
-  g_assert_no_error (error);
-  pending->done = TRUE;
-}
-
-/* Runs the CLI while this process's main loop keeps serving the fake
- * server. @input goes to its standard input.
- */
-static void
-run_cli (CliResult          *result,
-         const char         *input,
-         const char * const *args)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  Pending pending = { 0, };
-
-  g_ptr_array_add (argv, (gpointer) g_getenv ("PS_CLI"));
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  process = g_subprocess_newv ((const char * const *) argv->pdata,
-                               G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                               G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                               G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                               &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (process, input, NULL, on_communicated_cb, &pending);
-  while (!pending.done)
-    g_main_context_iteration (NULL, TRUE);
-
-  g_subprocess_wait (process, NULL, &error);
-  g_assert_no_error (error);
-  result->status = g_subprocess_get_exit_status (process);
-  result->out = pending.out;
-  result->err = pending.err;
-  g_test_message ("exit %d\nstdout: %s\nstderr: %s", result->status, result->out, result->err);
-}
-
-static void
-assert_no_password (CliResult *result)
+assert_no_password (PsCliResult *result)
 {
   g_assert_null (strstr (result->out, TEST_PASSWORD));
   g_assert_null (strstr (result->err, TEST_PASSWORD));
@@ -99,18 +28,18 @@ test_help_documents_options (void)
   const char *options[] = { "--continuous", "--create-target", "--json", "--source-user",
                             "--target-user", "--password-file" };
   const char *top[] = { "--help", NULL };
-  CliResult result;
+  PsCliResult result;
 
-  run_cli (&result, NULL, args);
+  ps_test_run_cli (&result, NULL, NULL, args);
   g_assert_cmpint (result.status, ==, 0);
   for (guint i = 0; i < G_N_ELEMENTS (options); i++)
     g_assert_nonnull (strstr (result.out, options[i]));
-  cli_result_clear (&result);
+  ps_cli_result_clear (&result);
 
-  run_cli (&result, NULL, top);
+  ps_test_run_cli (&result, NULL, NULL, top);
   g_assert_cmpint (result.status, ==, 0);
   g_assert_nonnull (strstr (result.out, "replicate"));
-  cli_result_clear (&result);
+  ps_cli_result_clear (&result);
 }
 
 static void
@@ -124,7 +53,7 @@ test_json_report_and_password_prompt (void)
   g_autoptr(JsonNode) report = NULL;
   g_autoptr(GError) error = NULL;
   JsonObject *object;
-  CliResult result;
+  PsCliResult result;
 
   ps_test_peer_create_db (source, DB);
   for (guint i = 0; i < 12; i++)
@@ -142,7 +71,7 @@ test_json_report_and_password_prompt (void)
                            "--source-user", "admin", NULL };
 
     /* The password comes on standard input, never in the arguments. */
-    run_cli (&result, TEST_PASSWORD "\n", args);
+    ps_test_run_cli (&result, NULL, TEST_PASSWORD "\n", args);
   }
   g_assert_cmpint (result.status, ==, 0);
   assert_no_password (&result);
@@ -155,7 +84,7 @@ test_json_report_and_password_prompt (void)
   g_assert_cmpint (json_object_get_int_member (object, "doc_write_failures"), ==, 0);
   g_assert_true (json_object_has_member (object, "missing_checked"));
   g_assert_true (json_object_has_member (object, "missing_found"));
-  cli_result_clear (&result);
+  ps_cli_result_clear (&result);
 }
 
 static void
@@ -164,7 +93,7 @@ test_wrong_password (void)
   g_autoptr(PsTestPeer) peer = ps_test_peer_new_with_admin (TRUE, "admin", "the-right-one");
   g_autofree char *url = NULL;
   g_autofree char *target = NULL;
-  CliResult result;
+  PsCliResult result;
 
   ps_test_peer_create_db (peer, DB);
   url = g_strdup_printf ("http://admin:%s@127.0.0.1:%u/" DB, TEST_PASSWORD,
@@ -173,13 +102,13 @@ test_wrong_password (void)
   {
     const char *args[] = { "replicate", url, target, NULL };
 
-    run_cli (&result, NULL, args);
+    ps_test_run_cli (&result, NULL, NULL, args);
   }
   g_assert_cmpint (result.status, ==, 1);
   g_assert_nonnull (strstr (result.err, "password was refused"));
   g_assert_nonnull (strstr (result.err, "admin@127.0.0.1"));
   assert_no_password (&result);
-  cli_result_clear (&result);
+  ps_cli_result_clear (&result);
 }
 
 static void
@@ -189,13 +118,13 @@ expect_failure (const char *source,
                 const char *says)
 {
   const char *args[] = { "replicate", source, target, NULL };
-  CliResult result;
+  PsCliResult result;
 
-  run_cli (&result, NULL, args);
+  ps_test_run_cli (&result, NULL, NULL, args);
   g_assert_cmpint (result.status, ==, status);
   g_assert_nonnull (strstr (result.err, says));
   assert_no_password (&result);
-  cli_result_clear (&result);
+  ps_cli_result_clear (&result);
 }
 
 static void

@@ -9,6 +9,7 @@
 #include "ps-import.h"
 #include "ps-record-generator.h"
 #include "ps-sync-file.h"
+#include "ps-test-cli.h"
 #include "ps-test-peer.h"
 
 #include <gio/gio.h>
@@ -545,52 +546,6 @@ test_missing_database_is_refused (Fixture       *fixture,
   g_assert_cmpuint (g_hash_table_size (trees), ==, 0);
 }
 
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} CliResult;
-
-static void
-cli_result_clear (CliResult *result)
-{
-  g_clear_pointer (&result->out, g_free);
-  g_clear_pointer (&result->err, g_free);
-}
-
-/* Runs the CLI with its own configuration and journal under @home. */
-static void
-run_cli (CliResult          *result,
-         const char         *home,
-         const char * const *args)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *config = g_build_filename (home, "config", NULL);
-  g_autofree char *state = g_build_filename (home, "state", NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", state, TRUE);
-  g_ptr_array_add (argv, g_strdup (g_getenv ("PS_CLI")));
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, g_strdup (args[i]));
-  g_ptr_array_add (argv, NULL);
-
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, NULL, NULL, &result->out, &result->err, &error);
-  g_assert_no_error (error);
-  result->status = g_subprocess_get_exit_status (process);
-  g_test_message ("%s: exit %d\nstdout: %s\nstderr: %s", args[0], result->status,
-                  result->out, result->err);
-}
-
 static void
 test_cli_round_trip (Fixture       *fixture,
                      gconstpointer  data)
@@ -617,7 +572,7 @@ test_cli_round_trip (Fixture       *fixture,
   const char *import_file[] = { "import", fixture->path, "--passphrase-file", passphrase, NULL };
   const char *import_wrong[] = { "import", fixture->path, "--passphrase-file", wrong, NULL };
   guint n_leaves = count_source_leaves (fixture);
-  CliResult result;
+  PsCliResult result;
   GStatBuf st;
 
   g_file_set_contents (passphrase, PASSPHRASE "\n", -1, &error);
@@ -625,55 +580,55 @@ test_cli_round_trip (Fixture       *fixture,
   g_file_set_contents (wrong, "not " PASSPHRASE "\n", -1, &error);
   g_assert_no_error (error);
 
-  run_cli (&result, source_home, set_source);
+  ps_test_run_cli (&result, source_home, NULL, set_source);
   g_assert_cmpint (result.status, ==, 0);
-  cli_result_clear (&result);
-  run_cli (&result, target_home, set_target);
+  ps_cli_result_clear (&result);
+  ps_test_run_cli (&result, target_home, NULL, set_target);
   g_assert_cmpint (result.status, ==, 0);
-  cli_result_clear (&result);
+  ps_cli_result_clear (&result);
 
-  run_cli (&result, source_home, export_all);
+  ps_test_run_cli (&result, source_home, NULL, export_all);
   g_assert_cmpint (result.status, ==, 0);
   g_assert_nonnull (strstr (result.out, "revision"));
-  cli_result_clear (&result);
+  ps_cli_result_clear (&result);
   g_assert_cmpint (g_stat (state, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
 
   /* Readable without the passphrase. */
-  run_cli (&result, target_home, summary);
+  ps_test_run_cli (&result, target_home, NULL, summary);
   g_assert_cmpint (result.status, ==, 0);
   g_assert_nonnull (strstr (result.out, "primero_child_production: 30 record(s)"));
-  cli_result_clear (&result);
+  ps_cli_result_clear (&result);
 
   seqs = update_seqs (fixture->target);
-  run_cli (&result, target_home, import_wrong);
+  ps_test_run_cli (&result, target_home, NULL, import_wrong);
   g_assert_cmpint (result.status, ==, 1);
   g_assert_nonnull (strstr (result.err, "The passphrase is wrong"));
   g_assert_null (strstr (result.err, PASSPHRASE));
-  cli_result_clear (&result);
+  ps_cli_result_clear (&result);
   seqs_after = update_seqs (fixture->target);
   g_assert_cmpstr (seqs, ==, seqs_after);
 
-  run_cli (&result, target_home, import_file);
+  ps_test_run_cli (&result, target_home, NULL, import_file);
   g_assert_cmpint (result.status, ==, 0);
   g_assert_nonnull (strstr (result.out, "Imported"));
   g_assert_nonnull (strstr (result.out, "3 record(s) resolved"));
-  cli_result_clear (&result);
+  ps_cli_result_clear (&result);
   assert_target_has_source_revisions (fixture);
   g_assert_cmpuint (ps_test_peer_count_conflicts (fixture->target, databases[0]), ==, 0);
 
-  run_cli (&result, target_home, import_file);
+  ps_test_run_cli (&result, target_home, NULL, import_file);
   g_assert_cmpint (result.status, ==, 0);
   nothing_new = g_strdup_printf ("Nothing new: all %u revisions in this file are already here",
                                  n_leaves);
   g_assert_nonnull (strstr (result.out, nothing_new));
-  cli_result_clear (&result);
+  ps_cli_result_clear (&result);
 
   /* Nothing changed since: the next file is empty. */
-  run_cli (&result, source_home, export_since);
+  ps_test_run_cli (&result, source_home, NULL, export_since);
   g_assert_cmpint (result.status, ==, 0);
   g_assert_nonnull (strstr (result.out, "0 record(s), 0 revision(s)"));
-  cli_result_clear (&result);
+  ps_cli_result_clear (&result);
 }
 
 int
