@@ -14,6 +14,7 @@
 
 #include "ps-cli-commands.h"
 #include "ps-cli-common.h"
+#include "ps-cli-server-options.h"
 #include "ps-couch-database.h"
 #include "ps-discovery.h"
 #include "ps-secrets.h"
@@ -168,62 +169,6 @@ ps_cli_warn_if_insecure (PsServer *server)
                 ps_server_get_url (server));
 }
 
-static gboolean
-parse_direction (const char      *text,
-                 PsSyncDirection *direction)
-{
-  if (text == NULL)
-    return TRUE;
-
-  if (ps_sync_direction_from_string (text, direction))
-    return TRUE;
-
-  g_printerr (_("Error: unknown direction “%s”: use both, push or pull\n"), text);
-  return FALSE;
-}
-
-static gboolean
-check_url (const char  *text,
-           char       **normalized)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!ps_server_normalize_url (text, normalized, NULL, &error))
-    {
-      ps_cli_print_error (NULL, error);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
-static gboolean
-apply_fingerprint (PsServer   *server,
-                   const char *fingerprint)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *normalized = NULL;
-
-  if (fingerprint == NULL)
-    return TRUE;
-
-  if (*fingerprint == '\0')
-    {
-      ps_server_set_pinned_fingerprint (server, NULL);
-      return TRUE;
-    }
-
-  normalized = ps_server_normalize_fingerprint (fingerprint, &error);
-  if (normalized == NULL)
-    {
-      ps_cli_print_error (NULL, error);
-      return FALSE;
-    }
-
-  ps_server_set_pinned_fingerprint (server, normalized);
-  return TRUE;
-}
-
 static PsServer *
 find_server (PsServerStore *store,
              const char    *name)
@@ -303,94 +248,18 @@ discover_couchdb (PsServer   *server,
 }
 
 /* A rate or size in kB; 0, the default, for no limit. */
-static gboolean
-parse_limit (const char *option,
-             const char *text,
-             guint      *kbytes)
-{
-  guint64 value;
-
-  if (text == NULL)
-    return TRUE;
-
-  if (!g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT, &value, NULL))
-    {
-      g_printerr (_("Error: %s takes a number of kB (0 for no limit), not “%s”\n"), option, text);
-      return FALSE;
-    }
-
-  *kbytes = (guint) value;
-  return TRUE;
-}
-
 static int
 server_add (int    argc,
             char **argv)
 {
-  g_autofree char *description = NULL;
-  g_autofree char *url = NULL;
-  g_autofree char *username = NULL;
-  g_autofree char *direction_text = NULL;
-  g_autofree char *prefix = NULL;
-  g_autofree char *suffix = NULL;
-  g_autofree char *fingerprint = NULL;
-  g_auto(GStrv) databases = NULL;
-  g_auto(GStrv) record_types = NULL;
-  g_autofree char *bandwidth_text = NULL;
-  g_autofree char *attachment_text = NULL;
-  gboolean continuous = FALSE;
-  gboolean allow_metered = FALSE;
-  gboolean defer_attachments = FALSE;
-  gboolean password_stdin = FALSE;
-  gboolean no_check = FALSE;
-  guint bandwidth_limit = 0;
-  guint max_attachment_size = 0;
-  const GOptionEntry entries[] = {
-    { "no-check", 0, 0, G_OPTION_ARG_NONE, &no_check,
-      N_("Do not contact the server: keep the URL as given"), NULL },
-    { "description", 'd', 0, G_OPTION_ARG_STRING, &description,
-      N_("A name for the server, unique among the servers"), N_("TEXT") },
-    { "url", 'u', 0, G_OPTION_ARG_STRING, &url,
-      N_("The address of the server’s CouchDB, such as https://example.org:6984"), N_("URL") },
-    { "username", 'U', 0, G_OPTION_ARG_STRING, &username,
-      N_("The CouchDB administrator to log in as"), N_("NAME") },
-    { "continuous", 'c', 0, G_OPTION_ARG_NONE, &continuous,
-      N_("Keep in sync as changes happen, rather than once per sync"), NULL },
-    { "bandwidth-limit", 0, 0, G_OPTION_ARG_STRING, &bandwidth_text,
-      N_("Cap the traffic with the server at KBPS kB/s each way (0, the default, for none)"),
-      N_("KBPS") },
-    { "allow-metered", 0, 0, G_OPTION_ARG_NONE, &allow_metered,
-      N_("Sync continuously even over a connection that may cost money"), NULL },
-    { "max-attachment-size", 0, 0, G_OPTION_ARG_STRING, &attachment_text,
-      N_("Leave records with a larger attachment for later, and list them (0 for no limit)"),
-      N_("KB") },
-    { "defer-attachments", 0, 0, G_OPTION_ARG_NONE, &defer_attachments,
-      N_("Sync the records without attachments first, those with attachments after"), NULL },
-    { "direction", 0, 0, G_OPTION_ARG_STRING, &direction_text,
-      N_("Which way records travel: both (the default), push or pull"), N_("DIRECTION") },
-    { "prefix", 0, 0, G_OPTION_ARG_STRING, &prefix,
-      N_("The prefix of the record databases (default: primero)"), N_("PREFIX") },
-    { "suffix", 0, 0, G_OPTION_ARG_STRING, &suffix,
-      N_("The suffix of the record databases (default: production)"), N_("SUFFIX") },
-    { "record-type", 0, 0, G_OPTION_ARG_STRING_ARRAY, &record_types,
-      N_("A record type to sync (repeatable; default: child, incident, tracing_request)"),
-      N_("TYPE") },
-    { "database", 0, 0, G_OPTION_ARG_STRING_ARRAY, &databases,
-      N_("A database to sync, instead of the derived names (repeatable)"), N_("NAME") },
-    { "fingerprint", 0, 0, G_OPTION_ARG_STRING, &fingerprint,
-      N_("The SHA-256 fingerprint of a self-signed certificate to trust"), N_("HEX") },
-    { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &password_stdin,
-      N_("Read the password from standard input (otherwise it is asked for at a terminal)"),
-      NULL },
-    { NULL }
-  };
+  g_auto(PsCliServerOptions) options = { 0, };
+  g_autofree GOptionEntry *entries = ps_cli_server_options_entries (&options, FALSE);
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(PsServerStore) store = NULL;
   g_autoptr(PsServer) server = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *normalized = NULL;
   g_auto(PsCliPassword) password = NULL;
-  PsSyncDirection direction = PS_SYNC_DIRECTION_BOTH;
+  int status;
 
   context = ps_cli_option_context_new (_("add"),
                                        _("Adds a server to sync this instance with. The "
@@ -404,41 +273,21 @@ server_add (int    argc,
     return PS_CLI_EXIT_USAGE;
   if (argc > 1)
     return ps_cli_usage_error (context, _("Unexpected argument."));
-  if (description == NULL)
+  if (options.description == NULL)
     return ps_cli_usage_error (context, _("Give a description with --description."));
-  if (url == NULL)
+  if (options.url == NULL)
     return ps_cli_usage_error (context, _("Give the server’s URL with --url."));
-  if (username == NULL || *username == '\0')
+  if (options.username == NULL || *options.username == '\0')
     return ps_cli_usage_error (context, _("Give the user name with --username."));
-  if (databases != NULL && (prefix != NULL || suffix != NULL || record_types != NULL))
-    return ps_cli_usage_error (context, _("Use either --database or --prefix, --suffix "
-                                          "and --record-type, not both."));
-  if (!parse_direction (direction_text, &direction) || !check_url (url, &normalized) ||
-      !parse_limit ("--bandwidth-limit", bandwidth_text, &bandwidth_limit) ||
-      !parse_limit ("--max-attachment-size", attachment_text, &max_attachment_size))
-    return PS_CLI_EXIT_USAGE;
+  if ((status = ps_cli_server_options_check (&options, context)) >= 0)
+    return status;
 
   store = ps_cli_load_server_store ();
   if (store == NULL)
     return PS_CLI_EXIT_FAILED;
 
-  server = ps_server_new (description, normalized);
-  ps_server_set_username (server, username);
-  ps_server_set_continuous (server, continuous);
-  ps_server_set_bandwidth_limit (server, bandwidth_limit);
-  ps_server_set_max_attachment_size (server, max_attachment_size);
-  ps_server_set_allow_metered (server, allow_metered);
-  ps_server_set_defer_attachments (server, defer_attachments);
-  ps_server_set_direction (server, direction);
-  if (prefix != NULL)
-    ps_server_set_database_prefix (server, prefix);
-  if (suffix != NULL)
-    ps_server_set_database_suffix (server, suffix);
-  if (record_types != NULL)
-    ps_server_set_record_types (server, (const char * const *) record_types);
-  if (databases != NULL)
-    ps_server_set_databases (server, (const char * const *) databases);
-  if (!apply_fingerprint (server, fingerprint))
+  server = ps_server_new (options.description, options.normalized_url);
+  if (!ps_cli_server_options_apply (&options, server))
     return PS_CLI_EXIT_USAGE;
 
   if (!ps_server_store_add (store, server, &error))
@@ -449,10 +298,10 @@ server_add (int    argc,
 
   ps_cli_warn_if_insecure (server);
 
-  if (!ps_cli_read_new_password (password_stdin, &password))
+  if (!ps_cli_read_new_password (options.password_stdin, &password))
     return PS_CLI_EXIT_FAILED;
 
-  if (!no_check && !discover_couchdb (server, password))
+  if (!options.no_check && !discover_couchdb (server, password))
     return PS_CLI_EXIT_FAILED;
 
   /* The password goes first: without a keyring the server is not added,
@@ -639,75 +488,14 @@ static int
 server_edit (int    argc,
              char **argv)
 {
-  g_autofree char *description = NULL;
-  g_autofree char *url = NULL;
-  g_autofree char *username = NULL;
-  g_autofree char *direction_text = NULL;
-  g_autofree char *prefix = NULL;
-  g_autofree char *suffix = NULL;
-  g_autofree char *fingerprint = NULL;
-  g_auto(GStrv) databases = NULL;
-  g_auto(GStrv) record_types = NULL;
-  g_autofree char *bandwidth_text = NULL;
-  g_autofree char *attachment_text = NULL;
-  gboolean continuous = FALSE;
-  gboolean no_continuous = FALSE;
-  gboolean allow_metered = FALSE;
-  gboolean no_allow_metered = FALSE;
-  gboolean defer_attachments = FALSE;
-  gboolean no_defer_attachments = FALSE;
-  gboolean password_stdin = FALSE;
-  guint bandwidth_limit;
-  guint max_attachment_size;
-  const GOptionEntry entries[] = {
-    { "description", 'd', 0, G_OPTION_ARG_STRING, &description,
-      N_("A new name for the server"), N_("TEXT") },
-    { "url", 'u', 0, G_OPTION_ARG_STRING, &url,
-      N_("A new address of the server’s CouchDB"), N_("URL") },
-    { "username", 'U', 0, G_OPTION_ARG_STRING, &username,
-      N_("The CouchDB administrator to log in as"), N_("NAME") },
-    { "continuous", 'c', 0, G_OPTION_ARG_NONE, &continuous,
-      N_("Keep in sync as changes happen"), NULL },
-    { "no-continuous", 0, 0, G_OPTION_ARG_NONE, &no_continuous,
-      N_("Sync only when asked"), NULL },
-    { "bandwidth-limit", 0, 0, G_OPTION_ARG_STRING, &bandwidth_text,
-      N_("Cap the traffic with the server at KBPS kB/s each way (0 for none)"), N_("KBPS") },
-    { "allow-metered", 0, 0, G_OPTION_ARG_NONE, &allow_metered,
-      N_("Sync continuously even over a connection that may cost money"), NULL },
-    { "max-attachment-size", 0, 0, G_OPTION_ARG_STRING, &attachment_text,
-      N_("Leave records with a larger attachment for later, and list them (0 for no limit)"),
-      N_("KB") },
-    { "defer-attachments", 0, 0, G_OPTION_ARG_NONE, &defer_attachments,
-      N_("Sync the records without attachments first, those with attachments after"), NULL },
-    { "no-allow-metered", 0, 0, G_OPTION_ARG_NONE, &no_allow_metered,
-      N_("Pause continuous sync while the connection may cost money"), NULL },
-    { "no-defer-attachments", 0, 0, G_OPTION_ARG_NONE, &no_defer_attachments,
-      N_("Sync records in their order, with their attachments"), NULL },
-    { "direction", 0, 0, G_OPTION_ARG_STRING, &direction_text,
-      N_("Which way records travel: both, push or pull"), N_("DIRECTION") },
-    { "prefix", 0, 0, G_OPTION_ARG_STRING, &prefix,
-      N_("The prefix of the record databases; derive the names again"), N_("PREFIX") },
-    { "suffix", 0, 0, G_OPTION_ARG_STRING, &suffix,
-      N_("The suffix of the record databases; derive the names again"), N_("SUFFIX") },
-    { "record-type", 0, 0, G_OPTION_ARG_STRING_ARRAY, &record_types,
-      N_("A record type to sync (repeatable); derive the names again"), N_("TYPE") },
-    { "database", 0, 0, G_OPTION_ARG_STRING_ARRAY, &databases,
-      N_("A database to sync, replacing the list (repeatable)"), N_("NAME") },
-    { "fingerprint", 0, 0, G_OPTION_ARG_STRING, &fingerprint,
-      N_("The SHA-256 fingerprint of a certificate to trust; empty to trust none"),
-      N_("HEX") },
-    { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &password_stdin,
-      N_("Change the password: read it from standard input, or ask for it at a terminal"),
-      NULL },
-    { NULL }
-  };
+  g_auto(PsCliServerOptions) options = { 0, };
+  g_autofree GOptionEntry *entries = ps_cli_server_options_entries (&options, TRUE);
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(PsServerStore) store = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *normalized = NULL;
   g_auto(PsCliPassword) password = NULL;
-  PsSyncDirection direction;
   PsServer *server;
+  int status;
 
   context = ps_cli_option_context_new (_("edit ID"),
                                        _("Changes the settings of a server, named by its id "
@@ -717,16 +505,8 @@ server_edit (int    argc,
     return PS_CLI_EXIT_USAGE;
   if (argc != 2)
     return ps_cli_usage_error (context, _("Name one server."));
-  if (continuous && no_continuous)
-    return ps_cli_usage_error (context, _("Use either --continuous or --no-continuous."));
-  if (allow_metered && no_allow_metered)
-    return ps_cli_usage_error (context, _("Use either --allow-metered or --no-allow-metered."));
-  if (defer_attachments && no_defer_attachments)
-    return ps_cli_usage_error (context, _("Use either --defer-attachments or "
-                                          "--no-defer-attachments."));
-  if (databases != NULL && (prefix != NULL || suffix != NULL || record_types != NULL))
-    return ps_cli_usage_error (context, _("Use either --database or --prefix, --suffix "
-                                          "and --record-type, not both."));
+  if ((status = ps_cli_server_options_check (&options, context)) >= 0)
+    return status;
 
   store = ps_cli_load_server_store ();
   if (store == NULL)
@@ -736,49 +516,14 @@ server_edit (int    argc,
   if (server == NULL)
     return PS_CLI_EXIT_FAILED;
 
-  direction = ps_server_get_direction (server);
-  bandwidth_limit = ps_server_get_bandwidth_limit (server);
-  max_attachment_size = ps_server_get_max_attachment_size (server);
-  if (!parse_direction (direction_text, &direction) ||
-      !parse_limit ("--bandwidth-limit", bandwidth_text, &bandwidth_limit) ||
-      !parse_limit ("--max-attachment-size", attachment_text, &max_attachment_size))
-    return PS_CLI_EXIT_USAGE;
-  if (url != NULL && !check_url (url, &normalized))
-    return PS_CLI_EXIT_USAGE;
-  if (description != NULL &&
-      !ps_server_store_check_description (store, description, server, &error))
+  if (options.description != NULL &&
+      !ps_server_store_check_description (store, options.description, server, &error))
     {
       ps_cli_print_error (NULL, error);
       return PS_CLI_EXIT_FAILED;
     }
-  if (!apply_fingerprint (server, fingerprint))
+  if (!ps_cli_server_options_apply (&options, server))
     return PS_CLI_EXIT_USAGE;
-
-  if (description != NULL)
-    ps_server_set_description (server, description);
-  if (normalized != NULL)
-    ps_server_set_url (server, normalized);
-  if (username != NULL)
-    ps_server_set_username (server, username);
-  if (continuous || no_continuous)
-    ps_server_set_continuous (server, continuous);
-  if (allow_metered || no_allow_metered)
-    ps_server_set_allow_metered (server, allow_metered);
-  if (defer_attachments || no_defer_attachments)
-    ps_server_set_defer_attachments (server, defer_attachments);
-  ps_server_set_bandwidth_limit (server, bandwidth_limit);
-  ps_server_set_max_attachment_size (server, max_attachment_size);
-  ps_server_set_direction (server, direction);
-  if (prefix != NULL)
-    ps_server_set_database_prefix (server, prefix);
-  if (suffix != NULL)
-    ps_server_set_database_suffix (server, suffix);
-  if (record_types != NULL)
-    ps_server_set_record_types (server, (const char * const *) record_types);
-  if (prefix != NULL || suffix != NULL || record_types != NULL)
-    ps_server_set_databases (server, NULL);
-  if (databases != NULL)
-    ps_server_set_databases (server, (const char * const *) databases);
 
   if (!ps_server_validate (server, &error))
     {
@@ -786,10 +531,10 @@ server_edit (int    argc,
       return PS_CLI_EXIT_FAILED;
     }
 
-  if (normalized != NULL)
+  if (options.normalized_url != NULL)
     ps_cli_warn_if_insecure (server);
 
-  if (password_stdin)
+  if (options.password_stdin)
     {
       if (!ps_cli_read_new_password (TRUE, &password) ||
           !ps_cli_store_password (server, password))
