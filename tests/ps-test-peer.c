@@ -10,6 +10,7 @@
 #include "ps-test-peer.h"
 
 #include <errno.h>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -1586,4 +1587,28 @@ ps_test_remove_dir (const char *path)
       g_object_unref (info);
     }
   g_file_delete (dir, NULL, NULL);
+}
+
+static void
+on_crash (int signal_number)
+{
+  void *frames[64];
+  int n_frames = backtrace (frames, G_N_ELEMENTS (frames));
+  static const char header[] = "crashed; stack:\n";
+
+  if (write (STDERR_FILENO, header, sizeof header - 1) < 0)
+    _exit (128 + signal_number);
+  backtrace_symbols_fd (frames, n_frames, STDERR_FILENO);
+  signal (signal_number, SIG_DFL);
+  raise (signal_number);
+}
+
+/* Crashes under random faults have been seen only in full runs, never
+ * alone: the stack goes to the test log, so that the next one says where.
+ */
+void
+ps_test_print_stack_on_crash (void)
+{
+  signal (SIGSEGV, on_crash);
+  signal (SIGBUS, on_crash);
 }

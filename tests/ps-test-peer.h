@@ -61,6 +61,7 @@ guint       ps_test_peer_count_conflicts     (PsTestPeer  *peer,
 
 guint       ps_test_soak_seconds             (guint        default_seconds);
 void        ps_test_remove_dir               (const char  *path);
+void        ps_test_print_stack_on_crash     (void);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PsTestPeer, ps_test_peer_free)
 

@@ -12,10 +12,7 @@
 #include "ps-replication.h"
 #include "ps-test-peer.h"
 
-#include <execinfo.h>
-#include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
 #define DB                 "primero_child_production"
 #define N_RECORDS          300
@@ -883,30 +880,13 @@ test_random_faults_continuous (Fixture       *fixture,
              "should have outlived:%s", wrong_stops->str);
 }
 
-/* A crash here has been seen only in full runs, never alone: the stack
- * goes to the test log, so that the next one says where it happened.
- */
-static void
-on_crash (int signal_number)
-{
-  void *frames[64];
-  int n_frames = backtrace (frames, G_N_ELEMENTS (frames));
-  static const char header[] = "test-faults crashed; stack:\n";
-
-  write (STDERR_FILENO, header, sizeof header - 1);
-  backtrace_symbols_fd (frames, n_frames, STDERR_FILENO);
-  signal (signal_number, SIG_DFL);
-  raise (signal_number);
-}
-
 int
 main (int   argc,
       char *argv[])
 {
   int status;
 
-  signal (SIGSEGV, on_crash);
-  signal (SIGBUS, on_crash);
+  ps_test_print_stack_on_crash ();
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add ("/ps/faults/proxy", Fixture, NULL,

@@ -406,6 +406,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  ps_test_print_stack_on_crash ();
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add ("/ps/soak/two-way-sync", Fixture, NULL,
