@@ -6,6 +6,7 @@
  */
 
 #include "ps-fake-couch.h"
+#include "ps-test-cli.h"
 #include "ps-test-peer.h"
 
 #include <gio/gio.h>
@@ -20,20 +21,6 @@
 #define TARGET_PASSWORD  "Target-Osprey-7713"
 #define WRONG_PASSWORD   "Wrong-Lynx-5530"
 #define CLI_TIMEOUT_S    60
-
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} CliResult;
-
-static void
-cli_result_clear (CliResult *result)
-{
-  g_clear_pointer (&result->out, g_free);
-  g_clear_pointer (&result->err, g_free);
-}
 
 typedef struct
 {
@@ -82,7 +69,7 @@ spawn_cli (const char * const *args)
 
 /* Runs the CLI while this process's main loop serves the fake server. */
 static void
-run_cli (CliResult          *result,
+run_cli (PsCliResult          *result,
          const char         *input,
          const char * const *args)
 {
@@ -301,7 +288,7 @@ test_passwords_never_shown (void)
           g_autofree char *target_address = NULL;
           g_autoptr(GUri) parsed = NULL;
           g_autoptr(GPtrArray) args = g_ptr_array_new ();
-          CliResult result = { 0, };
+          PsCliResult result = { 0, };
           const char *input = NULL;
 
           switch (failure)
@@ -358,7 +345,7 @@ test_passwords_never_shown (void)
             }
           assert_no_secret ("standard output", result.out, strlen (result.out));
           assert_no_secret ("standard error", result.err, strlen (result.err));
-          cli_result_clear (&result);
+          ps_cli_result_clear (&result);
           runs++;
         }
 
