@@ -414,12 +414,13 @@ ps_cli_print_server (PsServer *server)
   g_print ("%-18s %s\n", _("Continuous:"), ps_server_get_continuous (server) ? _("yes") : _("no"));
   g_print ("%-18s %s\n", _("Direction:"),
            ps_sync_direction_to_string (ps_server_get_direction (server)));
+  /* A limit is feminine in some languages, unlike a password. */
   if (ps_server_get_bandwidth_limit (server) == 0)
-    g_print ("%-18s %s\n", _("Bandwidth limit:"), _("none"));
+    g_print ("%-18s %s\n", _("Bandwidth limit:"), C_("limit", "none"));
   else
     g_print ("%-18s %u kB/s\n", _("Bandwidth limit:"), ps_server_get_bandwidth_limit (server));
   if (ps_server_get_max_attachment_size (server) == 0)
-    g_print ("%-18s %s\n", _("Attachment limit:"), _("none"));
+    g_print ("%-18s %s\n", _("Attachment limit:"), C_("limit", "none"));
   else
     g_print ("%-18s %u kB\n", _("Attachment limit:"), ps_server_get_max_attachment_size (server));
   g_print ("%-18s %s\n", _("Attachments:"),
