@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include "ps-fake-couch.h"
 #include "ps-record-generator.h"
 #include "ps-replication.h"
 #include "ps-resolver.h"
@@ -358,6 +359,79 @@ test_cli_resolve (void)
   g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 0);
 }
 
+/* A server that refuses a request ends the run with one error naming the
+ * step: the error is handed on once, and nothing is freed twice.
+ */
+static void
+test_refused_request_fails_the_run (void)
+{
+  g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = ps_fake_couch_url (fake, "/db");
+  const char *refused = "{\"error\":\"bad_request\",\"reason\":\"refused for the test\"}";
+  const char * const ids[] = { "case-1", NULL };
+  const char * const *cases[] = { ids, NULL };
+
+  ps_fake_couch_route (fake, "POST", "/db/_all_docs", 400, NULL, refused);
+  ps_fake_couch_route (fake, "GET", "/db/_changes", 400, NULL, refused);
+
+  /* By id, then by scanning all changes. */
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(PsCouchDatabase) database = ps_couch_database_new (session, url, &error);
+      g_autoptr(PsResolver) resolver = NULL;
+      Done done = { 0, };
+
+      g_assert_no_error (error);
+      resolver = ps_resolver_new (database);
+      ps_resolver_resolve_async (resolver, cases[i], NULL, on_resolved_done_cb, &done);
+      while (!done.done)
+        g_main_context_iteration (NULL, TRUE);
+
+      g_assert_false (done.ok);
+      g_assert_nonnull (done.error);
+      g_assert_nonnull (strstr (done.error->message, "Looking for conflicts in"));
+      g_assert_nonnull (strstr (done.error->message, "refused for the test"));
+      g_clear_error (&done.error);
+    }
+}
+
+static gboolean
+on_cancel_timeout_cb (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Stopping a sync cancels its resolver while a request is in flight. */
+static void
+test_cancelled_while_listing (void)
+{
+  g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *url = ps_fake_couch_url (fake, "/db");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PsCouchDatabase) database = ps_couch_database_new (session, url, &error);
+  g_autoptr(PsResolver) resolver = NULL;
+  const char * const ids[] = { "case-1", NULL };
+  Done done = { 0, };
+
+  g_assert_no_error (error);
+  ps_fake_couch_route (fake, "POST", "/db/_all_docs", 200, NULL, "{\"rows\":[]}");
+  ps_fake_couch_set_delay (fake, 2000);
+  resolver = ps_resolver_new (database);
+  ps_resolver_resolve_async (resolver, ids, cancellable, on_resolved_done_cb, &done);
+  g_timeout_add (100, on_cancel_timeout_cb, cancellable);
+  while (!done.done)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_false (done.ok);
+  g_assert_error (done.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&done.error);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -370,6 +444,9 @@ main (int   argc,
   g_test_add_func ("/ps/resolver/generated-conflicts-and-convergence",
                    test_generated_conflicts_and_convergence);
   g_test_add_func ("/ps/resolver/cli", test_cli_resolve);
+  g_test_add_func ("/ps/resolver/refused-request-fails-the-run",
+                   test_refused_request_fails_the_run);
+  g_test_add_func ("/ps/resolver/cancelled-while-listing", test_cancelled_while_listing);
 
   return g_test_run ();
 }

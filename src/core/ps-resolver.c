@@ -222,6 +222,7 @@ record_failure (PsResolver *self,
   g_ptr_array_add (self->failures, g_strdup_printf ("%s: %s", id, reason));
 }
 
+/* Takes @error; returns whether there was one, which ended the run. */
 static gboolean
 fail_if_error (PsResolver  *self,
                const char  *step,
@@ -266,7 +267,7 @@ finish_batch_request (Batch        *batch,
   JsonNode *answer;
 
   answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (self->task == NULL || fail_if_error (self, step, error))
+  if (self->task == NULL || fail_if_error (self, step, g_steal_pointer (&error)))
     {
       g_clear_error (&error);
       g_clear_pointer (&answer, json_node_unref);
@@ -852,7 +853,8 @@ on_changes_page_cb (GObject      *object,
 
   answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
   self->scan_in_flight = FALSE;
-  if (self->task == NULL || fail_if_error (self, _("Looking for conflicts in"), error))
+  if (self->task == NULL ||
+      fail_if_error (self, _("Looking for conflicts in"), g_steal_pointer (&error)))
     {
       g_clear_error (&error);
       return;
