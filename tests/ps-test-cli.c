@@ -92,6 +92,13 @@ ps_test_cli_start (const PsCliOptions *options,
   g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
   if (options->debug)
     g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "all", TRUE);
+  for (guint i = 0; options->env != NULL && options->env[i] != NULL; i++)
+    {
+      g_auto(GStrv) pair = g_strsplit (options->env[i], "=", 2);
+
+      g_assert_nonnull (pair[1]);
+      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+    }
 
   cli = g_new0 (PsTestCli, 1);
   cli->name = g_strdup (args[0]);

@@ -21,6 +21,7 @@ typedef struct
 {
   const char         *home;       /* its `config` and `state`; NULL: this process's */
   const char         *input;      /* its standard input */
+  const char * const *env;        /* NAME=VALUE, set on top of this process's */
   guint               timeout_s;  /* fails the test if it runs longer; 0: no limit */
   gboolean            debug;      /* with all of its debug messages */
 } PsCliOptions;
