@@ -22,77 +22,6 @@
 #define WRONG_PASSWORD   "Wrong-Lynx-5530"
 #define CLI_TIMEOUT_S    60
 
-typedef struct
-{
-  char     *out;
-  char     *err;
-  gboolean  done;
-} Pending;
-
-static void
-on_communicated_cb (GObject      *object,
-                    GAsyncResult *result,
-                    gpointer      user_data)
-{
-  Pending *pending = user_data;
-  g_autoptr(GError) error = NULL;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (object), result,
-                                        &pending->out, &pending->err, &error);
-  g_assert_no_error (error);
-  pending->done = TRUE;
-}
-
-static GSubprocess *
-spawn_cli (const char * const *args)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  GSubprocess *process;
-
-  g_assert_nonnull (g_getenv ("PS_CLI"));
-  g_ptr_array_add (argv, (gpointer) g_getenv ("PS_CLI"));
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  /* Debug messages too must not carry a password. */
-  g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", "all", TRUE);
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  return process;
-}
-
-/* Runs the CLI while this process's main loop serves the fake server. */
-static void
-run_cli (PsCliResult          *result,
-         const char         *input,
-         const char * const *args)
-{
-  g_autoptr(GSubprocess) process = spawn_cli (args);
-  g_autoptr(GError) error = NULL;
-  gint64 deadline = g_get_monotonic_time () + CLI_TIMEOUT_S * G_TIME_SPAN_SECOND;
-  Pending pending = { 0, };
-
-  g_subprocess_communicate_utf8_async (process, input, NULL, on_communicated_cb, &pending);
-  while (!pending.done)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
-
-  g_subprocess_wait (process, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  result->status = g_subprocess_get_exit_status (process);
-  result->out = pending.out;
-  result->err = pending.err;
-}
-
 /* The secrets, as they would leak: plain, URL-escaped or in a Basic
  * Authorization header.
  */
@@ -289,7 +218,8 @@ test_passwords_never_shown (void)
           g_autoptr(GUri) parsed = NULL;
           g_autoptr(GPtrArray) args = g_ptr_array_new ();
           PsCliResult result = { 0, };
-          const char *input = NULL;
+          /* Debug messages too must not carry a password. */
+          PsCliOptions options = { .timeout_s = CLI_TIMEOUT_S, .debug = TRUE };
 
           switch (failure)
             {
@@ -317,14 +247,14 @@ test_passwords_never_shown (void)
               g_ptr_array_add (args, plain_source);
               g_ptr_array_add (args, (gpointer) "--source-user");
               g_ptr_array_add (args, (gpointer) USER);
-              input = SOURCE_PASSWORD "\n";
+              options.input = SOURCE_PASSWORD "\n";
             }
           g_ptr_array_add (args, target_url);
           if (json)
             g_ptr_array_add (args, (gpointer) "--json");
           g_ptr_array_add (args, NULL);
 
-          run_cli (&result, input, (const char * const *) args->pdata);
+          ps_test_run_cli_full (&result, &options, (const char * const *) args->pdata);
           g_test_message ("credentials %d, target failure %d, json %u: exit %d\n"
                           "stdout: %s\nstderr: %s",
                           credentials, failure, json, result.status, result.out, result.err);
@@ -386,13 +316,15 @@ test_password_not_in_arguments (void)
                                            strlen (USER ":" SOURCE_PASSWORD));
   g_autofree char *expected = g_strconcat ("Basic ", pair, NULL);
   const char *args[] = { "replicate", source_url, target_url, "--source-user", USER, NULL };
-  g_autoptr(GSubprocess) process = NULL;
+  const PsCliOptions options = {
+    .input = SOURCE_PASSWORD "\n", .timeout_s = CLI_TIMEOUT_S, .debug = TRUE,
+  };
+  g_auto(PsCliResult) result = { 0, };
   g_autoptr(GBytes) cmdline = NULL;
   g_autoptr(GBytes) environ_bytes = NULL;
-  g_autoptr(GError) error = NULL;
+  PsTestCli *cli;
   gint64 deadline;
   const char *pid;
-  Pending pending = { 0, };
 
   /* The source takes its time to answer, so the process can be looked at
    * while it runs.
@@ -401,11 +333,9 @@ test_password_not_in_arguments (void)
   ps_fake_couch_set_delay (slow, 1500);
   ps_fake_couch_route (slow, "GET", "/" DB, 200, NULL, "{\"db_name\":\"" DB "\",\"update_seq\":0}");
 
-  process = spawn_cli (args);
-  pid = g_subprocess_get_identifier (process);
+  cli = ps_test_cli_start (&options, args);
+  pid = g_subprocess_get_identifier (ps_test_cli_get_process (cli));
   g_assert_nonnull (pid);
-  g_subprocess_communicate_utf8_async (process, SOURCE_PASSWORD "\n", NULL, on_communicated_cb,
-                                       &pending);
 
   /* Once the first request came in, the password was read and used. */
   deadline = g_get_monotonic_time () + CLI_TIMEOUT_S * G_TIME_SPAN_SECOND;
@@ -414,7 +344,7 @@ test_password_not_in_arguments (void)
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_main_context_iteration (NULL, TRUE);
     }
-  g_assert_false (pending.done);
+  g_assert_false (ps_test_cli_is_done (cli));
   cmdline = read_proc (pid, "cmdline");
   environ_bytes = read_proc (pid, "environ");
   g_assert_cmpstr (ps_fake_couch_last_authorization (slow), ==, expected);
@@ -426,19 +356,10 @@ test_password_not_in_arguments (void)
   assert_no_secret ("the process's environment", g_bytes_get_data (environ_bytes, NULL),
                     g_bytes_get_size (environ_bytes));
 
-  g_subprocess_send_signal (process, SIGTERM);
-  while (!pending.done)
-    {
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_subprocess_wait (process, NULL, &error);
-  g_assert_no_error (error);
-  g_test_message ("stdout: %s\nstderr: %s", pending.out, pending.err);
-  assert_no_secret ("standard output", pending.out, strlen (pending.out));
-  assert_no_secret ("standard error", pending.err, strlen (pending.err));
-  g_free (pending.out);
-  g_free (pending.err);
+  g_subprocess_send_signal (ps_test_cli_get_process (cli), SIGTERM);
+  ps_test_cli_finish (cli, &result);
+  assert_no_secret ("standard output", result.out, strlen (result.out));
+  assert_no_secret ("standard error", result.err, strlen (result.err));
 }
 
 int

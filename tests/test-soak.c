@@ -12,7 +12,7 @@
 #include "ps-context.h"
 #include "ps-fault-proxy.h"
 #include "ps-record-generator.h"
-#include "ps-secrets.h"
+#include "ps-test-keyring.h"
 #include "ps-test-peer.h"
 
 #include <string.h>
@@ -48,18 +48,6 @@ typedef struct
 /* Set-up */
 
 static void
-on_stored_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  gboolean *done = user_data;
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (ps_secrets_store_finish (result, &error));
-  *done = TRUE;
-}
-
-static void
 remember_written (Fixture  *fixture,
                   JsonNode *record)
 {
@@ -90,7 +78,6 @@ fixture_set_up (Fixture       *fixture,
   g_autofree char *remote_url = NULL;
   g_autoptr(GError) error = NULL;
   PsServerStore *store;
-  gboolean stored = FALSE;
 
   fixture->local = ps_test_peer_new (TRUE);
   fixture->remote = ps_test_peer_new_with_admin (TRUE, "admin", REMOTE_PASSWORD);
@@ -119,10 +106,7 @@ fixture_set_up (Fixture       *fixture,
   g_assert_true (ps_server_store_add (store, fixture->server, &error));
   g_assert_no_error (error);
 
-  ps_secrets_store_async (ps_server_get_id (fixture->server), "Field office", REMOTE_PASSWORD,
-                          NULL, on_stored_cb, &stored);
-  while (!stored)
-    g_main_context_iteration (NULL, TRUE);
+  ps_test_keyring_store (ps_server_get_id (fixture->server), "Field office", REMOTE_PASSWORD);
 
   /* Both instances start from the same cases. */
   for (guint i = 0; i < N_SHARED; i++)

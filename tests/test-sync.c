@@ -6,8 +6,8 @@
 
 #include "ps-context.h"
 #include "ps-record-generator.h"
-#include "ps-secrets.h"
 #include "ps-sync-database.h"
+#include "ps-test-keyring.h"
 #include "ps-test-peer.h"
 
 #include <string.h>
@@ -28,19 +28,6 @@ typedef struct
   PsServer   *server;
   char       *dir;
 } Fixture;
-
-static void
-on_stored_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  gboolean *done = user_data;
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (ps_secrets_store_finish (result, &error));
-  g_assert_no_error (error);
-  *done = TRUE;
-}
 
 /* Both instances share 40 cases; then each edits its own cases, both edit
  * five of the same ones, and each creates cases of its own.
@@ -95,7 +82,6 @@ fixture_set_up (Fixture       *fixture,
   g_autofree char *journal = NULL;
   g_autoptr(GError) error = NULL;
   PsServerStore *store;
-  gboolean stored = FALSE;
 
   fixture->local = ps_test_peer_new (TRUE);
   fixture->remote = ps_test_peer_new_with_admin (!persistent_remote, "admin", REMOTE_PASSWORD);
@@ -117,10 +103,7 @@ fixture_set_up (Fixture       *fixture,
   g_assert_true (ps_server_store_add (store, fixture->server, &error));
   g_assert_no_error (error);
 
-  ps_secrets_store_async (ps_server_get_id (fixture->server), "Field office", REMOTE_PASSWORD,
-                          NULL, on_stored_cb, &stored);
-  while (!stored)
-    g_main_context_iteration (NULL, TRUE);
+  ps_test_keyring_store (ps_server_get_id (fixture->server), "Field office", REMOTE_PASSWORD);
 }
 
 static void
@@ -317,15 +300,11 @@ test_wrong_password_fails_plainly (Fixture       *fixture,
 {
   PsSyncJob *job = get_job (fixture);
   guint failures = 0;
-  gboolean stored = FALSE;
   char *status;
 
   g_signal_connect (ps_context_get_sync_manager (fixture->context), "sync-failed",
                     G_CALLBACK (on_sync_failed_cb), &failures);
-  ps_secrets_store_async (ps_server_get_id (fixture->server), "Field office", "not-the-password",
-                          NULL, on_stored_cb, &stored);
-  while (!stored)
-    g_main_context_iteration (NULL, TRUE);
+  ps_test_keyring_store (ps_server_get_id (fixture->server), "Field office", "not-the-password");
 
   g_assert_cmpint (sync_once (job), ==, -1);
   g_assert_cmpint (ps_sync_job_get_state (job), ==, PS_SYNC_STATE_FAILED);

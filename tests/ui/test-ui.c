@@ -1003,6 +1003,216 @@ test_sync_file (Fixture       *fixture,
   g_unlink (path);
 }
 
+/* On a metered connection (tests/metered-monitor) */
+
+static void
+assert_metered_network (void)
+{
+  GNetworkMonitor *monitor = g_network_monitor_get_default ();
+
+  g_test_message ("network monitor: %s", G_OBJECT_TYPE_NAME (monitor));
+  g_assert_true (g_network_monitor_get_network_metered (monitor));
+}
+
+/* This instance has cases that none of the servers has yet. */
+static GPtrArray *
+seed_metered_peers (PsTestPeer  *local,
+                    PsTestPeer **remotes,
+                    guint        n_remotes)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (3);
+  GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+
+  for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+    {
+      ps_test_peer_create_db (local, databases[d]);
+      for (guint r = 0; r < n_remotes; r++)
+        ps_test_peer_create_db (remotes[r], databases[d]);
+    }
+  for (guint i = 0; i < N_SHARED; i++)
+    g_ptr_array_add (records, ps_record_generator_child (rand, i));
+  put_records (local, records);
+
+  return records;
+}
+
+static guint
+count_toplevels (GType type)
+{
+  g_autoptr(GList) toplevels = gtk_window_list_toplevels ();
+  guint n = 0;
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    {
+      if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, type) &&
+          gtk_widget_get_visible (GTK_WIDGET (l->data)))
+        n++;
+    }
+
+  return n;
+}
+
+/* The one question on the screen, over the window; returns its detail. */
+static char *
+find_metered_question (Fixture           *fixture,
+                       GtkMessageDialog **question)
+{
+  g_autofree char *text = NULL;
+  char *detail = NULL;
+
+  flush_events ();
+  g_assert_cmpuint (count_toplevels (GTK_TYPE_MESSAGE_DIALOG), ==, 1);
+  *question = GTK_MESSAGE_DIALOG (find_toplevel (GTK_TYPE_MESSAGE_DIALOG));
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (*question)) ==
+                 GTK_WINDOW (fixture->window));
+  g_assert_true (gtk_window_get_modal (GTK_WINDOW (*question)));
+  g_object_get (*question, "text", &text, "secondary-text", &detail, NULL);
+  g_assert_cmpstr (text, ==, "This connection may cost money. Sync anyway?");
+
+  return detail;
+}
+
+static void
+answer_question (GtkMessageDialog *question,
+                 int               response)
+{
+  gtk_dialog_response (GTK_DIALOG (question), response);
+  flush_events ();
+  g_assert_null (find_toplevel (GTK_TYPE_MESSAGE_DIALOG));
+}
+
+/* The server's job has not started: its row still says it never synced. */
+static void
+assert_not_started (Fixture  *fixture,
+                    PsServer *server)
+{
+  PsSyncManager *manager = ps_context_get_sync_manager (fixture->context);
+  PsSyncJob *job = ps_sync_manager_get_job (manager, ps_server_get_id (server));
+
+  g_assert_cmpint (ps_sync_job_get_state (job), ==, PS_SYNC_STATE_IDLE);
+  g_assert_cmpstr (get_status (fixture, server), ==, "Never synced");
+}
+
+static void
+assert_has_none (PsTestPeer *remote,
+                 GPtrArray  *records)
+{
+  for (guint i = 0; i < records->len; i++)
+    {
+      JsonObject *record = json_node_get_object (g_ptr_array_index (records, i));
+
+      g_assert_false (ps_test_peer_has_doc (remote, databases[0],
+                                            json_object_get_string_member (record, "_id")));
+    }
+}
+
+static void
+assert_synced (PsTestPeer *local,
+               PsTestPeer *remote)
+{
+  for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+    ps_test_assert_same_rev_trees (local, databases[d], remote, databases[d]);
+}
+
+static void
+test_metered_sync_now (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autoptr(PsTestPeer) local = ps_test_peer_new (TRUE);
+  g_autoptr(PsTestPeer) remote = ps_test_peer_new (TRUE);
+  g_autoptr(GPtrArray) records = seed_metered_peers (local, &remote, 1);
+  PsServerStore *store = ps_context_get_server_store (fixture->context);
+  PsServer *this_instance = ps_server_store_get_local (store);
+  g_autofree char *local_url = g_strdup (ps_server_get_url (this_instance));
+  g_autoptr(PsServer) server = NULL;
+  g_autofree char *detail = NULL;
+  GtkMessageDialog *question;
+  PsServerRow *row;
+
+  assert_metered_network ();
+  ps_server_set_url (this_instance, ps_test_peer_get_url (local));
+  server = add_peer_server (fixture, "Field office", ps_test_peer_get_url (remote));
+
+  /* Sync Now asks first, naming the server; Cancel leaves it alone. */
+  row = find_server_row (fixture, server);
+  gtk_button_clicked (GTK_BUTTON (get_child (row, PS_TYPE_SERVER_ROW, "sync_button")));
+  detail = find_metered_question (fixture, &question);
+  g_assert_cmpstr (detail, ==, "“Field office” is not set to sync over metered connections.");
+  answer_question (question, GTK_RESPONSE_CANCEL);
+  assert_not_started (fixture, server);
+  assert_has_none (remote, records);
+
+  /* Asked again, Sync Anyway syncs. */
+  g_clear_pointer (&detail, g_free);
+  row = find_server_row (fixture, server);
+  gtk_button_clicked (GTK_BUTTON (get_child (row, PS_TYPE_SERVER_ROW, "sync_button")));
+  detail = find_metered_question (fixture, &question);
+  answer_question (question, GTK_RESPONSE_ACCEPT);
+  wait_for_status (fixture, server, "Up to date");
+  assert_synced (local, remote);
+
+  ps_server_set_url (this_instance, local_url);
+}
+
+static void
+test_metered_sync_all (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autoptr(PsTestPeer) local = ps_test_peer_new (TRUE);
+  g_autoptr(PsTestPeer) field_peer = ps_test_peer_new (TRUE);
+  g_autoptr(PsTestPeer) border_peer = ps_test_peer_new (TRUE);
+  PsTestPeer *remotes[] = { field_peer, border_peer };
+  g_autoptr(GPtrArray) records = seed_metered_peers (local, remotes, G_N_ELEMENTS (remotes));
+  PsServerStore *store = ps_context_get_server_store (fixture->context);
+  PsSyncManager *manager = ps_context_get_sync_manager (fixture->context);
+  PsServer *this_instance = ps_server_store_get_local (store);
+  g_autofree char *local_url = g_strdup (ps_server_get_url (this_instance));
+  g_autoptr(PsServer) field = NULL;
+  g_autoptr(PsServer) border = NULL;
+  g_autoptr(PsServer) allowed = NULL;
+  g_autofree char *detail = NULL;
+  GtkMessageDialog *question;
+  PsSyncJob *allowed_job;
+
+  assert_metered_network ();
+  ps_server_set_url (this_instance, ps_test_peer_get_url (local));
+  field = add_peer_server (fixture, "Field office", ps_test_peer_get_url (field_peer));
+  border = add_peer_server (fixture, "Border post", ps_test_peer_get_url (border_peer));
+  /* Head office shares the field office's server, and may use a metered
+   * connection.
+   */
+  allowed = add_peer_server (fixture, "Head office", ps_test_peer_get_url (field_peer));
+  ps_server_set_allow_metered (allowed, TRUE);
+  allowed_job = ps_sync_manager_get_job (manager, ps_server_get_id (allowed));
+
+  /* One question for the two servers that need leave; the third syncs
+   * without asking. Cancel leaves those two alone.
+   */
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "sync-all", NULL);
+  detail = find_metered_question (fixture, &question);
+  g_assert_cmpstr (detail, ==, "2 servers are not set to sync over metered connections; "
+                               "the others are syncing.");
+  g_assert_cmpint (ps_sync_job_get_state (allowed_job), !=, PS_SYNC_STATE_IDLE);
+  answer_question (question, GTK_RESPONSE_CANCEL);
+  assert_not_started (fixture, field);
+  assert_not_started (fixture, border);
+  assert_has_none (border_peer, records);
+  wait_for_status (fixture, allowed, "Up to date");
+
+  /* Asked again, Sync Anyway syncs both. */
+  g_clear_pointer (&detail, g_free);
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "sync-all", NULL);
+  detail = find_metered_question (fixture, &question);
+  answer_question (question, GTK_RESPONSE_ACCEPT);
+  wait_for_status (fixture, field, "Up to date");
+  wait_for_status (fixture, border, "Up to date");
+  wait_for_status (fixture, allowed, "Up to date");
+  assert_synced (local, field_peer);
+  assert_synced (local, border_peer);
+
+  ps_server_set_url (this_instance, local_url);
+}
+
 static void
 test_autostart (void)
 {
@@ -1108,22 +1318,35 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
   gtk_init (&argc, &argv);
 
-  g_test_add ("/ps/ui/launch", Fixture, NULL,
-              fixture_set_up, test_launch, fixture_tear_down);
-  g_test_add ("/ps/ui/server-dialog/validates", Fixture, NULL,
-              fixture_set_up, test_server_dialog_validates, fixture_tear_down);
-  g_test_add ("/ps/ui/server-dialog/saves", Fixture, NULL,
-              fixture_set_up, test_server_dialog_saves, fixture_tear_down);
-  g_test_add ("/ps/ui/delete-server", Fixture, NULL,
-              fixture_set_up, test_delete_server, fixture_tear_down);
-  g_test_add ("/ps/ui/sync-and-conflicts", Fixture, NULL,
-              fixture_set_up, test_sync_and_conflicts, fixture_tear_down);
-  g_test_add ("/ps/ui/failure-notifies", Fixture, NULL,
-              fixture_set_up, test_failure_notifies, fixture_tear_down);
-  g_test_add ("/ps/ui/sync-file", Fixture, NULL,
-              fixture_set_up, test_sync_file, fixture_tear_down);
-  g_test_add_func ("/ps/ui/autostart", test_autostart);
-  g_test_add_func ("/ps/ui/window-state", test_window_state);
+  /* On a metered network (the "ui-metered" test) a one-shot sync asks
+   * first, so there only the tests of that question run.
+   */
+  if (g_strcmp0 (g_getenv ("GIO_USE_NETWORK_MONITOR"), "ps-test-metered") == 0)
+    {
+      g_test_add ("/ps/ui/metered/sync-now", Fixture, NULL,
+                  fixture_set_up, test_metered_sync_now, fixture_tear_down);
+      g_test_add ("/ps/ui/metered/sync-all", Fixture, NULL,
+                  fixture_set_up, test_metered_sync_all, fixture_tear_down);
+    }
+  else
+    {
+      g_test_add ("/ps/ui/launch", Fixture, NULL,
+                  fixture_set_up, test_launch, fixture_tear_down);
+      g_test_add ("/ps/ui/server-dialog/validates", Fixture, NULL,
+                  fixture_set_up, test_server_dialog_validates, fixture_tear_down);
+      g_test_add ("/ps/ui/server-dialog/saves", Fixture, NULL,
+                  fixture_set_up, test_server_dialog_saves, fixture_tear_down);
+      g_test_add ("/ps/ui/delete-server", Fixture, NULL,
+                  fixture_set_up, test_delete_server, fixture_tear_down);
+      g_test_add ("/ps/ui/sync-and-conflicts", Fixture, NULL,
+                  fixture_set_up, test_sync_and_conflicts, fixture_tear_down);
+      g_test_add ("/ps/ui/failure-notifies", Fixture, NULL,
+                  fixture_set_up, test_failure_notifies, fixture_tear_down);
+      g_test_add ("/ps/ui/sync-file", Fixture, NULL,
+                  fixture_set_up, test_sync_file, fixture_tear_down);
+      g_test_add_func ("/ps/ui/autostart", test_autostart);
+      g_test_add_func ("/ps/ui/window-state", test_window_state);
+    }
 
   app_set_up ();
   status = g_test_run ();

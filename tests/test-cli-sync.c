@@ -1,0 +1,134 @@
+/* test-cli-sync.c: `primero-sync-cli sync` as a user runs it: a configured
+ * server, its password in a real keyring, both ends real CouchDB-compatible
+ * servers.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "ps-record-generator.h"
+#include "ps-test-cli.h"
+#include "ps-test-peer.h"
+
+#include <string.h>
+
+#define ADMIN         "admin"
+#define TEST_PASSWORD "Heron-Basalt-6127"
+#define N_RECORDS     6
+
+static const char * const databases[] = {
+  "primero_child_production",
+  "primero_incident_production",
+  "primero_tracing_request_production",
+};
+
+/* This instance has cases the server lacks; the CLI knows both. */
+static GPtrArray *
+set_up_instances (PsTestPeer *local,
+                  PsTestPeer *remote)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+  GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  const char * const instance[] = { "instance", "set", "--url", ps_test_peer_get_url (local),
+                                    NULL };
+  const char * const add[] = { "server", "add", "--description", "Field office",
+                               "--url", ps_test_peer_get_url (remote),
+                               "--username", ADMIN, "--password-stdin", NULL };
+  g_auto(PsCliResult) set = { 0, };
+  g_auto(PsCliResult) added = { 0, };
+
+  for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+    {
+      ps_test_peer_create_db (local, databases[d]);
+      ps_test_peer_create_db (remote, databases[d]);
+    }
+  for (guint i = 0; i < N_RECORDS; i++)
+    g_ptr_array_add (records, ps_record_generator_child (rand, i));
+  ps_test_peer_put_records (local, databases[0], records);
+
+  ps_test_run_cli (&set, NULL, NULL, instance);
+  g_assert_cmpint (set.status, ==, 0);
+  ps_test_run_cli (&added, NULL, TEST_PASSWORD "\n", add);
+  g_assert_cmpint (added.status, ==, 0);
+
+  return records;
+}
+
+static guint
+count_lines (const char *text)
+{
+  guint lines = 0;
+
+  for (const char *c = text; *c != '\0'; c++)
+    lines += *c == '\n';
+
+  return lines;
+}
+
+static void
+test_metered_asks_for_leave (void)
+{
+  g_autoptr(PsTestPeer) local = ps_test_peer_new (TRUE);
+  g_autoptr(PsTestPeer) remote = ps_test_peer_new_with_admin (TRUE, ADMIN, TEST_PASSWORD);
+  g_autoptr(GPtrArray) records = set_up_instances (local, remote);
+  g_autofree char *modules = g_strconcat ("GIO_EXTRA_MODULES=",
+                                          g_getenv ("PS_TEST_METERED_MODULE_DIR"), NULL);
+  const char * const metered[] = { modules, "GIO_USE_NETWORK_MONITOR=ps-test-metered", NULL };
+  const PsCliOptions options = { .env = metered };
+  const char * const sync[] = { "sync", "Field office", NULL };
+  const char * const sync_anyway[] = { "sync", "Field office", "--allow-metered", NULL };
+  const char * const allow[] = { "server", "edit", "Field office", "--allow-metered", NULL };
+  g_auto(PsCliResult) refused = { 0, };
+  g_auto(PsCliResult) anyway = { 0, };
+  g_auto(PsCliResult) allowed = { 0, };
+  g_auto(PsCliResult) again = { 0, };
+
+  g_assert_nonnull (g_getenv ("PS_TEST_METERED_MODULE_DIR"));
+
+  /* A one-shot sync on a metered network is refused, in one plain line
+   * that says how to go ahead, and nothing moves.
+   */
+  ps_test_run_cli_full (&refused, &options, sync);
+  g_assert_cmpint (refused.status, ==, 1);
+  g_assert_cmpstr (refused.out, ==, "");
+  g_assert_true (g_str_has_prefix (refused.err, "Error: this connection may cost money"));
+  g_assert_nonnull (strstr (refused.err, "Field office"));
+  g_assert_nonnull (strstr (refused.err, "--allow-metered"));
+  g_assert_cmpuint (count_lines (refused.err), ==, 1);
+  for (guint i = 0; i < records->len; i++)
+    {
+      JsonObject *record = json_node_get_object (g_ptr_array_index (records, i));
+
+      g_assert_false (ps_test_peer_has_doc (remote, databases[0],
+                                            json_object_get_string_member (record, "_id")));
+    }
+
+  /* --allow-metered syncs all the same. */
+  ps_test_run_cli_full (&anyway, &options, sync_anyway);
+  g_assert_cmpint (anyway.status, ==, 0);
+  g_assert_nonnull (strstr (anyway.out, "Field office: Up to date"));
+  g_assert_cmpstr (anyway.err, ==, "");
+  for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+    ps_test_assert_same_rev_trees (local, databases[d], remote, databases[d]);
+
+  /* So does a server allowed to sync over metered connections, as the
+   * message advised.
+   */
+  ps_test_run_cli (&allowed, NULL, NULL, allow);
+  g_assert_cmpint (allowed.status, ==, 0);
+  ps_test_run_cli_full (&again, &options, sync);
+  g_assert_cmpint (again.status, ==, 0);
+  g_assert_nonnull (strstr (again.out, "Field office: Up to date"));
+  ps_test_peer_assert_alive (local);
+  ps_test_peer_assert_alive (remote);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/ps/cli/sync/metered-asks-for-leave", test_metered_asks_for_leave);
+
+  return g_test_run ();
+}
