@@ -10,6 +10,10 @@
  * once so that reading, fetching and writing overlap. Batches finish in any
  * order, but the checkpoint only ever records the sequence up to which every
  * batch has been written, so stopping at any point never skips a change.
+ *
+ * This file holds the object, the start of a run, the reading of changes
+ * and the end of a run; each batch's way to the target is in
+ * ps-replication-batch.c and the checkpoints in ps-replication-checkpoint.c.
  */
 
 #define G_LOG_DOMAIN "ps-replication"
@@ -17,12 +21,10 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <string.h>
 
 #include "ps-checkpoint.h"
 #include "ps-json.h"
-#include "ps-fetched-docs.h"
-#include "ps-replication.h"
+#include "ps-replication-private.h"
 
 #define DEFAULT_BATCH_SIZE       250
 #define MAX_BATCHES_IN_FLIGHT    3
@@ -30,100 +32,8 @@
 #define HEARTBEAT_MS             10000
 #define FIRST_RETRY_DELAY_MS     1000
 #define DEFAULT_MAX_RETRY_DELAY  60
-#define MAX_LOG_CONFLICTS        5
-#define MAX_FETCH_ATTEMPTS       3
 /* Primero records with photos weigh a few MB. */
 #define DEFAULT_MAX_DOCUMENT_SIZE (16 * 1024 * 1024)
-
-typedef struct _Batch Batch;
-
-struct _PsReplication
-{
-  GObject             parent_instance;
-
-  PsCouchDatabase    *source;
-  PsCouchDatabase    *target;
-  gboolean            continuous;
-  gboolean            create_target;
-  guint               batch_size;
-  guint               max_retry_delay;
-  guint               checkpoint_interval_ms;
-  gsize               max_document_size;
-
-  PsReplicationState  state;
-  GTask              *task;
-  GCancellable       *run_cancellable;  /* cancelled on failure or retry: drops what is in flight */
-  guint               generation;       /* bumped with run_cancellable, to ignore stale callbacks */
-  guint               retry_source;
-  guint               retry_delay_ms;
-
-  char               *replication_id;
-  char               *local_path;
-  char               *session_id;
-  char               *start_time;
-  JsonObject         *source_log;
-  JsonObject         *target_log;
-  char               *source_log_rev;
-  char               *target_log_rev;
-
-  JsonNode           *start_seq;
-  JsonNode           *since;            /* where the next changes request reads from */
-  JsonNode           *completed_seq;    /* every change up to here is on the target */
-  JsonNode           *recorded_seq;     /* what the checkpoint says */
-  gint64              last_checkpoint_time;
-  gboolean            checkpoint_in_flight;
-  guint               log_conflicts;
-  gboolean            changes_in_flight;
-  gboolean            caught_up;
-  gboolean            announced_caught_up;
-  gboolean            bulk_get_unsupported;
-  GQueue              batches;
-
-  guint64             docs_read;
-  guint64             docs_written;
-  guint64             doc_write_failures;
-  guint64             missing_checked;
-  guint64             missing_found;
-  gint64              pending;
-  gint64              source_update_seq;
-  char               *last_error;
-  GPtrArray          *write_failures;
-  guint64             max_attachment_size;   /* bytes; 0 = no limit */
-  gboolean            defer_attachments;     /* leave every revision with one for later */
-  guint64             docs_deferred;
-  guint64             attachments_held_back;
-  gboolean            checkpoint_held;       /* a change before here was held back */
-};
-
-struct _Batch
-{
-  gatomicrefcount ref_count;
-  PsReplication *self;
-  guint          generation;
-  JsonNode      *last_seq;
-  JsonObject    *revs;         /* id → array of revs that changed */
-  JsonNode      *diff;         /* the answer of _revs_diff */
-  PsFetchedDocs *fetched;
-  guint          fetches_pending;
-  guint          fetch_attempts;
-  GError        *fetch_error;
-  gboolean       done;
-  gboolean       held_back;    /* left a revision out: the checkpoint must stop before it */
-  GHashTable    *held_revs;    /* "id\nrev" of revisions not to fetch */
-};
-
-enum {
-  PROP_0,
-  PROP_STATE,
-  PROP_DOCS_READ,
-  PROP_DOCS_WRITTEN,
-  PROP_DOC_WRITE_FAILURES,
-  PROP_MISSING_CHECKED,
-  PROP_MISSING_FOUND,
-  PROP_PENDING,
-  PROP_LAST_ERROR,
-  N_PROPS
-};
 
 enum {
   DOCUMENTS_WRITTEN,
@@ -147,7 +57,6 @@ G_DEFINE_ENUM_TYPE (PsReplicationState, ps_replication_state,
   G_DEFINE_ENUM_VALUE (PS_REPLICATION_STATE_CANCELLED, "cancelled"))
 
 static void start_run (PsReplication *self);
-static void pump      (PsReplication *self);
 
 static void
 write_failure_free (PsWriteFailure *failure)
@@ -159,37 +68,9 @@ write_failure_free (PsWriteFailure *failure)
   g_free (failure);
 }
 
-static Batch *
-batch_ref (Batch *batch)
-{
-  g_atomic_ref_count_inc (&batch->ref_count);
-  return batch;
-}
-
-/* The queue holds a reference, and so does each request in flight for the
- * batch: a run dropped for a retry frees nothing a late answer still uses.
- */
-static void
-batch_unref (Batch *batch)
-{
-  if (!g_atomic_ref_count_dec (&batch->ref_count))
-    return;
-
-  g_clear_pointer (&batch->last_seq, json_node_unref);
-  g_clear_pointer (&batch->revs, json_object_unref);
-  g_clear_pointer (&batch->diff, json_node_unref);
-  g_clear_pointer (&batch->fetched, ps_fetched_docs_free);
-  g_clear_pointer (&batch->held_revs, g_hash_table_unref);
-  g_clear_error (&batch->fetch_error);
-  g_clear_object (&batch->self);
-  g_free (batch);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Batch, batch_unref)
-
-static void
-replace_node (JsonNode **slot,
-              JsonNode  *value)
+void
+ps_replication_replace_node (JsonNode **slot,
+                             JsonNode  *value)
 {
   JsonNode *old = *slot;
 
@@ -207,6 +88,15 @@ seq_equal (JsonNode *a,
   return json_node_equal (a, b);
 }
 
+JsonArray *
+ps_replication_get_string_array (JsonObject *object,
+                                 const char *member)
+{
+  JsonNode *node = json_object_get_member (object, member);
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
+
 static void
 set_state (PsReplication      *self,
            PsReplicationState  state)
@@ -218,11 +108,11 @@ set_state (PsReplication      *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
-static void
-add_to_counter (PsReplication *self,
-                guint64       *counter,
-                guint64        amount,
-                guint          prop)
+void
+ps_replication_add_to_counter (PsReplication *self,
+                               guint64       *counter,
+                               guint64        amount,
+                               guint          prop)
 {
   if (amount == 0)
     return;
@@ -242,6 +132,13 @@ update_pending (PsReplication *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PENDING]);
 }
 
+void
+ps_replication_emit_documents_written (PsReplication  *self,
+                                       char          **ids)
+{
+  g_signal_emit (self, signals[DOCUMENTS_WRITTEN], 0, ids);
+}
+
 static void
 ps_replication_dispose (GObject *object)
 {
@@ -258,7 +155,7 @@ ps_replication_finalize (GObject *object)
 {
   PsReplication *self = (PsReplication *)object;
 
-  g_queue_clear_full (&self->batches, (GDestroyNotify) batch_unref);
+  g_queue_clear_full (&self->batches, (GDestroyNotify) ps_replication_batch_unref);
   g_clear_object (&self->source);
   g_clear_object (&self->target);
   g_clear_object (&self->run_cancellable);
@@ -721,11 +618,11 @@ on_retry_timeout_cb (gpointer user_data)
 /* Every failure of a run ends here. @step names what was being done, with
  * the database's URL shown without its password.
  */
-static void
-fail (PsReplication   *self,
-      PsCouchDatabase *database,
-      const char      *step,
-      GError          *error)
+void
+ps_replication_fail (PsReplication   *self,
+                     PsCouchDatabase *database,
+                     const char      *step,
+                     GError          *error)
 {
   g_autofree char *url = NULL;
   g_autofree char *message = NULL;
@@ -761,7 +658,7 @@ fail (PsReplication   *self,
       g_cancellable_cancel (self->run_cancellable);
       g_clear_object (&self->run_cancellable);
       self->generation++;
-      g_queue_clear_full (&self->batches, (GDestroyNotify) batch_unref);
+      g_queue_clear_full (&self->batches, (GDestroyNotify) ps_replication_batch_unref);
       self->changes_in_flight = FALSE;
       self->checkpoint_in_flight = FALSE;
 
@@ -781,17 +678,9 @@ fail (PsReplication   *self,
   complete (self, described);
 }
 
-/* Per-request context, so that late answers from a dropped run are ignored. */
-typedef struct
-{
-  PsReplication *self;
-  guint          generation;
-  gpointer       data;
-} Call;
-
-static Call *
-call_new (PsReplication *self,
-          gpointer       data)
+Call *
+ps_replication_call_new (PsReplication *self,
+                         gpointer       data)
 {
   Call *call = g_new0 (Call, 1);
 
@@ -801,888 +690,17 @@ call_new (PsReplication *self,
   return call;
 }
 
-static void
-call_free (Call *call)
+void
+ps_replication_call_free (Call *call)
 {
   g_clear_object (&call->self);
   g_free (call);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Call, call_free)
-
-static gboolean
-call_is_stale (Call *call)
+gboolean
+ps_replication_call_is_stale (Call *call)
 {
   return call->self->task == NULL || call->generation != call->self->generation;
-}
-
-/* Checkpoints */
-
-static void
-on_log_written_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data);
-static void
-on_log_reread_cb  (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data);
-
-static void
-write_log (PsReplication   *self,
-           PsCouchDatabase *database,
-           gboolean         on_source)
-{
-  g_autoptr(JsonObject) stats = ps_replication_dup_stats (self);
-  g_autoptr(JsonObject) log = NULL;
-  g_autoptr(JsonNode) node = NULL;
-  g_autoptr(GBytes) body = NULL;
-  const char *rev = on_source ? self->source_log_rev : self->target_log_rev;
-
-  log = ps_checkpoint_update_log (on_source ? self->source_log : self->target_log,
-                                  self->session_id, self->start_time, self->start_seq,
-                                  self->completed_seq, stats);
-  if (rev != NULL)
-    json_object_set_string_member (log, "_rev", rev);
-
-  node = json_node_init_object (json_node_alloc (), log);
-  body = ps_couch_json_to_bytes (node);
-  ps_couch_database_request_async (database, "PUT", self->local_path, NULL, body,
-                                   self->run_cancellable, on_log_written_cb,
-                                   call_new (self, GINT_TO_POINTER (on_source)));
-}
-
-static void
-on_log_reread_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(Call) call = user_data;
-  PsReplication *self = call->self;
-  gboolean on_source = GPOINTER_TO_INT (call->data);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) answer = NULL;
-  char **rev_slot;
-
-  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (call_is_stale (call))
-    return;
-
-  if (answer == NULL)
-    {
-      fail (self, PS_COUCH_DATABASE (object), _("Reading the replication checkpoint from"),
-            g_steal_pointer (&error));
-      return;
-    }
-
-  rev_slot = on_source ? &self->source_log_rev : &self->target_log_rev;
-  g_free (*rev_slot);
-  *rev_slot = g_strdup (JSON_NODE_HOLDS_OBJECT (answer)
-                          ? ps_json_get_string (json_node_get_object (answer), "_rev") : NULL);
-  write_log (self, PS_COUCH_DATABASE (object), on_source);
-}
-
-static void
-maybe_finish_checkpoint (PsReplication *self)
-{
-  self->checkpoint_in_flight = FALSE;
-  self->last_checkpoint_time = g_get_monotonic_time ();
-  pump (self);
-}
-
-static void
-on_log_written_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(Call) call = user_data;
-  PsReplication *self = call->self;
-  gboolean on_source = GPOINTER_TO_INT (call->data);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) answer = NULL;
-  JsonObject *log;
-  char **rev_slot;
-  JsonObject **log_slot;
-
-  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (call_is_stale (call))
-    return;
-
-  rev_slot = on_source ? &self->source_log_rev : &self->target_log_rev;
-  log_slot = on_source ? &self->source_log : &self->target_log;
-
-  /* The log was stored but the answer lost, so the retry carried an old
-   * revision: read the current one and write again.
-   */
-  if (answer == NULL && g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_CONFLICT) &&
-      self->log_conflicts++ < MAX_LOG_CONFLICTS)
-    {
-      ps_couch_database_request_async (PS_COUCH_DATABASE (object), "GET", self->local_path,
-                                       NULL, NULL, self->run_cancellable, on_log_reread_cb,
-                                       call_new (self, GINT_TO_POINTER (on_source)));
-      return;
-    }
-
-  if (answer == NULL)
-    {
-      if (on_source && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
-          !ps_couch_error_is_transient (error))
-        {
-          /* A read-only source account cannot keep a log there; the run
-           * then resumes from the target's log alone next time.
-           */
-          g_debug ("the source log could not be written: %s", error->message);
-          write_log (self, self->target, FALSE);
-          return;
-        }
-      fail (self, on_source ? self->source : self->target,
-            _("Saving the replication checkpoint on"), g_steal_pointer (&error));
-      return;
-    }
-
-  self->log_conflicts = 0;
-  g_free (*rev_slot);
-  *rev_slot = NULL;
-  if (JSON_NODE_HOLDS_OBJECT (answer))
-    *rev_slot = g_strdup (ps_json_get_string (json_node_get_object (answer), "rev"));
-
-  /* Remember the log as written, so the next one extends its history. */
-  {
-    g_autoptr(JsonObject) stats = ps_replication_dup_stats (self);
-
-    log = ps_checkpoint_update_log (*log_slot, self->session_id, self->start_time,
-                                    self->start_seq, self->completed_seq, stats);
-    g_clear_pointer (log_slot, json_object_unref);
-    *log_slot = log;
-  }
-
-  if (on_source)
-    {
-      write_log (self, self->target, FALSE);
-      return;
-    }
-
-  replace_node (&self->recorded_seq, self->completed_seq);
-  maybe_finish_checkpoint (self);
-}
-
-static void
-on_full_commit_cb (GObject      *object,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(Call) call = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) answer = NULL;
-
-  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (call_is_stale (call))
-    return;
-
-  /* Servers that commit every write at once do not know this request. */
-  if (answer == NULL && (ps_couch_error_is_transient (error) ||
-                         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)))
-    {
-      fail (call->self, call->self->target, _("Committing the writes to"),
-            g_steal_pointer (&error));
-      return;
-    }
-
-  write_log (call->self, call->self->source, TRUE);
-}
-
-static void
-write_checkpoint (PsReplication *self)
-{
-  g_autoptr(GBytes) empty = g_bytes_new_static ("{}", 2);
-
-  self->checkpoint_in_flight = TRUE;
-  ps_couch_database_request_async (self->target, "POST", "_ensure_full_commit", NULL, empty,
-                                   self->run_cancellable, on_full_commit_cb,
-                                   call_new (self, NULL));
-}
-
-/* Batches */
-
-static void
-finish_batch (Batch *batch)
-{
-  PsReplication *self = batch->self;
-
-  batch->done = TRUE;
-  g_clear_pointer (&batch->diff, json_node_unref);
-  g_clear_pointer (&batch->fetched, ps_fetched_docs_free);
-  g_clear_pointer (&batch->revs, json_object_unref);
-
-  /* Only the prefix of finished batches counts as written. */
-  while (!g_queue_is_empty (&self->batches))
-    {
-      Batch *head = g_queue_peek_head (&self->batches);
-
-      if (!head->done)
-        break;
-      g_queue_pop_head (&self->batches);
-      /* A revision left out must be read again next time: the checkpoint
-       * stays before its batch, whatever comes after.
-       */
-      if (head->held_back)
-        self->checkpoint_held = TRUE;
-      if (!self->checkpoint_held)
-        replace_node (&self->completed_seq, head->last_seq);
-      batch_unref (head);
-    }
-
-  self->retry_delay_ms = 0;
-  pump (self);
-}
-
-static void
-on_bulk_docs_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(Batch) batch = user_data;
-  PsReplication *self = batch->self;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) answer = NULL;
-  g_autoptr(GHashTable) failed = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GPtrArray) written = g_ptr_array_new ();
-  guint n_found;
-  guint n_failed = 0;
-
-  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (self->task == NULL || batch->generation != self->generation)
-    return;
-
-  if (answer == NULL)
-    {
-      fail (self, self->target, _("Writing to"), g_steal_pointer (&error));
-      return;
-    }
-
-  /* With new_edits=false, only the documents that failed are listed. */
-  if (JSON_NODE_HOLDS_ARRAY (answer))
-    {
-      JsonArray *results = json_node_get_array (answer);
-
-      for (guint i = 0; i < json_array_get_length (results); i++)
-        {
-          JsonObject *item = ps_json_get_object_element (results, i);
-          PsWriteFailure *failure;
-
-          if (item == NULL || !json_object_has_member (item, "error"))
-            continue;
-
-          failure = g_new0 (PsWriteFailure, 1);
-          failure->id = g_strdup (ps_json_get_string (item, "id") != NULL
-                                   ? ps_json_get_string (item, "id") : "");
-          failure->rev = g_strdup (ps_json_get_string (item, "rev"));
-          failure->error = g_strdup (ps_json_get_string (item, "error") != NULL
-                                      ? ps_json_get_string (item, "error") : "error");
-          failure->reason = g_strdup (ps_json_get_string (item, "reason"));
-          g_hash_table_add (failed, failure->id);
-          g_ptr_array_add (self->write_failures, failure);
-          n_failed++;
-        }
-    }
-
-  n_found = ps_fetched_docs_count_found (batch->fetched);
-  for (guint i = 0; i < ps_fetched_docs_get_length (batch->fetched); i++)
-    {
-      const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
-
-      if (doc->json != NULL && !g_hash_table_contains (failed, doc->id) &&
-          (written->len == 0 || !g_str_equal (g_ptr_array_index (written, written->len - 1),
-                                              doc->id)))
-        g_ptr_array_add (written, doc->id);
-    }
-  g_ptr_array_add (written, NULL);
-
-  add_to_counter (self, &self->doc_write_failures, n_failed, PROP_DOC_WRITE_FAILURES);
-  add_to_counter (self, &self->docs_written, n_found > n_failed ? n_found - n_failed : 0,
-                  PROP_DOCS_WRITTEN);
-  if (written->len > 1)
-    g_signal_emit (self, signals[DOCUMENTS_WRITTEN], 0, (char **) written->pdata);
-
-  finish_batch (batch);
-}
-
-/* The size of one attachment: its stub's length, or that of its data. */
-static guint64
-attachment_size (JsonObject *attachment)
-{
-  const char *data = ps_json_get_string (attachment, "data");
-  gsize len;
-
-  if (json_object_has_member (attachment, "length"))
-    return (guint64) MAX (0, json_object_get_int_member (attachment, "length"));
-  if (data == NULL)
-    return 0;
-
-  len = strlen (data);
-  return len / 4 * 3 - (len > 0 && data[len - 1] == '=') - (len > 1 && data[len - 2] == '=');
-}
-
-static gboolean
-hold_back_if_large (PsReplication      *self,
-                    const PsFetchedDoc *doc,
-                    gboolean           *has_attachments)
-{
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  JsonNode *root;
-  JsonObject *attachments;
-  JsonObjectIter iter;
-  const char *name;
-  JsonNode *member;
-  gboolean held = FALSE;
-
-  if (!json_parser_load_from_data (parser, doc->json, doc->json_len, NULL) ||
-      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
-      (attachments = ps_json_get_object (json_node_get_object (root), "_attachments")) == NULL)
-    return FALSE;
-
-  if (has_attachments != NULL)
-    *has_attachments = json_object_get_size (attachments) > 0;
-
-  json_object_iter_init (&iter, attachments);
-  while (json_object_iter_next (&iter, &name, &member))
-    {
-      PsWriteFailure *failure;
-      guint64 size;
-
-      if (!JSON_NODE_HOLDS_OBJECT (member))
-        continue;
-
-      /* Deferred, not refused: the attachments pass that follows copies it. */
-      if (self->defer_attachments)
-        {
-          if (!held)
-            self->docs_deferred++;
-          held = TRUE;
-          continue;
-        }
-
-      if (self->max_attachment_size == 0 ||
-          (size = attachment_size (json_node_get_object (member))) <= self->max_attachment_size)
-        continue;
-
-      failure = g_new0 (PsWriteFailure, 1);
-      failure->id = g_strdup (doc->id);
-      failure->rev = g_strdup (doc->rev);
-      failure->error = g_strdup ("attachment_too_large");
-      /* TRANSLATORS: “attachment “photo.jpg” (612 kB) is over the 500 kB limit …” */
-      failure->reason = g_strdup_printf (_("attachment “%s” (%llu kB) is over the %llu kB "
-                                           "limit for this server"),
-                                         name, (unsigned long long) ((size + 999) / 1000),
-                                         (unsigned long long) (self->max_attachment_size / 1000));
-      g_ptr_array_add (self->write_failures, failure);
-      self->attachments_held_back++;
-      held = TRUE;
-    }
-
-  return held;
-}
-
-/* Revisions with an attachment over the limit are not written; they are
- * listed, and the checkpoint stops before them so that they sync once the
- * limit allows.
- */
-static void
-hold_back_large_attachments (Batch *batch)
-{
-  PsReplication *self = batch->self;
-
-  for (guint i = 0; i < ps_fetched_docs_get_length (batch->fetched); i++)
-    {
-      const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
-
-      if (doc->json != NULL && hold_back_if_large (self, doc, NULL))
-        {
-          g_debug ("holding back %s %s: an attachment is over the limit", doc->id, doc->rev);
-          ps_fetched_docs_drop (batch->fetched, i);
-          batch->held_back = TRUE;
-        }
-    }
-}
-
-/* Revisions the source could not give, or that were too large to take,
- * are listed like the ones the target refused: never skipped silently.
- */
-static void
-list_fetch_failures (Batch *batch)
-{
-  PsReplication *self = batch->self;
-  guint n_failed = 0;
-
-  for (guint i = 0; i < ps_fetched_docs_get_length (batch->fetched); i++)
-    {
-      const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
-      PsWriteFailure *failure;
-
-      if (doc->json != NULL || doc->missing || doc->error == NULL)
-        continue;
-
-      failure = g_new0 (PsWriteFailure, 1);
-      failure->id = g_strdup (doc->id);
-      failure->rev = g_strdup (doc->rev);
-      failure->error = g_strdup (doc->error);
-      failure->reason = g_strdup (doc->reason);
-      g_debug ("%s %s not copied: %s", failure->id, failure->rev, failure->reason);
-      g_ptr_array_add (self->write_failures, failure);
-      n_failed++;
-    }
-
-  add_to_counter (self, &self->doc_write_failures, n_failed, PROP_DOC_WRITE_FAILURES);
-}
-
-static void
-write_batch (Batch *batch)
-{
-  PsReplication *self = batch->self;
-  g_autoptr(GBytes) body = NULL;
-  guint found;
-
-  if (self->max_attachment_size > 0 || self->defer_attachments)
-    hold_back_large_attachments (batch);
-  found = ps_fetched_docs_count_found (batch->fetched);
-
-  list_fetch_failures (batch);
-  add_to_counter (self, &self->docs_read, found, PROP_DOCS_READ);
-  if (found == 0)
-    {
-      finish_batch (batch);
-      return;
-    }
-
-  body = ps_fetched_docs_to_bulk_docs_body (batch->fetched);
-  ps_couch_database_request_async (self->target, "POST", "_bulk_docs", NULL, body,
-                                   self->run_cancellable, on_bulk_docs_cb, batch_ref (batch));
-}
-
-static void  fetch_with_open_revs (Batch    *batch);
-static void  fetch_with_bulk_get  (Batch    *batch);
-static guint count_missing        (JsonNode *diff);
-
-/* One document's open_revs request, for the batch it belongs to. */
-typedef struct
-{
-  Batch     *batch;
-  char      *id;
-  JsonArray *missing;
-} Fetch;
-
-static void
-fetch_free (Fetch *fetch)
-{
-  g_clear_pointer (&fetch->batch, batch_unref);
-  g_clear_pointer (&fetch->id, g_free);
-  g_clear_pointer (&fetch->missing, json_array_unref);
-  g_free (fetch);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Fetch, fetch_free)
-
-static void
-on_bulk_get_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(Batch) batch = user_data;
-  PsReplication *self = batch->self;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) answer = NULL;
-
-  answer = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (self->task == NULL || batch->generation != self->generation)
-    return;
-
-  /* CouchDB before 2.0 has no _bulk_get: fall back to one request per
-   * document, once and for all.
-   */
-  if (answer == NULL && (g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND) ||
-                         g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_BAD_REQUEST)))
-    {
-      g_debug ("the source has no _bulk_get (%s); fetching documents one by one",
-               error->message);
-      self->bulk_get_unsupported = TRUE;
-      fetch_with_open_revs (batch);
-      return;
-    }
-
-  /* Many large documents may pass the answer's limit together: fetch them
-   * one by one, each within the limit, or listed as too large.
-   */
-  if (answer == NULL && g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_ANSWER_TOO_LARGE) &&
-      count_missing (batch->diff) > 1)
-    {
-      g_debug ("the _bulk_get answer is too large (%s); fetching documents one by one",
-               error->message);
-      fetch_with_open_revs (batch);
-      return;
-    }
-
-  if (answer != NULL && !ps_fetched_docs_parse_bulk_get (batch->fetched, answer, &error) &&
-      batch->fetch_attempts++ < MAX_FETCH_ATTEMPTS)
-    {
-      /* Most often an answer garbled on the way: ask again. */
-      g_debug ("unreadable _bulk_get answer (%s); asking again", error->message);
-      fetch_with_bulk_get (batch);
-      return;
-    }
-
-  if (answer == NULL || error != NULL)
-    {
-      fail (self, self->source, _("Reading documents from"), g_steal_pointer (&error));
-      return;
-    }
-
-  write_batch (batch);
-}
-
-static JsonArray *
-get_string_array (JsonObject *object,
-                  const char *member)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-}
-
-static char *
-held_rev_key (const char *id,
-              const char *rev)
-{
-  return g_strconcat (id, "\n", rev, NULL);
-}
-
-/* The _bulk_get request for what the target lacks, less what is held back. */
-static GBytes *
-build_bulk_get_body (Batch *batch)
-{
-  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
-  g_autoptr(JsonNode) root = NULL;
-  JsonObjectIter iter;
-  const char *id;
-  JsonNode *entry;
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "docs");
-  json_builder_begin_array (builder);
-
-  json_object_iter_init (&iter, json_node_get_object (batch->diff));
-  while (json_object_iter_next (&iter, &id, &entry))
-    {
-      JsonArray *missing;
-      JsonArray *ancestors;
-
-      if (!JSON_NODE_HOLDS_OBJECT (entry))
-        continue;
-      missing = get_string_array (json_node_get_object (entry), "missing");
-      ancestors = get_string_array (json_node_get_object (entry), "possible_ancestors");
-
-      for (guint i = 0; missing != NULL && i < json_array_get_length (missing); i++)
-        {
-          const char *rev = ps_json_get_string_element (missing, i);
-
-          if (rev == NULL)
-            continue;
-          if (batch->held_revs != NULL)
-            {
-              g_autofree char *key = held_rev_key (id, rev);
-
-              if (g_hash_table_contains (batch->held_revs, key))
-                continue;
-            }
-          json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "id");
-          json_builder_add_string_value (builder, id);
-          json_builder_set_member_name (builder, "rev");
-          json_builder_add_string_value (builder, rev);
-          if (ancestors != NULL && json_array_get_length (ancestors) > 0)
-            {
-              /* Attachments the target has in an ancestor are not sent again. */
-              json_builder_set_member_name (builder, "atts_since");
-              json_builder_add_value (builder, json_node_init_array (json_node_alloc (),
-                                                                     ancestors));
-            }
-          json_builder_end_object (builder);
-        }
-    }
-
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
-
-  root = json_builder_get_root (builder);
-  return ps_couch_json_to_bytes (root);
-}
-
-static void
-fetch_with_bulk_get (Batch *batch)
-{
-  PsReplication *self = batch->self;
-  g_autoptr(GBytes) body = build_bulk_get_body (batch);
-
-  ps_couch_database_request_bytes_async (self->source, "POST", "_bulk_get",
-                                         "revs=true&attachments=true", body,
-                                         self->run_cancellable, on_bulk_get_cb, batch_ref (batch));
-}
-
-/* With an attachment limit, the revisions come first with attachment stubs
- * only, whose lengths say what to hold back before any attachment crosses
- * the link. Without any attachment left to fetch, that answer is the batch.
- */
-static void
-on_size_probe_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(Batch) batch = user_data;
-  PsReplication *self = batch->self;
-  g_autoptr(PsFetchedDocs) probe = ps_fetched_docs_new ();
-  g_autoptr(GBytes) answer = NULL;
-  gboolean attachments_to_fetch = FALSE;
-
-  answer = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, NULL);
-  if (self->task == NULL || batch->generation != self->generation)
-    return;
-
-  /* Whatever went wrong, the full fetch meets it again and handles it. */
-  if (answer == NULL || !ps_fetched_docs_parse_bulk_get (probe, answer, NULL))
-    {
-      fetch_with_bulk_get (batch);
-      return;
-    }
-
-  for (guint i = 0; i < ps_fetched_docs_get_length (probe); i++)
-    {
-      const PsFetchedDoc *doc = ps_fetched_docs_get (probe, i);
-      gboolean has_attachments = FALSE;
-
-      if (doc->json == NULL)
-        continue;
-      if (hold_back_if_large (self, doc, &has_attachments))
-        {
-          if (batch->held_revs == NULL)
-            batch->held_revs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-          g_hash_table_add (batch->held_revs, held_rev_key (doc->id, doc->rev));
-          batch->held_back = TRUE;
-          ps_fetched_docs_drop (probe, i);
-        }
-      else if (has_attachments)
-        attachments_to_fetch = TRUE;
-    }
-
-  if (attachments_to_fetch)
-    {
-      fetch_with_bulk_get (batch);
-      return;
-    }
-
-  ps_fetched_docs_free (batch->fetched);
-  batch->fetched = g_steal_pointer (&probe);
-  write_batch (batch);
-}
-
-static void
-probe_attachment_sizes (Batch *batch)
-{
-  PsReplication *self = batch->self;
-  g_autoptr(GBytes) body = build_bulk_get_body (batch);
-
-  ps_couch_database_request_bytes_async (self->source, "POST", "_bulk_get", "revs=true", body,
-                                         self->run_cancellable, on_size_probe_cb,
-                                         batch_ref (batch));
-}
-
-static void
-on_open_revs_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(Fetch) fetch = user_data;
-  Batch *batch = fetch->batch;
-  PsReplication *self = batch->self;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) answer = NULL;
-
-  answer = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (self->task == NULL || batch->generation != self->generation)
-    return;
-
-  /* A document larger than a whole answer may be is listed, not copied. */
-  if (g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_ANSWER_TOO_LARGE))
-    {
-      for (guint i = 0; i < json_array_get_length (fetch->missing); i++)
-        {
-          const char *rev = ps_json_get_string_element (fetch->missing, i);
-
-          if (rev != NULL)
-            ps_fetched_docs_add_failure (batch->fetched, fetch->id, rev, "too_large",
-                                         error->message);
-        }
-      g_clear_error (&error);
-    }
-
-  if (answer != NULL)
-    ps_fetched_docs_parse_open_revs (batch->fetched, answer, &error);
-  if (error != NULL && batch->fetch_error == NULL)
-    batch->fetch_error = g_steal_pointer (&error);
-
-  if (--batch->fetches_pending > 0)
-    return;
-
-  if (batch->fetch_error != NULL)
-    {
-      fail (self, self->source, _("Reading documents from"), g_steal_pointer (&batch->fetch_error));
-      return;
-    }
-
-  write_batch (batch);
-}
-
-static char *
-json_array_to_query_value (JsonArray *array)
-{
-  g_autoptr(JsonNode) node = json_node_init_array (json_node_alloc (), array);
-  g_autofree char *text = json_to_string (node, FALSE);
-
-  return g_uri_escape_string (text, NULL, FALSE);
-}
-
-static void
-fetch_with_open_revs (Batch *batch)
-{
-  PsReplication *self = batch->self;
-  JsonObjectIter iter;
-  const char *id;
-  JsonNode *entry;
-
-  /* Count first: an answer may arrive before the last request is sent. */
-  batch->fetches_pending = 1;
-
-  json_object_iter_init (&iter, json_node_get_object (batch->diff));
-  while (json_object_iter_next (&iter, &id, &entry))
-    {
-      g_autofree char *path = NULL;
-      g_autofree char *query = NULL;
-      g_autofree char *open_revs = NULL;
-      g_autofree char *atts_since = NULL;
-      JsonArray *missing;
-      JsonArray *ancestors;
-      Fetch *fetch;
-
-      if (!JSON_NODE_HOLDS_OBJECT (entry))
-        continue;
-      missing = get_string_array (json_node_get_object (entry), "missing");
-      ancestors = get_string_array (json_node_get_object (entry), "possible_ancestors");
-      if (missing == NULL || json_array_get_length (missing) == 0)
-        continue;
-
-      path = ps_couch_escape_id (id);
-      open_revs = json_array_to_query_value (missing);
-      if (ancestors != NULL && json_array_get_length (ancestors) > 0)
-        atts_since = json_array_to_query_value (ancestors);
-      query = g_strdup_printf ("revs=true&attachments=true&open_revs=%s%s%s", open_revs,
-                               atts_since != NULL ? "&atts_since=" : "",
-                               atts_since != NULL ? atts_since : "");
-
-      fetch = g_new0 (Fetch, 1);
-      fetch->batch = batch_ref (batch);
-      fetch->id = g_strdup (id);
-      fetch->missing = json_array_ref (missing);
-      batch->fetches_pending++;
-      ps_couch_database_request_bytes_async (self->source, "GET", path, query, NULL,
-                                             self->run_cancellable, on_open_revs_cb, fetch);
-    }
-
-  /* Drop the count's own reference, as if one more answer arrived. */
-  batch->fetches_pending--;
-  if (batch->fetches_pending == 0)
-    write_batch (batch);
-}
-
-static guint
-count_missing (JsonNode *diff)
-{
-  JsonObjectIter iter;
-  const char *id;
-  JsonNode *entry;
-  guint missing = 0;
-
-  json_object_iter_init (&iter, json_node_get_object (diff));
-  while (json_object_iter_next (&iter, &id, &entry))
-    {
-      JsonArray *revs = JSON_NODE_HOLDS_OBJECT (entry)
-        ? get_string_array (json_node_get_object (entry), "missing")
-        : NULL;
-
-      missing += revs != NULL ? json_array_get_length (revs) : 0;
-    }
-
-  return missing;
-}
-
-static void
-on_revs_diff_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  g_autoptr(Batch) batch = user_data;
-  PsReplication *self = batch->self;
-  g_autoptr(GError) error = NULL;
-  guint missing;
-
-  batch->diff = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (self->task == NULL || batch->generation != self->generation)
-    return;
-
-  if (batch->diff == NULL)
-    {
-      fail (self, self->target, _("Comparing revisions with"), g_steal_pointer (&error));
-      return;
-    }
-  if (!JSON_NODE_HOLDS_OBJECT (batch->diff))
-    {
-      fail (self, self->target, _("Comparing revisions with"),
-            g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
-                                 _("the server’s answer to _revs_diff is not an object")));
-      return;
-    }
-
-  missing = count_missing (batch->diff);
-  add_to_counter (self, &self->missing_found, missing, PROP_MISSING_FOUND);
-  if (missing == 0)
-    {
-      finish_batch (batch);
-      return;
-    }
-
-  batch->fetched = ps_fetched_docs_new ();
-  ps_fetched_docs_set_max_document_size (batch->fetched, self->max_document_size);
-  if (self->bulk_get_unsupported)
-    fetch_with_open_revs (batch);
-  else if (self->max_attachment_size > 0 || self->defer_attachments)
-    probe_attachment_sizes (batch);
-  else
-    fetch_with_bulk_get (batch);
-}
-
-static void
-start_batch (Batch *batch)
-{
-  PsReplication *self = batch->self;
-  g_autoptr(JsonNode) root = NULL;
-  g_autoptr(GBytes) body = NULL;
-
-  if (json_object_get_size (batch->revs) == 0)
-    {
-      finish_batch (batch);
-      return;
-    }
-
-  root = json_node_init_object (json_node_alloc (), batch->revs);
-  body = ps_couch_json_to_bytes (root);
-  ps_couch_database_request_async (self->target, "POST", "_revs_diff", NULL, body,
-                                   self->run_cancellable, on_revs_diff_cb, batch_ref (batch));
 }
 
 /* Changes */
@@ -1709,7 +727,7 @@ batch_from_changes (PsReplication *self,
       if (row == NULL)
         continue;
       id = ps_json_get_string (row, "id");
-      changes = get_string_array (row, "changes");
+      changes = ps_replication_get_string_array (row, "changes");
       if (id == NULL || changes == NULL)
         continue;
 
@@ -1736,7 +754,7 @@ batch_from_changes (PsReplication *self,
         }
     }
 
-  add_to_counter (self, &self->missing_checked, checked, PROP_MISSING_CHECKED);
+  ps_replication_add_to_counter (self, &self->missing_checked, checked, PROP_MISSING_CHECKED);
   return batch;
 }
 
@@ -1770,24 +788,27 @@ on_changes_cb (GObject      *object,
   Batch *batch;
 
   answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (call_is_stale (call))
+  if (ps_replication_call_is_stale (call))
     return;
 
   self->changes_in_flight = FALSE;
   if (answer == NULL)
     {
-      fail (self, self->source, _("Reading changes from"), g_steal_pointer (&error));
+      ps_replication_fail (self, self->source, _("Reading changes from"), g_steal_pointer (&error));
       return;
     }
 
   object_answer = JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
-  results = object_answer != NULL ? get_string_array (object_answer, "results") : NULL;
+  results = object_answer != NULL
+    ? ps_replication_get_string_array (object_answer, "results")
+    : NULL;
   last_seq = object_answer != NULL ? json_object_get_member (object_answer, "last_seq") : NULL;
   if (results == NULL || last_seq == NULL)
     {
-      fail (self, self->source, _("Reading changes from"),
-            g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
-                                 _("the list of changes is not in CouchDB’s format")));
+      ps_replication_fail (self, self->source, _("Reading changes from"),
+                           g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                                                _("the list of changes is not in "
+                                                  "CouchDB’s format")));
       return;
     }
 
@@ -1802,13 +823,13 @@ on_changes_cb (GObject      *object,
     {
       batch = batch_from_changes (self, results);
       batch->last_seq = json_node_copy (last_seq);
-      replace_node (&self->since, last_seq);
+      ps_replication_replace_node (&self->since, last_seq);
       g_queue_push_tail (&self->batches, batch);
-      start_batch (batch);
+      ps_replication_start_batch (batch);
     }
 
   estimate_pending (self, object_answer);
-  pump (self);
+  ps_replication_pump (self);
 }
 
 static void
@@ -1832,14 +853,15 @@ read_changes (PsReplication *self)
 
   self->changes_in_flight = TRUE;
   ps_couch_database_request_async (self->source, "GET", "_changes", query, NULL,
-                                   self->run_cancellable, on_changes_cb, call_new (self, NULL));
+                                   self->run_cancellable, on_changes_cb,
+                                   ps_replication_call_new (self, NULL));
 }
 
 /* Keeps every stage busy: reads changes while batches are in flight, writes
  * checkpoints, and finishes a one-shot replication once all is written.
  */
-static void
-pump (PsReplication *self)
+void
+ps_replication_pump (PsReplication *self)
 {
   gboolean idle;
 
@@ -1868,7 +890,7 @@ pump (PsReplication *self)
       (idle || g_get_monotonic_time () - self->last_checkpoint_time >=
          (gint64) self->checkpoint_interval_ms * 1000))
     {
-      write_checkpoint (self);
+      ps_replication_write_checkpoint (self);
       return;
     }
 
@@ -1911,10 +933,10 @@ begin_reading (PsReplication *self)
 
   g_clear_pointer (&self->start_seq, json_node_unref);
   self->start_seq = ps_checkpoint_find_start_seq (self->source_log, self->target_log);
-  replace_node (&self->since, self->start_seq);
-  replace_node (&self->completed_seq, self->start_seq);
+  ps_replication_replace_node (&self->since, self->start_seq);
+  ps_replication_replace_node (&self->completed_seq, self->start_seq);
   self->checkpoint_held = FALSE;
-  replace_node (&self->recorded_seq, self->start_seq);
+  ps_replication_replace_node (&self->recorded_seq, self->start_seq);
 
   g_free (self->start_time);
   self->start_time = g_date_time_format_iso8601 (now);
@@ -1923,7 +945,7 @@ begin_reading (PsReplication *self)
   self->last_checkpoint_time = g_get_monotonic_time ();
 
   set_state (self, PS_REPLICATION_STATE_RUNNING);
-  pump (self);
+  ps_replication_pump (self);
 }
 
 static void
@@ -1937,13 +959,13 @@ on_target_log_cb (GObject      *object,
   g_autoptr(JsonNode) answer = NULL;
 
   answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (call_is_stale (call))
+  if (ps_replication_call_is_stale (call))
     return;
 
   if (answer == NULL && !g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND))
     {
-      fail (self, self->target, _("Reading the replication checkpoint from"),
-            g_steal_pointer (&error));
+      ps_replication_fail (self, self->target, _("Reading the replication checkpoint from"),
+                           g_steal_pointer (&error));
       return;
     }
 
@@ -1963,15 +985,15 @@ on_source_log_cb (GObject      *object,
   g_autoptr(JsonNode) answer = NULL;
 
   answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (call_is_stale (call))
+  if (ps_replication_call_is_stale (call))
     return;
 
   if (answer == NULL && !g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND) &&
       !g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED) &&
       !g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_FORBIDDEN))
     {
-      fail (self, self->source, _("Reading the replication checkpoint from"),
-            g_steal_pointer (&error));
+      ps_replication_fail (self, self->source, _("Reading the replication checkpoint from"),
+                           g_steal_pointer (&error));
       return;
     }
 
@@ -1979,7 +1001,7 @@ on_source_log_cb (GObject      *object,
   self->source_log = log_from_answer (answer, &self->source_log_rev);
   ps_couch_database_request_async (self->target, "GET", self->local_path, NULL, NULL,
                                    self->run_cancellable, on_target_log_cb,
-                                   call_new (self, NULL));
+                                   ps_replication_call_new (self, NULL));
 }
 
 static void
@@ -1987,7 +1009,7 @@ read_checkpoints (PsReplication *self)
 {
   ps_couch_database_request_async (self->source, "GET", self->local_path, NULL, NULL,
                                    self->run_cancellable, on_source_log_cb,
-                                   call_new (self, NULL));
+                                   ps_replication_call_new (self, NULL));
 }
 
 static gboolean
@@ -2007,13 +1029,14 @@ on_target_created_cb (GObject      *object,
   g_autoptr(JsonNode) answer = NULL;
 
   answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (call_is_stale (call))
+  if (ps_replication_call_is_stale (call))
     return;
 
   /* 412: someone else created it meanwhile, which is just as good. */
   if (answer == NULL && !g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_PRECONDITION_FAILED))
     {
-      fail (call->self, call->self->target, _("Creating the database"), g_steal_pointer (&error));
+      ps_replication_fail (call->self, call->self->target, _("Creating the database"),
+                           g_steal_pointer (&error));
       return;
     }
 
@@ -2031,7 +1054,7 @@ on_target_info_cb (GObject      *object,
   g_autoptr(JsonNode) answer = NULL;
 
   answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (call_is_stale (call))
+  if (ps_replication_call_is_stale (call))
     return;
 
   if (g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND))
@@ -2040,25 +1063,27 @@ on_target_info_cb (GObject      *object,
         {
           ps_couch_database_request_async (self->target, "PUT", NULL, NULL, NULL,
                                            self->run_cancellable, on_target_created_cb,
-                                           call_new (self, NULL));
+                                           ps_replication_call_new (self, NULL));
           return;
         }
-      fail (self, self->target, _("Opening the target database"),
-            g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND,
-                                 _("the database does not exist; create it, or allow creating it")));
+      ps_replication_fail (self, self->target, _("Opening the target database"),
+                           g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND,
+                                                _("the database does not exist; create it, "
+                                                  "or allow creating it")));
       return;
     }
 
   if (answer == NULL)
     {
-      fail (self, self->target, _("Opening the target database"), g_steal_pointer (&error));
+      ps_replication_fail (self, self->target, _("Opening the target database"),
+                           g_steal_pointer (&error));
       return;
     }
   if (!is_database_info (answer))
     {
-      fail (self, self->target, _("Opening the target database"),
-            g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_COUCHDB,
-                                 _("the server did not answer as CouchDB does")));
+      ps_replication_fail (self, self->target, _("Opening the target database"),
+                           g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_COUCHDB,
+                                                _("the server did not answer as CouchDB does")));
       return;
     }
 
@@ -2077,26 +1102,27 @@ on_source_info_cb (GObject      *object,
   JsonNode *update_seq;
 
   answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (call_is_stale (call))
+  if (ps_replication_call_is_stale (call))
     return;
 
   if (g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND))
     {
-      fail (self, self->source, _("Opening the source database"),
-            g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND,
-                                 _("the database does not exist")));
+      ps_replication_fail (self, self->source, _("Opening the source database"),
+                           g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND,
+                                                _("the database does not exist")));
       return;
     }
   if (answer == NULL)
     {
-      fail (self, self->source, _("Opening the source database"), g_steal_pointer (&error));
+      ps_replication_fail (self, self->source, _("Opening the source database"),
+                           g_steal_pointer (&error));
       return;
     }
   if (!is_database_info (answer))
     {
-      fail (self, self->source, _("Opening the source database"),
-            g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_COUCHDB,
-                                 _("the server did not answer as CouchDB does")));
+      ps_replication_fail (self, self->source, _("Opening the source database"),
+                           g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_COUCHDB,
+                                                _("the server did not answer as CouchDB does")));
       return;
     }
 
@@ -2107,7 +1133,7 @@ on_source_info_cb (GObject      *object,
 
   ps_couch_database_request_async (self->target, "GET", NULL, NULL, NULL,
                                    self->run_cancellable, on_target_info_cb,
-                                   call_new (self, NULL));
+                                   ps_replication_call_new (self, NULL));
 }
 
 static void
@@ -2118,12 +1144,12 @@ start_run (PsReplication *self)
   self->generation++;
   self->changes_in_flight = FALSE;
   self->checkpoint_in_flight = FALSE;
-  g_queue_clear_full (&self->batches, (GDestroyNotify) batch_unref);
+  g_queue_clear_full (&self->batches, (GDestroyNotify) ps_replication_batch_unref);
 
   set_state (self, PS_REPLICATION_STATE_STARTING);
   ps_couch_database_request_async (self->source, "GET", NULL, NULL, NULL,
                                    self->run_cancellable, on_source_info_cb,
-                                   call_new (self, NULL));
+                                   ps_replication_call_new (self, NULL));
 }
 
 static gboolean

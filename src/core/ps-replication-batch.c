@@ -1,0 +1,733 @@
+/* ps-replication-batch.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One batch of changes on its way to the target: `_revs_diff`, then
+ * `_bulk_get` or `?open_revs=`, holding back revisions with large
+ * attachments, then `_bulk_docs`.
+ */
+
+#define G_LOG_DOMAIN "ps-replication"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "ps-json.h"
+#include "ps-replication-private.h"
+
+#define MAX_FETCH_ATTEMPTS 3
+
+Batch *
+ps_replication_batch_ref (Batch *batch)
+{
+  g_atomic_ref_count_inc (&batch->ref_count);
+  return batch;
+}
+
+/* The queue holds a reference, and so does each request in flight for the
+ * batch: a run dropped for a retry frees nothing a late answer still uses.
+ */
+void
+ps_replication_batch_unref (Batch *batch)
+{
+  if (!g_atomic_ref_count_dec (&batch->ref_count))
+    return;
+
+  g_clear_pointer (&batch->last_seq, json_node_unref);
+  g_clear_pointer (&batch->revs, json_object_unref);
+  g_clear_pointer (&batch->diff, json_node_unref);
+  g_clear_pointer (&batch->fetched, ps_fetched_docs_free);
+  g_clear_pointer (&batch->held_revs, g_hash_table_unref);
+  g_clear_error (&batch->fetch_error);
+  g_clear_object (&batch->self);
+  g_free (batch);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Batch, ps_replication_batch_unref)
+
+static void
+finish_batch (Batch *batch)
+{
+  PsReplication *self = batch->self;
+
+  batch->done = TRUE;
+  g_clear_pointer (&batch->diff, json_node_unref);
+  g_clear_pointer (&batch->fetched, ps_fetched_docs_free);
+  g_clear_pointer (&batch->revs, json_object_unref);
+
+  /* Only the prefix of finished batches counts as written. */
+  while (!g_queue_is_empty (&self->batches))
+    {
+      Batch *head = g_queue_peek_head (&self->batches);
+
+      if (!head->done)
+        break;
+      g_queue_pop_head (&self->batches);
+      /* A revision left out must be read again next time: the checkpoint
+       * stays before its batch, whatever comes after.
+       */
+      if (head->held_back)
+        self->checkpoint_held = TRUE;
+      if (!self->checkpoint_held)
+        ps_replication_replace_node (&self->completed_seq, head->last_seq);
+      ps_replication_batch_unref (head);
+    }
+
+  self->retry_delay_ms = 0;
+  ps_replication_pump (self);
+}
+
+static void
+on_bulk_docs_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(Batch) batch = user_data;
+  PsReplication *self = batch->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+  g_autoptr(GHashTable) failed = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) written = g_ptr_array_new ();
+  guint n_found;
+  guint n_failed = 0;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (self->task == NULL || batch->generation != self->generation)
+    return;
+
+  if (answer == NULL)
+    {
+      ps_replication_fail (self, self->target, _("Writing to"), g_steal_pointer (&error));
+      return;
+    }
+
+  /* With new_edits=false, only the documents that failed are listed. */
+  if (JSON_NODE_HOLDS_ARRAY (answer))
+    {
+      JsonArray *results = json_node_get_array (answer);
+
+      for (guint i = 0; i < json_array_get_length (results); i++)
+        {
+          JsonObject *item = ps_json_get_object_element (results, i);
+          PsWriteFailure *failure;
+
+          if (item == NULL || !json_object_has_member (item, "error"))
+            continue;
+
+          failure = g_new0 (PsWriteFailure, 1);
+          failure->id = g_strdup (ps_json_get_string (item, "id") != NULL
+                                   ? ps_json_get_string (item, "id") : "");
+          failure->rev = g_strdup (ps_json_get_string (item, "rev"));
+          failure->error = g_strdup (ps_json_get_string (item, "error") != NULL
+                                      ? ps_json_get_string (item, "error") : "error");
+          failure->reason = g_strdup (ps_json_get_string (item, "reason"));
+          g_hash_table_add (failed, failure->id);
+          g_ptr_array_add (self->write_failures, failure);
+          n_failed++;
+        }
+    }
+
+  n_found = ps_fetched_docs_count_found (batch->fetched);
+  for (guint i = 0; i < ps_fetched_docs_get_length (batch->fetched); i++)
+    {
+      const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
+
+      if (doc->json != NULL && !g_hash_table_contains (failed, doc->id) &&
+          (written->len == 0 || !g_str_equal (g_ptr_array_index (written, written->len - 1),
+                                              doc->id)))
+        g_ptr_array_add (written, doc->id);
+    }
+  g_ptr_array_add (written, NULL);
+
+  ps_replication_add_to_counter (self, &self->doc_write_failures, n_failed,
+                                 PROP_DOC_WRITE_FAILURES);
+  ps_replication_add_to_counter (self, &self->docs_written,
+                                 n_found > n_failed ? n_found - n_failed : 0,
+                                 PROP_DOCS_WRITTEN);
+  if (written->len > 1)
+    ps_replication_emit_documents_written (self, (char **) written->pdata);
+
+  finish_batch (batch);
+}
+
+/* The size of one attachment: its stub's length, or that of its data. */
+static guint64
+attachment_size (JsonObject *attachment)
+{
+  const char *data = ps_json_get_string (attachment, "data");
+  gsize len;
+
+  if (json_object_has_member (attachment, "length"))
+    return (guint64) MAX (0, json_object_get_int_member (attachment, "length"));
+  if (data == NULL)
+    return 0;
+
+  len = strlen (data);
+  return len / 4 * 3 - (len > 0 && data[len - 1] == '=') - (len > 1 && data[len - 2] == '=');
+}
+
+static gboolean
+hold_back_if_large (PsReplication      *self,
+                    const PsFetchedDoc *doc,
+                    gboolean           *has_attachments)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  JsonNode *root;
+  JsonObject *attachments;
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *member;
+  gboolean held = FALSE;
+
+  if (!json_parser_load_from_data (parser, doc->json, doc->json_len, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root) ||
+      (attachments = ps_json_get_object (json_node_get_object (root), "_attachments")) == NULL)
+    return FALSE;
+
+  if (has_attachments != NULL)
+    *has_attachments = json_object_get_size (attachments) > 0;
+
+  json_object_iter_init (&iter, attachments);
+  while (json_object_iter_next (&iter, &name, &member))
+    {
+      PsWriteFailure *failure;
+      guint64 size;
+
+      if (!JSON_NODE_HOLDS_OBJECT (member))
+        continue;
+
+      /* Deferred, not refused: the attachments pass that follows copies it. */
+      if (self->defer_attachments)
+        {
+          if (!held)
+            self->docs_deferred++;
+          held = TRUE;
+          continue;
+        }
+
+      if (self->max_attachment_size == 0 ||
+          (size = attachment_size (json_node_get_object (member))) <= self->max_attachment_size)
+        continue;
+
+      failure = g_new0 (PsWriteFailure, 1);
+      failure->id = g_strdup (doc->id);
+      failure->rev = g_strdup (doc->rev);
+      failure->error = g_strdup ("attachment_too_large");
+      /* TRANSLATORS: “attachment “photo.jpg” (612 kB) is over the 500 kB limit …” */
+      failure->reason = g_strdup_printf (_("attachment “%s” (%llu kB) is over the %llu kB "
+                                           "limit for this server"),
+                                         name, (unsigned long long) ((size + 999) / 1000),
+                                         (unsigned long long) (self->max_attachment_size / 1000));
+      g_ptr_array_add (self->write_failures, failure);
+      self->attachments_held_back++;
+      held = TRUE;
+    }
+
+  return held;
+}
+
+/* Revisions with an attachment over the limit are not written; they are
+ * listed, and the checkpoint stops before them so that they sync once the
+ * limit allows.
+ */
+static void
+hold_back_large_attachments (Batch *batch)
+{
+  PsReplication *self = batch->self;
+
+  for (guint i = 0; i < ps_fetched_docs_get_length (batch->fetched); i++)
+    {
+      const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
+
+      if (doc->json != NULL && hold_back_if_large (self, doc, NULL))
+        {
+          g_debug ("holding back %s %s: an attachment is over the limit", doc->id, doc->rev);
+          ps_fetched_docs_drop (batch->fetched, i);
+          batch->held_back = TRUE;
+        }
+    }
+}
+
+/* Revisions the source could not give, or that were too large to take,
+ * are listed like the ones the target refused: never skipped silently.
+ */
+static void
+list_fetch_failures (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  guint n_failed = 0;
+
+  for (guint i = 0; i < ps_fetched_docs_get_length (batch->fetched); i++)
+    {
+      const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
+      PsWriteFailure *failure;
+
+      if (doc->json != NULL || doc->missing || doc->error == NULL)
+        continue;
+
+      failure = g_new0 (PsWriteFailure, 1);
+      failure->id = g_strdup (doc->id);
+      failure->rev = g_strdup (doc->rev);
+      failure->error = g_strdup (doc->error);
+      failure->reason = g_strdup (doc->reason);
+      g_debug ("%s %s not copied: %s", failure->id, failure->rev, failure->reason);
+      g_ptr_array_add (self->write_failures, failure);
+      n_failed++;
+    }
+
+  ps_replication_add_to_counter (self, &self->doc_write_failures, n_failed,
+                                 PROP_DOC_WRITE_FAILURES);
+}
+
+static void
+write_batch (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  g_autoptr(GBytes) body = NULL;
+  guint found;
+
+  if (self->max_attachment_size > 0 || self->defer_attachments)
+    hold_back_large_attachments (batch);
+  found = ps_fetched_docs_count_found (batch->fetched);
+
+  list_fetch_failures (batch);
+  ps_replication_add_to_counter (self, &self->docs_read, found, PROP_DOCS_READ);
+  if (found == 0)
+    {
+      finish_batch (batch);
+      return;
+    }
+
+  body = ps_fetched_docs_to_bulk_docs_body (batch->fetched);
+  ps_couch_database_request_async (self->target, "POST", "_bulk_docs", NULL, body,
+                                   self->run_cancellable, on_bulk_docs_cb,
+                                   ps_replication_batch_ref (batch));
+}
+
+static void  fetch_with_open_revs (Batch    *batch);
+static void  fetch_with_bulk_get  (Batch    *batch);
+static guint count_missing        (JsonNode *diff);
+
+/* One document's open_revs request, for the batch it belongs to. */
+typedef struct
+{
+  Batch     *batch;
+  char      *id;
+  JsonArray *missing;
+} Fetch;
+
+static void
+fetch_free (Fetch *fetch)
+{
+  g_clear_pointer (&fetch->batch, ps_replication_batch_unref);
+  g_clear_pointer (&fetch->id, g_free);
+  g_clear_pointer (&fetch->missing, json_array_unref);
+  g_free (fetch);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Fetch, fetch_free)
+
+static void
+on_bulk_get_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(Batch) batch = user_data;
+  PsReplication *self = batch->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) answer = NULL;
+
+  answer = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (self->task == NULL || batch->generation != self->generation)
+    return;
+
+  /* CouchDB before 2.0 has no _bulk_get: fall back to one request per
+   * document, once and for all.
+   */
+  if (answer == NULL && (g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND) ||
+                         g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_BAD_REQUEST)))
+    {
+      g_debug ("the source has no _bulk_get (%s); fetching documents one by one",
+               error->message);
+      self->bulk_get_unsupported = TRUE;
+      fetch_with_open_revs (batch);
+      return;
+    }
+
+  /* Many large documents may pass the answer's limit together: fetch them
+   * one by one, each within the limit, or listed as too large.
+   */
+  if (answer == NULL && g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_ANSWER_TOO_LARGE) &&
+      count_missing (batch->diff) > 1)
+    {
+      g_debug ("the _bulk_get answer is too large (%s); fetching documents one by one",
+               error->message);
+      fetch_with_open_revs (batch);
+      return;
+    }
+
+  if (answer != NULL && !ps_fetched_docs_parse_bulk_get (batch->fetched, answer, &error) &&
+      batch->fetch_attempts++ < MAX_FETCH_ATTEMPTS)
+    {
+      /* Most often an answer garbled on the way: ask again. */
+      g_debug ("unreadable _bulk_get answer (%s); asking again", error->message);
+      fetch_with_bulk_get (batch);
+      return;
+    }
+
+  if (answer == NULL || error != NULL)
+    {
+      ps_replication_fail (self, self->source, _("Reading documents from"),
+                           g_steal_pointer (&error));
+      return;
+    }
+
+  write_batch (batch);
+}
+
+static char *
+held_rev_key (const char *id,
+              const char *rev)
+{
+  return g_strconcat (id, "\n", rev, NULL);
+}
+
+/* The _bulk_get request for what the target lacks, less what is held back. */
+static GBytes *
+build_bulk_get_body (Batch *batch)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  g_autoptr(JsonNode) root = NULL;
+  JsonObjectIter iter;
+  const char *id;
+  JsonNode *entry;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "docs");
+  json_builder_begin_array (builder);
+
+  json_object_iter_init (&iter, json_node_get_object (batch->diff));
+  while (json_object_iter_next (&iter, &id, &entry))
+    {
+      JsonArray *missing;
+      JsonArray *ancestors;
+
+      if (!JSON_NODE_HOLDS_OBJECT (entry))
+        continue;
+      missing = ps_replication_get_string_array (json_node_get_object (entry), "missing");
+      ancestors = ps_replication_get_string_array (json_node_get_object (entry),
+                                                   "possible_ancestors");
+
+      for (guint i = 0; missing != NULL && i < json_array_get_length (missing); i++)
+        {
+          const char *rev = ps_json_get_string_element (missing, i);
+
+          if (rev == NULL)
+            continue;
+          if (batch->held_revs != NULL)
+            {
+              g_autofree char *key = held_rev_key (id, rev);
+
+              if (g_hash_table_contains (batch->held_revs, key))
+                continue;
+            }
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "id");
+          json_builder_add_string_value (builder, id);
+          json_builder_set_member_name (builder, "rev");
+          json_builder_add_string_value (builder, rev);
+          if (ancestors != NULL && json_array_get_length (ancestors) > 0)
+            {
+              /* Attachments the target has in an ancestor are not sent again. */
+              json_builder_set_member_name (builder, "atts_since");
+              json_builder_add_value (builder, json_node_init_array (json_node_alloc (),
+                                                                     ancestors));
+            }
+          json_builder_end_object (builder);
+        }
+    }
+
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  return ps_couch_json_to_bytes (root);
+}
+
+static void
+fetch_with_bulk_get (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  g_autoptr(GBytes) body = build_bulk_get_body (batch);
+
+  ps_couch_database_request_bytes_async (self->source, "POST", "_bulk_get",
+                                         "revs=true&attachments=true", body,
+                                         self->run_cancellable, on_bulk_get_cb,
+                                         ps_replication_batch_ref (batch));
+}
+
+/* With an attachment limit, the revisions come first with attachment stubs
+ * only, whose lengths say what to hold back before any attachment crosses
+ * the link. Without any attachment left to fetch, that answer is the batch.
+ */
+static void
+on_size_probe_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(Batch) batch = user_data;
+  PsReplication *self = batch->self;
+  g_autoptr(PsFetchedDocs) probe = ps_fetched_docs_new ();
+  g_autoptr(GBytes) answer = NULL;
+  gboolean attachments_to_fetch = FALSE;
+
+  answer = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, NULL);
+  if (self->task == NULL || batch->generation != self->generation)
+    return;
+
+  /* Whatever went wrong, the full fetch meets it again and handles it. */
+  if (answer == NULL || !ps_fetched_docs_parse_bulk_get (probe, answer, NULL))
+    {
+      fetch_with_bulk_get (batch);
+      return;
+    }
+
+  for (guint i = 0; i < ps_fetched_docs_get_length (probe); i++)
+    {
+      const PsFetchedDoc *doc = ps_fetched_docs_get (probe, i);
+      gboolean has_attachments = FALSE;
+
+      if (doc->json == NULL)
+        continue;
+      if (hold_back_if_large (self, doc, &has_attachments))
+        {
+          if (batch->held_revs == NULL)
+            batch->held_revs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+          g_hash_table_add (batch->held_revs, held_rev_key (doc->id, doc->rev));
+          batch->held_back = TRUE;
+          ps_fetched_docs_drop (probe, i);
+        }
+      else if (has_attachments)
+        attachments_to_fetch = TRUE;
+    }
+
+  if (attachments_to_fetch)
+    {
+      fetch_with_bulk_get (batch);
+      return;
+    }
+
+  ps_fetched_docs_free (batch->fetched);
+  batch->fetched = g_steal_pointer (&probe);
+  write_batch (batch);
+}
+
+static void
+probe_attachment_sizes (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  g_autoptr(GBytes) body = build_bulk_get_body (batch);
+
+  ps_couch_database_request_bytes_async (self->source, "POST", "_bulk_get", "revs=true", body,
+                                         self->run_cancellable, on_size_probe_cb,
+                                         ps_replication_batch_ref (batch));
+}
+
+static void
+on_open_revs_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(Fetch) fetch = user_data;
+  Batch *batch = fetch->batch;
+  PsReplication *self = batch->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) answer = NULL;
+
+  answer = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (self->task == NULL || batch->generation != self->generation)
+    return;
+
+  /* A document larger than a whole answer may be is listed, not copied. */
+  if (g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_ANSWER_TOO_LARGE))
+    {
+      for (guint i = 0; i < json_array_get_length (fetch->missing); i++)
+        {
+          const char *rev = ps_json_get_string_element (fetch->missing, i);
+
+          if (rev != NULL)
+            ps_fetched_docs_add_failure (batch->fetched, fetch->id, rev, "too_large",
+                                         error->message);
+        }
+      g_clear_error (&error);
+    }
+
+  if (answer != NULL)
+    ps_fetched_docs_parse_open_revs (batch->fetched, answer, &error);
+  if (error != NULL && batch->fetch_error == NULL)
+    batch->fetch_error = g_steal_pointer (&error);
+
+  if (--batch->fetches_pending > 0)
+    return;
+
+  if (batch->fetch_error != NULL)
+    {
+      ps_replication_fail (self, self->source, _("Reading documents from"),
+                           g_steal_pointer (&batch->fetch_error));
+      return;
+    }
+
+  write_batch (batch);
+}
+
+static char *
+json_array_to_query_value (JsonArray *array)
+{
+  g_autoptr(JsonNode) node = json_node_init_array (json_node_alloc (), array);
+  g_autofree char *text = json_to_string (node, FALSE);
+
+  return g_uri_escape_string (text, NULL, FALSE);
+}
+
+static void
+fetch_with_open_revs (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  JsonObjectIter iter;
+  const char *id;
+  JsonNode *entry;
+
+  /* Count first: an answer may arrive before the last request is sent. */
+  batch->fetches_pending = 1;
+
+  json_object_iter_init (&iter, json_node_get_object (batch->diff));
+  while (json_object_iter_next (&iter, &id, &entry))
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *query = NULL;
+      g_autofree char *open_revs = NULL;
+      g_autofree char *atts_since = NULL;
+      JsonArray *missing;
+      JsonArray *ancestors;
+      Fetch *fetch;
+
+      if (!JSON_NODE_HOLDS_OBJECT (entry))
+        continue;
+      missing = ps_replication_get_string_array (json_node_get_object (entry), "missing");
+      ancestors = ps_replication_get_string_array (json_node_get_object (entry),
+                                                   "possible_ancestors");
+      if (missing == NULL || json_array_get_length (missing) == 0)
+        continue;
+
+      path = ps_couch_escape_id (id);
+      open_revs = json_array_to_query_value (missing);
+      if (ancestors != NULL && json_array_get_length (ancestors) > 0)
+        atts_since = json_array_to_query_value (ancestors);
+      query = g_strdup_printf ("revs=true&attachments=true&open_revs=%s%s%s", open_revs,
+                               atts_since != NULL ? "&atts_since=" : "",
+                               atts_since != NULL ? atts_since : "");
+
+      fetch = g_new0 (Fetch, 1);
+      fetch->batch = ps_replication_batch_ref (batch);
+      fetch->id = g_strdup (id);
+      fetch->missing = json_array_ref (missing);
+      batch->fetches_pending++;
+      ps_couch_database_request_bytes_async (self->source, "GET", path, query, NULL,
+                                             self->run_cancellable, on_open_revs_cb, fetch);
+    }
+
+  /* Drop the count's own reference, as if one more answer arrived. */
+  batch->fetches_pending--;
+  if (batch->fetches_pending == 0)
+    write_batch (batch);
+}
+
+static guint
+count_missing (JsonNode *diff)
+{
+  JsonObjectIter iter;
+  const char *id;
+  JsonNode *entry;
+  guint missing = 0;
+
+  json_object_iter_init (&iter, json_node_get_object (diff));
+  while (json_object_iter_next (&iter, &id, &entry))
+    {
+      JsonArray *revs = JSON_NODE_HOLDS_OBJECT (entry)
+        ? ps_replication_get_string_array (json_node_get_object (entry), "missing")
+        : NULL;
+
+      missing += revs != NULL ? json_array_get_length (revs) : 0;
+    }
+
+  return missing;
+}
+
+static void
+on_revs_diff_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(Batch) batch = user_data;
+  PsReplication *self = batch->self;
+  g_autoptr(GError) error = NULL;
+  guint missing;
+
+  batch->diff = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (self->task == NULL || batch->generation != self->generation)
+    return;
+
+  if (batch->diff == NULL)
+    {
+      ps_replication_fail (self, self->target, _("Comparing revisions with"),
+                           g_steal_pointer (&error));
+      return;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (batch->diff))
+    {
+      ps_replication_fail (self, self->target, _("Comparing revisions with"),
+                           g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                                                _("the server’s answer to _revs_diff is "
+                                                  "not an object")));
+      return;
+    }
+
+  missing = count_missing (batch->diff);
+  ps_replication_add_to_counter (self, &self->missing_found, missing, PROP_MISSING_FOUND);
+  if (missing == 0)
+    {
+      finish_batch (batch);
+      return;
+    }
+
+  batch->fetched = ps_fetched_docs_new ();
+  ps_fetched_docs_set_max_document_size (batch->fetched, self->max_document_size);
+  if (self->bulk_get_unsupported)
+    fetch_with_open_revs (batch);
+  else if (self->max_attachment_size > 0 || self->defer_attachments)
+    probe_attachment_sizes (batch);
+  else
+    fetch_with_bulk_get (batch);
+}
+
+void
+ps_replication_start_batch (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GBytes) body = NULL;
+
+  if (json_object_get_size (batch->revs) == 0)
+    {
+      finish_batch (batch);
+      return;
+    }
+
+  root = json_node_init_object (json_node_alloc (), batch->revs);
+  body = ps_couch_json_to_bytes (root);
+  ps_couch_database_request_async (self->target, "POST", "_revs_diff", NULL, body,
+                                   self->run_cancellable, on_revs_diff_cb,
+                                   ps_replication_batch_ref (batch));
+}
