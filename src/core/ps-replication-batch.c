@@ -416,9 +416,8 @@ build_bulk_get_body (Batch *batch)
 
       if (!JSON_NODE_HOLDS_OBJECT (entry))
         continue;
-      missing = ps_replication_get_string_array (json_node_get_object (entry), "missing");
-      ancestors = ps_replication_get_string_array (json_node_get_object (entry),
-                                                   "possible_ancestors");
+      missing = ps_json_get_array (json_node_get_object (entry), "missing");
+      ancestors = ps_json_get_array (json_node_get_object (entry), "possible_ancestors");
 
       for (guint i = 0; missing != NULL && i < json_array_get_length (missing); i++)
         {
@@ -615,9 +614,8 @@ fetch_with_open_revs (Batch *batch)
 
       if (!JSON_NODE_HOLDS_OBJECT (entry))
         continue;
-      missing = ps_replication_get_string_array (json_node_get_object (entry), "missing");
-      ancestors = ps_replication_get_string_array (json_node_get_object (entry),
-                                                   "possible_ancestors");
+      missing = ps_json_get_array (json_node_get_object (entry), "missing");
+      ancestors = ps_json_get_array (json_node_get_object (entry), "possible_ancestors");
       if (missing == NULL || json_array_get_length (missing) == 0)
         continue;
 
@@ -656,7 +654,7 @@ count_missing (JsonNode *diff)
   while (json_object_iter_next (&iter, &id, &entry))
     {
       JsonArray *revs = JSON_NODE_HOLDS_OBJECT (entry)
-        ? ps_replication_get_string_array (json_node_get_object (entry), "missing")
+        ? ps_json_get_array (json_node_get_object (entry), "missing")
         : NULL;
 
       missing += revs != NULL ? json_array_get_length (revs) : 0;

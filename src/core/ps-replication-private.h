@@ -138,8 +138,6 @@ void ps_replication_fail (PsReplication   *self,
                           PsCouchDatabase *database,
                           const char      *step,
                           GError          *error);
-JsonArray *ps_replication_get_string_array (JsonObject *object,
-                                            const char *member);
 void ps_replication_pump (PsReplication *self);
 void ps_replication_replace_node (JsonNode **slot,
                                   JsonNode  *value);

@@ -88,15 +88,6 @@ seq_equal (JsonNode *a,
   return json_node_equal (a, b);
 }
 
-JsonArray *
-ps_replication_get_string_array (JsonObject *object,
-                                 const char *member)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-}
-
 static void
 set_state (PsReplication      *self,
            PsReplicationState  state)
@@ -727,7 +718,7 @@ batch_from_changes (PsReplication *self,
       if (row == NULL)
         continue;
       id = ps_json_get_string (row, "id");
-      changes = ps_replication_get_string_array (row, "changes");
+      changes = ps_json_get_array (row, "changes");
       if (id == NULL || changes == NULL)
         continue;
 
@@ -800,7 +791,7 @@ on_changes_cb (GObject      *object,
 
   object_answer = JSON_NODE_HOLDS_OBJECT (answer) ? json_node_get_object (answer) : NULL;
   results = object_answer != NULL
-    ? ps_replication_get_string_array (object_answer, "results")
+    ? ps_json_get_array (object_answer, "results")
     : NULL;
   last_seq = object_answer != NULL ? json_object_get_member (object_answer, "last_seq") : NULL;
   if (results == NULL || last_seq == NULL)
