@@ -458,12 +458,17 @@ needs_asking (PsWindow *self,
          job != NULL && ps_sync_job_get_network_metered (job);
 }
 
-/* One question for all the servers in @servers. */
+/* One question for all the servers in @servers; @n_syncing others, allowed
+ * to use metered connections, were started without asking.
+ */
 static void
 ask_before_syncing (PsWindow  *self,
-                    GPtrArray *servers)
+                    GPtrArray *servers,
+                    guint      n_syncing)
 {
   g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
+  g_autofree char *not_set = NULL;
+  g_autofree char *detail = NULL;
   GtkWidget *dialog;
 
   dialog = gtk_message_dialog_new (GTK_WINDOW (self),
@@ -471,20 +476,29 @@ ask_before_syncing (PsWindow  *self,
                                    GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
                                    _("This connection may cost money. Sync anyway?"));
   if (servers->len == 1)
-    gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
-                                              _("“%s” is not set to sync over metered "
-                                                "connections."),
-                                              ps_server_get_description (servers->pdata[0]));
+    not_set = g_strdup_printf (_("“%s” is not set to sync over metered connections."),
+                               ps_server_get_description (servers->pdata[0]));
   else
-    gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
-                                              ngettext ("%u server is not set to sync over "
-                                                        "metered connections; the others are "
-                                                        "syncing.",
-                                                        "%u servers are not set to sync over "
-                                                        "metered connections; the others are "
-                                                        "syncing.",
-                                                        servers->len),
-                                              servers->len);
+    not_set = g_strdup_printf (ngettext ("%u server is not set to sync over metered "
+                                         "connections.",
+                                         "%u servers are not set to sync over metered "
+                                         "connections.",
+                                         servers->len),
+                               servers->len);
+  /* Continuous servers that are not allowed pause by themselves: they are
+   * not said to be syncing.
+   */
+  if (n_syncing > 0)
+    {
+      g_autofree char *others = g_strdup_printf (ngettext ("%u other server is syncing.",
+                                                           "%u other servers are syncing.",
+                                                           n_syncing),
+                                                 n_syncing);
+
+      detail = g_strdup_printf ("%s %s", not_set, others);
+    }
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s",
+                                            detail != NULL ? detail : not_set);
   gtk_dialog_add_buttons (GTK_DIALOG (dialog),
                           _("_Cancel"), GTK_RESPONSE_CANCEL,
                           _("_Sync Anyway"), GTK_RESPONSE_ACCEPT,
@@ -513,7 +527,7 @@ sync_server_asking (PsWindow *self,
 
   servers = g_ptr_array_new ();
   g_ptr_array_add (servers, server);
-  ask_before_syncing (self, servers);
+  ask_before_syncing (self, servers, 0);
 }
 
 /**
@@ -528,6 +542,7 @@ ps_window_sync_all (PsWindow *self)
 {
   GListModel *servers = G_LIST_MODEL (ps_context_get_server_store (self->context));
   g_autoptr(GPtrArray) to_ask = g_ptr_array_new_with_free_func (g_object_unref);
+  guint n_syncing = 0;
 
   g_return_if_fail (PS_IS_WINDOW (self));
 
@@ -536,14 +551,18 @@ ps_window_sync_all (PsWindow *self)
       g_autoptr(PsServer) server = g_list_model_get_item (servers, i);
 
       if (needs_asking (self, server))
-        g_ptr_array_add (to_ask, g_steal_pointer (&server));
-      else
-        ps_sync_manager_sync (ps_context_get_sync_manager (self->context),
-                              ps_server_get_id (server));
+        {
+          g_ptr_array_add (to_ask, g_steal_pointer (&server));
+          continue;
+        }
+      if (ps_server_get_allow_metered (server))
+        n_syncing++;
+      ps_sync_manager_sync (ps_context_get_sync_manager (self->context),
+                            ps_server_get_id (server));
     }
 
   if (to_ask->len > 0)
-    ask_before_syncing (self, to_ask);
+    ask_before_syncing (self, to_ask, n_syncing);
 }
 
 static void

@@ -1190,8 +1190,8 @@ test_metered_sync_all (Fixture       *fixture,
    */
   g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "sync-all", NULL);
   detail = find_metered_question (fixture, &question);
-  g_assert_cmpstr (detail, ==, "2 servers are not set to sync over metered connections; "
-                               "the others are syncing.");
+  g_assert_cmpstr (detail, ==, "2 servers are not set to sync over metered connections. "
+                               "1 other server is syncing.");
   g_assert_cmpint (ps_sync_job_get_state (allowed_job), !=, PS_SYNC_STATE_IDLE);
   answer_question (question, GTK_RESPONSE_CANCEL);
   assert_not_started (fixture, field);
