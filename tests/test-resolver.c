@@ -267,13 +267,33 @@ test_attachments_of_both_leaves_kept (void)
                                                   "data"), ==, photo);
 }
 
+/* @n_records generated cases, each with 2 or 3 conflicting leaves. */
+static void
+generate_conflicts (guint32    seed,
+                    guint      n_records,
+                    JsonArray *bases,
+                    JsonArray *leaves)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+
+  for (guint i = 0; i < n_records; i++)
+    {
+      g_autoptr(JsonNode) record = ps_record_generator_child (rand, i);
+      g_autoptr(JsonArray) record_leaves =
+        ps_record_generator_conflict_leaves (rand, record, 2 + i % 2);
+
+      json_array_add_element (bases, json_node_copy (record));
+      for (guint j = 0; j < json_array_get_length (record_leaves); j++)
+        json_array_add_element (leaves, json_node_copy (json_array_get_element (record_leaves, j)));
+    }
+}
+
 static void
 test_generated_conflicts_and_convergence (void)
 {
   g_autoptr(PsTestPeer) first = ps_test_peer_new (TRUE);
   g_autoptr(PsTestPeer) second = ps_test_peer_new (TRUE);
   g_autoptr(SoupSession) session = ps_couch_session_new ();
-  g_autoptr(GRand) rand = g_rand_new_with_seed (3);
   g_autoptr(JsonArray) bases = json_array_new ();
   g_autoptr(JsonArray) leaves = json_array_new ();
   g_autoptr(PsCouchDatabase) first_db = NULL;
@@ -284,16 +304,12 @@ test_generated_conflicts_and_convergence (void)
   const guint n_records = 60;
   Done done = { 0, };
 
-  for (guint i = 0; i < n_records; i++)
+  generate_conflicts (3, n_records, bases, leaves);
+  for (guint i = 0; i < n_records; i += 2)
     {
-      g_autoptr(JsonNode) record = ps_record_generator_child (rand, i);
-      g_autoptr(JsonArray) record_leaves = ps_record_generator_conflict_leaves (rand, record, 2 + i % 2);
+      JsonObject *base = json_array_get_object_element (bases, i);
 
-      json_array_add_element (bases, json_node_copy (record));
-      for (guint j = 0; j < json_array_get_length (record_leaves); j++)
-        json_array_add_element (leaves, json_node_copy (json_array_get_element (record_leaves, j)));
-      if (i % 2 == 0)
-        g_ptr_array_add (ids, g_strdup (json_object_get_string_member (json_node_get_object (record), "_id")));
+      g_ptr_array_add (ids, g_strdup (json_object_get_string_member (base, "_id")));
     }
   g_ptr_array_add (ids, NULL);
 
@@ -331,6 +347,77 @@ test_generated_conflicts_and_convergence (void)
   g_assert_no_error (done.error);
   g_assert_cmpuint (ps_test_peer_count_conflicts (second, DB), ==, 0);
   ps_test_assert_same_rev_trees (first, DB, second, DB);
+}
+
+static guint
+count_logged_requests (PsTestPeer *peer,
+                       const char *request)
+{
+  g_autofree char *path = g_build_filename (ps_test_peer_get_dir (peer), "log.txt", NULL);
+  g_autofree char *log = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n = 0;
+
+  g_file_get_contents (path, &log, NULL, &error);
+  g_assert_no_error (error);
+  for (const char *p = strstr (log, request); p != NULL; p = strstr (p + 1, request))
+    n++;
+  return n;
+}
+
+static void
+on_resolved_count_cb (PsResolver *resolver,
+                      JsonObject *report,
+                      GHashTable *times)
+{
+  const char *id = json_object_get_string_member (report, "id");
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (times, id));
+
+  g_hash_table_replace (times, g_strdup (id), GUINT_TO_POINTER (n + 1));
+}
+
+/* More conflicts than one page of changes: pages are read while earlier
+ * batches are written, each record is resolved once, and the records the
+ * run resolved, which the scan meets again, are not read again.
+ */
+static void
+test_scan_over_several_pages (void)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new (TRUE);
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(JsonArray) bases = json_array_new ();
+  g_autoptr(JsonArray) leaves = json_array_new ();
+  g_autoptr(GHashTable) times = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(PsCouchDatabase) database = NULL;
+  g_autoptr(PsResolver) resolver = NULL;
+  g_autofree char *bulk_get = g_strdup_printf ("POST /%s/_bulk_get?revs=true", DB);
+  const guint n_records = 450;
+  GHashTableIter iter;
+  gpointer n;
+
+  generate_conflicts (11, n_records, bases, leaves);
+  ps_test_peer_create_db (peer, DB);
+  ps_test_peer_put_docs (peer, DB, bases, FALSE);
+  ps_test_peer_put_docs (peer, DB, leaves, FALSE);
+
+  database = open_database (session, peer);
+  resolver = ps_resolver_new (database);
+  g_signal_connect (resolver, "resolved", G_CALLBACK (on_resolved_count_cb), times);
+  resolve (resolver, NULL);
+
+  /* One read of leaves per page of conflicted records (200 a page), before
+   * counting conflicts reads them again.
+   */
+  g_assert_cmpuint (count_logged_requests (peer, bulk_get), <=, (n_records + 199) / 200);
+
+  g_assert_cmpuint (ps_resolver_get_n_resolved (resolver), ==, n_records);
+  g_assert_cmpuint (ps_resolver_get_n_failed (resolver), ==, 0);
+  g_assert_cmpuint (g_hash_table_size (times), ==, n_records);
+  g_hash_table_iter_init (&iter, times);
+  while (g_hash_table_iter_next (&iter, NULL, &n))
+    g_assert_cmpuint (GPOINTER_TO_UINT (n), ==, 1);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 0);
+  ps_test_peer_assert_alive (peer);
 }
 
 static void
@@ -443,6 +530,7 @@ main (int   argc,
                    test_attachments_of_both_leaves_kept);
   g_test_add_func ("/ps/resolver/generated-conflicts-and-convergence",
                    test_generated_conflicts_and_convergence);
+  g_test_add_func ("/ps/resolver/scan-over-several-pages", test_scan_over_several_pages);
   g_test_add_func ("/ps/resolver/cli", test_cli_resolve);
   g_test_add_func ("/ps/resolver/refused-request-fails-the-run",
                    test_refused_request_fails_the_run);

@@ -7,7 +7,7 @@
  * child of CouchDB's winning leaf, and only once that revision is stored
  * are the other leaves closed with a `_deleted` child. A record edited
  * meanwhile (409) is read and merged again. Records go in batches, never
- * one request per record.
+ * one request per record; a record is in one batch at a time.
  */
 
 #define G_LOG_DOMAIN "ps-resolver"
@@ -23,7 +23,9 @@
 #define BATCH_SIZE     100
 #define SCAN_PAGE_SIZE 200
 #define MAX_ATTEMPTS   3
-/* Batches in flight: one is fetched while another is merged or written. */
+/* Batches and scan pages in flight: one is read while another is merged
+ * or written.
+ */
 #define MAX_IN_FLIGHT  2
 
 struct _PsResolver
@@ -42,7 +44,11 @@ struct _PsResolver
   JsonNode        *scan_since;
 
   gboolean         scan_in_flight;
+  gboolean         scan_after_writes; /* no batch was in flight for this page */
+  gboolean         scan_caught_up;    /* the last page was short */
   guint            in_flight;
+  GHashTable      *busy;           /* id → the Batch it is in */
+  GHashTable      *closed;         /* id → Closed, for records this scan resolved */
 
   guint            n_resolved;
   guint            n_failed;
@@ -61,12 +67,35 @@ static guint signals[N_SIGNALS];
 typedef struct
 {
   PsResolver *self;
+  GPtrArray  *ids;              /* the records this batch holds in self->busy */
+  GHashTable *held;             /* id → a `_changes` row's revs, or NULL: records
+                                 * to look at again once this batch is done */
   GHashTable *merged;           /* id → PsMergeResult */
   GHashTable *new_revs;         /* id → the merged revision written */
   GPtrArray  *journal_entries;
 } Batch;
 
+/* The leaves a resolution closed and the `_deleted` children it gave them:
+ * none of them is live any more.
+ */
+typedef struct
+{
+  GPtrArray *losers;
+  GPtrArray *tombstones;
+} Closed;
+
 static void next_batch (PsResolver *self);
+static gboolean row_is_resolved (PsResolver *self,
+                                 const char *id,
+                                 GPtrArray  *revs);
+
+static void
+closed_free (Closed *closed)
+{
+  g_clear_pointer (&closed->losers, g_ptr_array_unref);
+  g_clear_pointer (&closed->tombstones, g_ptr_array_unref);
+  g_free (closed);
+}
 
 static Batch *
 batch_new (PsResolver *self)
@@ -74,6 +103,9 @@ batch_new (PsResolver *self)
   Batch *batch = g_new0 (Batch, 1);
 
   batch->self = g_object_ref (self);
+  batch->ids = g_ptr_array_new_with_free_func (g_free);
+  batch->held = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify) g_ptr_array_unref);
   batch->merged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          (GDestroyNotify) ps_merge_result_free);
   batch->new_revs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -82,10 +114,60 @@ batch_new (PsResolver *self)
   return batch;
 }
 
+/* Puts @id in @batch unless another batch has it; returns whether it is
+ * in @batch now.
+ */
+static gboolean
+batch_claim (Batch      *batch,
+             const char *id)
+{
+  PsResolver *self = batch->self;
+  Batch *owner = g_hash_table_lookup (self->busy, id);
+
+  if (owner == batch)
+    return TRUE;
+  if (owner != NULL)
+    return FALSE;
+
+  g_ptr_array_add (batch->ids, g_strdup (id));
+  g_hash_table_insert (self->busy, g_strdup (id), batch);
+  return TRUE;
+}
+
+/* Keeps @id, wanted by another batch, for when @id's batch is done.
+ * @revs: (transfer full) (nullable): the leaves a `_changes` row listed
+ */
+static void
+hold_for_owner (PsResolver *self,
+                const char *id,
+                GPtrArray  *revs)
+{
+  Batch *owner = g_hash_table_lookup (self->busy, id);
+
+  g_assert (owner != NULL);
+  g_hash_table_replace (owner->held, g_strdup (id), revs);
+}
+
 static void
 batch_free (Batch *batch)
 {
-  batch->self->in_flight--;
+  PsResolver *self = batch->self;
+  GHashTableIter iter;
+  gpointer id;
+  gpointer revs;
+
+  for (guint i = 0; i < batch->ids->len; i++)
+    g_hash_table_remove (self->busy, g_ptr_array_index (batch->ids, i));
+
+  /* A row read while its record was being resolved may show it half done. */
+  g_hash_table_iter_init (&iter, batch->held);
+  while (g_hash_table_iter_next (&iter, &id, &revs))
+    if (revs == NULL || !row_is_resolved (self, id, revs))
+      g_queue_push_tail (&self->ids, g_strdup (id));
+
+  self->in_flight--;
+  g_clear_pointer (&batch->ids, g_ptr_array_unref);
+  g_clear_pointer (&batch->held, g_hash_table_unref);
   g_clear_pointer (&batch->merged, g_hash_table_unref);
   g_clear_pointer (&batch->new_revs, g_hash_table_unref);
   g_clear_pointer (&batch->journal_entries, g_ptr_array_unref);
@@ -116,6 +198,8 @@ ps_resolver_finalize (GObject *object)
   g_queue_clear_full (&self->ids, g_free);
   g_clear_pointer (&self->attempts, g_hash_table_unref);
   g_clear_pointer (&self->scan_since, json_node_unref);
+  g_clear_pointer (&self->busy, g_hash_table_unref);
+  g_clear_pointer (&self->closed, g_hash_table_unref);
   g_clear_pointer (&self->failures, g_ptr_array_unref);
 
   G_OBJECT_CLASS (ps_resolver_parent_class)->finalize (object);
@@ -146,6 +230,9 @@ ps_resolver_init (PsResolver *self)
 {
   g_queue_init (&self->ids);
   self->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->closed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify) closed_free);
   self->failures = g_ptr_array_new_with_free_func (g_free);
 }
 
@@ -328,6 +415,116 @@ retry_later (PsResolver *self,
   g_queue_push_tail (&self->ids, g_strdup (id));
 }
 
+static gboolean
+contains_rev (GPtrArray  *revs,
+              const char *rev)
+{
+  for (guint i = 0; i < revs->len; i++)
+    if (g_str_equal (g_ptr_array_index (revs, i), rev))
+      return TRUE;
+  return FALSE;
+}
+
+/* The scan reads the changes this run wrote as well: remembering which
+ * leaves each resolution closed spares reading them again.
+ */
+static void
+remember_closed (Batch     *batch,
+                 JsonArray *results)
+{
+  PsResolver *self = batch->self;
+  g_autoptr(GHashTable) written = NULL;
+  g_autoptr(GHashTable) refused = NULL;
+  GHashTableIter iter;
+  gpointer id;
+  gpointer tombstones;
+
+  if (!self->scan || results == NULL)
+    return;
+
+  written = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                   (GDestroyNotify) g_ptr_array_unref);
+  refused = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < json_array_get_length (results); i++)
+    {
+      JsonObject *item = ps_json_get_object_element (results, i);
+      const char *item_id = item != NULL ? ps_json_get_string (item, "id") : NULL;
+      const char *rev = item != NULL ? ps_json_get_string (item, "rev") : NULL;
+      GPtrArray *revs;
+
+      if (item_id == NULL)
+        continue;
+      if (rev == NULL || json_object_has_member (item, "error"))
+        {
+          g_hash_table_add (refused, (gpointer) item_id);
+          continue;
+        }
+      revs = g_hash_table_lookup (written, item_id);
+      if (revs == NULL)
+        {
+          revs = g_ptr_array_new_with_free_func (g_free);
+          g_hash_table_insert (written, (gpointer) item_id, revs);
+        }
+      g_ptr_array_add (revs, g_strdup (rev));
+    }
+
+  g_hash_table_iter_init (&iter, written);
+  while (g_hash_table_iter_next (&iter, &id, &tombstones))
+    {
+      PsMergeResult *merge = g_hash_table_lookup (batch->merged, id);
+      GPtrArray *losers = merge != NULL ? ps_merge_result_get_losing_revs (merge) : NULL;
+      Closed *closed;
+
+      if (losers == NULL || g_hash_table_contains (refused, id) ||
+          ((GPtrArray *) tombstones)->len != losers->len)
+        continue;
+
+      closed = g_new0 (Closed, 1);
+      closed->losers = g_ptr_array_new_full (losers->len, g_free);
+      for (guint i = 0; i < losers->len; i++)
+        g_ptr_array_add (closed->losers, g_strdup (g_ptr_array_index (losers, i)));
+      closed->tombstones = tombstones;
+      g_hash_table_iter_steal (&iter);
+      g_hash_table_replace (self->closed, g_strdup (id), closed);
+    }
+}
+
+/* Whether a `_changes` row with the leaves @revs shows at most one that may
+ * be live, the others being ones this run closed: reading them would find
+ * nothing to merge. Newer edits would come in a later row.
+ */
+static gboolean
+row_is_resolved (PsResolver *self,
+                 const char *id,
+                 GPtrArray  *revs)
+{
+  Closed *closed = g_hash_table_lookup (self->closed, id);
+  guint open = 0;
+  guint tombstones = 0;
+
+  if (closed == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < revs->len; i++)
+    {
+      const char *rev = g_ptr_array_index (revs, i);
+
+      if (contains_rev (closed->tombstones, rev))
+        tombstones++;
+      else if (!contains_rev (closed->losers, rev))
+        open++;
+    }
+  if (open > 1)
+    return FALSE;
+
+  /* The row shows the record as the resolution left it: a later row can
+   * only show newer edits.
+   */
+  if (tombstones == closed->tombstones->len)
+    g_hash_table_remove (self->closed, id);
+  return TRUE;
+}
+
 static void
 on_tombstones_written_cb (GObject      *object,
                           GAsyncResult *result,
@@ -353,6 +550,7 @@ on_tombstones_written_cb (GObject      *object,
         retry_later (self, id, ps_json_get_string (item, "reason") != NULL
                                  ? ps_json_get_string (item, "reason") : "");
     }
+  remember_closed (batch, results);
 
   {
     GHashTableIter iter;
@@ -850,6 +1048,7 @@ on_changes_page_cb (GObject      *object,
   GError *error = NULL;
   JsonObject *object_answer;
   JsonArray *results;
+  Batch *batch;
 
   answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
   self->scan_in_flight = FALSE;
@@ -873,14 +1072,17 @@ on_changes_page_cb (GObject      *object,
   /* With style=all_docs a record lists every leaf: more than one may be
    * a conflict (or a deleted branch, sorted out once the leaves are read).
    */
+  batch = batch_new (self);
   for (guint i = 0; i < json_array_get_length (results); i++)
     {
       JsonObject *row = ps_json_get_object_element (results, i);
       JsonArray *changes = ps_json_get_array (row, "changes");
       const char *id = row != NULL ? ps_json_get_string (row, "id") : NULL;
+      g_autoptr(GPtrArray) revs = NULL;
 
       if (id == NULL || changes == NULL || json_array_get_length (changes) < 2)
         continue;
+      revs = g_ptr_array_new_with_free_func (g_free);
       for (guint j = 0; j < json_array_get_length (changes); j++)
         {
           JsonObject *change = ps_json_get_object_element (changes, j);
@@ -889,16 +1091,27 @@ on_changes_page_cb (GObject      *object,
             : NULL;
 
           if (rev != NULL)
-            add_candidate (candidates, id, rev);
+            g_ptr_array_add (revs, g_strdup (rev));
         }
+
+      if (!batch_claim (batch, id))
+        hold_for_owner (self, id, g_steal_pointer (&revs));
+      else if (!row_is_resolved (self, id, revs))
+        for (guint j = 0; j < revs->len; j++)
+          add_candidate (candidates, id, g_ptr_array_index (revs, j));
     }
 
   g_clear_pointer (&self->scan_since, json_node_unref);
   self->scan_since = json_node_copy (json_object_get_member (object_answer, "last_seq"));
-  if (json_array_get_length (results) < SCAN_PAGE_SIZE)
+  /* A short page read while a batch was writing misses those writes: the
+   * next page waits for them.
+   */
+  self->scan_caught_up = json_array_get_length (results) < SCAN_PAGE_SIZE;
+  if (self->scan_caught_up && self->scan_after_writes)
     self->scan_done = TRUE;
 
-  fetch_leaves (batch_new (self), candidates);
+  fetch_leaves (batch, candidates);
+  next_batch (self);
 }
 
 static void
@@ -921,6 +1134,7 @@ scan_next_page (PsResolver *self)
 
   query = g_strdup_printf ("style=all_docs&since=%s&limit=%u", since, SCAN_PAGE_SIZE);
   self->scan_in_flight = TRUE;
+  self->scan_after_writes = self->in_flight == 0;
   ps_couch_database_request_async (self->database, "GET", "_changes", query, NULL,
                                    get_cancellable (self), on_changes_page_cb,
                                    g_object_ref (self));
@@ -981,25 +1195,37 @@ list_conflicts_of_next_ids (PsResolver *self)
   g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GBytes) body = NULL;
+  Batch *batch = batch_new (self);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "keys");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < BATCH_SIZE && !g_queue_is_empty (&self->ids); i++)
+  while (batch->ids->len < BATCH_SIZE && !g_queue_is_empty (&self->ids))
     {
       g_autofree char *id = g_queue_pop_head (&self->ids);
 
-      json_builder_add_string_value (builder, id);
+      if (g_hash_table_lookup (self->busy, id) == batch)
+        continue;
+      if (!batch_claim (batch, id))
+        hold_for_owner (self, id, NULL);
+      else
+        json_builder_add_string_value (builder, id);
     }
   json_builder_end_array (builder);
   json_builder_end_object (builder);
+
+  /* Every id was in another batch: they come back when it is done. */
+  if (batch->ids->len == 0)
+    {
+      batch_free (batch);
+      return;
+    }
 
   root = json_builder_get_root (builder);
   body = ps_couch_json_to_bytes (root);
   ps_couch_database_request_async (self->database, "POST", "_all_docs",
                                    "include_docs=true&conflicts=true", body,
-                                   get_cancellable (self), on_conflicts_listed_cb,
-                                   batch_new (self));
+                                   get_cancellable (self), on_conflicts_listed_cb, batch);
 }
 
 static void
@@ -1010,16 +1236,15 @@ next_batch (PsResolver *self)
   if (self->task == NULL)
     return;
 
-  while (self->in_flight < MAX_IN_FLIGHT)
+  /* A scan page becomes a batch when it arrives, so it takes a place. */
+  while (self->in_flight + (self->scan_in_flight ? 1 : 0) < MAX_IN_FLIGHT)
     {
       if (!g_queue_is_empty (&self->ids))
         list_conflicts_of_next_ids (self);
-      else if (self->scan && !self->scan_done && !self->scan_in_flight)
+      else if (self->scan && !self->scan_done && !self->scan_in_flight &&
+               !(self->scan_caught_up && self->in_flight > 0))
         scan_next_page (self);
       else
-        break;
-      /* A scan page becomes a batch only when it arrives. */
-      if (self->scan_in_flight)
         break;
     }
 
@@ -1027,6 +1252,7 @@ next_batch (PsResolver *self)
       (self->scan && !self->scan_done))
     return;
 
+  g_hash_table_remove_all (self->closed);
   task = g_steal_pointer (&self->task);
   g_task_return_boolean (task, TRUE);
 }
@@ -1059,6 +1285,7 @@ ps_resolver_resolve_async (PsResolver          *self,
 
   self->scan = ids == NULL;
   self->scan_done = FALSE;
+  self->scan_caught_up = FALSE;
   g_clear_pointer (&self->scan_since, json_node_unref);
   for (guint i = 0; ids != NULL && ids[i] != NULL; i++)
     g_queue_push_tail (&self->ids, g_strdup (ids[i]));
