@@ -9,6 +9,7 @@
 #include "ps-fake-couch.h"
 #include "ps-fetched-docs.h"
 #include "ps-replication.h"
+#include "ps-test-replication.h"
 
 #include <string.h>
 
@@ -484,33 +485,7 @@ test_deep_answer (void)
 
 /* Replication against canned answers: two documents, one over the limit. */
 
-typedef struct
-{
-  gboolean  done;
-  gboolean  ok;
-  GError   *error;
-} RunResult;
-
-static void
-on_run_done_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  RunResult *run = user_data;
-
-  run->ok = ps_replication_run_finish (PS_REPLICATION (object), result, &run->error);
-  run->done = TRUE;
-}
-
-static void
-run_replication (PsReplication *replication,
-                 RunResult     *run)
-{
-  memset (run, 0, sizeof *run);
-  ps_replication_run_async (replication, NULL, on_run_done_cb, run);
-  while (!run->done)
-    g_main_context_iteration (NULL, TRUE);
-}
+#define RUN_TIMEOUT_S 60
 
 static void
 route_replication (PsFakeCouch     *fake,
@@ -565,11 +540,11 @@ test_oversize_document_listed (void)
   g_autofree char *bulk_get = bulk_get_answer (2 * MIB);
   const PsWriteFailure *failure;
   GPtrArray *failures;
-  RunResult run;
+  PsTestRun run;
 
   route_replication (fake, source, target, bulk_get);
   ps_replication_set_max_document_size (replication, 1 * MIB);
-  run_replication (replication, &run);
+  ps_test_replication_run (replication, NULL, RUN_TIMEOUT_S, &run);
 
   /* The small one is copied; the big one is listed, with why. */
   g_assert_no_error (run.error);
@@ -596,7 +571,7 @@ test_answer_over_limit_fetched_one_by_one (void)
   g_autoptr(PsReplication) replication = ps_replication_new (source, target);
   g_autofree char *bulk_get = bulk_get_answer (3 * MIB);
   const PsWriteFailure *failure;
-  RunResult run;
+  PsTestRun run;
 
   /* The batch's answer is over the limit: each document is asked for on
    * its own; the one larger than a whole answer may be is listed, and the
@@ -608,7 +583,7 @@ test_answer_over_limit_fetched_one_by_one (void)
   ps_fake_couch_route_stream (fake, "GET", "/src/big", "[{\"ok\":{\"_id\":\"big\",\"photo\":\"",
                               "AAAA", 3 * MIB, FALSE);
   ps_couch_database_set_max_response_size (source, 2 * MIB);
-  run_replication (replication, &run);
+  ps_test_replication_run (replication, NULL, RUN_TIMEOUT_S, &run);
 
   g_assert_no_error (run.error);
   g_assert_true (run.ok);

@@ -11,6 +11,7 @@
 #include "ps-record-generator.h"
 #include "ps-replication.h"
 #include "ps-test-peer.h"
+#include "ps-test-replication.h"
 
 #include <string.h>
 
@@ -42,13 +43,6 @@ typedef struct
 static PsTestPeer *shared_source;
 static PsTestPeer *shared_target;
 static guint       n_databases;
-
-typedef struct
-{
-  gboolean  done;
-  gboolean  ok;
-  GError   *error;
-} RunResult;
 
 /* Fixture */
 
@@ -201,17 +195,6 @@ new_replication (Fixture *fixture)
 }
 
 static void
-on_run_done_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  RunResult *run = user_data;
-
-  run->ok = ps_replication_run_finish (PS_REPLICATION (object), result, &run->error);
-  run->done = TRUE;
-}
-
-static void
 iterate_for (guint milliseconds)
 {
   gint64 until = g_get_monotonic_time () + milliseconds * G_TIME_SPAN_MILLISECOND;
@@ -221,23 +204,6 @@ iterate_for (guint milliseconds)
       g_usleep (2 * G_TIME_SPAN_MILLISECOND);
 }
 
-/* A one-shot run must end by itself, in success or in a clear failure. */
-static void
-run_to_end (PsReplication *replication,
-            RunResult     *run)
-{
-  gint64 deadline = g_get_monotonic_time () + RUN_TIMEOUT_S * G_TIME_SPAN_SECOND;
-
-  memset (run, 0, sizeof *run);
-  ps_replication_run_async (replication, NULL, on_run_done_cb, run);
-  while (!run->done)
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("the replication did not end within %d s (state %d)", RUN_TIMEOUT_S,
-                 ps_replication_get_state (replication));
-      iterate_for (10);
-    }
-}
 
 /* Checkpoint honesty */
 
@@ -348,12 +314,12 @@ static void
 assert_rerun_converges (Fixture *fixture)
 {
   g_autoptr(PsReplication) replication = new_replication (fixture);
-  RunResult run;
+  PsTestRun run;
 
   ps_fault_proxy_clear (fixture->source_proxy);
   ps_fault_proxy_clear (fixture->target_proxy);
 
-  run_to_end (replication, &run);
+  ps_test_replication_run (replication, NULL, RUN_TIMEOUT_S, &run);
   g_assert_no_error (run.error);
   g_assert_true (run.ok);
   g_assert_cmpuint (ps_replication_get_doc_write_failures (replication), ==, 0);
@@ -478,7 +444,7 @@ test_fault_case (Fixture       *fixture,
     ? fixture->source_proxy
     : fixture->target_proxy;
   Switch fault_switch = { fault_case, proxy, 0 };
-  RunResult run;
+  PsTestRun run;
   gint64 start;
   guint injected;
 
@@ -500,7 +466,7 @@ test_fault_case (Fixture       *fixture,
                       &fault_switch);
 
   start = g_get_monotonic_time ();
-  run_to_end (replication, &run);
+  ps_test_replication_run (replication, NULL, RUN_TIMEOUT_S, &run);
   injected = ps_fault_proxy_get_injected (proxy, fault_case->fault);
   g_test_message ("%s on the %s: %u injected; the run took %" G_GINT64_FORMAT " ms and %s%s",
                   ps_fault_get_name (fault_case->fault),
@@ -793,7 +759,7 @@ test_random_faults_continuous (Fixture       *fixture,
   gint64 soak_end;
   gint64 converge_start;
   gint64 deadline;
-  RunResult run = { 0, };
+  PsTestRun run = { 0, };
 
   g_test_message ("%u s of random faults, proxy seed %u (from the test seed: rerun with --seed)",
                   seconds, seed);
@@ -809,8 +775,7 @@ test_random_faults_continuous (Fixture       *fixture,
           replication = new_replication (fixture);
           ps_replication_set_continuous (replication, TRUE);
           ps_replication_set_max_retry_delay (replication, 2);
-          memset (&run, 0, sizeof run);
-          ps_replication_run_async (replication, cancellable, on_run_done_cb, &run);
+          ps_test_replication_start (replication, cancellable, &run);
         }
 
       iterate_for (250);

@@ -8,28 +8,13 @@
 #include "ps-record-generator.h"
 #include "ps-replication.h"
 #include "ps-test-peer.h"
+#include "ps-test-replication.h"
 
 #include <string.h>
 
 #define DB "primero_child_production"
-
-typedef struct
-{
-  gboolean  done;
-  gboolean  ok;
-  GError   *error;
-} RunResult;
-
-static void
-on_run_done_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  RunResult *run = user_data;
-
-  run->ok = ps_replication_run_finish (PS_REPLICATION (object), result, &run->error);
-  run->done = TRUE;
-}
+/* A run that hangs fails with what it was doing, not a bare timeout. */
+#define RUN_TIMEOUT_S 180
 
 static PsCouchDatabase *
 open_database (SoupSession *session,
@@ -57,33 +42,6 @@ new_replication (SoupSession *session,
   return ps_replication_new (from, to);
 }
 
-static gboolean
-on_watchdog_cb (gpointer user_data)
-{
-  PsReplication *replication = user_data;
-
-  g_error ("the replication did not finish within 180 s (state %d, last error: %s)",
-           ps_replication_get_state (replication),
-           ps_replication_get_last_error (replication));
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_to_end (PsReplication *replication,
-            GCancellable  *cancellable,
-            RunResult     *run)
-{
-  guint watchdog;
-
-  memset (run, 0, sizeof *run);
-  ps_replication_run_async (replication, cancellable, on_run_done_cb, run);
-  /* A hang fails with what the replication was doing, not a bare timeout. */
-  watchdog = g_timeout_add_seconds (180, on_watchdog_cb, replication);
-  while (!run->done)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (watchdog);
-}
-
 static void
 replicate_once (SoupSession *session,
                 PsTestPeer  *source,
@@ -92,11 +50,11 @@ replicate_once (SoupSession *session,
                 guint64     *written)
 {
   g_autoptr(PsReplication) replication = new_replication (session, source, DB, target, DB);
-  RunResult run;
+  PsTestRun run;
 
   ps_replication_set_create_target (replication, TRUE);
   ps_replication_set_batch_size (replication, batch_size);
-  run_to_end (replication, NULL, &run);
+  ps_test_replication_run (replication, NULL, RUN_TIMEOUT_S, &run);
   g_assert_no_error (run.error);
   g_assert_true (run.ok);
   g_assert_cmpint (ps_replication_get_state (replication), ==, PS_REPLICATION_STATE_COMPLETED);
@@ -237,7 +195,7 @@ test_continuous_survives_target_restart (void)
   g_autoptr(SoupSession) session = ps_couch_session_new ();
   g_autoptr(PsReplication) replication = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  RunResult run = { 0, };
+  PsTestRun run;
   gint64 took;
 
   ps_test_peer_create_db (source, DB);
@@ -247,7 +205,7 @@ test_continuous_survives_target_restart (void)
   replication = new_replication (session, source, DB, target, DB);
   ps_replication_set_continuous (replication, TRUE);
   ps_replication_set_max_retry_delay (replication, 1);
-  ps_replication_run_async (replication, cancellable, on_run_done_cb, &run);
+  ps_test_replication_start (replication, cancellable, &run);
 
   wait_for_doc (target, "before", 10000);
   wait_for_state (replication, PS_REPLICATION_STATE_WAITING, 5000);
@@ -367,7 +325,7 @@ test_cancel_keeps_checkpoint_honest (void)
       g_autoptr(JsonNode) seq = NULL;
       g_autoptr(JsonNode) query = NULL;
       g_autoptr(JsonNode) diff = NULL;
-      RunResult run;
+      PsTestRun run;
       guint status = 0;
 
       ps_replication_set_create_target (replication, TRUE);
@@ -376,7 +334,7 @@ test_cancel_keeps_checkpoint_honest (void)
       stop_after = 4;
       g_signal_connect (replication, "documents-written",
                         G_CALLBACK (on_documents_written_cancel_cb), stop);
-      run_to_end (replication, stop, &run);
+      ps_test_replication_run (replication, stop, RUN_TIMEOUT_S, &run);
       g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
       g_clear_error (&run.error);
       g_assert_cmpuint (ps_replication_get_docs_written (replication), <, records->len);
@@ -410,7 +368,7 @@ test_rejected_documents_listed (void)
   g_autoptr(PsReplication) replication = NULL;
   g_autoptr(JsonNode) design = NULL;
   g_autofree char *design_path = g_strdup_printf ("/%s/_design/guard", DB);
-  RunResult run;
+  PsTestRun run;
   GPtrArray *failures;
   guint status = 0;
 
@@ -427,7 +385,7 @@ test_rejected_documents_listed (void)
   put_plain_doc (source, "accepted-2", "fine");
 
   replication = new_replication (session, source, DB, target, DB);
-  run_to_end (replication, NULL, &run);
+  ps_test_replication_run (replication, NULL, RUN_TIMEOUT_S, &run);
   g_assert_no_error (run.error);
   g_assert_true (peer_has_doc (target, "accepted-1"));
   g_assert_true (peer_has_doc (target, "accepted-2"));
@@ -452,7 +410,7 @@ test_open_revs_fallback (void)
   g_autoptr(PsReplication) replication = NULL;
   g_autofree char *source_url = ps_fake_couch_url (fake, "/old");
   g_autofree char *target_url = ps_test_peer_db_url (target, DB);
-  RunResult run;
+  PsTestRun run;
 
   ps_fake_couch_route (fake, "GET", "/old", 200, NULL, "{\"db_name\":\"old\",\"update_seq\":2}");
   ps_fake_couch_route (fake, "GET", "/old/_changes", 200, NULL,
@@ -471,7 +429,7 @@ test_open_revs_fallback (void)
   to = open_database (session, target_url);
   replication = ps_replication_new (from, to);
   ps_replication_set_create_target (replication, TRUE);
-  run_to_end (replication, NULL, &run);
+  ps_test_replication_run (replication, NULL, RUN_TIMEOUT_S, &run);
 
   /* The log cannot be written on this source; that does not fail the run. */
   g_assert_no_error (run.error);
@@ -493,7 +451,7 @@ test_cookie_session_auth (void)
   g_autoptr(PsCouchDatabase) to = NULL;
   g_autoptr(PsReplication) replication = NULL;
   g_autoptr(PsReplication) refused = NULL;
-  RunResult run;
+  PsTestRun run;
 
   ps_test_peer_create_db (source, DB);
   put_plain_doc (source, "case-1", "Amina");
@@ -516,7 +474,7 @@ test_cookie_session_auth (void)
   to = open_database (session, target_url);
   replication = ps_replication_new (from, to);
   ps_replication_set_create_target (replication, TRUE);
-  run_to_end (replication, NULL, &run);
+  ps_test_replication_run (replication, NULL, RUN_TIMEOUT_S, &run);
   g_assert_no_error (run.error);
   g_assert_true (peer_has_doc (target, "case-1"));
 
@@ -526,7 +484,7 @@ test_cookie_session_auth (void)
   ps_couch_database_set_credentials (from, "admin", "wrong");
   ps_couch_database_set_auth (from, PS_COUCH_AUTH_SESSION);
   refused = ps_replication_new (from, to);
-  run_to_end (refused, NULL, &run);
+  ps_test_replication_run (refused, NULL, RUN_TIMEOUT_S, &run);
   g_assert_error (run.error, PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED);
   g_clear_error (&run.error);
 
@@ -535,7 +493,7 @@ test_cookie_session_auth (void)
     g_autoptr(PsCouchDatabase) anonymous = open_database (session, source_url);
     g_autoptr(PsReplication) denied = ps_replication_new (anonymous, to);
 
-    run_to_end (denied, NULL, &run);
+    ps_test_replication_run (denied, NULL, RUN_TIMEOUT_S, &run);
     g_assert_error (run.error, PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED);
     g_clear_error (&run.error);
   }

@@ -8,6 +8,7 @@
 #include "ps-replication.h"
 #include "ps-resolver.h"
 #include "ps-test-peer.h"
+#include "ps-test-replication.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -29,17 +30,6 @@ on_resolved_done_cb (GObject      *object,
   Done *done = user_data;
 
   done->ok = ps_resolver_resolve_finish (PS_RESOLVER (object), result, &done->error);
-  done->done = TRUE;
-}
-
-static void
-on_replicated_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  Done *done = user_data;
-
-  done->ok = ps_replication_run_finish (PS_REPLICATION (object), result, &done->error);
   done->done = TRUE;
 }
 
@@ -302,7 +292,7 @@ test_generated_conflicts_and_convergence (void)
   g_autoptr(PsReplication) replication = NULL;
   g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
   const guint n_records = 60;
-  Done done = { 0, };
+  PsTestRun run;
 
   generate_conflicts (3, n_records, bases, leaves);
   for (guint i = 0; i < n_records; i += 2)
@@ -341,10 +331,8 @@ test_generated_conflicts_and_convergence (void)
 
   /* Replicating the resolutions makes the second server converge. */
   replication = ps_replication_new (first_db, second_db);
-  ps_replication_run_async (replication, NULL, on_replicated_cb, &done);
-  while (!done.done)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_no_error (done.error);
+  ps_test_replication_run (replication, NULL, 120, &run);
+  g_assert_no_error (run.error);
   g_assert_cmpuint (ps_test_peer_count_conflicts (second, DB), ==, 0);
   ps_test_assert_same_rev_trees (first, DB, second, DB);
 }
