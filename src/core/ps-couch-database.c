@@ -1012,8 +1012,8 @@ on_stream_closed_cb (GObject      *object,
   g_input_stream_close_finish (G_INPUT_STREAM (object), result, NULL);
 }
 
-/* Closing a body that was not read to its end would read the rest first:
- * cancelling the message drops its connection instead.
+/* Closing a body that was not read to its end makes libsoup drop the
+ * connection rather than read the rest; the cancel stops our own read.
  */
 static void
 drop_answer (Request      *request,
