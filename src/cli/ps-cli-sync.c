@@ -162,8 +162,7 @@ ps_cli_sync (int    argc,
       PsServer *server = g_ptr_array_index (servers, i);
       PsSyncJob *job = ps_sync_manager_get_job (manager, ps_server_get_id (server));
 
-      if ((once || !ps_server_get_continuous (server)) && !ps_server_get_allow_metered (server) &&
-          ps_sync_job_get_network_metered (job))
+      if (ps_sync_job_needs_consent (job, once))
         {
           g_printerr (_("Error: this connection may cost money and %s is not allowed to sync "
                         "over a metered connection. Give --allow-metered to sync anyway, or "

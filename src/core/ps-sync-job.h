@@ -64,6 +64,8 @@ void          ps_sync_job_start              (PsSyncJob     *self,
 void          ps_sync_job_set_network_monitor (PsSyncJob     *self,
                                               GNetworkMonitor *monitor);
 gboolean      ps_sync_job_get_network_metered (PsSyncJob   *self);
+gboolean      ps_sync_job_needs_consent      (PsSyncJob     *self,
+                                              gboolean       once);
 void          ps_sync_job_stop               (PsSyncJob     *self);
 
 G_END_DECLS
