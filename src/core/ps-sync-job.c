@@ -17,6 +17,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "ps-host.h"
 #include "ps-secrets.h"
 #include "ps-sync-job-private.h"
 #include "ps-sync-policy.h"
@@ -447,10 +448,8 @@ gboolean
 ps_sync_job_network_is_missing (PsSyncJob *self)
 {
   g_autoptr(GUri) uri = g_uri_parse (ps_server_get_url (self->server), G_URI_FLAGS_NONE, NULL);
-  const char *host = uri != NULL ? g_uri_get_host (uri) : NULL;
 
-  if (host != NULL && (g_str_equal (host, "localhost") || g_str_has_prefix (host, "127.") ||
-                       g_str_equal (host, "::1")))
+  if (uri != NULL && ps_host_is_loopback (g_uri_get_host (uri)))
     return FALSE;
 
   return !g_network_monitor_get_network_available (self->monitor);
