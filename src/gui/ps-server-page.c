@@ -25,6 +25,9 @@ struct _PsServerPage
   PsServer     *server;
   PsSyncJob    *job;
   GCancellable *read_cancellable;
+  GBindingGroup *server_bindings;   /* the server's description and URL */
+  GSignalGroup *job_signals;
+  GSignalGroup *database_signals;   /* the job's list of databases */
 
   /* Template widgets */
   GtkLabel     *description_label;
@@ -347,19 +350,6 @@ on_journal_entry_added_cb (PsJournal    *journal,
     refresh_history (self);
 }
 
-static void
-disconnect_job (PsServerPage *self)
-{
-  if (self->job == NULL)
-    return;
-
-  g_signal_handlers_disconnect_by_func (self->job, on_job_notify_cb, self);
-  g_signal_handlers_disconnect_by_func (ps_sync_job_get_databases (self->job),
-                                        on_databases_items_changed_cb, self);
-  g_clear_object (&self->job);
-}
-
-
 /*
  * GObject overrides
  */
@@ -386,7 +376,10 @@ ps_server_page_dispose (GObject *object)
   g_clear_object (&self->read_cancellable);
   if (self->database_list != NULL)
     gtk_list_box_bind_model (self->database_list, NULL, NULL, NULL, NULL);
-  disconnect_job (self);
+  g_clear_object (&self->server_bindings);
+  g_clear_object (&self->job_signals);
+  g_clear_object (&self->database_signals);
+  g_clear_object (&self->job);
   g_clear_object (&self->server);
 
   G_OBJECT_CLASS (ps_server_page_parent_class)->dispose (object);
@@ -495,6 +488,23 @@ static void
 ps_server_page_init (PsServerPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* The page follows whatever server it shows, and drops its handlers
+   * when it shows another one.
+   */
+  self->server_bindings = g_binding_group_new ();
+  g_binding_group_bind (self->server_bindings, "description",
+                        self->description_label, "label", G_BINDING_SYNC_CREATE);
+  g_binding_group_bind (self->server_bindings, "url",
+                        self->url_label, "label", G_BINDING_SYNC_CREATE);
+
+  self->job_signals = g_signal_group_new (PS_TYPE_SYNC_JOB);
+  g_signal_group_connect_object (self->job_signals, "notify",
+                                 G_CALLBACK (on_job_notify_cb), self, 0);
+
+  self->database_signals = g_signal_group_new (G_TYPE_LIST_STORE);
+  g_signal_group_connect_object (self->database_signals, "items-changed",
+                                 G_CALLBACK (on_databases_items_changed_cb), self, 0);
 }
 
 
@@ -537,8 +547,11 @@ ps_server_page_set_server (PsServerPage *self,
   if (self->server == server)
     return;
 
-  disconnect_job (self);
+  g_clear_object (&self->job);
   g_set_object (&self->server, server);
+  g_binding_group_set_source (self->server_bindings, server);
+  g_signal_group_set_target (self->job_signals, NULL);
+  g_signal_group_set_target (self->database_signals, NULL);
   gtk_list_box_bind_model (self->database_list, NULL, NULL, NULL, NULL);
 
   if (server != NULL)
@@ -549,9 +562,6 @@ ps_server_page_set_server (PsServerPage *self,
                                                          ps_server_get_id (server)));
       databases = ps_sync_job_get_databases (self->job);
 
-      gtk_label_set_text (self->description_label, ps_server_get_description (server));
-      gtk_label_set_text (self->url_label, ps_server_get_url (server));
-
       target = g_variant_ref_sink (g_variant_new_string (ps_server_get_id (server)));
       gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->sync_button), target);
       gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->diagnose_button), target);
@@ -560,9 +570,8 @@ ps_server_page_set_server (PsServerPage *self,
 
       gtk_list_box_bind_model (self->database_list, databases,
                                create_database_row_cb, NULL, NULL);
-      g_signal_connect_object (self->job, "notify", G_CALLBACK (on_job_notify_cb), self, 0);
-      g_signal_connect_object (databases, "items-changed",
-                               G_CALLBACK (on_databases_items_changed_cb), self, 0);
+      g_signal_group_set_target (self->job_signals, self->job);
+      g_signal_group_set_target (self->database_signals, databases);
       update_job_state (self);
     }
 
