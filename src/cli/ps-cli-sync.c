@@ -199,6 +199,9 @@ ps_cli_sync (int    argc,
       if (ps_sync_job_get_state (job) == PS_SYNC_STATE_FAILED)
         g_printerr (_("Error: sync with %s failed: %s\n"), ps_server_get_description (server),
                     ps_sync_job_get_error_message (job));
+      if (g_error_matches (ps_sync_job_get_error (job), PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED))
+        g_printerr (_("Change the password kept for %s with “%s server edit %s --password-stdin”.\n"),
+                    ps_server_get_description (server), g_get_prgname (), ps_server_get_id (server));
       ps_sync_job_stop (job);
     }
 

@@ -39,6 +39,7 @@ struct _PsSyncJob
   PsSyncState         state;
   double              progress;
   char               *error_message;
+  GError             *error;             /* why it failed for good */
   gint64              next_attempt;
   gboolean            running;
   gboolean            once;
@@ -83,7 +84,7 @@ void            ps_sync_job_journal            (PsSyncJob       *self,
                                                 const char      *kind,
                                                 JsonObject      *entry);
 void            ps_sync_job_fail               (PsSyncJob       *self,
-                                                const char      *message);
+                                                const GError    *error);
 void            ps_sync_job_handle_error       (PsSyncJob       *self,
                                                 const char      *message,
                                                 const GError    *error);

@@ -44,6 +44,7 @@ enum {
   PROP_STATE,
   PROP_PROGRESS,
   PROP_ERROR_MESSAGE,
+  PROP_ERROR,
   PROP_NEXT_ATTEMPT,
   PROP_RUNNING,
   N_PROPS
@@ -118,6 +119,18 @@ set_running (PsSyncJob *self,
 }
 
 static void
+set_error (PsSyncJob    *self,
+           const GError *error)
+{
+  if (self->error == error)
+    return;
+
+  g_clear_error (&self->error);
+  self->error = error != NULL ? g_error_copy (error) : NULL;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+}
+
+static void
 set_next_attempt (PsSyncJob *self,
                   gint64     when)
 {
@@ -184,6 +197,7 @@ ps_sync_job_finalize (GObject *object)
   g_clear_object (&self->upload_limiter);
   g_clear_object (&self->download_limiter);
   g_clear_pointer (&self->error_message, g_free);
+  g_clear_error (&self->error);
   g_clear_pointer (&self->written_ids, g_ptr_array_unref);
   g_clear_pointer (&self->links, g_ptr_array_unref);
   ps_secrets_wipe (&self->remote_password);
@@ -213,6 +227,9 @@ ps_sync_job_get_property (GObject    *object,
       break;
     case PROP_ERROR_MESSAGE:
       g_value_set_string (value, self->error_message);
+      break;
+    case PROP_ERROR:
+      g_value_set_boxed (value, self->error);
       break;
     case PROP_NEXT_ATTEMPT:
       g_value_set_int64 (value, self->next_attempt);
@@ -247,6 +264,11 @@ ps_sync_job_class_init (PsSyncJobClass *klass)
     g_param_spec_string ("error-message", "Error message", "The last failure, in plain words",
                          NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ERROR] =
+    g_param_spec_boxed ("error", "Error",
+                        "Why the sync failed for good, with the domain and code of the cause",
+                        G_TYPE_ERROR,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_NEXT_ATTEMPT] =
     g_param_spec_int64 ("next-attempt", "Next attempt",
                         "When a backing-off job tries again (monotonic µs), or 0",
@@ -368,6 +390,23 @@ ps_sync_job_get_error_message (PsSyncJob *self)
   return self->error_message;
 }
 
+/**
+ * ps_sync_job_get_error:
+ * @self: a #PsSyncJob
+ *
+ * The window and the command line act on the domain and code (a refused
+ * password, a missing keyring), not on the words.
+ *
+ * Returns: (nullable): why the sync failed for good, with the domain and
+ *   code of the cause and the message of #PsSyncJob:error-message
+ */
+const GError *
+ps_sync_job_get_error (PsSyncJob *self)
+{
+  g_return_val_if_fail (PS_IS_SYNC_JOB (self), NULL);
+  return self->error;
+}
+
 gint64
 ps_sync_job_get_next_attempt (PsSyncJob *self)
 {
@@ -477,16 +516,17 @@ connect_monitor (PsSyncJob *self)
 }
 
 void
-ps_sync_job_fail (PsSyncJob  *self,
-                  const char *message)
+ps_sync_job_fail (PsSyncJob    *self,
+                  const GError *error)
 {
   g_autoptr(JsonObject) entry = json_object_new ();
 
   drop_run (self);
   g_clear_handle_id (&self->stall_source, g_source_remove);
-  ps_sync_job_set_error_message (self, message);
-  ps_server_set_last_outcome (self->server, message);
-  json_object_set_string_member (entry, "message", message);
+  set_error (self, error);
+  ps_sync_job_set_error_message (self, error->message);
+  ps_server_set_last_outcome (self->server, error->message);
+  json_object_set_string_member (entry, "message", error->message);
   ps_sync_job_journal (self, "failure", entry);
   ps_sync_job_set_state (self, PS_SYNC_STATE_FAILED);
   set_running (self, FALSE);
@@ -512,7 +552,9 @@ ps_sync_job_handle_error (PsSyncJob    *self,
     self->attempts++;
   if (ps_sync_policy_gives_up (ps_couch_error_is_transient (error), self->once, self->attempts))
     {
-      ps_sync_job_fail (self, message);
+      g_autoptr(GError) failure = g_error_new_literal (error->domain, error->code, message);
+
+      ps_sync_job_fail (self, failure);
       return;
     }
 
@@ -832,7 +874,7 @@ on_local_password_cb (GObject      *object,
   if (error != NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        ps_sync_job_fail (self, error->message);
+        ps_sync_job_fail (self, error);
       return;
     }
 
@@ -864,7 +906,7 @@ on_remote_password_cb (GObject      *object,
   if (error != NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        ps_sync_job_fail (self, error->message);
+        ps_sync_job_fail (self, error);
       return;
     }
 
@@ -895,6 +937,7 @@ ps_sync_job_start (PsSyncJob *self,
   self->backoff_ms = 0;
   self->failing_since = 0;
   ps_sync_job_set_error_message (self, NULL);
+  set_error (self, NULL);
   set_next_attempt (self, 0);
   set_running (self, TRUE);
   g_clear_handle_id (&self->stall_source, g_source_remove);

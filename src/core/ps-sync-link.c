@@ -201,7 +201,7 @@ on_link_finished_cb (GObject      *object,
   /* A continuous replication only ends when stopped or failed for good. */
   if (!ps_replication_run_finish (PS_REPLICATION (object), result, &error) &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->running)
-    ps_sync_job_fail (self, error->message);
+    ps_sync_job_fail (self, error);
 }
 
 static char *
@@ -293,7 +293,7 @@ add_link (PsSyncJob      *self,
 
   if (replication == NULL)
     {
-      ps_sync_job_fail (self, error->message);
+      ps_sync_job_fail (self, error);
       return FALSE;
     }
 

@@ -162,7 +162,7 @@ start_replication (PsSyncJob      *self,
   replication = ps_sync_job_new_replication (self, database, pull, &error);
   if (replication == NULL)
     {
-      ps_sync_job_fail (self, error->message);
+      ps_sync_job_fail (self, error);
       return;
     }
   if (ps_server_get_defer_attachments (self->server) && !self->attachments_pass)
@@ -200,7 +200,7 @@ start_resolver (PsSyncJob      *self,
   resolver = ps_sync_job_new_resolver (self, database, &error);
   if (resolver == NULL)
     {
-      ps_sync_job_fail (self, error->message);
+      ps_sync_job_fail (self, error);
       return;
     }
   g_ptr_array_add (self->written_ids, NULL);

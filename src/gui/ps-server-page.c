@@ -36,6 +36,7 @@ struct _PsServerPage
   GtkButton    *sync_button;
   GtkWidget    *error_box;
   GtkLabel     *error_label;
+  GtkButton    *edit_button;
   GtkButton    *diagnose_button;
   GtkListBox   *database_list;
   GtkLabel     *databases_empty_label;
@@ -194,6 +195,10 @@ update_job_state (PsServerPage *self)
   gtk_label_set_text (self->error_label, error != NULL ? error : "");
   gtk_widget_set_visible (self->error_box, error != NULL && *error != '\0' &&
                                            state != PS_SYNC_STATE_UP_TO_DATE);
+  /* A refused password is mended in the server's dialog, not diagnosed. */
+  gtk_widget_set_visible (GTK_WIDGET (self->edit_button),
+                          g_error_matches (ps_sync_job_get_error (self->job),
+                                           PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED));
 
   if (ps_sync_job_get_running (self->job))
     {
@@ -478,6 +483,7 @@ ps_server_page_class_init (PsServerPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, error_box);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, error_label);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, diagnose_button);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, edit_button);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, database_list);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, databases_empty_label);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, history_list);
@@ -565,6 +571,8 @@ ps_server_page_set_server (PsServerPage *self,
       target = g_variant_ref_sink (g_variant_new_string (ps_server_get_id (server)));
       gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->sync_button), target);
       gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->diagnose_button), target);
+      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->edit_button), target);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->edit_button), "win.edit-server");
       gtk_actionable_set_action_name (GTK_ACTIONABLE (self->diagnose_button),
                                       "win.diagnose-server");
 
