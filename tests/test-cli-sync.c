@@ -122,6 +122,39 @@ test_metered_asks_for_leave (void)
   ps_test_peer_assert_alive (remote);
 }
 
+/* A refused password fails the sync and says how to mend it; following
+ * the advice mends it.
+ */
+static void
+test_refused_password_says_how_to_mend (void)
+{
+  g_autoptr(PsTestPeer) local = ps_test_peer_new (TRUE);
+  g_autoptr(PsTestPeer) remote = ps_test_peer_new_with_admin (TRUE, ADMIN, TEST_PASSWORD);
+  g_autoptr(GPtrArray) records = set_up_instances (local, remote);
+  const char * const wrong[] = { "server", "edit", "Field office", "--password-stdin", NULL };
+  const char * const sync[] = { "sync", "Field office", NULL };
+  g_auto(PsCliResult) changed = { 0, };
+  g_auto(PsCliResult) refused = { 0, };
+  g_auto(PsCliResult) mended = { 0, };
+  g_auto(PsCliResult) synced = { 0, };
+
+  ps_test_run_cli (&changed, NULL, "not-the-password\n", wrong);
+  g_assert_cmpint (changed.status, ==, 0);
+
+  ps_test_run_cli (&refused, NULL, NULL, sync);
+  g_assert_cmpint (refused.status, ==, 1);
+  g_assert_nonnull (strstr (refused.err, "Error: sync with Field office failed"));
+  g_assert_null (strstr (refused.err, "not-the-password"));
+  g_assert_nonnull (strstr (refused.err, "--password-stdin"));
+
+  ps_test_run_cli (&mended, NULL, TEST_PASSWORD "\n", wrong);
+  g_assert_cmpint (mended.status, ==, 0);
+  ps_test_run_cli (&synced, NULL, NULL, sync);
+  g_assert_cmpint (synced.status, ==, 0);
+  g_assert_null (strstr (synced.err, "--password-stdin"));
+  ps_test_assert_same_rev_trees (local, databases[0], remote, databases[0]);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -129,6 +162,8 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/ps/cli/sync/metered-asks-for-leave", test_metered_asks_for_leave);
+  g_test_add_func ("/ps/cli/sync/refused-password-says-how-to-mend",
+                   test_refused_password_says_how_to_mend);
 
   return g_test_run ();
 }

@@ -310,7 +310,11 @@ test_wrong_password_fails_plainly (Fixture       *fixture,
   g_assert_cmpint (ps_sync_job_get_state (job), ==, PS_SYNC_STATE_FAILED);
   g_assert_cmpuint (failures, ==, 1);
   g_test_message ("%s", ps_sync_job_get_error_message (job));
-  g_assert_true (g_str_has_prefix (ps_sync_job_get_error_message (job), "pull primero_child_production: "));
+  g_assert_true (g_str_has_prefix (ps_sync_job_get_error_message (job),
+                                   "Could not pull primero_child_production: "));
+  /* The cause keeps its code, for the window and the command line to act on. */
+  g_assert_error ((GError *) ps_sync_job_get_error (job), PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED);
+  g_assert_cmpstr (ps_sync_job_get_error (job)->message, ==, ps_sync_job_get_error_message (job));
   g_assert_nonnull (strstr (ps_sync_job_get_error_message (job), "password was refused (401)"));
   g_assert_null (strstr (ps_sync_job_get_error_message (job), REMOTE_PASSWORD));
   status = ps_sync_job_dup_status_text (job);

@@ -162,8 +162,7 @@ ps_cli_sync (int    argc,
       PsServer *server = g_ptr_array_index (servers, i);
       PsSyncJob *job = ps_sync_manager_get_job (manager, ps_server_get_id (server));
 
-      if ((once || !ps_server_get_continuous (server)) && !ps_server_get_allow_metered (server) &&
-          ps_sync_job_get_network_metered (job))
+      if (ps_sync_job_needs_consent (job, once))
         {
           g_printerr (_("Error: this connection may cost money and %s is not allowed to sync "
                         "over a metered connection. Give --allow-metered to sync anyway, or "
@@ -200,6 +199,9 @@ ps_cli_sync (int    argc,
       if (ps_sync_job_get_state (job) == PS_SYNC_STATE_FAILED)
         g_printerr (_("Error: sync with %s failed: %s\n"), ps_server_get_description (server),
                     ps_sync_job_get_error_message (job));
+      if (g_error_matches (ps_sync_job_get_error (job), PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED))
+        g_printerr (_("Change the password kept for %s with “%s server edit %s --password-stdin”.\n"),
+                    ps_server_get_description (server), g_get_prgname (), ps_server_get_id (server));
       ps_sync_job_stop (job);
     }
 

@@ -2,12 +2,12 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * One server's sync. A pass goes through every record database: pull
- * (remote → this instance), resolve the conflicts among what was pulled,
- * push (this instance → remote), so that resolutions reach both ends. A
- * continuous job then keeps pull and push replications open and resolves
- * conflicts as they arrive. Transient failures back off (1 s up to 5 min,
- * with jitter) and wait for the network when there is none.
+ * One server's sync: the object, its state and signals, starting and
+ * stopping, and what happens when something fails. A sync first makes one
+ * pass over every record database (ps-sync-pass.c); a continuous job then
+ * keeps one link per database and direction open (ps-sync-link.c).
+ * Transient failures back off and wait for the network when there is none
+ * (ps-sync-policy.c decides).
  */
 
 #define G_LOG_DOMAIN "ps-sync-job"
@@ -17,77 +17,13 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
-#include "ps-bandwidth-limiter.h"
-#include "ps-replication.h"
-#include "ps-resolver.h"
+#include "ps-host.h"
 #include "ps-secrets.h"
-#include "ps-sync-database.h"
-#include "ps-sync-job.h"
+#include "ps-sync-job-private.h"
+#include "ps-sync-policy.h"
 
-#define FIRST_BACKOFF_MS        1000
-#define MAX_BACKOFF_MS          (5 * 60 * 1000)
-#define ONE_SHOT_ATTEMPTS       3
 #define STALL_CHECK_SECONDS     5
 #define DEFAULT_STALL_SECONDS   120
-
-typedef enum
-{
-  STEP_PULL,
-  STEP_RESOLVE,
-  STEP_PUSH,
-  N_STEPS
-} Step;
-
-struct _PsSyncJob
-{
-  GObject         parent_instance;
-
-  PsServer       *server;
-  PsServer       *local;
-  SoupSession    *session;
-  PsJournal      *journal;
-
-  PsSyncState     state;
-  double          progress;
-  char           *error_message;
-  gint64          next_attempt;
-  gboolean        running;
-  gboolean        once;
-  guint           attempts;
-  guint           backoff_ms;
-  guint           stall_seconds;
-  gint64          failing_since;   /* first failure of a pass not yet recovered */
-
-  GCancellable   *cancellable;
-  char           *remote_password;
-  char           *local_password;
-  GListStore     *databases;
-  guint           db_index;
-  Step            step;
-  gboolean        attachments_pass; /* deferring: the step's second replication */
-  GPtrArray      *written_ids;     /* pulled in the current database */
-  GPtrArray      *continuous;      /* ContinuousLink */
-  guint           retry_source;
-  guint           stall_source;
-  GNetworkMonitor *monitor;
-  gulong          network_handler;
-  gulong          metered_handler;
-  PsBandwidthLimiter *upload_limiter;    /* shared by the remote's databases */
-  PsBandwidthLimiter *download_limiter;
-};
-
-typedef struct
-{
-  PsSyncJob      *job;             /* not a reference: the job owns the link */
-  PsSyncDatabase *database;
-  PsReplication  *replication;
-  PsResolver     *resolver;
-  GPtrArray      *pending_ids;     /* pulled, not yet resolved */
-  gboolean        resolving;
-  gboolean        is_pull;
-  guint64         last_count;
-  gint64          last_progress_time;
-} ContinuousLink;
 
 G_DEFINE_FINAL_TYPE (PsSyncJob, ps_sync_job, G_TYPE_OBJECT)
 
@@ -108,6 +44,7 @@ enum {
   PROP_STATE,
   PROP_PROGRESS,
   PROP_ERROR_MESSAGE,
+  PROP_ERROR,
   PROP_NEXT_ATTEMPT,
   PROP_RUNNING,
   N_PROPS
@@ -122,7 +59,7 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-static void begin_pass    (PsSyncJob *self);
+static void begin_pass            (PsSyncJob       *self);
 static void on_network_changed_cb (GNetworkMonitor *monitor,
                                    gboolean         available,
                                    PsSyncJob       *self);
@@ -135,38 +72,10 @@ static void on_server_changed_cb  (PsServer        *server,
 static void on_attachment_limit_changed_cb (PsServer   *server,
                                             GParamSpec *pspec,
                                             PsSyncJob  *self);
-static void run_step      (PsSyncJob *self);
 
-static void
-continuous_link_clear (ContinuousLink *link)
-{
-  g_clear_object (&link->replication);
-  g_clear_object (&link->resolver);
-  g_clear_object (&link->database);
-  g_clear_pointer (&link->pending_ids, g_ptr_array_unref);
-}
-
-static void
-continuous_link_release (ContinuousLink *link)
-{
-  g_rc_box_release_full (link, (GDestroyNotify) continuous_link_clear);
-}
-
-/* A resolution in flight keeps its link alive; a link the job dropped is
- * detached (job = NULL) and its late answers are ignored.
- */
-static void
-continuous_link_detach (ContinuousLink *link)
-{
-  if (link->replication != NULL)
-    g_signal_handlers_disconnect_by_data (link->replication, link);
-  link->job = NULL;
-  continuous_link_release (link);
-}
-
-static void
-set_state (PsSyncJob   *self,
-           PsSyncState  state)
+void
+ps_sync_job_set_state (PsSyncJob   *self,
+                       PsSyncState  state)
 {
   if (self->state == state)
     return;
@@ -175,9 +84,9 @@ set_state (PsSyncJob   *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
-static void
-set_progress (PsSyncJob *self,
-              double     progress)
+void
+ps_sync_job_set_progress (PsSyncJob *self,
+                          double     progress)
 {
   if (G_APPROX_VALUE (self->progress, progress, 0.001))
     return;
@@ -186,9 +95,9 @@ set_progress (PsSyncJob *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROGRESS]);
 }
 
-static void
-set_error_message (PsSyncJob  *self,
-                   const char *message)
+void
+ps_sync_job_set_error_message (PsSyncJob  *self,
+                               const char *message)
 {
   if (g_strcmp0 (self->error_message, message) == 0)
     return;
@@ -210,6 +119,18 @@ set_running (PsSyncJob *self,
 }
 
 static void
+set_error (PsSyncJob    *self,
+           const GError *error)
+{
+  if (self->error == error)
+    return;
+
+  g_clear_error (&self->error);
+  self->error = error != NULL ? g_error_copy (error) : NULL;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
+}
+
+static void
 set_next_attempt (PsSyncJob *self,
                   gint64     when)
 {
@@ -220,10 +141,10 @@ set_next_attempt (PsSyncJob *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NEXT_ATTEMPT]);
 }
 
-static void
-journal_entry (PsSyncJob  *self,
-               const char *kind,
-               JsonObject *entry)
+void
+ps_sync_job_journal (PsSyncJob  *self,
+                     const char *kind,
+                     JsonObject *entry)
 {
   g_autoptr(GError) error = NULL;
 
@@ -237,18 +158,12 @@ journal_entry (PsSyncJob  *self,
 }
 
 static void
-stop_continuous (PsSyncJob *self)
-{
-  g_ptr_array_set_size (self->continuous, 0);
-}
-
-static void
 drop_run (PsSyncJob *self)
 {
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->retry_source, g_source_remove);
-  stop_continuous (self);
+  g_ptr_array_set_size (self->links, 0);
   g_ptr_array_set_size (self->written_ids, 0);
 }
 
@@ -282,8 +197,9 @@ ps_sync_job_finalize (GObject *object)
   g_clear_object (&self->upload_limiter);
   g_clear_object (&self->download_limiter);
   g_clear_pointer (&self->error_message, g_free);
+  g_clear_error (&self->error);
   g_clear_pointer (&self->written_ids, g_ptr_array_unref);
-  g_clear_pointer (&self->continuous, g_ptr_array_unref);
+  g_clear_pointer (&self->links, g_ptr_array_unref);
   ps_secrets_wipe (&self->remote_password);
   ps_secrets_wipe (&self->local_password);
 
@@ -311,6 +227,9 @@ ps_sync_job_get_property (GObject    *object,
       break;
     case PROP_ERROR_MESSAGE:
       g_value_set_string (value, self->error_message);
+      break;
+    case PROP_ERROR:
+      g_value_set_boxed (value, self->error);
       break;
     case PROP_NEXT_ATTEMPT:
       g_value_set_int64 (value, self->next_attempt);
@@ -345,6 +264,11 @@ ps_sync_job_class_init (PsSyncJobClass *klass)
     g_param_spec_string ("error-message", "Error message", "The last failure, in plain words",
                          NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ERROR] =
+    g_param_spec_boxed ("error", "Error",
+                        "Why the sync failed for good, with the domain and code of the cause",
+                        G_TYPE_ERROR,
+                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_NEXT_ATTEMPT] =
     g_param_spec_int64 ("next-attempt", "Next attempt",
                         "When a backing-off job tries again (monotonic µs), or 0",
@@ -387,7 +311,7 @@ ps_sync_job_init (PsSyncJob *self)
   self->upload_limiter = ps_bandwidth_limiter_new (0);
   self->download_limiter = ps_bandwidth_limiter_new (0);
   self->written_ids = g_ptr_array_new_with_free_func (g_free);
-  self->continuous = g_ptr_array_new_with_free_func ((GDestroyNotify) continuous_link_detach);
+  self->links = g_ptr_array_new_with_free_func ((GDestroyNotify) ps_sync_link_detach);
   self->stall_seconds = stall != NULL ? (guint) g_ascii_strtoull (stall, NULL, 10) : 0;
   if (self->stall_seconds == 0)
     self->stall_seconds = DEFAULT_STALL_SECONDS;
@@ -466,6 +390,23 @@ ps_sync_job_get_error_message (PsSyncJob *self)
   return self->error_message;
 }
 
+/**
+ * ps_sync_job_get_error:
+ * @self: a #PsSyncJob
+ *
+ * The window and the command line act on the domain and code (a refused
+ * password, a missing keyring), not on the words.
+ *
+ * Returns: (nullable): why the sync failed for good, with the domain and
+ *   code of the cause and the message of #PsSyncJob:error-message
+ */
+const GError *
+ps_sync_job_get_error (PsSyncJob *self)
+{
+  g_return_val_if_fail (PS_IS_SYNC_JOB (self), NULL);
+  return self->error;
+}
+
 gint64
 ps_sync_job_get_next_attempt (PsSyncJob *self)
 {
@@ -542,14 +483,12 @@ ps_sync_job_dup_status_text (PsSyncJob *self)
 /* Failures */
 
 /* Loopback servers (a demo, tests, a tunnel) need no network at all. */
-static gboolean
-network_is_missing (PsSyncJob *self)
+gboolean
+ps_sync_job_network_is_missing (PsSyncJob *self)
 {
   g_autoptr(GUri) uri = g_uri_parse (ps_server_get_url (self->server), G_URI_FLAGS_NONE, NULL);
-  const char *host = uri != NULL ? g_uri_get_host (uri) : NULL;
 
-  if (host != NULL && (g_str_equal (host, "localhost") || g_str_has_prefix (host, "127.") ||
-                       g_str_equal (host, "::1")))
+  if (uri != NULL && ps_host_is_loopback (g_uri_get_host (uri)))
     return FALSE;
 
   return !g_network_monitor_get_network_available (self->monitor);
@@ -576,63 +515,102 @@ connect_monitor (PsSyncJob *self)
                                                      G_CALLBACK (on_metered_changed_cb), self, 0);
 }
 
-static void
-fail_for_good (PsSyncJob  *self,
-               const char *message)
+void
+ps_sync_job_fail (PsSyncJob    *self,
+                  const GError *error)
 {
   g_autoptr(JsonObject) entry = json_object_new ();
 
   drop_run (self);
   g_clear_handle_id (&self->stall_source, g_source_remove);
-  set_error_message (self, message);
-  ps_server_set_last_outcome (self->server, message);
-  json_object_set_string_member (entry, "message", message);
-  journal_entry (self, "failure", entry);
-  set_state (self, PS_SYNC_STATE_FAILED);
+  set_error (self, error);
+  ps_sync_job_set_error_message (self, error->message);
+  ps_server_set_last_outcome (self->server, error->message);
+  json_object_set_string_member (entry, "message", error->message);
+  ps_sync_job_journal (self, "failure", entry);
+  ps_sync_job_set_state (self, PS_SYNC_STATE_FAILED);
   set_running (self, FALSE);
   g_signal_emit (self, signals[FINISHED], 0, FALSE);
 }
 
-/* @what names the step and database: "pull primero_child_production". */
-static void
-handle_error (PsSyncJob    *self,
-              const char   *what,
-              const GError *error)
+/* @message says what failed in a whole sentence; @error says whether it
+ * may pass by itself.
+ */
+void
+ps_sync_job_handle_error (PsSyncJob    *self,
+                          const char   *message,
+                          const GError *error)
 {
-  g_autofree char *message = NULL;
-  double jitter;
+  guint delay_ms;
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
-  message = what != NULL ? g_strdup_printf ("%s: %s", what, error->message) : g_strdup (error->message);
   g_debug ("%s", message);
 
-  if (!ps_couch_error_is_transient (error) || (self->once && ++self->attempts >= ONE_SHOT_ATTEMPTS))
+  if (self->once)
+    self->attempts++;
+  if (ps_sync_policy_gives_up (ps_couch_error_is_transient (error), self->once, self->attempts))
     {
-      fail_for_good (self, message);
+      g_autoptr(GError) failure = g_error_new_literal (error->domain, error->code, message);
+
+      ps_sync_job_fail (self, failure);
       return;
     }
 
   drop_run (self);
   self->cancellable = g_cancellable_new ();
-  set_error_message (self, message);
+  ps_sync_job_set_error_message (self, message);
   if (self->failing_since == 0)
     self->failing_since = g_get_monotonic_time ();
 
-  if (network_is_missing (self))
+  if (ps_sync_job_network_is_missing (self))
     {
       set_next_attempt (self, 0);
-      set_state (self, PS_SYNC_STATE_WAITING_FOR_NETWORK);
+      ps_sync_job_set_state (self, PS_SYNC_STATE_WAITING_FOR_NETWORK);
       return;
     }
 
-  /* Back off with jitter, so that offices do not retry in lockstep. */
-  self->backoff_ms = self->backoff_ms == 0 ? FIRST_BACKOFF_MS : MIN (self->backoff_ms * 2, MAX_BACKOFF_MS);
-  jitter = g_random_double_range (0.8, 1.2);
-  set_next_attempt (self, g_get_monotonic_time () + (gint64) (self->backoff_ms * jitter) * 1000);
-  set_state (self, PS_SYNC_STATE_BACKING_OFF);
-  self->retry_source = g_timeout_add_once ((guint) (self->backoff_ms * jitter), on_retry_cb, self);
+  self->backoff_ms = ps_sync_policy_next_backoff_ms (self->backoff_ms);
+  delay_ms = ps_sync_policy_jittered_ms (self->backoff_ms, g_random_double_range (0.8, 1.2));
+  set_next_attempt (self, g_get_monotonic_time () + (gint64) delay_ms * 1000);
+  ps_sync_job_set_state (self, PS_SYNC_STATE_BACKING_OFF);
+  self->retry_source = g_timeout_add_once (delay_ms, on_retry_cb, self);
+}
+
+/* A continuous sync whose work stopped moving: the user must know. */
+void
+ps_sync_job_announce_stall (PsSyncJob  *self,
+                            const char *message)
+{
+  ps_sync_job_set_error_message (self, message);
+  ps_sync_job_set_state (self, PS_SYNC_STATE_STALLED);
+  g_signal_emit (self, signals[FINISHED], 0, FALSE);
+}
+
+/* A pass went through every database. */
+void
+ps_sync_job_succeed (PsSyncJob *self)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+
+  self->attempts = 0;
+  self->backoff_ms = 0;
+  self->failing_since = 0;
+  ps_sync_job_set_error_message (self, NULL);
+  ps_sync_job_set_progress (self, 1.0);
+  ps_server_set_last_sync_time (self->server, g_date_time_to_unix (now));
+  ps_server_set_last_outcome (self->server, _("Up to date"));
+
+  if (self->once)
+    {
+      ps_sync_job_set_state (self, PS_SYNC_STATE_UP_TO_DATE);
+      set_running (self, FALSE);
+      g_signal_emit (self, signals[FINISHED], 0, TRUE);
+      return;
+    }
+
+  ps_sync_links_start (self);
 }
 
 static void
@@ -661,8 +639,8 @@ on_network_changed_cb (GNetworkMonitor *monitor,
 static gboolean
 metered_blocks (PsSyncJob *self)
 {
-  return !self->once && !ps_server_get_allow_metered (self->server) &&
-         g_network_monitor_get_network_metered (self->monitor);
+  return ps_sync_policy_metered_blocks (self->once, ps_server_get_allow_metered (self->server),
+                                        g_network_monitor_get_network_metered (self->monitor));
 }
 
 static void
@@ -673,7 +651,7 @@ pause_for_metered (PsSyncJob *self)
   self->cancellable = g_cancellable_new ();
   self->failing_since = 0;
   set_next_attempt (self, 0);
-  set_state (self, PS_SYNC_STATE_PAUSED_METERED);
+  ps_sync_job_set_state (self, PS_SYNC_STATE_PAUSED_METERED);
 }
 
 static void
@@ -718,7 +696,7 @@ on_attachment_limit_changed_cb (PsServer   *server,
                                 GParamSpec *pspec,
                                 PsSyncJob  *self)
 {
-  if (!self->running || self->once || self->continuous->len == 0)
+  if (!self->running || self->once || self->links->len == 0)
     return;
 
   drop_run (self);
@@ -768,6 +746,28 @@ ps_sync_job_get_network_metered (PsSyncJob *self)
   return g_network_monitor_get_network_metered (self->monitor);
 }
 
+/**
+ * ps_sync_job_needs_consent:
+ * @self: a #PsSyncJob
+ * @once: whether the sync is to run once even for a continuous server
+ *
+ * A one-shot sync over a metered connection is the user's call: the
+ * window asks, the command line wants `--allow-metered`. A continuous one
+ * pauses by itself until the connection is free.
+ *
+ * Returns: whether to ask the user before ps_sync_job_start()
+ */
+gboolean
+ps_sync_job_needs_consent (PsSyncJob *self,
+                           gboolean   once)
+{
+  g_return_val_if_fail (PS_IS_SYNC_JOB (self), FALSE);
+
+  return ps_sync_policy_needs_consent (once || !ps_server_get_continuous (self->server),
+                                       ps_server_get_allow_metered (self->server),
+                                       g_network_monitor_get_network_metered (self->monitor));
+}
+
 /* Databases */
 
 static PsCouchDatabase *
@@ -791,28 +791,11 @@ open_database (PsSyncJob   *self,
   return g_steal_pointer (&database);
 }
 
-static PsSyncDatabase *
-current_database (PsSyncJob *self)
-{
-  return g_list_model_get_item (G_LIST_MODEL (self->databases), self->db_index);
-}
-
-static void
-update_progress (PsSyncJob *self)
-{
-  guint n_databases = g_list_model_get_n_items (G_LIST_MODEL (self->databases));
-
-  if (n_databases == 0)
-    return;
-  set_progress (self, MIN (1.0, (double) (self->db_index * N_STEPS + self->step) /
-                                (n_databases * N_STEPS)));
-}
-
-static PsReplication *
-new_replication (PsSyncJob       *self,
-                 PsSyncDatabase  *database,
-                 gboolean         pull,
-                 GError         **error)
+PsReplication *
+ps_sync_job_new_replication (PsSyncJob       *self,
+                             PsSyncDatabase  *database,
+                             gboolean         pull,
+                             GError         **error)
 {
   const char *name = ps_sync_database_get_name (database);
   g_autoptr(PsCouchDatabase) remote = open_database (self, self->server, self->remote_password,
@@ -836,61 +819,6 @@ new_replication (PsSyncJob       *self,
 }
 
 static void
-on_pulled_ids_cb (PsReplication  *replication,
-                  char          **ids,
-                  PsSyncJob      *self)
-{
-  for (guint i = 0; ids[i] != NULL; i++)
-    g_ptr_array_add (self->written_ids, g_strdup (ids[i]));
-}
-
-static void
-advance (PsSyncJob *self)
-{
-  self->failing_since = 0;
-  self->step++;
-  if (self->step == N_STEPS)
-    {
-      self->step = STEP_PULL;
-      self->db_index++;
-    }
-  update_progress (self);
-  run_step (self);
-}
-
-static void
-on_step_replicated_cb (GObject      *object,
-                       GAsyncResult *result,
-                       gpointer      user_data)
-{
-  g_autoptr(PsSyncJob) self = user_data;
-  g_autoptr(PsSyncDatabase) database = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *what = NULL;
-
-  if (!ps_replication_run_finish (PS_REPLICATION (object), result, &error))
-    {
-      database = current_database (self);
-      /* TRANSLATORS: "pull primero_child_production" or "push …" */
-      what = g_strdup_printf (self->step == STEP_PULL ? _("pull %s") : _("push %s"),
-                              ps_sync_database_get_name (database));
-      handle_error (self, what, error);
-      return;
-    }
-
-  /* Deferring: the records without attachments are over; now the rest. */
-  if (ps_server_get_defer_attachments (self->server) && !self->attachments_pass)
-    {
-      self->attachments_pass = TRUE;
-      run_step (self);
-      return;
-    }
-
-  self->attachments_pass = FALSE;
-  advance (self);
-}
-
-static void
 on_resolver_resolved_cb (PsResolver *resolver,
                          JsonObject *report,
                          PsSyncJob  *self)
@@ -898,31 +826,10 @@ on_resolver_resolved_cb (PsResolver *resolver,
   g_signal_emit (self, signals[RESOLVED], 0, report);
 }
 
-static void
-on_step_resolved_cb (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  g_autoptr(PsSyncJob) self = user_data;
-  g_autoptr(PsSyncDatabase) database = current_database (self);
-  g_autoptr(GError) error = NULL;
-
-  if (!ps_resolver_resolve_finish (PS_RESOLVER (object), result, &error))
-    {
-      g_autofree char *what = g_strdup_printf (_("resolve %s"), ps_sync_database_get_name (database));
-
-      handle_error (self, what, error);
-      return;
-    }
-
-  ps_sync_database_add_resolved (database, ps_resolver_get_n_resolved (PS_RESOLVER (object)));
-  advance (self);
-}
-
-static PsResolver *
-new_resolver (PsSyncJob       *self,
-              PsSyncDatabase  *database,
-              GError         **error)
+PsResolver *
+ps_sync_job_new_resolver (PsSyncJob       *self,
+                          PsSyncDatabase  *database,
+                          GError         **error)
 {
   g_autoptr(PsCouchDatabase) local = open_database (self, self->local, self->local_password,
                                                     ps_sync_database_get_name (database), error);
@@ -937,143 +844,9 @@ new_resolver (PsSyncJob       *self,
   return resolver;
 }
 
-static void start_continuous (PsSyncJob *self);
-
-static void
-finish_pass (PsSyncJob *self)
-{
-  g_autoptr(JsonObject) entry = json_object_new ();
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  JsonArray *databases = json_array_new ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->databases)); i++)
-    {
-      g_autoptr(PsSyncDatabase) database = g_list_model_get_item (G_LIST_MODEL (self->databases), i);
-      JsonObject *item = json_object_new ();
-      PsReplication *pull = ps_sync_database_get_pull (database);
-      PsReplication *push = ps_sync_database_get_push (database);
-
-      json_object_set_string_member (item, "database", ps_sync_database_get_name (database));
-      if (pull != NULL)
-        json_object_set_object_member (item, "pull", ps_replication_dup_stats (pull));
-      if (push != NULL)
-        json_object_set_object_member (item, "push", ps_replication_dup_stats (push));
-      json_object_set_int_member (item, "resolved", ps_sync_database_get_resolved (database));
-      json_array_add_object_element (databases, item);
-    }
-  json_object_set_array_member (entry, "databases", databases);
-  journal_entry (self, "sync", entry);
-
-  self->attempts = 0;
-  self->backoff_ms = 0;
-  self->failing_since = 0;
-  set_error_message (self, NULL);
-  set_progress (self, 1.0);
-  ps_server_set_last_sync_time (self->server, g_date_time_to_unix (now));
-  ps_server_set_last_outcome (self->server, _("Up to date"));
-
-  if (self->once)
-    {
-      set_state (self, PS_SYNC_STATE_UP_TO_DATE);
-      set_running (self, FALSE);
-      g_signal_emit (self, signals[FINISHED], 0, TRUE);
-      return;
-    }
-
-  start_continuous (self);
-}
-
-static void
-run_step (PsSyncJob *self)
-{
-  g_autoptr(PsSyncDatabase) database = NULL;
-  g_autoptr(GError) error = NULL;
-  PsSyncDirection direction = ps_server_get_direction (self->server);
-
-  if (self->db_index >= g_list_model_get_n_items (G_LIST_MODEL (self->databases)))
-    {
-      finish_pass (self);
-      return;
-    }
-
-  database = current_database (self);
-  set_state (self, PS_SYNC_STATE_SYNCING);
-
-  switch (self->step)
-    {
-    case STEP_PULL:
-    case STEP_PUSH:
-      {
-        gboolean pull = self->step == STEP_PULL;
-        g_autoptr(PsReplication) replication = NULL;
-
-        if ((pull && direction == PS_SYNC_DIRECTION_PUSH) ||
-            (!pull && direction == PS_SYNC_DIRECTION_PULL))
-          {
-            advance (self);
-            return;
-          }
-
-        replication = new_replication (self, database, pull, &error);
-        if (replication == NULL)
-          {
-            fail_for_good (self, error->message);
-            return;
-          }
-        if (ps_server_get_defer_attachments (self->server) && !self->attachments_pass)
-          ps_replication_set_defer_attachments (replication, TRUE);
-        if (pull)
-          {
-            /* What the first pass of a deferring pull wrote is resolved too. */
-            if (!self->attachments_pass)
-              g_ptr_array_set_size (self->written_ids, 0);
-            g_signal_connect_object (replication, "documents-written",
-                                     G_CALLBACK (on_pulled_ids_cb), self, 0);
-            ps_sync_database_set_pull (database, replication);
-          }
-        else
-          ps_sync_database_set_push (database, replication);
-
-        ps_replication_run_async (replication, self->cancellable, on_step_replicated_cb,
-                                  g_object_ref (self));
-        return;
-      }
-
-    case STEP_RESOLVE:
-      {
-        g_autoptr(PsResolver) resolver = NULL;
-
-        /* Only what was pulled can have brought a conflict. */
-        if (self->written_ids->len == 0)
-          {
-            advance (self);
-            return;
-          }
-
-        resolver = new_resolver (self, database, &error);
-        if (resolver == NULL)
-          {
-            fail_for_good (self, error->message);
-            return;
-          }
-        g_ptr_array_add (self->written_ids, NULL);
-        ps_resolver_resolve_async (resolver, (const char * const *) self->written_ids->pdata,
-                                   self->cancellable, on_step_resolved_cb, g_object_ref (self));
-        g_ptr_array_set_size (self->written_ids, 0);
-        return;
-      }
-
-    case N_STEPS:
-    default:
-      g_assert_not_reached ();
-    }
-}
-
 static void
 begin_pass (PsSyncJob *self)
 {
-  g_auto(GStrv) names = ps_server_dup_database_names (self->server);
-
   if (self->cancellable == NULL)
     self->cancellable = g_cancellable_new ();
 
@@ -1083,291 +856,7 @@ begin_pass (PsSyncJob *self)
       return;
     }
 
-  g_list_store_remove_all (self->databases);
-  for (guint i = 0; names != NULL && names[i] != NULL; i++)
-    {
-      g_autoptr(PsSyncDatabase) database = ps_sync_database_new (names[i]);
-
-      g_list_store_append (self->databases, database);
-    }
-
-  self->db_index = 0;
-  self->step = STEP_PULL;
-  self->attachments_pass = FALSE;
-  set_progress (self, 0);
-  run_step (self);
-}
-
-/* Continuous */
-
-static void resolve_pending (ContinuousLink *link);
-
-static void
-on_link_resolved_cb (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  ContinuousLink *link = user_data;
-  g_autoptr(GError) error = NULL;
-  gboolean resolved;
-
-  resolved = ps_resolver_resolve_finish (PS_RESOLVER (object), result, &error);
-  if (link->job == NULL)
-    {
-      continuous_link_release (link);
-      return;
-    }
-  continuous_link_release (link);
-
-  link->resolving = FALSE;
-  if (!resolved)
-    {
-      g_autofree char *what = g_strdup_printf (_("resolve %s"),
-                                               ps_sync_database_get_name (link->database));
-
-      handle_error (link->job, what, error);
-      return;
-    }
-
-  ps_sync_database_add_resolved (link->database, ps_resolver_get_n_resolved (PS_RESOLVER (object)));
-  g_clear_object (&link->resolver);
-  resolve_pending (link);
-}
-
-/* Conflicts are resolved as they arrive; the push then carries the
- * resolutions to the remote.
- */
-static void
-resolve_pending (ContinuousLink *link)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) ids = NULL;
-
-  if (link->resolving || link->pending_ids->len == 0)
-    return;
-
-  link->resolver = new_resolver (link->job, link->database, &error);
-  if (link->resolver == NULL)
-    return;
-
-  ids = g_steal_pointer (&link->pending_ids);
-  link->pending_ids = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (ids, NULL);
-  link->resolving = TRUE;
-  ps_resolver_resolve_async (link->resolver, (const char * const *) ids->pdata,
-                             link->job->cancellable, on_link_resolved_cb,
-                             g_rc_box_acquire (link));
-}
-
-static void
-on_link_documents_written_cb (PsReplication  *replication,
-                              char          **ids,
-                              ContinuousLink *link)
-{
-  link->last_progress_time = g_get_monotonic_time ();
-  if (!link->is_pull)
-    return;
-
-  for (guint i = 0; ids[i] != NULL; i++)
-    g_ptr_array_add (link->pending_ids, g_strdup (ids[i]));
-  resolve_pending (link);
-}
-
-static void
-update_continuous_state (PsSyncJob *self)
-{
-  gboolean retrying = FALSE;
-  gboolean busy = FALSE;
-
-  if (self->state == PS_SYNC_STATE_FAILED || self->state == PS_SYNC_STATE_STALLED)
-    return;
-
-  for (guint i = 0; i < self->continuous->len; i++)
-    {
-      ContinuousLink *link = g_ptr_array_index (self->continuous, i);
-
-      switch (ps_replication_get_state (link->replication))
-        {
-        case PS_REPLICATION_STATE_RETRYING:
-          retrying = TRUE;
-          set_error_message (self, ps_replication_get_last_error (link->replication));
-          break;
-        case PS_REPLICATION_STATE_STARTING:
-        case PS_REPLICATION_STATE_RUNNING:
-          busy = TRUE;
-          break;
-        case PS_REPLICATION_STATE_IDLE:
-        case PS_REPLICATION_STATE_WAITING:
-        case PS_REPLICATION_STATE_COMPLETED:
-        case PS_REPLICATION_STATE_FAILED:
-        case PS_REPLICATION_STATE_CANCELLED:
-        default:
-          break;
-        }
-    }
-
-  if (retrying)
-    set_state (self, network_is_missing (self)
-                     ? PS_SYNC_STATE_WAITING_FOR_NETWORK : PS_SYNC_STATE_BACKING_OFF);
-  else if (busy)
-    set_state (self, PS_SYNC_STATE_SYNCING);
-  else
-    {
-      set_error_message (self, NULL);
-      set_state (self, PS_SYNC_STATE_UP_TO_DATE);
-    }
-}
-
-static void
-on_link_state_cb (PsReplication  *replication,
-                  GParamSpec     *pspec,
-                  ContinuousLink *link)
-{
-  if (ps_replication_get_state (replication) == PS_REPLICATION_STATE_WAITING)
-    link->last_progress_time = g_get_monotonic_time ();
-  update_continuous_state (link->job);
-}
-
-static void
-on_link_finished_cb (GObject      *object,
-                     GAsyncResult *result,
-                     gpointer      user_data)
-{
-  g_autoptr(PsSyncJob) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  /* A continuous replication only ends when stopped or failed for good. */
-  if (!ps_replication_run_finish (PS_REPLICATION (object), result, &error) &&
-      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && self->running)
-    fail_for_good (self, error->message);
-}
-
-/* A replication whose checkpoint stops moving while changes are pending is
- * the most common silent failure of CouchDB replication: say so.
- */
-static void
-announce_stall (PsSyncJob  *self,
-                const char *message)
-{
-  set_error_message (self, message);
-  set_state (self, PS_SYNC_STATE_STALLED);
-  g_signal_emit (self, signals[FINISHED], 0, FALSE);
-}
-
-static gboolean
-on_stall_check_cb (gpointer user_data)
-{
-  PsSyncJob *self = user_data;
-  gint64 now = g_get_monotonic_time ();
-  gint64 stall = (gint64) self->stall_seconds * G_USEC_PER_SEC;
-
-  /* A continuous sync that keeps failing before it ever catches up. */
-  if (self->failing_since != 0 && now - self->failing_since >= stall &&
-      self->state != PS_SYNC_STATE_STALLED)
-    {
-      g_autofree char *message = NULL;
-
-      message = g_strdup_printf (_("nothing was synced for %u s: %s"), self->stall_seconds,
-                                 self->error_message != NULL ? self->error_message : _("unknown error"));
-      announce_stall (self, message);
-      return G_SOURCE_CONTINUE;
-    }
-
-  for (guint i = 0; i < self->continuous->len; i++)
-    {
-      ContinuousLink *link = g_ptr_array_index (self->continuous, i);
-      PsReplication *replication = link->replication;
-      guint64 count = ps_replication_get_docs_written (replication) +
-                      ps_replication_get_docs_read (replication);
-      gboolean pending = ps_replication_get_pending (replication) > 0 ||
-                         ps_replication_get_state (replication) == PS_REPLICATION_STATE_RETRYING;
-
-      if (count != link->last_count || !pending)
-        {
-          link->last_count = count;
-          link->last_progress_time = now;
-          continue;
-        }
-
-      if (now - link->last_progress_time >= (gint64) self->stall_seconds * G_USEC_PER_SEC &&
-          self->state != PS_SYNC_STATE_STALLED)
-        {
-          g_autofree char *message = NULL;
-
-          message = g_strdup_printf (_("%s %s has not moved for %u s while changes are waiting%s%s"),
-                                     link->is_pull ? _("pull") : _("push"),
-                                     ps_sync_database_get_name (link->database),
-                                     self->stall_seconds,
-                                     ps_replication_get_last_error (replication) != NULL ? ": " : "",
-                                     ps_replication_get_last_error (replication) != NULL
-                                       ? ps_replication_get_last_error (replication) : "");
-          announce_stall (self, message);
-          return G_SOURCE_CONTINUE;
-        }
-    }
-
-  if (self->state == PS_SYNC_STATE_STALLED && self->failing_since == 0)
-    {
-      /* It moved again. */
-      self->state = PS_SYNC_STATE_SYNCING;
-      update_continuous_state (self);
-    }
-
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-add_link (PsSyncJob      *self,
-          PsSyncDatabase *database,
-          gboolean        pull)
-{
-  g_autoptr(GError) error = NULL;
-  ContinuousLink *link;
-  PsReplication *replication = new_replication (self, database, pull, &error);
-
-  if (replication == NULL)
-    {
-      fail_for_good (self, error->message);
-      return FALSE;
-    }
-
-  link = g_rc_box_new0 (ContinuousLink);
-  link->job = self;
-  link->database = g_object_ref (database);
-  link->replication = replication;
-  link->is_pull = pull;
-  link->pending_ids = g_ptr_array_new_with_free_func (g_free);
-  link->last_progress_time = g_get_monotonic_time ();
-  g_ptr_array_add (self->continuous, link);
-
-  ps_replication_set_continuous (replication, TRUE);
-  if (pull)
-    ps_sync_database_set_pull (database, replication);
-  else
-    ps_sync_database_set_push (database, replication);
-  g_signal_connect (replication, "documents-written",
-                    G_CALLBACK (on_link_documents_written_cb), link);
-  g_signal_connect (replication, "notify::state", G_CALLBACK (on_link_state_cb), link);
-  ps_replication_run_async (replication, self->cancellable, on_link_finished_cb,
-                            g_object_ref (self));
-  return TRUE;
-}
-
-static void
-start_continuous (PsSyncJob *self)
-{
-  PsSyncDirection direction = ps_server_get_direction (self->server);
-
-  set_state (self, PS_SYNC_STATE_UP_TO_DATE);
-  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->databases)); i++)
-    {
-      g_autoptr(PsSyncDatabase) database = g_list_model_get_item (G_LIST_MODEL (self->databases), i);
-
-      if (direction != PS_SYNC_DIRECTION_PUSH && !add_link (self, database, TRUE))
-        return;
-      if (direction != PS_SYNC_DIRECTION_PULL && !add_link (self, database, FALSE))
-        return;
-    }
+  ps_sync_pass_begin (self);
 }
 
 /* Starting and stopping */
@@ -1385,7 +874,7 @@ on_local_password_cb (GObject      *object,
   if (error != NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        fail_for_good (self, error->message);
+        ps_sync_job_fail (self, error);
       return;
     }
 
@@ -1417,7 +906,7 @@ on_remote_password_cb (GObject      *object,
   if (error != NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        fail_for_good (self, error->message);
+        ps_sync_job_fail (self, error);
       return;
     }
 
@@ -1447,14 +936,15 @@ ps_sync_job_start (PsSyncJob *self,
   self->attempts = 0;
   self->backoff_ms = 0;
   self->failing_since = 0;
-  set_error_message (self, NULL);
+  ps_sync_job_set_error_message (self, NULL);
+  set_error (self, NULL);
   set_next_attempt (self, 0);
   set_running (self, TRUE);
   g_clear_handle_id (&self->stall_source, g_source_remove);
   if (!self->once)
     self->stall_source = g_timeout_add_seconds (MIN (STALL_CHECK_SECONDS, self->stall_seconds),
-                                                on_stall_check_cb, self);
-  set_state (self, PS_SYNC_STATE_CONNECTING);
+                                                ps_sync_links_check_stall, self);
+  ps_sync_job_set_state (self, PS_SYNC_STATE_CONNECTING);
 
   connect_monitor (self);
 
@@ -1486,5 +976,5 @@ ps_sync_job_stop (PsSyncJob *self)
   g_clear_handle_id (&self->stall_source, g_source_remove);
   set_next_attempt (self, 0);
   set_running (self, FALSE);
-  set_state (self, PS_SYNC_STATE_IDLE);
+  ps_sync_job_set_state (self, PS_SYNC_STATE_IDLE);
 }

@@ -56,6 +56,7 @@ PsSyncState   ps_sync_job_get_state          (PsSyncJob     *self);
 double        ps_sync_job_get_progress       (PsSyncJob     *self);
 char         *ps_sync_job_dup_status_text    (PsSyncJob     *self);
 const char   *ps_sync_job_get_error_message  (PsSyncJob     *self);
+const GError *ps_sync_job_get_error          (PsSyncJob     *self);
 gint64        ps_sync_job_get_next_attempt   (PsSyncJob     *self);
 GListModel   *ps_sync_job_get_databases      (PsSyncJob     *self);
 gboolean      ps_sync_job_get_running        (PsSyncJob     *self);
@@ -64,6 +65,8 @@ void          ps_sync_job_start              (PsSyncJob     *self,
 void          ps_sync_job_set_network_monitor (PsSyncJob     *self,
                                               GNetworkMonitor *monitor);
 gboolean      ps_sync_job_get_network_metered (PsSyncJob   *self);
+gboolean      ps_sync_job_needs_consent      (PsSyncJob     *self,
+                                              gboolean       once);
 void          ps_sync_job_stop               (PsSyncJob     *self);
 
 G_END_DECLS

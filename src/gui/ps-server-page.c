@@ -25,6 +25,9 @@ struct _PsServerPage
   PsServer     *server;
   PsSyncJob    *job;
   GCancellable *read_cancellable;
+  GBindingGroup *server_bindings;   /* the server's description and URL */
+  GSignalGroup *job_signals;
+  GSignalGroup *database_signals;   /* the job's list of databases */
 
   /* Template widgets */
   GtkLabel     *description_label;
@@ -33,6 +36,7 @@ struct _PsServerPage
   GtkButton    *sync_button;
   GtkWidget    *error_box;
   GtkLabel     *error_label;
+  GtkButton    *edit_button;
   GtkButton    *diagnose_button;
   GtkListBox   *database_list;
   GtkLabel     *databases_empty_label;
@@ -191,6 +195,10 @@ update_job_state (PsServerPage *self)
   gtk_label_set_text (self->error_label, error != NULL ? error : "");
   gtk_widget_set_visible (self->error_box, error != NULL && *error != '\0' &&
                                            state != PS_SYNC_STATE_UP_TO_DATE);
+  /* A refused password is mended in the server's dialog, not diagnosed. */
+  gtk_widget_set_visible (GTK_WIDGET (self->edit_button),
+                          g_error_matches (ps_sync_job_get_error (self->job),
+                                           PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED));
 
   if (ps_sync_job_get_running (self->job))
     {
@@ -347,19 +355,6 @@ on_journal_entry_added_cb (PsJournal    *journal,
     refresh_history (self);
 }
 
-static void
-disconnect_job (PsServerPage *self)
-{
-  if (self->job == NULL)
-    return;
-
-  g_signal_handlers_disconnect_by_func (self->job, on_job_notify_cb, self);
-  g_signal_handlers_disconnect_by_func (ps_sync_job_get_databases (self->job),
-                                        on_databases_items_changed_cb, self);
-  g_clear_object (&self->job);
-}
-
-
 /*
  * GObject overrides
  */
@@ -386,7 +381,10 @@ ps_server_page_dispose (GObject *object)
   g_clear_object (&self->read_cancellable);
   if (self->database_list != NULL)
     gtk_list_box_bind_model (self->database_list, NULL, NULL, NULL, NULL);
-  disconnect_job (self);
+  g_clear_object (&self->server_bindings);
+  g_clear_object (&self->job_signals);
+  g_clear_object (&self->database_signals);
+  g_clear_object (&self->job);
   g_clear_object (&self->server);
 
   G_OBJECT_CLASS (ps_server_page_parent_class)->dispose (object);
@@ -485,6 +483,7 @@ ps_server_page_class_init (PsServerPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, error_box);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, error_label);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, diagnose_button);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, edit_button);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, database_list);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, databases_empty_label);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, history_list);
@@ -495,6 +494,23 @@ static void
 ps_server_page_init (PsServerPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* The page follows whatever server it shows, and drops its handlers
+   * when it shows another one.
+   */
+  self->server_bindings = g_binding_group_new ();
+  g_binding_group_bind (self->server_bindings, "description",
+                        self->description_label, "label", G_BINDING_SYNC_CREATE);
+  g_binding_group_bind (self->server_bindings, "url",
+                        self->url_label, "label", G_BINDING_SYNC_CREATE);
+
+  self->job_signals = g_signal_group_new (PS_TYPE_SYNC_JOB);
+  g_signal_group_connect_object (self->job_signals, "notify",
+                                 G_CALLBACK (on_job_notify_cb), self, 0);
+
+  self->database_signals = g_signal_group_new (G_TYPE_LIST_STORE);
+  g_signal_group_connect_object (self->database_signals, "items-changed",
+                                 G_CALLBACK (on_databases_items_changed_cb), self, 0);
 }
 
 
@@ -537,8 +553,11 @@ ps_server_page_set_server (PsServerPage *self,
   if (self->server == server)
     return;
 
-  disconnect_job (self);
+  g_clear_object (&self->job);
   g_set_object (&self->server, server);
+  g_binding_group_set_source (self->server_bindings, server);
+  g_signal_group_set_target (self->job_signals, NULL);
+  g_signal_group_set_target (self->database_signals, NULL);
   gtk_list_box_bind_model (self->database_list, NULL, NULL, NULL, NULL);
 
   if (server != NULL)
@@ -549,20 +568,18 @@ ps_server_page_set_server (PsServerPage *self,
                                                          ps_server_get_id (server)));
       databases = ps_sync_job_get_databases (self->job);
 
-      gtk_label_set_text (self->description_label, ps_server_get_description (server));
-      gtk_label_set_text (self->url_label, ps_server_get_url (server));
-
       target = g_variant_ref_sink (g_variant_new_string (ps_server_get_id (server)));
       gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->sync_button), target);
       gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->diagnose_button), target);
+      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->edit_button), target);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->edit_button), "win.edit-server");
       gtk_actionable_set_action_name (GTK_ACTIONABLE (self->diagnose_button),
                                       "win.diagnose-server");
 
       gtk_list_box_bind_model (self->database_list, databases,
                                create_database_row_cb, NULL, NULL);
-      g_signal_connect_object (self->job, "notify", G_CALLBACK (on_job_notify_cb), self, 0);
-      g_signal_connect_object (databases, "items-changed",
-                               G_CALLBACK (on_databases_items_changed_cb), self, 0);
+      g_signal_group_set_target (self->job_signals, self->job);
+      g_signal_group_set_target (self->database_signals, databases);
       update_job_state (self);
     }
 

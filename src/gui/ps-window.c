@@ -444,9 +444,6 @@ on_metered_dialog_response_cb (GtkDialog *dialog,
   gtk_widget_destroy (GTK_WIDGET (dialog));
 }
 
-/* A one-shot sync over a metered connection is the user's call; a
- * continuous one pauses by itself until the connection is free.
- */
 static gboolean
 needs_asking (PsWindow *self,
               PsServer *server)
@@ -454,8 +451,7 @@ needs_asking (PsWindow *self,
   PsSyncManager *manager = ps_context_get_sync_manager (self->context);
   PsSyncJob *job = ps_sync_manager_get_job (manager, ps_server_get_id (server));
 
-  return !ps_server_get_continuous (server) && !ps_server_get_allow_metered (server) &&
-         job != NULL && ps_sync_job_get_network_metered (job);
+  return job != NULL && ps_sync_job_needs_consent (job, FALSE);
 }
 
 /* One question for all the servers in @servers; @n_syncing others, allowed

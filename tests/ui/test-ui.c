@@ -683,6 +683,14 @@ test_sync_and_conflicts (Fixture       *fixture,
     g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (get_child (page, PS_TYPE_SERVER_PAGE,
                                                                "status_label"))),
                      ==, "Up to date");
+
+    /* The page follows the server as it is edited. */
+    ps_server_set_description (server, "Gulu field office");
+    flush_events ();
+    g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (get_child (page, PS_TYPE_SERVER_PAGE,
+                                                               "description_label"))),
+                     ==, "Gulu field office");
+    ps_server_set_description (server, "Field office");
   }
   g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "show-servers", NULL);
   flush_events ();
