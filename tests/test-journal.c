@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ps-journal.h"
+#include "ps-test-cli.h"
 
 static char *
 journal_path (void)
@@ -336,7 +337,7 @@ test_rotation (void)
   const int n_entries = 80;
   guint lines[4] = { 0, };
   goffset total = 0;
-  goffset size;
+  goffset size = 0;
 
   /* The stated budget: 8 files of 4 MiB, the current one included. */
   g_assert_cmpint (ps_journal_get_max_size (journal), ==, PS_JOURNAL_DEFAULT_MAX_SIZE);
@@ -734,6 +735,66 @@ test_missing_journal (void)
   g_assert_cmpuint (entries->len, ==, 0);
 }
 
+/* `primero-sync-cli journal` lists every generation kept, oldest too. */
+static void
+test_cli_reads_every_generation (void)
+{
+  g_autofree char *path = g_build_filename (g_get_user_state_dir (), "primero-sync",
+                                            "journal.jsonl", NULL);
+  g_autofree char *oldest = g_strdup_printf ("%s.%u", path,
+                                             PS_JOURNAL_DEFAULT_MAX_GENERATIONS - 1);
+  g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  const char * const args[] = { "journal", "--json", NULL };
+  PsCliOptions options = { 0, };
+  PsCliResult result = { 0, };
+  JsonArray *listed;
+  const int n_entries = 60;
+  guint last;
+
+  ps_journal_set_max_size (journal, 500);
+  for (int i = 0; i < n_entries; i++)
+    {
+      g_autoptr(JsonObject) entry = new_entry ("sync", "s1", NULL, NULL, i);
+
+      append_ok (journal, entry);
+    }
+  g_assert_true (g_file_test (oldest, G_FILE_TEST_EXISTS));
+
+  options.timeout_s = 30;
+  ps_test_run_cli_full (&result, &options, args);
+  g_assert_cmpint (result.status, ==, 0);
+  json_parser_load_from_data (parser, result.out, -1, &error);
+  g_assert_no_error (error);
+  listed = json_node_get_array (json_parser_get_root (parser));
+
+  /* Newest first, down to the first entry of the oldest generation. */
+  {
+    g_autoptr(GPtrArray) read = ps_journal_read (journal, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (json_array_get_length (listed), ==, read->len);
+  }
+  last = json_array_get_length (listed) - 1;
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (listed, 0), "n"),
+                   ==, n_entries - 1);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (listed, last), "n"),
+                   ==, n_entries - 1 - (int) last);
+  {
+    g_autofree char *contents = NULL;
+
+    g_assert_true (g_file_get_contents (oldest, &contents, NULL, NULL));
+    *strchr (contents, '\n') = '\0';
+    json_parser_load_from_data (parser, contents, -1, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (json_object_get_int_member (json_node_get_object (json_parser_get_root (parser)),
+                                                 "n"),
+                     ==, n_entries - 1 - (int) last);
+  }
+  ps_cli_result_clear (&result);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -753,6 +814,7 @@ main (int   argc,
   g_test_add_func ("/ps/journal/credentials-refused", test_credentials_refused);
   g_test_add_func ("/ps/journal/entry-added-signal", test_entry_added_signal);
   g_test_add_func ("/ps/journal/missing", test_missing_journal);
+  g_test_add_func ("/ps/journal/cli-reads-every-generation", test_cli_reads_every_generation);
 
   return g_test_run ();
 }
