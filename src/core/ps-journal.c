@@ -784,9 +784,16 @@ ps_journal_read (PsJournal              *self,
         return g_steal_pointer (&entries);
     }
 
-  lock = lock_journal (self, LOCK_SH, error);
-  if (lock < 0)
-    return NULL;
+  /* A journal one may read but not write (another user's, a read-only
+   * copy) is read without the lock: at worst a rotation is seen midway.
+   */
+  {
+    g_autoptr(GError) lock_error = NULL;
+
+    lock = lock_journal (self, LOCK_SH, &lock_error);
+    if (lock < 0)
+      g_debug ("Reading the journal unlocked: %s", lock_error->message);
+  }
 
   for (guint g = 0; g < self->max_generations; g++)
     {
@@ -796,11 +803,13 @@ ps_journal_read (PsJournal              *self,
         break;
       if (!read_file_backwards (path, filter, &state, entries, error))
         {
-          close (lock);
+          if (lock >= 0)
+            close (lock);
           return NULL;
         }
     }
-  close (lock);
+  if (lock >= 0)
+    close (lock);
 
   return g_steal_pointer (&entries);
 }
