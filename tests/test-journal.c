@@ -10,8 +10,11 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ps-journal.h"
+#include "ps-test-cli.h"
 
 static char *
 journal_path (void)
@@ -49,6 +52,10 @@ append_ok (PsJournal  *journal,
   g_assert_true (ps_journal_append (journal, entry, &error));
   g_assert_no_error (error);
 }
+
+static void assert_refused (PsJournal  *journal,
+                            JsonObject *entry,
+                            int         code);
 
 static gint64
 entry_n (GPtrArray *entries,
@@ -118,13 +125,16 @@ test_append_all (void)
   g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
   g_autoptr(GPtrArray) batch = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GPtrArray) refused = NULL;
   g_autoptr(GError) error = NULL;
   JsonObject *leaky;
 
   for (int n = 1; n <= 3; n++)
     g_ptr_array_add (batch, new_entry ("resolution", "s1", "db", "rec", n));
-  g_assert_true (ps_journal_append_all (journal, batch, &error));
+  g_assert_true (ps_journal_append_all (journal, batch, &refused, &error));
   g_assert_no_error (error);
+  g_assert_cmpuint (refused->len, ==, 0);
+  g_clear_pointer (&refused, g_ptr_array_unref);
 
   entries = ps_journal_read (journal, NULL, &error);
   g_assert_no_error (error);
@@ -133,14 +143,58 @@ test_append_all (void)
   g_assert_cmpint (entry_n (entries, 2), ==, 1);
   g_clear_pointer (&entries, g_ptr_array_unref);
 
-  /* One entry with credentials refuses the whole batch. */
-  leaky = new_entry ("sync", "s1", NULL, NULL, 4);
+  /* One entry with credentials is refused alone: the others are written,
+   * and the caller learns which one was not.
+   */
+  g_ptr_array_set_size (batch, 0);
+  g_ptr_array_add (batch, new_entry ("resolution", "s1", "db", "rec", 4));
+  leaky = new_entry ("sync", "s1", NULL, NULL, 5);
   json_object_set_string_member (leaky, "source", "https://admin:secret@example.org/db");
   g_ptr_array_add (batch, leaky);
-  g_assert_false (ps_journal_append_all (journal, batch, &error));
-  g_assert_nonnull (error);
+  g_ptr_array_add (batch, new_entry ("resolution", "s1", "db", "rec", 6));
+  g_assert_true (ps_journal_append_all (journal, batch, &refused, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (refused->len, ==, 1);
+  g_assert_true (g_ptr_array_index (refused, 0) == leaky);
   entries = ps_journal_read (journal, NULL, NULL);
-  g_assert_cmpuint (entries->len, ==, 3);
+  g_assert_cmpuint (entries->len, ==, 5);
+  g_assert_cmpint (entry_n (entries, 0), ==, 6);
+  g_assert_cmpint (entry_n (entries, 1), ==, 4);
+}
+
+/* A record's own values may hold anything, URLs with user information
+ * included: they are the record, not something the app wrote, and losing
+ * the account of a resolution over them would be worse.
+ */
+static void
+test_record_values_not_checked (void)
+{
+  g_autofree char *path = journal_path ();
+  g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
+  g_autoptr(JsonObject) resolution = new_entry ("resolution", "s1", "db", "rec", 1);
+  g_autoptr(JsonObject) edit = new_entry ("manual-edit", "s1", "db", "rec", 2);
+  g_autoptr(JsonObject) report = json_object_new ();
+  g_autoptr(JsonObject) leaky_app_field = new_entry ("resolution", "s1", "db", "rec", 3);
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+
+  json_object_set_string_member (report, "notes", "see http://user:pw@intranet.example/x");
+  json_object_set_string_member (report, "password", "what the case worker typed");
+  json_object_set_object_member (resolution, "resolution", g_steal_pointer (&report));
+  append_ok (journal, resolution);
+
+  json_object_set_string_member (edit, "value", "ftp://a:b@files.example/");
+  append_ok (journal, edit);
+
+  /* The fields the app writes itself are still checked. */
+  json_object_set_object_member (leaky_app_field, "resolution", json_object_new ());
+  json_object_set_string_member (leaky_app_field, "error",
+                                 "could not reach https://admin:s3cret@example.org/db");
+  assert_refused (journal, leaky_app_field, PS_JOURNAL_ERROR_CREDENTIALS);
+
+  entries = ps_journal_read (journal, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 2);
 }
 
 static void
@@ -259,20 +313,40 @@ test_existing_file_made_private (void)
   g_assert_cmpuint (mode_of (path), ==, 0600);
 }
 
+static gboolean
+file_size (const char *path,
+           goffset    *size)
+{
+  GStatBuf st;
+
+  if (g_stat (path, &st) != 0)
+    return FALSE;
+  *size = st.st_size;
+  return TRUE;
+}
+
 static void
 test_rotation (void)
 {
   g_autofree char *path = journal_path ();
-  g_autofree char *old_path = g_strconcat (path, ".1", NULL);
   g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GError) error = NULL;
-  GStatBuf st;
   const goffset max_size = 600;
-  const int n_entries = 40;
+  const guint generations = 4;
+  const int n_entries = 80;
+  guint lines[4] = { 0, };
+  goffset total = 0;
+  goffset size = 0;
 
+  /* The stated budget: 8 files of 4 MiB, the current one included. */
   g_assert_cmpint (ps_journal_get_max_size (journal), ==, PS_JOURNAL_DEFAULT_MAX_SIZE);
+  g_assert_cmpint (PS_JOURNAL_DEFAULT_MAX_SIZE, ==, 4 * 1024 * 1024);
+  g_assert_cmpuint (ps_journal_get_max_generations (journal), ==,
+                    PS_JOURNAL_DEFAULT_MAX_GENERATIONS);
+  g_assert_cmpuint (PS_JOURNAL_DEFAULT_MAX_GENERATIONS, ==, 8);
   ps_journal_set_max_size (journal, max_size);
+  ps_journal_set_max_generations (journal, generations);
 
   for (int i = 0; i < n_entries; i++)
     {
@@ -280,23 +354,247 @@ test_rotation (void)
       append_ok (journal, entry);
     }
 
-  /* The current file stays under the bound; one older file is kept. */
-  g_assert_cmpint (g_stat (path, &st), ==, 0);
-  g_assert_cmpint (st.st_size, <=, max_size);
-  g_assert_cmpint (g_stat (old_path, &st), ==, 0);
-  g_assert_cmpint (st.st_size, <=, max_size);
-  g_assert_cmpuint (mode_of (old_path), ==, 0600);
+  /* Every generation stays under the bound, private; none beyond the
+   * budget is kept.
+   */
+  for (guint g = 0; g < generations; g++)
+    {
+      g_autofree char *gen_path = g == 0 ? g_strdup (path) : g_strdup_printf ("%s.%u", path, g);
+
+      g_autofree char *contents = NULL;
+
+      g_assert_true (file_size (gen_path, &size));
+      g_assert_cmpint (size, <=, max_size);
+      g_assert_cmpuint (mode_of (gen_path), ==, 0600);
+      total += size;
+
+      g_assert_true (g_file_get_contents (gen_path, &contents, NULL, NULL));
+      for (const char *c = contents; *c != '\0'; c++)
+        if (*c == '\n')
+          lines[g]++;
+      g_assert_cmpuint (lines[g], >, 0);
+    }
+  {
+    g_autofree char *beyond = g_strdup_printf ("%s.%u", path, generations);
+
+    g_assert_false (g_file_test (beyond, G_FILE_TEST_EXISTS));
+  }
+  g_assert_cmpint (total, <=, max_size * generations);
 
   entries = ps_journal_read (journal, NULL, &error);
   g_assert_no_error (error);
 
-  /* Both files are read back, newest first, without gaps; entries older
-   * than the kept file are gone.
+  /* Every generation is read back, newest first, without gaps; entries
+   * older than the budget are gone.
    */
-  g_assert_cmpuint (entries->len, >, 5);
+  g_assert_cmpuint (entries->len, ==, lines[0] + lines[1] + lines[2] + lines[3]);
   g_assert_cmpuint (entries->len, <, n_entries);
   for (guint i = 0; i < entries->len; i++)
     g_assert_cmpint (entry_n (entries, i), ==, n_entries - 1 - i);
+}
+
+#define N_WRITERS        3
+#define ENTRIES_A_WRITER 150
+/* Enough for every entry the writers write: none is dropped on purpose. */
+#define MANY_GENERATIONS 200
+#define SMALL_FILE       1500
+
+static void
+write_as_child (const char *path,
+                int         writer)
+{
+  g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
+
+  ps_journal_set_max_size (journal, SMALL_FILE);
+  ps_journal_set_max_generations (journal, MANY_GENERATIONS);
+  for (int i = 0; i < ENTRIES_A_WRITER; i++)
+    {
+      g_autoptr(JsonObject) entry = new_entry ("sync", NULL, NULL, NULL, i);
+
+      json_object_set_int_member (entry, "writer", writer);
+      if (!ps_journal_append (journal, entry, NULL))
+        _exit (2);
+    }
+  _exit (0);
+}
+
+/* Newest first and nothing dropped: what each writer wrote so far must be
+ * read back whole, each entry once.
+ */
+static guint
+check_writers (GPtrArray *entries)
+{
+  gint64 next[N_WRITERS];
+
+  for (int w = 0; w < N_WRITERS; w++)
+    next[w] = -1;
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      JsonObject *entry = g_ptr_array_index (entries, i);
+      gint64 w = json_object_get_int_member (entry, "writer");
+      gint64 n = json_object_get_int_member (entry, "n");
+
+      g_assert_cmpint (w, >=, 0);
+      g_assert_cmpint (w, <, N_WRITERS);
+      if (next[w] == -1)
+        next[w] = n;
+      g_assert_cmpint (n, ==, next[w]);
+      next[w]--;
+    }
+
+  for (int w = 0; w < N_WRITERS; w++)
+    g_assert_cmpint (next[w], <=, -1);
+
+  return entries->len;
+}
+
+/* The window and the command line may write at once, and read while the
+ * other rotates: no generation may be lost, none read twice.
+ */
+static void
+test_concurrent_rotation (void)
+{
+  g_autofree char *path = journal_path ();
+  g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_path_get_dirname (path);
+  pid_t children[N_WRITERS];
+  guint running = N_WRITERS;
+  guint reads = 0;
+
+  ps_journal_set_max_size (journal, SMALL_FILE);
+  ps_journal_set_max_generations (journal, MANY_GENERATIONS);
+
+  /* The directory exists before the children race to create it. */
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  for (int w = 0; w < N_WRITERS; w++)
+    {
+      children[w] = fork ();
+      g_assert_cmpint (children[w], >=, 0);
+      if (children[w] == 0)
+        write_as_child (path, w);
+    }
+
+  while (running > 0)
+    {
+      g_autoptr(GPtrArray) seen = ps_journal_read (journal, NULL, &error);
+
+      g_assert_no_error (error);
+      check_writers (seen);
+      reads++;
+
+      for (int w = 0; w < N_WRITERS; w++)
+        {
+          int status;
+
+          if (children[w] > 0 && waitpid (children[w], &status, WNOHANG) == children[w])
+            {
+              g_assert_true (WIFEXITED (status));
+              g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+              children[w] = 0;
+              running--;
+            }
+        }
+    }
+
+  entries = ps_journal_read (journal, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (check_writers (entries), ==, N_WRITERS * ENTRIES_A_WRITER);
+  g_test_message ("%u reads while writing", reads);
+}
+
+static JsonObject *
+new_resolution (const char *record,
+                const char *resolution_id,
+                int         n)
+{
+  JsonObject *entry = new_entry ("resolution", "s1", "db", record, n);
+  JsonObject *report = json_object_new ();
+
+  json_object_set_string_member (report, "id", record);
+  json_object_set_string_member (entry, "resolution_id", resolution_id);
+  json_object_set_object_member (entry, "resolution", report);
+  return entry;
+}
+
+static JsonObject *
+new_outcome (const char *record,
+             const char *resolution_id,
+             const char *new_rev,
+             const char *error)
+{
+  JsonObject *entry = new_entry ("resolution-outcome", "s1", "db", record, 0);
+
+  json_object_set_string_member (entry, "resolution_id", resolution_id);
+  if (new_rev != NULL)
+    json_object_set_string_member (entry, "new_rev", new_rev);
+  if (error != NULL)
+    json_object_set_string_member (entry, "error", error);
+  return entry;
+}
+
+static const char *
+new_rev_of (JsonObject *entry)
+{
+  JsonObject *report = json_object_get_object_member (entry, "resolution");
+
+  return json_object_get_string_member_with_default (report, "new_rev", NULL);
+}
+
+/* A resolution is journaled before it is written; how it went follows.
+ * One journaled but never written (the process died) is merged again next
+ * time: the journal shows it once, as written.
+ */
+static void
+test_resolution_outcomes (void)
+{
+  g_autofree char *path = journal_path ();
+  g_autofree char *older = g_strconcat (path, ".1", NULL);
+  g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  PsJournalFilter filter = { 0, };
+  JsonObject *objects[] = {
+    new_resolution ("rec-1", "r1", 1),       /* died before writing */
+    new_resolution ("rec-2", "r2", 2),
+    new_outcome ("rec-2", "r2", NULL, "the record kept changing"),
+    new_resolution ("rec-1", "r1", 3),       /* the same merge, next run */
+    new_resolution ("rec-3", "r3", 4),       /* not written yet */
+    new_outcome ("rec-1", "r1", "3-abc", NULL),
+  };
+
+  /* Across a rotation too. */
+  ps_journal_set_max_size (journal, 400);
+  for (guint i = 0; i < G_N_ELEMENTS (objects); i++)
+    {
+      append_ok (journal, objects[i]);
+      json_object_unref (objects[i]);
+    }
+  g_assert_true (g_file_test (older, G_FILE_TEST_EXISTS));
+
+  filter.kind = "resolution";
+  entries = ps_journal_read (journal, &filter, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 2);
+  g_assert_cmpint (entry_n (entries, 0), ==, 4);
+  g_assert_null (new_rev_of (g_ptr_array_index (entries, 0)));
+  g_assert_cmpint (entry_n (entries, 1), ==, 3);
+  g_assert_cmpstr (new_rev_of (g_ptr_array_index (entries, 1)), ==, "3-abc");
+  g_clear_pointer (&entries, g_ptr_array_unref);
+
+  /* Unfiltered, the outcomes are folded in, not listed. */
+  entries = ps_journal_read (journal, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 2);
+
+  /* Asked for, they are there. */
+  filter.kind = "resolution-outcome";
+  outcomes = ps_journal_read (journal, &filter, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outcomes->len, ==, 2);
 }
 
 static void
@@ -437,6 +735,66 @@ test_missing_journal (void)
   g_assert_cmpuint (entries->len, ==, 0);
 }
 
+/* `primero-sync-cli journal` lists every generation kept, oldest too. */
+static void
+test_cli_reads_every_generation (void)
+{
+  g_autofree char *path = g_build_filename (g_get_user_state_dir (), "primero-sync",
+                                            "journal.jsonl", NULL);
+  g_autofree char *oldest = g_strdup_printf ("%s.%u", path,
+                                             PS_JOURNAL_DEFAULT_MAX_GENERATIONS - 1);
+  g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  const char * const args[] = { "journal", "--json", NULL };
+  PsCliOptions options = { 0, };
+  PsCliResult result = { 0, };
+  JsonArray *listed;
+  const int n_entries = 60;
+  guint last;
+
+  ps_journal_set_max_size (journal, 500);
+  for (int i = 0; i < n_entries; i++)
+    {
+      g_autoptr(JsonObject) entry = new_entry ("sync", "s1", NULL, NULL, i);
+
+      append_ok (journal, entry);
+    }
+  g_assert_true (g_file_test (oldest, G_FILE_TEST_EXISTS));
+
+  options.timeout_s = 30;
+  ps_test_run_cli_full (&result, &options, args);
+  g_assert_cmpint (result.status, ==, 0);
+  json_parser_load_from_data (parser, result.out, -1, &error);
+  g_assert_no_error (error);
+  listed = json_node_get_array (json_parser_get_root (parser));
+
+  /* Newest first, down to the first entry of the oldest generation. */
+  {
+    g_autoptr(GPtrArray) read = ps_journal_read (journal, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (json_array_get_length (listed), ==, read->len);
+  }
+  last = json_array_get_length (listed) - 1;
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (listed, 0), "n"),
+                   ==, n_entries - 1);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (listed, last), "n"),
+                   ==, n_entries - 1 - (int) last);
+  {
+    g_autofree char *contents = NULL;
+
+    g_assert_true (g_file_get_contents (oldest, &contents, NULL, NULL));
+    *strchr (contents, '\n') = '\0';
+    json_parser_load_from_data (parser, contents, -1, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (json_object_get_int_member (json_node_get_object (json_parser_get_root (parser)),
+                                                 "n"),
+                     ==, n_entries - 1 - (int) last);
+  }
+  ps_cli_result_clear (&result);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -445,14 +803,18 @@ main (int   argc,
 
   g_test_add_func ("/ps/journal/append-read", test_append_read);
   g_test_add_func ("/ps/journal/append-all", test_append_all);
+  g_test_add_func ("/ps/journal/record-values-not-checked", test_record_values_not_checked);
   g_test_add_func ("/ps/journal/filter", test_filter);
   g_test_add_func ("/ps/journal/default-path-and-modes", test_default_path_and_modes);
   g_test_add_func ("/ps/journal/existing-file-made-private", test_existing_file_made_private);
   g_test_add_func ("/ps/journal/rotation", test_rotation);
+  g_test_add_func ("/ps/journal/concurrent-rotation", test_concurrent_rotation);
+  g_test_add_func ("/ps/journal/resolution-outcomes", test_resolution_outcomes);
   g_test_add_func ("/ps/journal/torn-line", test_torn_line);
   g_test_add_func ("/ps/journal/credentials-refused", test_credentials_refused);
   g_test_add_func ("/ps/journal/entry-added-signal", test_entry_added_signal);
   g_test_add_func ("/ps/journal/missing", test_missing_journal);
+  g_test_add_func ("/ps/journal/cli-reads-every-generation", test_cli_reads_every_generation);
 
   return g_test_run ();
 }

@@ -183,6 +183,153 @@ test_worked_example (void)
   g_assert_nonnull (strstr (entry_text, "location_last"));
 }
 
+
+static void
+resolve_full (PsResolver         *resolver,
+              const char * const *ids,
+              GCancellable       *cancellable,
+              Done               *done)
+{
+  ps_resolver_resolve_async (resolver, ids, cancellable, on_resolved_done_cb, done);
+  while (!done->done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static JsonObject *
+report_of (JsonObject *entry)
+{
+  return json_object_get_object_member (entry, "resolution");
+}
+
+/* A journal that cannot be written stops the run before anything is
+ * written: the record stays conflicted, to be merged again next time.
+ */
+static void
+test_journal_failure_keeps_conflict (void)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new (TRUE);
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsCouchDatabase) database = NULL;
+  g_autoptr(PsResolver) resolver = NULL;
+  g_autoptr(PsJournal) journal = NULL;
+  g_autoptr(JsonObject) doc = NULL;
+  g_autofree char *journal_path = g_build_filename (g_get_user_state_dir (), "journal.jsonl", NULL);
+  const char *id;
+  Done done = { 0, };
+
+  put_example_conflict (peer);
+  database = open_database (session, peer);
+
+  /* As when the disk is full or the folder was taken away. */
+  g_assert_cmpint (g_mkdir_with_parents (journal_path, 0700), ==, 0);
+  journal = ps_journal_new_for_path (journal_path);
+  resolver = ps_resolver_new (database);
+  ps_resolver_set_journal (resolver, journal, "server-1");
+
+  resolve_full (resolver, NULL, NULL, &done);
+  g_assert_false (done.ok);
+  g_assert_error (done.error, PS_JOURNAL_ERROR, PS_JOURNAL_ERROR_FAILED);
+  g_assert_nonnull (strstr (done.error->message, "journal"));
+  g_clear_error (&done.error);
+  g_assert_cmpuint (ps_resolver_get_n_resolved (resolver), ==, 0);
+
+  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 1);
+  {
+    g_autoptr(JsonNode) expected = load_example ("expected.json");
+
+    id = json_object_get_string_member (json_node_get_object (expected), "_id");
+    doc = get_doc (peer, id);
+  }
+  g_assert_true (json_object_has_member (doc, "_conflicts"));
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (doc, "_rev"), "2-"));
+}
+
+typedef struct
+{
+  PsTestPeer   *peer;
+  GCancellable *cancellable;
+  guint         n_journaled;
+  guint         conflicts_when_journaled;
+} JournalWatch;
+
+static void
+on_entry_added_cb (PsJournal    *journal,
+                   JsonObject   *entry,
+                   JournalWatch *watch)
+{
+  if (g_strcmp0 (json_object_get_string_member (entry, "kind"), "resolution") != 0)
+    return;
+
+  watch->n_journaled++;
+  watch->conflicts_when_journaled = ps_test_peer_count_conflicts (watch->peer, DB);
+  /* As if the process died right after journaling. */
+  if (watch->cancellable != NULL)
+    g_cancellable_cancel (watch->cancellable);
+}
+
+/* The journal holds a resolution before the database does; one that was
+ * journaled but never written is merged again, and shown once.
+ */
+static void
+test_journaled_before_written (void)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new (TRUE);
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsCouchDatabase) database = NULL;
+  g_autoptr(PsJournal) journal = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(JsonObject) doc = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *journal_path = g_build_filename (g_get_user_state_dir (), "journal.jsonl", NULL);
+  PsJournalFilter filter = { 0, };
+  JournalWatch watch = { 0, };
+  const char *id;
+
+  put_example_conflict (peer);
+  database = open_database (session, peer);
+  journal = ps_journal_new_for_path (journal_path);
+  watch.peer = peer;
+  watch.cancellable = cancellable;
+  g_signal_connect (journal, "entry-added", G_CALLBACK (on_entry_added_cb), &watch);
+
+  {
+    g_autoptr(PsResolver) resolver = ps_resolver_new (database);
+    Done done = { 0, };
+
+    ps_resolver_set_journal (resolver, journal, "server-1");
+    resolve_full (resolver, NULL, cancellable, &done);
+    g_assert_error (done.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    g_clear_error (&done.error);
+  }
+  g_assert_cmpuint (watch.n_journaled, ==, 1);
+  g_assert_cmpuint (watch.conflicts_when_journaled, ==, 1);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 1);
+
+  /* The next run merges the same leaves again. */
+  watch.cancellable = NULL;
+  {
+    g_autoptr(PsResolver) resolver = ps_resolver_new (database);
+
+    ps_resolver_set_journal (resolver, journal, "server-1");
+    resolve (resolver, NULL);
+    g_assert_cmpuint (ps_resolver_get_n_resolved (resolver), ==, 1);
+  }
+  g_assert_cmpuint (watch.n_journaled, ==, 2);
+  g_assert_cmpuint (watch.conflicts_when_journaled, ==, 1);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 0);
+
+  filter.kind = "resolution";
+  entries = ps_journal_read (journal, &filter, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 1);
+  id = json_object_get_string_member (g_ptr_array_index (entries, 0), "record");
+  doc = get_doc (peer, id);
+  g_assert_cmpstr (json_object_get_string_member (report_of (g_ptr_array_index (entries, 0)),
+                                                  "new_rev"),
+                   ==, json_object_get_string_member (doc, "_rev"));
+}
+
 static char *
 make_attachment_data (guint  size,
                       guchar seed)
@@ -415,13 +562,22 @@ test_cli_resolve (void)
   g_autofree char *url = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(PsJournal) journal = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *journal_path = g_build_filename (g_get_user_state_dir (), "primero-sync",
+                                                    "journal.jsonl", NULL);
 
   put_example_conflict (peer);
   url = ps_test_peer_db_url (peer, DB);
-  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                              &error, g_getenv ("PS_CLI"), "resolve", url, NULL);
+  /* The command journals what it resolves, or resolves nothing. */
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("PS_CLI"), "resolve", url,
+                                         NULL);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
   g_assert_no_error (error);
@@ -432,6 +588,13 @@ test_cli_resolve (void)
   g_assert_nonnull (strstr (out, "emeka"));
   g_assert_nonnull (strstr (out, "1 record(s) resolved"));
   g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 0);
+
+  journal = ps_journal_new_for_path (journal_path);
+  entries = ps_journal_read (journal, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (entries, 0), "kind"), ==,
+                   "resolution");
 }
 
 /* A server that refuses a request ends the run with one error naming the
@@ -520,6 +683,9 @@ main (int   argc,
                    test_generated_conflicts_and_convergence);
   g_test_add_func ("/ps/resolver/scan-over-several-pages", test_scan_over_several_pages);
   g_test_add_func ("/ps/resolver/cli", test_cli_resolve);
+  g_test_add_func ("/ps/resolver/journal-failure-keeps-conflict",
+                   test_journal_failure_keeps_conflict);
+  g_test_add_func ("/ps/resolver/journaled-before-written", test_journaled_before_written);
   g_test_add_func ("/ps/resolver/refused-request-fails-the-run",
                    test_refused_request_fails_the_run);
   g_test_add_func ("/ps/resolver/cancelled-while-listing", test_cancelled_while_listing);

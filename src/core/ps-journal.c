@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,7 +24,23 @@
  * A durable log of syncs, failures and conflict resolutions, kept as JSON
  * Lines under the XDG state directory. Each entry is written with a single
  * `write()` and synced to disk, so a crash leaves at most one torn line,
- * which reading skips. Past a size bound the file is rotated once.
+ * which reading skips.
+ *
+ * Past #PsJournal:max-size the file becomes `journal.jsonl.1`, the one
+ * before `.2`, and so on: #PsJournal:max-generations files are kept, the
+ * current one included, and the oldest is dropped. By default that is 8
+ * files of 4 MiB, at most 32 MiB in all. The window and the command line
+ * may write at once: appending, rotating and reading take a lock on
+ * `journal.jsonl.lock` (flock), so that no generation is renamed over
+ * another or read twice.
+ *
+ * A conflict resolution is journaled before it is written to the
+ * database, with a `resolution_id` naming the record and the leaves it
+ * merged; a `resolution-outcome` entry with the same id follows once the
+ * database answered. Reading folds the outcome into the resolution (its
+ * `new_rev`), leaves out resolutions that were not written, and shows a
+ * resolution journaled again (the process died before writing it, so the
+ * same leaves were merged again) once.
  */
 struct _PsJournal
 {
@@ -31,7 +48,10 @@ struct _PsJournal
 
   char    *path;
   goffset  max_size;
+  guint    max_generations;
 };
+
+#define OUTCOME_KIND "resolution-outcome"
 
 G_DEFINE_FINAL_TYPE (PsJournal, ps_journal, G_TYPE_OBJECT)
 
@@ -41,6 +61,7 @@ enum {
   PROP_0,
   PROP_PATH,
   PROP_MAX_SIZE,
+  PROP_MAX_GENERATIONS,
   N_PROPS
 };
 
@@ -151,15 +172,24 @@ node_has_credentials (JsonNode *node)
     }
 }
 
+/* Members that quote a record's own content (a resolution's report, a
+ * value put back by hand): what a case worker typed is the record, not
+ * something this app wrote, and refusing it would lose the account of
+ * what happened to the record.
+ */
+static const char * const record_members[] = { "resolution", "value", NULL };
+
 /**
  * ps_journal_check_entry:
  * @entry: a journal entry
  * @error: return location for a #PsJournalError
  *
- * Checks that @entry can be journaled: it has a `kind`, and nothing in it
- * looks like a password (a URL with a password in its user information, or a
- * member named `password`). The journal is read by people auditing syncs and
- * must never carry credentials.
+ * Checks that @entry can be journaled: it has a `kind`, and nothing this
+ * app wrote in it looks like a password (a URL with a password in its user
+ * information, or a member named `password`). The journal is read by
+ * people auditing syncs and must never carry credentials. A record's own
+ * values (the `resolution` and `value` members) are not checked: they are
+ * the record, already in the database.
  *
  * Returns: %TRUE when @entry may be appended
  */
@@ -167,8 +197,10 @@ gboolean
 ps_journal_check_entry (JsonObject  *entry,
                         GError     **error)
 {
-  g_autoptr(JsonNode) node = NULL;
+  JsonObjectIter iter;
   const char *kind;
+  const char *name;
+  JsonNode *member;
 
   g_return_val_if_fail (entry != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -181,13 +213,21 @@ ps_journal_check_entry (JsonObject  *entry,
       return FALSE;
     }
 
-  node = json_node_init_object (json_node_alloc (), entry);
-  if (node_has_credentials (node))
+  json_object_iter_init (&iter, entry);
+  while (json_object_iter_next (&iter, &name, &member))
     {
-      /* Never quote the entry: the point is not to repeat the password. */
-      g_set_error_literal (error, PS_JOURNAL_ERROR, PS_JOURNAL_ERROR_CREDENTIALS,
-                           _("The journal entry was refused because it contains a password"));
-      return FALSE;
+      if (g_strv_contains (record_members, name))
+        continue;
+
+      if (g_ascii_strcasecmp (name, "password") == 0 ||
+          string_has_credentials (name) ||
+          node_has_credentials (member))
+        {
+          /* Never quote the entry: the point is not to repeat the password. */
+          g_set_error_literal (error, PS_JOURNAL_ERROR, PS_JOURNAL_ERROR_CREDENTIALS,
+                               _("The journal entry was refused because it contains a password"));
+          return FALSE;
+        }
     }
 
   return TRUE;
@@ -217,12 +257,75 @@ sync_directory_of (const char *path)
   close (fd);
 }
 
+static char *
+generation_path (PsJournal *self,
+                 guint      generation)
+{
+  if (generation == 0)
+    return g_strdup (self->path);
+
+  return g_strdup_printf ("%s.%u", self->path, generation);
+}
+
+/* Rotation renames files that another process (the window, the command
+ * line) may be appending to or reading: every one of them takes this lock
+ * first, exclusive to write, shared to read. The lock file is never
+ * removed, or two processes could lock two different files.
+ * Returns the locked descriptor, or -1.
+ */
+static int
+lock_journal (PsJournal  *self,
+              int         operation,
+              GError    **error)
+{
+  g_autofree char *lock_path = g_strconcat (self->path, ".lock", NULL);
+  int fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    {
+      set_error_from_errno (error, errno, lock_path);
+      return -1;
+    }
+
+  while (flock (fd, operation) != 0)
+    {
+      int saved_errno = errno;
+
+      if (saved_errno == EINTR)
+        continue;
+      close (fd);
+      set_error_from_errno (error, saved_errno, lock_path);
+      return -1;
+    }
+
+  return fd;
+}
+
+static gboolean
+remove_generation (PsJournal  *self,
+                   guint       generation,
+                   gboolean   *existed,
+                   GError    **error)
+{
+  g_autofree char *path = generation_path (self, generation);
+
+  *existed = g_unlink (path) == 0;
+  if (!*existed && errno != ENOENT)
+    {
+      set_error_from_errno (error, errno, path);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Called with the lock held. */
 static gboolean
 rotate_if_needed (PsJournal  *self,
                   gsize       incoming,
                   GError    **error)
 {
-  g_autofree char *old_path = NULL;
+  gboolean existed = TRUE;
   GStatBuf st;
 
   if (g_stat (self->path, &st) != 0)
@@ -231,11 +334,24 @@ rotate_if_needed (PsJournal  *self,
   if (st.st_size == 0 || (goffset) st.st_size + (goffset) incoming <= self->max_size)
     return TRUE;
 
-  old_path = g_strconcat (self->path, ".1", NULL);
-  if (g_rename (self->path, old_path) != 0)
-    {
-      set_error_from_errno (error, errno, self->path);
+  /* The oldest kept generation goes, and any beyond a budget lowered since. */
+  for (guint g = self->max_generations - 1; existed; g++)
+    if (!remove_generation (self, g, &existed, error))
       return FALSE;
+
+  /* Oldest first: a crash midway leaves a gap in the numbers, which
+   * reading skips, never one file renamed over another.
+   */
+  for (guint g = self->max_generations - 1; g > 0; g--)
+    {
+      g_autofree char *from = generation_path (self, g - 1);
+      g_autofree char *to = generation_path (self, g);
+
+      if (g_rename (from, to) != 0 && errno != ENOENT)
+        {
+          set_error_from_errno (error, errno, from);
+          return FALSE;
+        }
     }
   sync_directory_of (self->path);
 
@@ -260,22 +376,16 @@ ends_with_newline (int fd)
   return last == '\n';
 }
 
+/* Called with the lock held. */
 static gboolean
-append_line (PsJournal   *self,
-             const char  *line,
-             GError     **error)
+append_line_locked (PsJournal   *self,
+                    const char  *line,
+                    GError     **error)
 {
-  g_autofree char *dir = g_path_get_dirname (self->path);
   g_autoptr(GString) data = g_string_new (NULL);
   gboolean created;
   ssize_t written;
   int fd;
-
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    {
-      set_error_from_errno (error, errno, dir);
-      return FALSE;
-    }
 
   if (!rotate_if_needed (self, strlen (line) + 1, error))
     return FALSE;
@@ -333,6 +443,30 @@ append_line (PsJournal   *self,
     sync_directory_of (self->path);
 
   return TRUE;
+}
+
+static gboolean
+append_line (PsJournal   *self,
+             const char  *line,
+             GError     **error)
+{
+  g_autofree char *dir = g_path_get_dirname (self->path);
+  gboolean ok;
+  int lock;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      set_error_from_errno (error, errno, dir);
+      return FALSE;
+    }
+
+  lock = lock_journal (self, LOCK_EX, error);
+  if (lock < 0)
+    return FALSE;
+  ok = append_line_locked (self, line, error);
+  close (lock);
+
+  return ok;
 }
 
 /**
@@ -394,43 +528,60 @@ ps_journal_append (PsJournal   *self,
  * ps_journal_append_all:
  * @self: a #PsJournal
  * @entries: (element-type JsonObject): entries, each as for ps_journal_append()
+ * @refused: (out) (optional) (transfer container) (element-type JsonObject):
+ *   the entries of @entries that were refused (see ps_journal_check_entry())
  * @error: return location for a #PsJournalError
  *
  * Appends several entries with one write and one flush to disk, as a
- * batch of resolutions needs. Nothing is written when one is refused.
+ * batch of resolutions needs. Each entry is checked on its own: one that
+ * is refused is left out and listed in @refused, the others are written.
  *
- * Returns: %TRUE once every entry is on disk
+ * Returns: %TRUE once every entry that was not refused is on disk
  */
 gboolean
 ps_journal_append_all (PsJournal  *self,
                        GPtrArray  *entries,
+                       GPtrArray **refused,
                        GError    **error)
 {
   g_autoptr(GString) lines = g_string_new (NULL);
+  g_autoptr(GPtrArray) written = g_ptr_array_new ();
+  g_autoptr(GPtrArray) left_out = g_ptr_array_new ();
 
   g_return_val_if_fail (PS_IS_JOURNAL (self), FALSE);
   g_return_val_if_fail (entries != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (entries->len == 0)
-    return TRUE;
+  if (refused != NULL)
+    *refused = NULL;
 
   for (guint i = 0; i < entries->len; i++)
     {
+      JsonObject *entry = g_ptr_array_index (entries, i);
+      g_autoptr(GError) check_error = NULL;
       g_autofree char *line = NULL;
 
-      if (!ps_journal_check_entry (g_ptr_array_index (entries, i), error))
-        return FALSE;
-      line = entry_to_line (g_ptr_array_index (entries, i));
-      if (i > 0)
+      if (!ps_journal_check_entry (entry, &check_error))
+        {
+          g_debug ("An entry was left out of the journal: %s", check_error->message);
+          g_ptr_array_add (left_out, entry);
+          continue;
+        }
+      line = entry_to_line (entry);
+      if (lines->len > 0)
         g_string_append_c (lines, '\n');
       g_string_append (lines, line);
+      g_ptr_array_add (written, entry);
     }
 
-  if (!append_line (self, lines->str, error))
+  if (written->len > 0 && !append_line (self, lines->str, error))
     return FALSE;
 
-  for (guint i = 0; i < entries->len; i++)
-    g_signal_emit (self, signals[ENTRY_ADDED], 0, g_ptr_array_index (entries, i));
+  for (guint i = 0; i < written->len; i++)
+    g_signal_emit (self, signals[ENTRY_ADDED], 0, g_ptr_array_index (written, i));
+
+  if (refused != NULL)
+    *refused = g_steal_pointer (&left_out);
 
   return TRUE;
 }
@@ -475,12 +626,71 @@ parse_line (const char *line)
   return json_object_ref (json_node_get_object (root));
 }
 
+/* What reading learnt from newer entries about older ones. */
+typedef struct
+{
+  GHashTable *outcomes;  /* resolution_id → its newest outcome entry */
+  GHashTable *seen;      /* resolution_ids of resolutions met already */
+} ReadState;
+
+/* Whether @entry is to be listed; folds a resolution's outcome into it. */
+static gboolean
+fold_entry (ReadState             *state,
+            const PsJournalFilter *filter,
+            JsonObject            *entry)
+{
+  const char *kind = get_string_member (entry, "kind");
+  const char *resolution_id = get_string_member (entry, "resolution_id");
+  JsonObject *outcome;
+  JsonNode *report;
+
+  if (resolution_id == NULL)
+    return TRUE;
+
+  /* Entries are met newest first, so an outcome comes before its
+   * resolution.
+   */
+  if (g_strcmp0 (kind, OUTCOME_KIND) == 0)
+    {
+      if (!g_hash_table_contains (state->outcomes, resolution_id))
+        g_hash_table_insert (state->outcomes, g_strdup (resolution_id),
+                             json_object_ref (entry));
+      return filter != NULL && g_strcmp0 (filter->kind, OUTCOME_KIND) == 0;
+    }
+
+  if (g_strcmp0 (kind, "resolution") != 0)
+    return TRUE;
+
+  /* The same leaves merged again after a run that stopped between the
+   * journal and the database: that newer entry stands for both.
+   */
+  if (!g_hash_table_add (state->seen, g_strdup (resolution_id)))
+    return FALSE;
+
+  outcome = g_hash_table_lookup (state->outcomes, resolution_id);
+  if (outcome == NULL)
+    return TRUE;
+
+  /* The database refused it (the record changed meanwhile): it did not
+   * happen, and the record was merged again under another id.
+   */
+  if (get_string_member (outcome, "new_rev") == NULL)
+    return FALSE;
+
+  report = json_object_get_member (entry, "resolution");
+  if (report != NULL && JSON_NODE_HOLDS_OBJECT (report))
+    json_object_set_string_member (json_node_get_object (report), "new_rev",
+                                   get_string_member (outcome, "new_rev"));
+  return TRUE;
+}
+
 /* Reads one file from its end, so the newest entries come first and
  * reading stops as soon as enough were found.
  */
 static gboolean
 read_file_backwards (const char             *path,
                      const PsJournalFilter  *filter,
+                     ReadState              *state,
                      GPtrArray              *entries,
                      GError                **error)
 {
@@ -521,7 +731,7 @@ read_file_backwards (const char             *path,
           continue;
         }
 
-      if (filter_matches (filter, entry))
+      if (fold_entry (state, filter, entry) && filter_matches (filter, entry))
         g_ptr_array_add (entries, g_steal_pointer (&entry));
     }
 
@@ -534,8 +744,10 @@ read_file_backwards (const char             *path,
  * @filter: (nullable): which entries to return
  * @error: return location for a #PsJournalError
  *
- * Reads the journal, the current file and the rotated one. Damaged lines,
- * such as a line torn by a crash, are skipped.
+ * Reads the journal, the current file and every older generation kept.
+ * Damaged lines, such as a line torn by a crash, are skipped. Outcomes of
+ * resolutions are folded into them (see #PsJournal), and listed only when
+ * @filter asks for their kind.
  *
  * Returns: (transfer container) (element-type JsonObject): the entries
  *   matching @filter, newest first
@@ -546,17 +758,58 @@ ps_journal_read (PsJournal              *self,
                  GError                **error)
 {
   g_autoptr(GPtrArray) entries = NULL;
-  g_autofree char *old_path = NULL;
+  g_autoptr(GHashTable) outcomes = NULL;
+  g_autoptr(GHashTable) seen = NULL;
+  ReadState state;
+  guint max;
+  int lock;
 
   g_return_val_if_fail (PS_IS_JOURNAL (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   entries = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
-  old_path = g_strconcat (self->path, ".1", NULL);
+  outcomes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                    (GDestroyNotify) json_object_unref);
+  seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  state.outcomes = outcomes;
+  state.seen = seen;
+  max = filter != NULL ? filter->max_entries : 0;
 
-  if (!read_file_backwards (self->path, filter, entries, error) ||
-      !read_file_backwards (old_path, filter, entries, error))
-    return NULL;
+  /* Without a folder there is no journal yet, and nothing to lock. */
+  if (!g_file_test (self->path, G_FILE_TEST_EXISTS))
+    {
+      g_autofree char *dir = g_path_get_dirname (self->path);
+
+      if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+        return g_steal_pointer (&entries);
+    }
+
+  /* A journal one may read but not write (another user's, a read-only
+   * copy) is read without the lock: at worst a rotation is seen midway.
+   */
+  {
+    g_autoptr(GError) lock_error = NULL;
+
+    lock = lock_journal (self, LOCK_SH, &lock_error);
+    if (lock < 0)
+      g_debug ("Reading the journal unlocked: %s", lock_error->message);
+  }
+
+  for (guint g = 0; g < self->max_generations; g++)
+    {
+      g_autofree char *path = generation_path (self, g);
+
+      if (max != 0 && entries->len >= max)
+        break;
+      if (!read_file_backwards (path, filter, &state, entries, error))
+        {
+          if (lock >= 0)
+            close (lock);
+          return NULL;
+        }
+    }
+  if (lock >= 0)
+    close (lock);
 
   return g_steal_pointer (&entries);
 }
@@ -606,7 +859,8 @@ ps_journal_get_max_size (PsJournal *self)
  * @max_size: a size in bytes
  *
  * Sets the size past which the journal file is renamed to `journal.jsonl.1`
- * (replacing the previous one) and a new file is started.
+ * (older generations moving up by one, the oldest kept one dropped) and a
+ * new file is started.
  */
 void
 ps_journal_set_max_size (PsJournal *self,
@@ -620,6 +874,42 @@ ps_journal_set_max_size (PsJournal *self,
 
   self->max_size = max_size;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_SIZE]);
+}
+
+/**
+ * ps_journal_get_max_generations:
+ * @self: a #PsJournal
+ *
+ * Returns: how many files the journal keeps, the current one included
+ */
+guint
+ps_journal_get_max_generations (PsJournal *self)
+{
+  g_return_val_if_fail (PS_IS_JOURNAL (self), 0);
+
+  return self->max_generations;
+}
+
+/**
+ * ps_journal_set_max_generations:
+ * @self: a #PsJournal
+ * @generations: how many files to keep, at least 1
+ *
+ * Sets how many files the journal keeps, the current one included: at
+ * most @generations times #PsJournal:max-size bytes in all.
+ */
+void
+ps_journal_set_max_generations (PsJournal *self,
+                                guint      generations)
+{
+  g_return_if_fail (PS_IS_JOURNAL (self));
+  g_return_if_fail (generations > 0);
+
+  if (self->max_generations == generations)
+    return;
+
+  self->max_generations = generations;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_GENERATIONS]);
 }
 
 static void
@@ -661,6 +951,10 @@ ps_journal_get_property (GObject    *object,
       g_value_set_int64 (value, self->max_size);
       break;
 
+    case PROP_MAX_GENERATIONS:
+      g_value_set_uint (value, self->max_generations);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -682,6 +976,10 @@ ps_journal_set_property (GObject      *object,
 
     case PROP_MAX_SIZE:
       ps_journal_set_max_size (self, g_value_get_int64 (value));
+      break;
+
+    case PROP_MAX_GENERATIONS:
+      ps_journal_set_max_generations (self, g_value_get_uint (value));
       break;
 
     default:
@@ -723,6 +1021,18 @@ ps_journal_class_init (PsJournalClass *klass)
                          G_PARAM_EXPLICIT_NOTIFY |
                          G_PARAM_STATIC_STRINGS));
 
+  /**
+   * PsJournal:max-generations:
+   *
+   * How many files the journal keeps, the current one included.
+   */
+  properties[PROP_MAX_GENERATIONS] =
+    g_param_spec_uint ("max-generations", NULL, NULL,
+                       1, G_MAXUINT, PS_JOURNAL_DEFAULT_MAX_GENERATIONS,
+                       (G_PARAM_READWRITE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -745,7 +1055,9 @@ static void
 ps_journal_init (PsJournal *self)
 {
   self->max_size = PS_JOURNAL_DEFAULT_MAX_SIZE;
+  self->max_generations = PS_JOURNAL_DEFAULT_MAX_GENERATIONS;
 }
+
 
 /**
  * ps_journal_new:
@@ -762,7 +1074,7 @@ ps_journal_new (void)
  * ps_journal_new_for_path:
  * @path: the journal file
  *
- * Returns: (transfer full): a journal kept in @path (and `@path.1`)
+ * Returns: (transfer full): a journal kept in @path (and `@path.1`, …)
  */
 PsJournal *
 ps_journal_new_for_path (const char *path)

@@ -18,7 +18,15 @@ G_BEGIN_DECLS
  *
  * The size in bytes past which the journal file is rotated.
  */
-#define PS_JOURNAL_DEFAULT_MAX_SIZE (8 * 1024 * 1024)
+#define PS_JOURNAL_DEFAULT_MAX_SIZE (4 * 1024 * 1024)
+
+/**
+ * PS_JOURNAL_DEFAULT_MAX_GENERATIONS:
+ *
+ * How many files the journal keeps, the current one included: with
+ * %PS_JOURNAL_DEFAULT_MAX_SIZE, at most 32 MiB in all.
+ */
+#define PS_JOURNAL_DEFAULT_MAX_GENERATIONS 8
 
 G_DECLARE_FINAL_TYPE (PsJournal, ps_journal, PS, JOURNAL, GObject)
 
@@ -64,11 +72,15 @@ const char *ps_journal_get_path         (PsJournal              *self);
 goffset     ps_journal_get_max_size     (PsJournal              *self);
 void        ps_journal_set_max_size     (PsJournal              *self,
                                          goffset                 max_size);
+guint       ps_journal_get_max_generations (PsJournal           *self);
+void        ps_journal_set_max_generations (PsJournal           *self,
+                                            guint                generations);
 gboolean    ps_journal_append           (PsJournal              *self,
                                          JsonObject             *entry,
                                          GError                **error);
 gboolean    ps_journal_append_all       (PsJournal              *self,
                                          GPtrArray              *entries,
+                                         GPtrArray             **refused,
                                          GError                **error);
 GPtrArray  *ps_journal_read             (PsJournal              *self,
                                          const PsJournalFilter  *filter,

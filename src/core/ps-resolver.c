@@ -3,11 +3,20 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Resolves conflicted records of one database the Primero way: the leaves
- * of each record are merged (ps-merge), the merged body is written as a
- * child of CouchDB's winning leaf, and only once that revision is stored
- * are the other leaves closed with a `_deleted` child. A record edited
+ * of each record are merged (ps-merge), the resolution is journaled and
+ * flushed to disk, then the merged body is written as a child of CouchDB's
+ * winning leaf, and only once that revision is stored are the other leaves
+ * closed with a `_deleted` child. Nothing is written that the journal does
+ * not hold: when the journal cannot be written the run fails and the
+ * records stay conflicted, to be merged again next time. A record edited
  * meanwhile (409) is read and merged again. Records go in batches, never
  * one request per record; a record is in one batch at a time.
+ *
+ * A run that stops between the journal and the database leaves the record
+ * conflicted with the same leaves: the next run merges them the same way
+ * and journals the same `resolution_id`, which the journal shows once.
+ * How each journaled resolution went follows it as a `resolution-outcome`
+ * entry (see #PsJournal).
  */
 
 #define G_LOG_DOMAIN "ps-resolver"
@@ -72,7 +81,8 @@ typedef struct
                                  * to look at again once this batch is done */
   GHashTable *merged;           /* id → PsMergeResult */
   GHashTable *new_revs;         /* id → the merged revision written */
-  GPtrArray  *journal_entries;
+  GHashTable *not_written;      /* id → why the server refused its merged revision */
+  GHashTable *resolution_ids;   /* id → the resolution_id it was journaled with */
 } Batch;
 
 /* The leaves a resolution closed and the `_deleted` children it gave them:
@@ -109,7 +119,8 @@ batch_new (PsResolver *self)
   batch->merged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          (GDestroyNotify) ps_merge_result_free);
   batch->new_revs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  batch->journal_entries = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  batch->not_written = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  batch->resolution_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->in_flight++;
   return batch;
 }
@@ -170,7 +181,8 @@ batch_free (Batch *batch)
   g_clear_pointer (&batch->held, g_hash_table_unref);
   g_clear_pointer (&batch->merged, g_hash_table_unref);
   g_clear_pointer (&batch->new_revs, g_hash_table_unref);
-  g_clear_pointer (&batch->journal_entries, g_ptr_array_unref);
+  g_clear_pointer (&batch->not_written, g_hash_table_unref);
+  g_clear_pointer (&batch->resolution_ids, g_hash_table_unref);
   g_clear_object (&batch->self);
   g_free (batch);
 }
@@ -369,7 +381,6 @@ finish_batch_request (Batch        *batch,
 
 static void
 report_resolution (Batch         *batch,
-                   const char    *id,
                    PsMergeResult *result,
                    const char    *new_rev)
 {
@@ -382,20 +393,161 @@ report_resolution (Batch         *batch,
   json_object_set_string_member (report, "new_rev", new_rev);
   self->n_resolved++;
 
-  if (self->journal != NULL)
-    {
-      JsonObject *entry = json_object_new ();
+  g_signal_emit (self, signals[RESOLVED], 0, report);
+}
 
-      json_object_set_string_member (entry, "kind", "resolution");
-      if (self->server_id != NULL)
-        json_object_set_string_member (entry, "server", self->server_id);
-      json_object_set_string_member (entry, "database", ps_couch_database_get_name (self->database));
-      json_object_set_string_member (entry, "record", id);
-      json_object_set_object_member (entry, "resolution", json_object_ref (report));
-      g_ptr_array_add (batch->journal_entries, entry);
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *) a, *(const char * const *) b);
+}
+
+/* A new object with the members of @object: the entry adds its own
+ * without touching the merge's report.
+ */
+static JsonObject *
+copy_members (JsonObject *object)
+{
+  JsonObject *copy = json_object_new ();
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *member;
+
+  json_object_iter_init_ordered (&iter, object);
+  while (json_object_iter_next_ordered (&iter, &name, &member))
+    json_object_set_member (copy, name, json_node_copy (member));
+  return copy;
+}
+
+/* Names the merge of these leaves of this record: merging them again
+ * gives the same id, so the journal can tell a resolution journaled twice.
+ */
+static char *
+dup_resolution_id (PsResolver    *self,
+                   const char    *id,
+                   PsMergeResult *merge)
+{
+  GPtrArray *losers = ps_merge_result_get_losing_revs (merge);
+  g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
+  g_autoptr(GString) key = g_string_new (NULL);
+
+  /* Borrowed: g_ptr_array_copy() would take the free function along. */
+  for (guint i = 0; i < losers->len; i++)
+    g_ptr_array_add (sorted, g_ptr_array_index (losers, i));
+
+  g_ptr_array_sort (sorted, compare_strings);
+  g_string_append_printf (key, "%s\n%s\n%s", ps_couch_database_get_name (self->database), id,
+                          ps_merge_result_get_winning_rev (merge));
+  for (guint i = 0; i < sorted->len; i++)
+    g_string_append_printf (key, "\n%s", (const char *) g_ptr_array_index (sorted, i));
+
+  return g_compute_checksum_for_string (G_CHECKSUM_SHA256, key->str, key->len);
+}
+
+static JsonObject *
+new_journal_entry (PsResolver *self,
+                   const char *kind,
+                   const char *id,
+                   const char *resolution_id)
+{
+  JsonObject *entry = json_object_new ();
+
+  json_object_set_string_member (entry, "kind", kind);
+  if (self->server_id != NULL)
+    json_object_set_string_member (entry, "server", self->server_id);
+  json_object_set_string_member (entry, "database", ps_couch_database_get_name (self->database));
+  json_object_set_string_member (entry, "record", id);
+  json_object_set_string_member (entry, "resolution_id", resolution_id);
+  return entry;
+}
+
+/* Journals the resolutions of @batch and flushes them to disk, before
+ * anything is written to the database. A resolution the journal refuses
+ * is not written either. Returns FALSE, with @error set, when the journal
+ * could not be written: nothing of @batch may be written then.
+ */
+static gboolean
+journal_resolutions (Batch   *batch,
+                     GError **error)
+{
+  PsResolver *self = batch->self;
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr(GPtrArray) refused = NULL;
+  GHashTableIter iter;
+  gpointer id;
+  gpointer merge;
+
+  if (self->journal == NULL)
+    return TRUE;
+
+  g_hash_table_iter_init (&iter, batch->merged);
+  while (g_hash_table_iter_next (&iter, &id, &merge))
+    {
+      g_autofree char *resolution_id = dup_resolution_id (self, id, merge);
+      JsonObject *report = copy_members (json_node_get_object (ps_merge_result_get_report (merge)));
+      JsonObject *entry = new_journal_entry (self, "resolution", id, resolution_id);
+
+      json_object_set_string_member (report, "database",
+                                     ps_couch_database_get_name (self->database));
+      json_object_set_object_member (entry, "resolution", report);
+      g_ptr_array_add (entries, entry);
+      g_hash_table_replace (batch->resolution_ids, g_strdup (id), g_steal_pointer (&resolution_id));
     }
 
-  g_signal_emit (self, signals[RESOLVED], 0, report);
+  /* One flush to disk for the batch, not one per record. */
+  if (!ps_journal_append_all (self->journal, entries, &refused, error))
+    return FALSE;
+
+  for (guint i = 0; i < refused->len; i++)
+    {
+      const char *refused_id = json_object_get_string_member (g_ptr_array_index (refused, i),
+                                                              "record");
+
+      record_failure (self, refused_id, _("the resolution could not be journaled"));
+      g_hash_table_remove (batch->resolution_ids, refused_id);
+      g_hash_table_remove (batch->merged, refused_id);
+    }
+
+  return TRUE;
+}
+
+/* How each journaled resolution went, for the journal to show with it. */
+static void
+journal_outcomes (Batch *batch)
+{
+  PsResolver *self = batch->self;
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr(GError) error = NULL;
+  GHashTableIter iter;
+  gpointer id;
+  gpointer resolution_id;
+
+  if (self->journal == NULL)
+    return;
+
+  g_hash_table_iter_init (&iter, batch->resolution_ids);
+  while (g_hash_table_iter_next (&iter, &id, &resolution_id))
+    {
+      const char *new_rev = g_hash_table_lookup (batch->new_revs, id);
+      const char *reason = g_hash_table_lookup (batch->not_written, id);
+      JsonObject *entry;
+
+      if (new_rev == NULL && reason == NULL)
+        continue;
+      entry = new_journal_entry (self, "resolution-outcome", id, resolution_id);
+      if (new_rev != NULL)
+        json_object_set_string_member (entry, "new_rev", new_rev);
+      else
+        json_object_set_string_member (entry, "error", reason);
+      g_ptr_array_add (entries, entry);
+    }
+
+  /* The resolutions are journaled and written already; without their
+   * outcome the journal shows them without the revision they made.
+   */
+  if (!ps_journal_append_all (self->journal, entries, NULL, &error))
+    g_warning ("The outcome of resolutions could not be journaled: %s", error->message);
 }
 
 static void
@@ -563,18 +715,10 @@ on_tombstones_written_cb (GObject      *object,
         const char *new_rev = g_hash_table_lookup (batch->new_revs, id);
 
         if (new_rev != NULL)
-          report_resolution (batch, id, merge, new_rev);
+          report_resolution (batch, merge, new_rev);
       }
   }
-
-  /* One flush to disk for the batch, not one per record. */
-  if (self->journal != NULL)
-    {
-      g_autoptr(GError) journal_error = NULL;
-
-      if (!ps_journal_append_all (self->journal, batch->journal_entries, &journal_error))
-        g_warning ("Resolutions could not be journaled: %s", journal_error->message);
-    }
+  journal_outcomes (batch);
 
   batch_done (batch);
 }
@@ -608,11 +752,20 @@ on_merged_written_cb (GObject      *object,
         g_hash_table_replace (batch->new_revs, g_strdup (id), g_strdup (rev));
       else if (g_strcmp0 (ps_json_get_string (item, "error"),
                           "conflict") == 0)
-        retry_later (self, id, _("the record kept changing while it was merged"));
+        {
+          retry_later (self, id, _("the record kept changing while it was merged"));
+          g_hash_table_replace (batch->not_written, g_strdup (id),
+                                g_strdup (_("the record kept changing while it was merged")));
+        }
       else
-        record_failure (self, id, ps_json_get_string (item, "reason") != NULL
-                                    ? ps_json_get_string (item, "reason")
-                                    : _("the server refused the merged record"));
+        {
+          const char *reason = ps_json_get_string (item, "reason") != NULL
+                                 ? ps_json_get_string (item, "reason")
+                                 : _("the server refused the merged record");
+
+          record_failure (self, id, reason);
+          g_hash_table_replace (batch->not_written, g_strdup (id), g_strdup (reason));
+        }
     }
 
   /* Only the leaves of records whose merged revision is stored are closed. */
@@ -755,15 +908,16 @@ write_merged (Batch      *batch,
   PsResolver *self = batch->self;
   g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
   g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GHashTable) bodies = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GBytes) body = NULL;
+  GError *error = NULL;
   GHashTableIter iter;
   gpointer id;
   gpointer merge;
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "docs");
-  json_builder_begin_array (builder);
+  bodies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                  (GDestroyNotify) json_node_unref);
   g_hash_table_iter_init (&iter, batch->merged);
   while (g_hash_table_iter_next (&iter, &id, &merge))
     {
@@ -781,10 +935,8 @@ write_merged (Batch      *batch,
           g_ptr_array_add (gone, g_strdup (id));
           continue;
         }
-      json_builder_add_value (builder, merged_body);
+      g_hash_table_insert (bodies, g_strdup (id), merged_body);
     }
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
 
   for (guint i = 0; i < gone->len; i++)
     {
@@ -792,11 +944,28 @@ write_merged (Batch      *batch,
                    _("the record kept changing while it was merged"));
       g_hash_table_remove (batch->merged, g_ptr_array_index (gone, i));
     }
+
+  if (!journal_resolutions (batch, &error))
+    {
+      fail_if_error (self, _("Journaling the resolutions of"), g_steal_pointer (&error));
+      batch_free (batch);
+      return;
+    }
+
   if (g_hash_table_size (batch->merged) == 0)
     {
       batch_done (batch);
       return;
     }
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "docs");
+  json_builder_begin_array (builder);
+  g_hash_table_iter_init (&iter, batch->merged);
+  while (g_hash_table_iter_next (&iter, &id, &merge))
+    json_builder_add_value (builder, json_node_ref (g_hash_table_lookup (bodies, id)));
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
   body = ps_couch_json_to_bytes (root);
