@@ -17,6 +17,7 @@ typedef struct
   guint     status;
   char     *content_type;
   char     *body;
+  char     *location;   /* sent as Location, for a redirection */
 
   /* A streamed answer: head, then repeat until total bytes were sent. */
   char     *repeat;
@@ -48,6 +49,7 @@ route_free (Route *route)
 {
   g_free (route->content_type);
   g_free (route->body);
+  g_free (route->location);
   g_free (route->repeat);
   g_free (route);
 }
@@ -197,6 +199,9 @@ answer (PsFakeCouch       *fake,
       return;
     }
 
+  if (route->location != NULL)
+    soup_message_headers_replace (soup_server_message_get_response_headers (message),
+                                  "Location", route->location);
   if (route->repeat != NULL)
     respond_stream (fake, message, route);
   else
@@ -313,6 +318,23 @@ ps_fake_couch_route (PsFakeCouch *fake,
   route->status = status;
   route->content_type = g_strdup (content_type != NULL ? content_type : "application/json");
   route->body = g_strdup (body);
+  g_hash_table_replace (fake->routes, g_strdup_printf ("%s %s", method, path), route);
+}
+
+/* Answers @status (301, 302, 307, 308) with a Location of @location. */
+void
+ps_fake_couch_route_redirect (PsFakeCouch *fake,
+                              const char  *method,
+                              const char  *path,
+                              guint        status,
+                              const char  *location)
+{
+  Route *route = g_new0 (Route, 1);
+
+  route->status = status;
+  route->content_type = g_strdup ("application/json");
+  route->body = g_strdup ("{\"moved\":true}");
+  route->location = g_strdup (location);
   g_hash_table_replace (fake->routes, g_strdup_printf ("%s %s", method, path), route);
 }
 

@@ -21,6 +21,11 @@ void         ps_fake_couch_route          (PsFakeCouch *fake,
                                            guint        status,
                                            const char  *content_type,
                                            const char  *body);
+void         ps_fake_couch_route_redirect (PsFakeCouch *fake,
+                                           const char  *method,
+                                           const char  *path,
+                                           guint        status,
+                                           const char  *location);
 void         ps_fake_couch_route_stream   (PsFakeCouch *fake,
                                            const char  *method,
                                            const char  *path,

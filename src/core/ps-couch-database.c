@@ -25,6 +25,8 @@
 #define DEFAULT_MAX_RESPONSE_SIZE (64 * 1024 * 1024)
 /* Documents may nest up to PS_JSON_MAX_DEPTH; answers wrap them a little. */
 #define MAX_ANSWER_DEPTH          (PS_JSON_MAX_DEPTH + 8)
+/* A login's answer is a few bytes. */
+#define SESSION_ANSWER_SIZE       (64 * 1024)
 /* A small socket buffer under a download cap, so that the kernel does not
  * take in far more than the cap while the reader waits.
  */
@@ -671,6 +673,12 @@ new_message (PsCouchDatabase *self,
   /* Every request the replicator sends can safely be repeated. */
   soup_message_add_flags (message, SOUP_MESSAGE_IDEMPOTENT);
 
+  /* A redirection could take the credentials, or the session cookie, to
+   * another host: it is reported instead (handle_answer).
+   */
+  if (self->username != NULL || self->session_cookie != NULL)
+    soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
+
   if (self->pinned_fingerprint != NULL)
     g_signal_connect_data (message, "accept-certificate",
                            G_CALLBACK (on_message_accept_certificate_cb),
@@ -695,29 +703,27 @@ looks_like_html (GBytes *bytes)
 
 static JsonNode *
 parse_json (GBytes  *bytes,
+            gsize    max_size,
             GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) local_error = NULL;
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
+  JsonNode *node = ps_json_parse_untrusted (data, len, max_size, MAX_ANSWER_DEPTH, &local_error);
 
-  /* json-glib recurses once per level, with no limit of its own. */
-  if (!ps_json_depth_within (data, len, MAX_ANSWER_DEPTH))
-    {
-      g_set_error (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
-                   _("the server sent JSON nested deeper than %u levels"), MAX_ANSWER_DEPTH);
-      return NULL;
-    }
+  if (node != NULL)
+    return node;
 
-  if (!json_parser_load_from_data (parser, data != NULL ? data : "", len, NULL) ||
-      json_parser_get_root (parser) == NULL)
-    {
-      g_set_error_literal (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
-                           _("the server sent an answer that is not valid JSON"));
-      return NULL;
-    }
-
-  return json_node_ref (json_parser_get_root (parser));
+  if (g_error_matches (local_error, PS_JSON_ERROR, PS_JSON_ERROR_TOO_DEEP))
+    g_set_error (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                 _("the server sent JSON nested deeper than %u levels"), MAX_ANSWER_DEPTH);
+  else if (g_error_matches (local_error, PS_JSON_ERROR, PS_JSON_ERROR_TOO_LARGE))
+    g_set_error_literal (error, PS_COUCH_ERROR, PS_COUCH_ERROR_ANSWER_TOO_LARGE,
+                         local_error->message);
+  else
+    g_set_error_literal (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                         _("the server sent an answer that is not valid JSON"));
+  return NULL;
 }
 
 static void
@@ -728,7 +734,7 @@ parse_in_thread (GTask        *task,
 {
   GBytes *bytes = task_data;
   GError *error = NULL;
-  JsonNode *node = parse_json (bytes, &error);
+  JsonNode *node = parse_json (bytes, G_MAXSIZE, &error);
 
   if (node == NULL)
     g_task_return_error (task, error);
@@ -745,7 +751,7 @@ error_for_status (guint   status,
   const char *couch_reason = NULL;
 
   if (body != NULL && g_bytes_get_size (body) > 0 && !looks_like_html (body))
-    node = parse_json (body, NULL);
+    node = parse_json (body, G_MAXSIZE, NULL);
 
   if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
     {
@@ -801,16 +807,23 @@ on_session_created_cb (GObject      *object,
 {
   GTask *task = user_data;
   PsCouchDatabase *self = g_task_get_source_object (task);
-  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (object), result);
+  SoupMessage *message = NULL;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
   GSList *cookies;
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
+  body = ps_body_reader_send_finish (result, &message, &error);
   if (body == NULL)
     {
       fail_or_retry (task, ps_couch_error_from_io (error, ps_couch_database_get_host (self),
                                                    g_uri_get_port (self->server_uri)));
+      return;
+    }
+
+  if (SOUP_STATUS_IS_REDIRECTION (soup_message_get_status (message)))
+    {
+      g_task_return_error (task, ps_couch_error_from_redirect (message));
+      g_object_unref (task);
       return;
     }
 
@@ -861,9 +874,10 @@ create_session (GTask *task)
                                                               strlen (form)));
   soup_message_headers_replace (soup_message_get_request_headers (message),
                                 "Accept", "application/json");
-  soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT,
-                                    g_task_get_cancellable (task),
-                                    on_session_created_cb, task);
+  /* The form holds the password: it goes to this server only. */
+  soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
+  ps_body_reader_send_async (self->session, message, SESSION_ANSWER_SIZE,
+                             g_task_get_cancellable (task), on_session_created_cb, task);
 }
 
 static void
@@ -912,7 +926,7 @@ return_body (GTask  *task,
       return;
     }
 
-  node = parse_json (body, &error);
+  node = parse_json (body, G_MAXSIZE, &error);
   if (node == NULL)
     {
       fail_or_retry (task, error);
@@ -967,6 +981,13 @@ handle_answer (GTask       *task,
       request->renewed_session = TRUE;
       wipe_string (&self->session_cookie);
       create_session (task);
+      return;
+    }
+
+  if (SOUP_STATUS_IS_REDIRECTION (status))
+    {
+      g_task_return_error (task, ps_couch_error_from_redirect (message));
+      g_object_unref (task);
       return;
     }
 
