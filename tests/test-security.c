@@ -365,7 +365,7 @@ test_password_not_in_arguments (void)
 }
 
 /* Run as root, the command is started as nobody, so that who owns
- * /proc/<pid> tells whether it can dump core.
+ * /proc/<pid>/status tells whether it can dump core.
  */
 #define NOBODY_ID 65534
 
@@ -376,7 +376,7 @@ become_nobody (gpointer user_data)
     _exit (127);
 }
 
-/* A process that cannot dump core has its /proc entries owned by root;
+/* A process that cannot dump core has its /proc/<pid>/ files owned by root;
  * nothing else can read its memory through them, and a crash leaves no
  * core file with passwords or records in it.
  */
@@ -422,9 +422,9 @@ test_no_core_dumps (void)
       g_main_context_iteration (NULL, TRUE);
     }
 
-  proc_path = g_build_filename ("/proc", g_subprocess_get_identifier (process), NULL);
+  proc_path = g_build_filename ("/proc", g_subprocess_get_identifier (process), "status", NULL);
   g_assert_cmpint (g_stat (proc_path, &st), ==, 0);
-  g_test_message ("the command runs as %u; /proc/<pid> is owned by %u",
+  g_test_message ("the command runs as %u; /proc/<pid>/status is owned by %u",
                   (guint) runs_as, (guint) st.st_uid);
   g_assert_cmpuint (runs_as, !=, 0);
   g_assert_cmpuint (st.st_uid, ==, 0);
