@@ -491,6 +491,14 @@ test_non_pageable (void)
   g_assert_cmpstr (password, ==, TEST_PASSWORD);
   g_assert_true (is_locked (password));
 
+  /* The copies kept while a password is in use are locked too. */
+  {
+    g_auto(PsSecret) copy = ps_secrets_dup (password);
+
+    g_assert_cmpstr (copy, ==, TEST_PASSWORD);
+    g_assert_true (is_locked (copy));
+  }
+
   clear_password ("locked");
 }
 

@@ -15,6 +15,9 @@
 #include "ps-couch-database.h"
 #include "ps-throttled-input-stream.h"
 #include "ps-json.h"
+#include "ps-secrets.h"
+
+#include <sodium.h>
 
 /* Bodies above this size are parsed in a worker thread, so a large answer
  * does not stall the main loop (and the other requests in flight).
@@ -94,7 +97,7 @@ static void
 wipe_string (char **str)
 {
   if (*str != NULL)
-    memset (*str, 0, strlen (*str));
+    sodium_memzero (*str, strlen (*str));
   g_clear_pointer (str, g_free);
 }
 
@@ -112,7 +115,7 @@ ps_couch_database_finalize (GObject *object)
   g_clear_pointer (&self->pinned_fingerprint, g_free);
   g_clear_object (&self->upload_limiter);
   g_clear_object (&self->download_limiter);
-  wipe_string (&self->password);
+  ps_secrets_wipe (&self->password);
   wipe_string (&self->session_cookie);
 
   G_OBJECT_CLASS (ps_couch_database_parent_class)->finalize (object);
@@ -264,8 +267,8 @@ ps_couch_database_set_credentials (PsCouchDatabase *self,
 
   g_free (self->username);
   self->username = g_strdup (username);
-  wipe_string (&self->password);
-  self->password = g_strdup (password);
+  ps_secrets_wipe (&self->password);
+  self->password = ps_secrets_dup (password);
   wipe_string (&self->session_cookie);
 }
 
@@ -660,8 +663,11 @@ new_message (PsCouchDatabase *self,
       g_autofree char *encoded = g_base64_encode ((const guchar *)pair, strlen (pair));
       g_autofree char *value = g_strconcat ("Basic ", encoded, NULL);
 
+      /* libsoup keeps its own copy of the header. */
       soup_message_headers_replace (headers, "Authorization", value);
-      memset (pair, 0, strlen (pair));
+      sodium_memzero (pair, strlen (pair));
+      sodium_memzero (encoded, strlen (encoded));
+      sodium_memzero (value, strlen (value));
     }
   else if (self->session_cookie != NULL)
     soup_message_headers_replace (headers, "Cookie", self->session_cookie);
@@ -863,15 +869,17 @@ create_session (GTask *task)
   PsCouchDatabase *self = g_task_get_source_object (task);
   g_autoptr(SoupMessage) message = NULL;
   g_autofree char *url = build_url (self, "/_session", NULL);
-  g_autofree char *form = NULL;
+  g_autoptr(GBytes) body = NULL;
+  char *form;
 
   form = soup_form_encode ("name", self->username,
                            "password", self->password != NULL ? self->password : "",
                            NULL);
+  /* The form holds the password: it is wiped when libsoup is done with it. */
+  body = g_bytes_new_with_free_func (form, strlen (form), (GDestroyNotify) secret_password_free,
+                                     form);
   message = soup_message_new (SOUP_METHOD_POST, url);
-  soup_message_set_request_body_from_bytes (message, "application/x-www-form-urlencoded",
-                                            g_bytes_new_take (g_steal_pointer (&form),
-                                                              strlen (form)));
+  soup_message_set_request_body_from_bytes (message, "application/x-www-form-urlencoded", body);
   soup_message_headers_replace (soup_message_get_request_headers (message),
                                 "Accept", "application/json");
   /* The form holds the password: it goes to this server only. */

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <sodium.h>
 #include <string.h>
 
 #include "ps-body-reader.h"
@@ -294,9 +295,10 @@ add_basic_auth (PsDiagnostics      *self,
   value = g_strconcat ("Basic ", encoded, NULL);
   soup_message_headers_replace (headers, "Authorization", value);
 
-  memset (pair, 0, strlen (pair));
-  memset (encoded, 0, strlen (encoded));
-  memset (value, 0, strlen (value));
+  /* libsoup keeps its own copy of the header. */
+  sodium_memzero (pair, strlen (pair));
+  sodium_memzero (encoded, strlen (encoded));
+  sodium_memzero (value, strlen (value));
 }
 
 /* Sends one request under the step deadline; @callback gets the task.

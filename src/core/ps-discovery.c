@@ -21,6 +21,7 @@
 #include "ps-body-reader.h"
 #include "ps-discovery.h"
 #include "ps-json.h"
+#include "ps-secrets.h"
 
 /* In the order Primero lists its record types. */
 static const char * const record_types[] = { "Child", "Incident", "TracingRequest" };
@@ -47,9 +48,7 @@ discovery_free (Discovery *discovery)
   g_clear_pointer (&discovery->uri, g_uri_unref);
   g_clear_pointer (&discovery->url, g_free);
   g_clear_pointer (&discovery->username, g_free);
-  if (discovery->password != NULL)
-    memset (discovery->password, 0, strlen (discovery->password));
-  g_clear_pointer (&discovery->password, g_free);
+  ps_secrets_wipe (&discovery->password);
   g_free (discovery);
 }
 
@@ -185,6 +184,7 @@ ask_application (GTask *task)
   Discovery *discovery = g_task_get_task_data (task);
   g_autoptr(SoupMessage) message = NULL;
   g_autofree char *url = g_strconcat (discovery->url, "/replications/configuration", NULL);
+  g_autoptr(GBytes) body = NULL;
   char *form;
 
   form = soup_form_encode ("user_name", discovery->username != NULL ? discovery->username : "",
@@ -193,7 +193,7 @@ ask_application (GTask *task)
   message = soup_message_new (SOUP_METHOD_POST, url);
   if (message == NULL)
     {
-      g_free (form);
+      ps_secrets_wipe (&form);
       g_task_return_new_error (task, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_URL,
                                _("The address is not a valid URL"));
       g_object_unref (task);
@@ -201,8 +201,10 @@ ask_application (GTask *task)
     }
   soup_message_headers_replace (soup_message_get_request_headers (message), "Accept",
                                 "application/json");
-  soup_message_set_request_body_from_bytes (message, "application/x-www-form-urlencoded",
-                                            g_bytes_new_take (form, strlen (form)));
+  /* The form holds the password: it is wiped when libsoup is done with it. */
+  body = g_bytes_new_with_free_func (form, strlen (form), (GDestroyNotify) secret_password_free,
+                                     form);
+  soup_message_set_request_body_from_bytes (message, "application/x-www-form-urlencoded", body);
   /* A redirection would carry the password in the form elsewhere. */
   soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
   ps_body_reader_send_async (discovery->session, message, MAX_ANSWER_SIZE,
@@ -276,7 +278,7 @@ ps_discovery_run_async (SoupSession         *session,
   discovery->session = g_object_ref (session);
   discovery->url = g_strdup (url);
   discovery->username = g_strdup (username);
-  discovery->password = g_strdup (password);
+  discovery->password = ps_secrets_dup (password);
   discovery->uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
 
   welcome_url = g_strconcat (url, "/", NULL);
