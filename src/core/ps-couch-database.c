@@ -707,15 +707,15 @@ looks_like_html (GBytes *bytes)
   return i < len && data[i] == '<';
 }
 
+/* @bytes was read under the answer size limit already. */
 static JsonNode *
 parse_json (GBytes  *bytes,
-            gsize    max_size,
             GError **error)
 {
   g_autoptr(GError) local_error = NULL;
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
-  JsonNode *node = ps_json_parse_untrusted (data, len, max_size, MAX_ANSWER_DEPTH, &local_error);
+  JsonNode *node = ps_json_parse_untrusted (data, len, G_MAXSIZE, MAX_ANSWER_DEPTH, &local_error);
 
   if (node != NULL)
     return node;
@@ -723,9 +723,6 @@ parse_json (GBytes  *bytes,
   if (g_error_matches (local_error, PS_JSON_ERROR, PS_JSON_ERROR_TOO_DEEP))
     g_set_error (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
                  _("the server sent JSON nested deeper than %u levels"), MAX_ANSWER_DEPTH);
-  else if (g_error_matches (local_error, PS_JSON_ERROR, PS_JSON_ERROR_TOO_LARGE))
-    g_set_error_literal (error, PS_COUCH_ERROR, PS_COUCH_ERROR_ANSWER_TOO_LARGE,
-                         local_error->message);
   else
     g_set_error_literal (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
                          _("the server sent an answer that is not valid JSON"));
@@ -740,7 +737,7 @@ parse_in_thread (GTask        *task,
 {
   GBytes *bytes = task_data;
   GError *error = NULL;
-  JsonNode *node = parse_json (bytes, G_MAXSIZE, &error);
+  JsonNode *node = parse_json (bytes, &error);
 
   if (node == NULL)
     g_task_return_error (task, error);
@@ -757,7 +754,7 @@ error_for_status (guint   status,
   const char *couch_reason = NULL;
 
   if (body != NULL && g_bytes_get_size (body) > 0 && !looks_like_html (body))
-    node = parse_json (body, G_MAXSIZE, NULL);
+    node = parse_json (body, NULL);
 
   if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
     {
@@ -934,7 +931,7 @@ return_body (GTask  *task,
       return;
     }
 
-  node = parse_json (body, G_MAXSIZE, &error);
+  node = parse_json (body, &error);
   if (node == NULL)
     {
       fail_or_retry (task, error);
