@@ -17,6 +17,8 @@ typedef struct
   guint     status;
   char     *content_type;
   char     *body;
+  char     *location;   /* sent as Location, for a redirection */
+  char     *cookie;     /* sent as Set-Cookie */
 
   /* A streamed answer: head, then repeat until total bytes were sent. */
   char     *repeat;
@@ -39,6 +41,7 @@ struct _PsFakeCouch
   char       *auth_password;
   gboolean    send_challenge;
   char       *last_authorization;
+  char       *last_cookie;
   guint64     streamed;   /* bytes of streamed answers handed to the server */
   GPtrArray  *delayed;    /* Delayed answers still waiting */
 };
@@ -48,6 +51,8 @@ route_free (Route *route)
 {
   g_free (route->content_type);
   g_free (route->body);
+  g_free (route->location);
+  g_free (route->cookie);
   g_free (route->repeat);
   g_free (route);
 }
@@ -76,6 +81,9 @@ check_auth (PsFakeCouch       *fake,
                                          "Authorization");
   g_free (fake->last_authorization);
   fake->last_authorization = g_strdup (header);
+  g_free (fake->last_cookie);
+  fake->last_cookie = g_strdup (soup_message_headers_get_one (soup_server_message_get_request_headers (message),
+                                                              "Cookie"));
 
   if (fake->auth_user == NULL)
     return TRUE;
@@ -197,6 +205,12 @@ answer (PsFakeCouch       *fake,
       return;
     }
 
+  if (route->location != NULL)
+    soup_message_headers_replace (soup_server_message_get_response_headers (message),
+                                  "Location", route->location);
+  if (route->cookie != NULL)
+    soup_message_headers_append (soup_server_message_get_response_headers (message),
+                                 "Set-Cookie", route->cookie);
   if (route->repeat != NULL)
     respond_stream (fake, message, route);
   else
@@ -290,6 +304,7 @@ ps_fake_couch_free (PsFakeCouch *fake)
   g_free (fake->auth_user);
   g_free (fake->auth_password);
   g_free (fake->last_authorization);
+  g_free (fake->last_cookie);
   g_free (fake);
 }
 
@@ -314,6 +329,37 @@ ps_fake_couch_route (PsFakeCouch *fake,
   route->content_type = g_strdup (content_type != NULL ? content_type : "application/json");
   route->body = g_strdup (body);
   g_hash_table_replace (fake->routes, g_strdup_printf ("%s %s", method, path), route);
+}
+
+/* Answers @status (301, 302, 307, 308) with a Location of @location. */
+void
+ps_fake_couch_route_redirect (PsFakeCouch *fake,
+                              const char  *method,
+                              const char  *path,
+                              guint        status,
+                              const char  *location)
+{
+  Route *route = g_new0 (Route, 1);
+
+  route->status = status;
+  route->content_type = g_strdup ("application/json");
+  route->body = g_strdup ("{\"moved\":true}");
+  route->location = g_strdup (location);
+  g_hash_table_replace (fake->routes, g_strdup_printf ("%s %s", method, path), route);
+}
+
+/* Answers a login (POST /_session) as CouchDB does, with a session cookie. */
+void
+ps_fake_couch_route_login (PsFakeCouch *fake,
+                           const char  *cookie_value)
+{
+  Route *route = g_new0 (Route, 1);
+
+  route->status = 200;
+  route->content_type = g_strdup ("application/json");
+  route->body = g_strdup ("{\"ok\":true,\"name\":\"admin\",\"roles\":[\"_admin\"]}");
+  route->cookie = g_strdup_printf ("AuthSession=%s; Version=1; Path=/; HttpOnly", cookie_value);
+  g_hash_table_replace (fake->routes, g_strdup ("POST /_session"), route);
 }
 
 /**
@@ -398,4 +444,10 @@ const char *
 ps_fake_couch_last_authorization (PsFakeCouch *fake)
 {
   return fake->last_authorization;
+}
+
+const char *
+ps_fake_couch_last_cookie (PsFakeCouch *fake)
+{
+  return fake->last_cookie;
 }

@@ -21,6 +21,13 @@ void         ps_fake_couch_route          (PsFakeCouch *fake,
                                            guint        status,
                                            const char  *content_type,
                                            const char  *body);
+void         ps_fake_couch_route_redirect (PsFakeCouch *fake,
+                                           const char  *method,
+                                           const char  *path,
+                                           guint        status,
+                                           const char  *location);
+void         ps_fake_couch_route_login    (PsFakeCouch *fake,
+                                           const char  *cookie_value);
 void         ps_fake_couch_route_stream   (PsFakeCouch *fake,
                                            const char  *method,
                                            const char  *path,
@@ -42,6 +49,7 @@ guint        ps_fake_couch_count_requests (PsFakeCouch *fake,
                                            const char  *method,
                                            const char  *path);
 const char  *ps_fake_couch_last_authorization (PsFakeCouch *fake);
+const char  *ps_fake_couch_last_cookie        (PsFakeCouch *fake);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PsFakeCouch, ps_fake_couch_free)
 

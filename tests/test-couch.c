@@ -599,6 +599,61 @@ test_answer_over_limit_fetched_one_by_one (void)
   g_assert_nonnull (strstr (failure->reason, "larger than the 2 MB limit"));
 }
 
+/* A server that sends a request elsewhere gets no credentials followed
+ * there: the user is told where it points instead.
+ */
+typedef enum
+{
+  REDIRECT_BASIC,         /* a request with Basic credentials */
+  REDIRECT_LOGIN,         /* the login, with the password in its form */
+  REDIRECT_SESSION,       /* a request with the session cookie */
+} RedirectCase;
+
+static void
+test_redirect_not_followed (gconstpointer data)
+{
+  RedirectCase redirect_case = GPOINTER_TO_INT (data);
+  g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+  g_autoptr(PsFakeCouch) elsewhere = ps_fake_couch_new ();
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsCouchDatabase) database = open_fake_database (session, fake, "/db");
+  g_autofree char *target = ps_fake_couch_url (elsewhere, "/db");
+  g_autofree char *target_session = ps_fake_couch_url (elsewhere, "/_session");
+  g_autofree char *target_host = ps_fake_couch_url (elsewhere, "");
+  Answer answer;
+
+  ps_fake_couch_route_redirect (fake, "GET", "/db", 302, target);
+  if (redirect_case == REDIRECT_SESSION)
+    ps_fake_couch_route_login (fake, "c2VjcmV0LXNlc3Npb24");
+  else
+    ps_fake_couch_route_redirect (fake, "POST", "/_session", 307, target_session);
+  ps_fake_couch_route (elsewhere, "GET", "/db", 200, NULL, "{\"db_name\":\"db\"}");
+  ps_fake_couch_route (elsewhere, "POST", "/_session", 200, NULL, "{\"ok\":true}");
+  ps_couch_database_set_auth (database, redirect_case == REDIRECT_BASIC ? PS_COUCH_AUTH_BASIC
+                                                                        : PS_COUCH_AUTH_SESSION);
+  ps_couch_database_set_credentials (database, "admin", "Sesame-Meadow-31");
+  ps_couch_database_set_retries (database, 0);
+
+  request (database, "GET", NULL, &answer);
+  /* The other host saw nothing: no password, no session, no request. */
+  g_test_message ("elsewhere got Authorization: %s",
+                  ps_fake_couch_last_authorization (elsewhere));
+  g_test_message ("elsewhere got Cookie: %s", ps_fake_couch_last_cookie (elsewhere));
+  g_assert_null (ps_fake_couch_last_authorization (elsewhere));
+  g_assert_null (ps_fake_couch_last_cookie (elsewhere));
+  g_assert_cmpuint (ps_fake_couch_count_requests (elsewhere, "GET", "/db"), ==, 0);
+  g_assert_cmpuint (ps_fake_couch_count_requests (elsewhere, "POST", "/_session"), ==, 0);
+  g_assert_null (answer.node);
+  g_assert_nonnull (answer.error);
+  g_test_message ("%s", answer.error->message);
+  g_assert_true (answer.error->domain == PS_COUCH_ERROR);
+  /* The message names where the server points, never the password. */
+  g_assert_nonnull (strstr (answer.error->message, target_host + strlen ("http://")));
+  g_assert_null (strstr (answer.error->message, "Sesame-Meadow-31"));
+  g_assert_null (strstr (answer.error->message, "admin"));
+  answer_clear (&answer);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -623,6 +678,13 @@ main (int   argc,
   g_test_add_func ("/ps/couch/limits/oversize-document-listed", test_oversize_document_listed);
   g_test_add_func ("/ps/couch/limits/answer-over-limit-fetched-one-by-one",
                    test_answer_over_limit_fetched_one_by_one);
+
+  g_test_add_data_func ("/ps/couch/auth/redirect-not-followed/basic",
+                        GINT_TO_POINTER (REDIRECT_BASIC), test_redirect_not_followed);
+  g_test_add_data_func ("/ps/couch/auth/redirect-not-followed/login",
+                        GINT_TO_POINTER (REDIRECT_LOGIN), test_redirect_not_followed);
+  g_test_add_data_func ("/ps/couch/auth/redirect-not-followed/session",
+                        GINT_TO_POINTER (REDIRECT_SESSION), test_redirect_not_followed);
 
   return g_test_run ();
 }

@@ -7,6 +7,7 @@
 
 #include "ps-couch-database.h"
 #include "ps-diagnostics.h"
+#include "ps-fake-couch.h"
 #include "ps-test-peer.h"
 
 #include <gio/gio.h>
@@ -1050,6 +1051,46 @@ test_healthy_peer (void)
   ps_test_peer_assert_alive (peer);
 }
 
+/* 400,000 `[` for a welcome: deep enough to overflow the stack of a
+ * recursive parser.
+ */
+static void
+test_deep_answer (void)
+{
+  g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+  g_autofree char *url = ps_fake_couch_url (fake, "");
+  g_autoptr(PsDiagnostics) diagnostics = NULL;
+
+  ps_fake_couch_route_stream (fake, "GET", "/", "[", "[", 400000, TRUE);
+  diagnostics = new_diagnostics (url, ADMIN, TEST_PASSWORD, NULL, record_dbs, FALSE);
+  run_diagnostics (diagnostics);
+
+  assert_check (diagnostics, "http", PS_DIAGNOSTIC_FAIL);
+  assert_no_password (diagnostics, TEST_PASSWORD);
+}
+
+#define MIB (1024 * 1024)
+
+static void
+test_endless_answer (void)
+{
+  g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+  g_autofree char *url = ps_fake_couch_url (fake, "");
+  g_autoptr(PsDiagnostics) diagnostics = NULL;
+  PsDiagnosticResult *result;
+
+  /* Sent as it is made, with no length given. */
+  ps_fake_couch_route_stream (fake, "GET", "/", "{\"couchdb\":\"", "a", 256 * MIB, FALSE);
+  diagnostics = new_diagnostics (url, ADMIN, TEST_PASSWORD, NULL, record_dbs, FALSE);
+  ps_diagnostics_set_step_timeout (diagnostics, 20000);
+  run_diagnostics (diagnostics);
+
+  result = assert_check (diagnostics, "http", PS_DIAGNOSTIC_FAIL);
+  assert_says (result, "larger than", NULL);
+  g_test_message ("streamed %" G_GUINT64_FORMAT " bytes", ps_fake_couch_get_streamed (fake));
+  g_assert_cmpuint (ps_fake_couch_get_streamed (fake), <, 32 * MIB);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1070,6 +1111,9 @@ main (int   argc,
   g_test_add_func ("/ps/diagnostics/cancel", test_cancel);
   g_test_add_func ("/ps/diagnostics/clock-skew", test_clock_skew);
   g_test_add_func ("/ps/diagnostics/healthy-peer", test_healthy_peer);
+
+  g_test_add_func ("/ps/diagnostics/deep-answer", test_deep_answer);
+  g_test_add_func ("/ps/diagnostics/endless-answer", test_endless_answer);
 
   return g_test_run ();
 }

@@ -121,6 +121,84 @@ test_refused_by_application (void)
   g_free (output.err);
 }
 
+/* 400,000 `[`: deep enough to overflow the stack of a recursive parser. */
+#define DEEP_ANSWER_LENGTH 400000
+
+static void
+test_deep_answer (gconstpointer data)
+{
+  gboolean from_application = GPOINTER_TO_INT (data);
+  g_autoptr(PsFakeCouch) application = ps_fake_couch_new ();
+  g_autofree char *url = ps_fake_couch_url (application, "");
+  Output output = { 0, };
+
+  if (from_application)
+    {
+      ps_fake_couch_route (application, "GET", "/", 200, "text/html", "<html>Primero</html>");
+      ps_fake_couch_route_stream (application, "POST", "/replications/configuration", "[", "[",
+                                  DEEP_ANSWER_LENGTH, TRUE);
+    }
+  else
+    ps_fake_couch_route_stream (application, "GET", "/", "[", "[", DEEP_ANSWER_LENGTH, TRUE);
+
+  /* A plain failure, not a crash. */
+  g_assert_cmpint (add_server (url, &output), ==, 1);
+  g_assert_nonnull (output.err);
+  g_assert_null (strstr (output.err, "Sesame-Meadow-31"));
+  g_free (output.out);
+  g_free (output.err);
+}
+
+#define MIB (1024 * 1024)
+
+static void
+test_endless_answer (void)
+{
+  g_autoptr(PsFakeCouch) application = ps_fake_couch_new ();
+  g_autofree char *url = ps_fake_couch_url (application, "");
+  Output output = { 0, };
+
+  /* Sent as it is made, with no length given. */
+  ps_fake_couch_route (application, "GET", "/", 200, "text/html", "<html>Primero</html>");
+  ps_fake_couch_route_stream (application, "POST", "/replications/configuration",
+                              "{\"target\":\"", "a", 256 * MIB, FALSE);
+
+  g_assert_cmpint (add_server (url, &output), ==, 1);
+  g_assert_nonnull (strstr (output.err, "larger than"));
+  /* Reading stopped at the limit. */
+  g_test_message ("streamed %" G_GUINT64_FORMAT " bytes", ps_fake_couch_get_streamed (application));
+  g_assert_cmpuint (ps_fake_couch_get_streamed (application), <, 32 * MIB);
+  g_free (output.out);
+  g_free (output.err);
+}
+
+/* The user's password goes to the application named, never to where it
+ * redirects.
+ */
+static void
+test_redirect_not_followed (void)
+{
+  g_autoptr(PsFakeCouch) application = ps_fake_couch_new ();
+  g_autoptr(PsFakeCouch) elsewhere = ps_fake_couch_new ();
+  g_autofree char *url = ps_fake_couch_url (application, "");
+  g_autofree char *target = ps_fake_couch_url (elsewhere, "/replications/configuration");
+  g_autofree char *target_host = ps_fake_couch_url (elsewhere, "");
+  Output output = { 0, };
+
+  ps_fake_couch_route (application, "GET", "/", 200, "text/html", "<html>Primero</html>");
+  ps_fake_couch_route_redirect (application, "POST", "/replications/configuration", 307, target);
+  ps_fake_couch_route (elsewhere, "POST", "/replications/configuration", 200, NULL,
+                       "{\"target\":\"http://localhost:5984/\"}");
+
+  g_assert_cmpint (add_server (url, &output), ==, 1);
+  g_assert_cmpuint (ps_fake_couch_count_requests (elsewhere, "POST",
+                                                  "/replications/configuration"), ==, 0);
+  g_assert_nonnull (strstr (output.err, target_host + strlen ("http://")));
+  g_assert_null (strstr (output.err, "Sesame-Meadow-31"));
+  g_free (output.out);
+  g_free (output.err);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -130,6 +208,13 @@ main (int   argc,
   g_test_add_func ("/ps/discovery/finds-couchdb-behind-application",
                    test_finds_couchdb_behind_application);
   g_test_add_func ("/ps/discovery/refused-by-application", test_refused_by_application);
+
+  g_test_add_data_func ("/ps/discovery/deep-answer/welcome", GINT_TO_POINTER (FALSE),
+                        test_deep_answer);
+  g_test_add_data_func ("/ps/discovery/deep-answer/application", GINT_TO_POINTER (TRUE),
+                        test_deep_answer);
+  g_test_add_func ("/ps/discovery/endless-answer", test_endless_answer);
+  g_test_add_func ("/ps/discovery/redirect-not-followed", test_redirect_not_followed);
 
   return g_test_run ();
 }

@@ -10,7 +10,10 @@
 
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "ps-secrets.h"
 #include "ps-server-store.h"
@@ -443,6 +446,87 @@ test_cli_no_keyring (void)
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 0);
 }
 
+/* Whether @p lies in memory locked against paging out, as
+ * /proc/self/smaps says (the `lo` flag of its mapping).
+ */
+static gboolean
+is_locked (gconstpointer p)
+{
+  g_autofree char *smaps = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GError) error = NULL;
+  guintptr address = (guintptr) p;
+  gboolean inside = FALSE;
+
+  g_file_get_contents ("/proc/self/smaps", &smaps, NULL, &error);
+  g_assert_no_error (error);
+  lines = g_strsplit (smaps, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      guint64 start;
+      guint64 end;
+
+      if (sscanf (lines[i], "%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x ",
+                  &start, &end) == 2 && strchr (lines[i], ':') != NULL &&
+          g_ascii_isxdigit (lines[i][0]) && !g_str_has_suffix (lines[i], "kB"))
+        inside = address >= start && address < end;
+      else if (inside && g_str_has_prefix (lines[i], "VmFlags:"))
+        return strstr (lines[i], " lo") != NULL;
+    }
+
+  return FALSE;
+}
+
+/* Whether this process can lock memory at all: AddressSanitizer turns
+ * mlock() into a no-op, and a zero RLIMIT_MEMLOCK refuses it.
+ */
+static gboolean
+can_lock_memory (void)
+{
+  gsize size = sysconf (_SC_PAGESIZE);
+  void *page = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  gboolean locked;
+
+  g_assert_true (page != MAP_FAILED);
+  locked = mlock (page, size) == 0 && is_locked (page);
+  munlock (page, size);
+  munmap (page, size);
+  return locked;
+}
+
+static void
+test_non_pageable (void)
+{
+  g_autofree char *heap = g_strdup (TEST_PASSWORD);
+  g_autoptr(GError) error = NULL;
+  g_auto(TestPassword) password = NULL;
+
+  if (!can_lock_memory ())
+    {
+      g_test_skip ("this process cannot lock memory (AddressSanitizer, or RLIMIT_MEMLOCK)");
+      return;
+    }
+
+  /* The check tells locked memory from the heap. */
+  g_assert_false (is_locked (heap));
+
+  store_password ("locked", "Locked office", TEST_PASSWORD);
+  password = lookup_password ("locked", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (password, ==, TEST_PASSWORD);
+  g_assert_true (is_locked (password));
+
+  /* The copies kept while a password is in use are locked too. */
+  {
+    g_auto(PsSecret) copy = ps_secrets_dup (password);
+
+    g_assert_cmpstr (copy, ==, TEST_PASSWORD);
+    g_assert_true (is_locked (copy));
+  }
+
+  clear_password ("locked");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -454,6 +538,8 @@ main (int   argc,
   g_test_add_func ("/ps/secrets/cli-server-password", test_cli_server_password);
   g_test_add_func ("/ps/secrets/cli-instance-password", test_cli_instance_password);
   g_test_add_func ("/ps/secrets/cli-no-keyring", test_cli_no_keyring);
+
+  g_test_add_func ("/ps/secrets/non-pageable", test_non_pageable);
 
   return g_test_run ();
 }

@@ -14,6 +14,8 @@
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define DB               "primero_child_production"
 #define USER             "admin"
@@ -362,6 +364,76 @@ test_password_not_in_arguments (void)
   assert_no_secret ("standard error", result.err, strlen (result.err));
 }
 
+/* Run as root, the command is started as nobody, so that who owns
+ * /proc/<pid>/status tells whether it can dump core.
+ */
+#define NOBODY_ID 65534
+
+static void
+become_nobody (gpointer user_data)
+{
+  if (geteuid () == 0 && (setgid (NOBODY_ID) != 0 || setuid (NOBODY_ID) != 0))
+    _exit (127);
+}
+
+/* A process that cannot dump core has its /proc/<pid>/ files owned by root;
+ * nothing else can read its memory through them, and a crash leaves no
+ * core file with passwords or records in it.
+ */
+static void
+test_no_core_dumps (void)
+{
+  g_autoptr(PsFakeCouch) slow = ps_fake_couch_new ();
+  g_autoptr(PsFakeCouch) target = ps_fake_couch_new ();
+  g_autofree char *source_url = ps_fake_couch_url (slow, "/" DB);
+  g_autofree char *target_url = ps_fake_couch_url (target, "/copy");
+  g_autofree char *home = g_dir_make_tmp ("ps-dumpable-XXXXXX", NULL);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *proc_path = NULL;
+  uid_t runs_as = geteuid () == 0 ? NOBODY_ID : geteuid ();
+  struct stat st;
+  gint64 deadline;
+
+  g_assert_nonnull (home);
+  g_assert_cmpint (g_chmod (home, 0777), ==, 0);
+  ps_fake_couch_set_delay (slow, 1500);
+  ps_fake_couch_route (slow, "GET", "/" DB, 200, NULL, "{\"db_name\":\"" DB "\",\"update_seq\":0}");
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  g_subprocess_launcher_set_cwd (launcher, home);
+  g_subprocess_launcher_setenv (launcher, "HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", home, TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", home, TRUE);
+  g_subprocess_launcher_set_child_setup (launcher, become_nobody, NULL, NULL);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("PS_CLI"), "replicate",
+                                         source_url, target_url, NULL);
+  g_assert_no_error (error);
+
+  /* Once the first request came in, the command is well past its start. */
+  deadline = g_get_monotonic_time () + CLI_TIMEOUT_S * G_TIME_SPAN_SECOND;
+  while (ps_fake_couch_count_requests (slow, "GET", "/" DB) == 0)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+
+  proc_path = g_build_filename ("/proc", g_subprocess_get_identifier (process), "status", NULL);
+  g_assert_cmpint (g_stat (proc_path, &st), ==, 0);
+  g_test_message ("the command runs as %u; /proc/<pid>/status is owned by %u",
+                  (guint) runs_as, (guint) st.st_uid);
+  g_assert_cmpuint (runs_as, !=, 0);
+  g_assert_cmpuint (st.st_uid, ==, 0);
+
+  g_subprocess_send_signal (process, SIGTERM);
+  g_subprocess_wait (process, NULL, NULL);
+  g_rmdir (home);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -370,6 +442,8 @@ main (int   argc,
 
   g_test_add_func ("/ps/security/passwords-never-shown", test_passwords_never_shown);
   g_test_add_func ("/ps/security/password-not-in-arguments", test_password_not_in_arguments);
+
+  g_test_add_func ("/ps/security/no-core-dumps", test_no_core_dumps);
 
   return g_test_run ();
 }

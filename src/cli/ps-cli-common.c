@@ -7,6 +7,7 @@
 
 #include <glib/gi18n.h>
 #include <glib-unix.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
@@ -78,6 +79,9 @@ read_line_without_echo (FILE *stream)
   char *line = NULL;
   int fd = fileno (stream);
 
+  /* Kept out of swap while it holds the password; unlocking wipes it. */
+  sodium_mlock (buffer, sizeof buffer);
+
   if (isatty (fd) && tcgetattr (fd, &saved) == 0)
     {
       quiet = saved;
@@ -88,9 +92,9 @@ read_line_without_echo (FILE *stream)
   if (fgets (buffer, sizeof buffer, stream) != NULL)
     {
       buffer[strcspn (buffer, "\r\n")] = '\0';
-      line = g_strdup (buffer);
+      line = ps_secrets_dup (buffer);
     }
-  memset (buffer, 0, sizeof buffer);
+  sodium_munlock (buffer, sizeof buffer);
 
   if (restore)
     {
@@ -115,12 +119,13 @@ ps_cli_read_password (const char  *prompt,
   if (password_file != NULL)
     {
       g_autofree char *contents = NULL;
+      gsize len = 0;
 
-      if (!g_file_get_contents (password_file, &contents, NULL, error))
+      if (!g_file_get_contents (password_file, &contents, &len, error))
         return NULL;
       contents[strcspn (contents, "\r\n")] = '\0';
-      password = g_strdup (contents);
-      memset (contents, 0, strlen (contents));
+      password = ps_secrets_dup (contents);
+      sodium_memzero (contents, len);
       return password;
     }
 
@@ -146,7 +151,7 @@ ps_cli_read_passphrase (const char  *passphrase_file,
                         gboolean     confirm,
                         GError     **error)
 {
-  g_autofree char *again = NULL;
+  g_auto(PsSecret) again = NULL;
   char *passphrase;
 
   if (passphrase_file == NULL && !isatty (STDIN_FILENO))
@@ -161,7 +166,7 @@ ps_cli_read_passphrase (const char  *passphrase_file,
     return NULL;
   if (*passphrase == '\0')
     {
-      g_free (passphrase);
+      ps_secrets_wipe (&passphrase);
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                            _("The passphrase is empty"));
       return NULL;
@@ -172,16 +177,12 @@ ps_cli_read_passphrase (const char  *passphrase_file,
   again = ps_cli_read_password (_("The same passphrase again: "), NULL, error);
   if (again == NULL || strcmp (again, passphrase) != 0)
     {
-      memset (passphrase, 0, strlen (passphrase));
-      g_free (passphrase);
-      if (again != NULL)
-        memset (again, 0, strlen (again));
+      ps_secrets_wipe (&passphrase);
       g_clear_error (error);
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                            _("The two passphrases differ"));
       return NULL;
     }
-  memset (again, 0, strlen (again));
   return passphrase;
 }
 

@@ -16,6 +16,7 @@
 #include "ps-context.h"
 #include "ps-export.h"
 #include "ps-export-state.h"
+#include "ps-secrets.h"
 
 typedef struct
 {
@@ -58,8 +59,8 @@ ps_cli_export (int    argc,
   g_autofree char *to = NULL;
   g_autofree char *server_id = NULL;
   g_autofree char *passphrase_file = NULL;
-  g_autofree char *passphrase = NULL;
-  g_autofree char *password = NULL;
+  g_auto(PsSecret) passphrase = NULL;
+  g_auto(PsSecret) password = NULL;
   g_auto(GStrv) names = NULL;
   gboolean all = FALSE;
   gboolean since_last = FALSE;

@@ -16,6 +16,7 @@
 #include "ps-context.h"
 #include "ps-import.h"
 #include "ps-json.h"
+#include "ps-secrets.h"
 #include "ps-sync-file.h"
 
 typedef struct
@@ -94,8 +95,8 @@ ps_cli_import (int    argc,
   g_autoptr(GCancellable) cancellable = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *passphrase_file = NULL;
-  g_autofree char *passphrase = NULL;
-  g_autofree char *password = NULL;
+  g_auto(PsSecret) passphrase = NULL;
+  g_auto(PsSecret) password = NULL;
   gboolean summary_only = FALSE;
   PsServerStore *store;
   ImportRun run = { 0, };

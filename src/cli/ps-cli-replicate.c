@@ -13,6 +13,7 @@
 #include "ps-cli-commands.h"
 #include "ps-cli-common.h"
 #include "ps-replication.h"
+#include "ps-secrets.h"
 
 typedef struct
 {
@@ -97,8 +98,7 @@ open_database (SoupSession  *session,
       if (password == NULL)
         return NULL;
       ps_couch_database_set_credentials (database, user, password);
-      memset (password, 0, strlen (password));
-      g_free (password);
+      ps_secrets_wipe (&password);
     }
 
   return g_steal_pointer (&database);

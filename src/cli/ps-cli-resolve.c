@@ -12,6 +12,7 @@
 #include "ps-cli-commands.h"
 #include "ps-cli-common.h"
 #include "ps-resolver.h"
+#include "ps-secrets.h"
 
 typedef struct
 {
@@ -148,8 +149,7 @@ ps_cli_resolve (int    argc,
           return PS_CLI_EXIT_USAGE;
         }
       ps_couch_database_set_credentials (database, user, password);
-      memset (password, 0, strlen (password));
-      g_free (password);
+      ps_secrets_wipe (&password);
     }
 
   journal = ps_journal_new ();

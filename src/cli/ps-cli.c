@@ -9,6 +9,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "ps-cli-commands.h"
 #include "ps-cli-common.h"
@@ -45,6 +46,11 @@ main (int   argc,
       char *argv[])
 {
   const char *name;
+
+  /* A core file would hold passwords and records in the clear; this also
+   * keeps other processes of the same user from reading our memory.
+   */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);

@@ -11,6 +11,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "ps-body-reader.h"
 
 #define CHUNK_SIZE          (64 * 1024)
@@ -34,6 +36,16 @@ read_data_free (ReadData *read_data)
 }
 
 static void read_next (GTask *task);
+
+static void
+return_too_large (GTask *task,
+                  gsize  max_size)
+{
+  g_autofree char *limit = g_format_size_full (max_size, G_FORMAT_SIZE_IEC_UNITS);
+
+  g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                           _("the server sent an answer larger than %s"), limit);
+}
 
 static void
 on_chunk_read_cb (GObject      *object,
@@ -65,9 +77,7 @@ on_chunk_read_cb (GObject      *object,
 
   if (len > read_data->max_size - read_data->data->len)
     {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                               "the body is larger than %" G_GSIZE_FORMAT " bytes",
-                               read_data->max_size);
+      return_too_large (task, read_data->max_size);
       return;
     }
 
@@ -177,5 +187,150 @@ ps_body_reader_read_finish (GAsyncResult  *result,
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ps_body_reader_read_async,
                         NULL);
 
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+typedef struct
+{
+  SoupMessage *message;
+  gsize        max_size;
+} SendData;
+
+static void
+send_data_free (SendData *send_data)
+{
+  g_clear_object (&send_data->message);
+  g_free (send_data);
+}
+
+static void
+on_sent_stream_closed_cb (GObject      *object,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_input_stream_close_finish (G_INPUT_STREAM (object), result, NULL);
+}
+
+/* Closing a body that was not read to its end makes libsoup drop the
+ * connection rather than read the rest.
+ */
+static void
+close_body (GInputStream *stream)
+{
+  g_input_stream_close_async (stream, G_PRIORITY_DEFAULT, NULL, on_sent_stream_closed_cb, NULL);
+}
+
+static void
+on_sent_body_read_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  GBytes *body;
+
+  body = ps_body_reader_read_finish (result, &error);
+  close_body (G_INPUT_STREAM (object));
+  if (body == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, body, (GDestroyNotify) g_bytes_unref);
+}
+
+static void
+on_message_sent_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  SendData *send_data = g_task_get_task_data (task);
+  SoupMessageHeaders *headers = soup_message_get_response_headers (send_data->message);
+  g_autoptr(GInputStream) stream = NULL;
+  GCancellable *cancellable;
+  GError *error = NULL;
+
+  stream = soup_session_send_finish (SOUP_SESSION (object), result, &error);
+  if (stream == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* A declared length over the limit is refused before reading any of it. */
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+      soup_message_headers_get_content_length (headers) > (goffset) send_data->max_size)
+    {
+      close_body (stream);
+      return_too_large (task, send_data->max_size);
+      return;
+    }
+
+  cancellable = g_task_get_cancellable (task);
+  ps_body_reader_read_async (stream, send_data->max_size, NULL, cancellable,
+                             on_sent_body_read_cb, g_steal_pointer (&task));
+}
+
+/**
+ * ps_body_reader_send_async:
+ * @session: a #SoupSession
+ * @message: the request
+ * @max_size: the most bytes of answer accepted
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the answer's body, or with
+ *   %G_IO_ERROR_MESSAGE_TOO_LARGE as soon as it has more than @max_size bytes
+ * @user_data: data for @callback
+ *
+ * soup_session_send_and_read_async() with a limit: for answers from other
+ * servers, which could otherwise send an endless body.
+ */
+void
+ps_body_reader_send_async (SoupSession         *session,
+                           SoupMessage         *message,
+                           gsize                max_size,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  SendData *send_data;
+
+  g_return_if_fail (SOUP_IS_SESSION (session));
+  g_return_if_fail (SOUP_IS_MESSAGE (message));
+  g_return_if_fail (max_size > 0);
+
+  task = g_task_new (session, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ps_body_reader_send_async);
+  send_data = g_new0 (SendData, 1);
+  send_data->message = g_object_ref (message);
+  send_data->max_size = max_size;
+  g_task_set_task_data (task, send_data, (GDestroyNotify) send_data_free);
+
+  soup_session_send_async (session, message, G_PRIORITY_DEFAULT, cancellable,
+                           on_message_sent_cb, g_steal_pointer (&task));
+}
+
+/**
+ * ps_body_reader_send_finish:
+ * @result: the result
+ * @message: (out) (transfer none) (optional): the message sent, whose
+ *   status and headers are the answer's
+ * @error: return location for an error
+ *
+ * Returns: (transfer full): the whole body
+ */
+GBytes *
+ps_body_reader_send_finish (GAsyncResult  *result,
+                            SoupMessage  **message,
+                            GError       **error)
+{
+  SendData *send_data;
+
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ps_body_reader_send_async,
+                        NULL);
+
+  send_data = g_task_get_task_data (G_TASK (result));
+  if (message != NULL)
+    *message = send_data->message;
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <libsoup/soup.h>
 
 #include "ps-bandwidth-limiter.h"
 
@@ -18,6 +19,15 @@ void    ps_body_reader_read_async  (GInputStream         *stream,
                                     GAsyncReadyCallback   callback,
                                     gpointer              user_data);
 GBytes *ps_body_reader_read_finish (GAsyncResult         *result,
+                                    GError              **error);
+void    ps_body_reader_send_async  (SoupSession          *session,
+                                    SoupMessage          *message,
+                                    gsize                 max_size,
+                                    GCancellable         *cancellable,
+                                    GAsyncReadyCallback   callback,
+                                    gpointer              user_data);
+GBytes *ps_body_reader_send_finish (GAsyncResult         *result,
+                                    SoupMessage         **message,
                                     GError              **error);
 
 G_END_DECLS

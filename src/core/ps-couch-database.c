@@ -15,6 +15,9 @@
 #include "ps-couch-database.h"
 #include "ps-throttled-input-stream.h"
 #include "ps-json.h"
+#include "ps-secrets.h"
+
+#include <sodium.h>
 
 /* Bodies above this size are parsed in a worker thread, so a large answer
  * does not stall the main loop (and the other requests in flight).
@@ -25,6 +28,8 @@
 #define DEFAULT_MAX_RESPONSE_SIZE (64 * 1024 * 1024)
 /* Documents may nest up to PS_JSON_MAX_DEPTH; answers wrap them a little. */
 #define MAX_ANSWER_DEPTH          (PS_JSON_MAX_DEPTH + 8)
+/* A login's answer is a few bytes. */
+#define SESSION_ANSWER_SIZE       (64 * 1024)
 /* A small socket buffer under a download cap, so that the kernel does not
  * take in far more than the cap while the reader waits.
  */
@@ -92,7 +97,7 @@ static void
 wipe_string (char **str)
 {
   if (*str != NULL)
-    memset (*str, 0, strlen (*str));
+    sodium_memzero (*str, strlen (*str));
   g_clear_pointer (str, g_free);
 }
 
@@ -110,7 +115,7 @@ ps_couch_database_finalize (GObject *object)
   g_clear_pointer (&self->pinned_fingerprint, g_free);
   g_clear_object (&self->upload_limiter);
   g_clear_object (&self->download_limiter);
-  wipe_string (&self->password);
+  ps_secrets_wipe (&self->password);
   wipe_string (&self->session_cookie);
 
   G_OBJECT_CLASS (ps_couch_database_parent_class)->finalize (object);
@@ -262,8 +267,8 @@ ps_couch_database_set_credentials (PsCouchDatabase *self,
 
   g_free (self->username);
   self->username = g_strdup (username);
-  wipe_string (&self->password);
-  self->password = g_strdup (password);
+  ps_secrets_wipe (&self->password);
+  self->password = ps_secrets_dup (password);
   wipe_string (&self->session_cookie);
 }
 
@@ -658,8 +663,11 @@ new_message (PsCouchDatabase *self,
       g_autofree char *encoded = g_base64_encode ((const guchar *)pair, strlen (pair));
       g_autofree char *value = g_strconcat ("Basic ", encoded, NULL);
 
+      /* libsoup keeps its own copy of the header. */
       soup_message_headers_replace (headers, "Authorization", value);
-      memset (pair, 0, strlen (pair));
+      sodium_memzero (pair, strlen (pair));
+      sodium_memzero (encoded, strlen (encoded));
+      sodium_memzero (value, strlen (value));
     }
   else if (self->session_cookie != NULL)
     soup_message_headers_replace (headers, "Cookie", self->session_cookie);
@@ -670,6 +678,12 @@ new_message (PsCouchDatabase *self,
 
   /* Every request the replicator sends can safely be repeated. */
   soup_message_add_flags (message, SOUP_MESSAGE_IDEMPOTENT);
+
+  /* A redirection could take the credentials, or the session cookie, to
+   * another host: it is reported instead (handle_answer).
+   */
+  if (self->username != NULL || self->session_cookie != NULL)
+    soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
 
   if (self->pinned_fingerprint != NULL)
     g_signal_connect_data (message, "accept-certificate",
@@ -693,31 +707,26 @@ looks_like_html (GBytes *bytes)
   return i < len && data[i] == '<';
 }
 
+/* @bytes was read under the answer size limit already. */
 static JsonNode *
 parse_json (GBytes  *bytes,
             GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) local_error = NULL;
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
+  JsonNode *node = ps_json_parse_untrusted (data, len, G_MAXSIZE, MAX_ANSWER_DEPTH, &local_error);
 
-  /* json-glib recurses once per level, with no limit of its own. */
-  if (!ps_json_depth_within (data, len, MAX_ANSWER_DEPTH))
-    {
-      g_set_error (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
-                   _("the server sent JSON nested deeper than %u levels"), MAX_ANSWER_DEPTH);
-      return NULL;
-    }
+  if (node != NULL)
+    return node;
 
-  if (!json_parser_load_from_data (parser, data != NULL ? data : "", len, NULL) ||
-      json_parser_get_root (parser) == NULL)
-    {
-      g_set_error_literal (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
-                           _("the server sent an answer that is not valid JSON"));
-      return NULL;
-    }
-
-  return json_node_ref (json_parser_get_root (parser));
+  if (g_error_matches (local_error, PS_JSON_ERROR, PS_JSON_ERROR_TOO_DEEP))
+    g_set_error (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                 _("the server sent JSON nested deeper than %u levels"), MAX_ANSWER_DEPTH);
+  else
+    g_set_error_literal (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                         _("the server sent an answer that is not valid JSON"));
+  return NULL;
 }
 
 static void
@@ -801,16 +810,23 @@ on_session_created_cb (GObject      *object,
 {
   GTask *task = user_data;
   PsCouchDatabase *self = g_task_get_source_object (task);
-  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (object), result);
+  SoupMessage *message = NULL;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
   GSList *cookies;
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
+  body = ps_body_reader_send_finish (result, &message, &error);
   if (body == NULL)
     {
       fail_or_retry (task, ps_couch_error_from_io (error, ps_couch_database_get_host (self),
                                                    g_uri_get_port (self->server_uri)));
+      return;
+    }
+
+  if (SOUP_STATUS_IS_REDIRECTION (soup_message_get_status (message)))
+    {
+      g_task_return_error (task, ps_couch_error_from_redirect (message));
+      g_object_unref (task);
       return;
     }
 
@@ -850,20 +866,23 @@ create_session (GTask *task)
   PsCouchDatabase *self = g_task_get_source_object (task);
   g_autoptr(SoupMessage) message = NULL;
   g_autofree char *url = build_url (self, "/_session", NULL);
-  g_autofree char *form = NULL;
+  g_autoptr(GBytes) body = NULL;
+  char *form;
 
   form = soup_form_encode ("name", self->username,
                            "password", self->password != NULL ? self->password : "",
                            NULL);
+  /* The form holds the password: it is wiped when libsoup is done with it. */
+  body = g_bytes_new_with_free_func (form, strlen (form), (GDestroyNotify) secret_password_free,
+                                     form);
   message = soup_message_new (SOUP_METHOD_POST, url);
-  soup_message_set_request_body_from_bytes (message, "application/x-www-form-urlencoded",
-                                            g_bytes_new_take (g_steal_pointer (&form),
-                                                              strlen (form)));
+  soup_message_set_request_body_from_bytes (message, "application/x-www-form-urlencoded", body);
   soup_message_headers_replace (soup_message_get_request_headers (message),
                                 "Accept", "application/json");
-  soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT,
-                                    g_task_get_cancellable (task),
-                                    on_session_created_cb, task);
+  /* The form holds the password: it goes to this server only. */
+  soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
+  ps_body_reader_send_async (self->session, message, SESSION_ANSWER_SIZE,
+                             g_task_get_cancellable (task), on_session_created_cb, task);
 }
 
 static void
@@ -967,6 +986,13 @@ handle_answer (GTask       *task,
       request->renewed_session = TRUE;
       wipe_string (&self->session_cookie);
       create_session (task);
+      return;
+    }
+
+  if (SOUP_STATUS_IS_REDIRECTION (status))
+    {
+      g_task_return_error (task, ps_couch_error_from_redirect (message));
+      g_object_unref (task);
       return;
     }
 

@@ -50,6 +50,7 @@ ps_couch_error_is_transient (const GError *error)
     case PS_COUCH_ERROR_BAD_REQUEST:
     case PS_COUCH_ERROR_TOO_LARGE:
     case PS_COUCH_ERROR_ANSWER_TOO_LARGE:
+    case PS_COUCH_ERROR_REDIRECTED:
     case PS_COUCH_ERROR_NOT_COUCHDB:
     default:
       return FALSE;
@@ -154,6 +155,10 @@ ps_couch_error_from_io (const GError *error,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || error->domain == PS_COUCH_ERROR)
     return g_error_copy (error);
 
+  /* The size-capped reader says how large, in a whole sentence. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+    return g_error_new_literal (PS_COUCH_ERROR, PS_COUCH_ERROR_ANSWER_TOO_LARGE, error->message);
+
   if (error->domain == G_RESOLVER_ERROR)
     return g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_HOST_NOT_FOUND,
                         _("the name “%s” could not be found; check the address and the network"),
@@ -208,4 +213,45 @@ ps_couch_format_size_limit (gsize bytes)
     return g_strdup_printf (_("%llu MB"), (unsigned long long) (bytes / mib));
 
   return g_strdup_printf (_("%llu bytes"), (unsigned long long) bytes);
+}
+
+/**
+ * ps_couch_error_from_redirect:
+ * @message: a message answered with a redirection, not followed
+ *
+ * Credentials go only to the address the user gave: a redirection could
+ * hand them to another host. The error names where the server points, with
+ * any user name, password or query taken out, so the user can decide
+ * whether that is the server to configure.
+ *
+ * Returns: (transfer full): a %PS_COUCH_ERROR_REDIRECTED error
+ */
+GError *
+ps_couch_error_from_redirect (SoupMessage *message)
+{
+  const char *location;
+  g_autoptr(GUri) target = NULL;
+  g_autoptr(GUri) shown = NULL;
+  g_autofree char *text = NULL;
+
+  location = soup_message_headers_get_one (soup_message_get_response_headers (message),
+                                           "Location");
+  if (location != NULL)
+    target = g_uri_parse_relative (soup_message_get_uri (message), location,
+                                   G_URI_FLAGS_ENCODED, NULL);
+  if (target == NULL || g_uri_get_host (target) == NULL)
+    return g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_REDIRECTED,
+                        _("the server answered with a redirection (%u) to nowhere; check the "
+                          "address"),
+                        soup_message_get_status (message));
+
+  shown = g_uri_build (G_URI_FLAGS_ENCODED, g_uri_get_scheme (target), NULL,
+                       g_uri_get_host (target), g_uri_get_port (target),
+                       g_uri_get_path (target), NULL, NULL);
+  text = g_uri_to_string (shown);
+  return g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_REDIRECTED,
+                      _("the server sends this request on to %s; it was not followed, so that "
+                        "the password goes to no other address. If that is the right server, "
+                        "set its address in the server’s settings"),
+                      text);
 }

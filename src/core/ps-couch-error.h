@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <libsoup/soup.h>
 
 G_BEGIN_DECLS
 
@@ -32,6 +33,8 @@ G_BEGIN_DECLS
  * @PS_COUCH_ERROR_INVALID_RESPONSE: a CouchDB answer that cannot be parsed, as when
  *   it was cut short (transient)
  * @PS_COUCH_ERROR_ANSWER_TOO_LARGE: the answer is over the size limit set for it
+ * @PS_COUCH_ERROR_REDIRECTED: the server sent the request elsewhere; it is not
+ *   followed with the credentials
  *
  * Errors from talking to a CouchDB server.
  */
@@ -55,6 +58,7 @@ typedef enum
   PS_COUCH_ERROR_NOT_COUCHDB,
   PS_COUCH_ERROR_INVALID_RESPONSE,
   PS_COUCH_ERROR_ANSWER_TOO_LARGE,
+  PS_COUCH_ERROR_REDIRECTED,
 } PsCouchError;
 
 GQuark    ps_couch_error_quark        (void);
@@ -66,5 +70,6 @@ GError   *ps_couch_error_from_io      (const GError *error,
                                        const char   *host,
                                        guint         port);
 char     *ps_couch_format_size_limit  (gsize         bytes);
+GError   *ps_couch_error_from_redirect (SoupMessage *message);
 
 G_END_DECLS

@@ -215,6 +215,15 @@ on_root_answered_cb (GObject      *object,
           return;
         }
 
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+        {
+          explanation = g_strdup_printf (_("The answer was not read to its end: %s, far more "
+                                           "than CouchDB sends here."), error->message);
+          ps_diag_end_check (task, PS_DIAGNOSTIC_FAIL, explanation,
+                             _("Check the address: this is not CouchDB."));
+          return;
+        }
+
       explanation = g_strdup_printf (_("The server closed the connection without answering "
                                        "(%s)."), error->message);
       ps_diag_end_check (task, PS_DIAGNOSTIC_FAIL, explanation,

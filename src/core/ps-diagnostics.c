@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ps-diagnostics-private.h"
+#include "ps-secrets.h"
 
 G_DEFINE_FINAL_TYPE (PsDiagnostics, ps_diagnostics, G_TYPE_OBJECT)
 
@@ -70,14 +71,6 @@ ps_diag_set_string (char       **field,
 }
 
 static void
-wipe_string (char **str)
-{
-  if (*str != NULL)
-    memset (*str, 0, strlen (*str));
-  g_clear_pointer (str, g_free);
-}
-
-static void
 ps_diagnostics_dispose (GObject *object)
 {
   PsDiagnostics *self = (PsDiagnostics *)object;
@@ -97,7 +90,7 @@ ps_diagnostics_finalize (GObject *object)
   g_clear_object (&self->results);
   g_clear_pointer (&self->url, g_free);
   g_clear_pointer (&self->username, g_free);
-  wipe_string (&self->password);
+  ps_secrets_wipe (&self->password);
   g_clear_pointer (&self->pinned_fingerprint, g_free);
   g_clear_pointer (&self->databases, g_strfreev);
   g_clear_pointer (&self->checked_at, g_date_time_unref);
@@ -172,8 +165,8 @@ ps_diagnostics_set_property (GObject      *object,
         self->username = g_value_dup_string (value);
       break;
     case PROP_PASSWORD:
-      wipe_string (&self->password);
-      self->password = g_value_dup_string (value);
+      ps_secrets_wipe (&self->password);
+      self->password = ps_secrets_dup (g_value_get_string (value));
       break;
     case PROP_PINNED_FINGERPRINT:
       {

@@ -18,7 +18,10 @@
 #include <string.h>
 
 #include "ps-couch-error.h"
+#include "ps-body-reader.h"
 #include "ps-discovery.h"
+#include "ps-json.h"
+#include "ps-secrets.h"
 
 /* In the order Primero lists its record types. */
 static const char * const record_types[] = { "Child", "Incident", "TracingRequest" };
@@ -45,9 +48,7 @@ discovery_free (Discovery *discovery)
   g_clear_pointer (&discovery->uri, g_uri_unref);
   g_clear_pointer (&discovery->url, g_free);
   g_clear_pointer (&discovery->username, g_free);
-  if (discovery->password != NULL)
-    memset (discovery->password, 0, strlen (discovery->password));
-  g_clear_pointer (&discovery->password, g_free);
+  ps_secrets_wipe (&discovery->password);
   g_free (discovery);
 }
 
@@ -59,21 +60,18 @@ found_free (Found *found)
   g_free (found);
 }
 
+/* A welcome or the replication settings: small answers. */
+#define MAX_ANSWER_SIZE (1024 * 1024)
+
 static JsonObject *
 parse_object (GBytes *body)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  gsize len;
-  const char *data = body != NULL ? g_bytes_get_data (body, &len) : NULL;
-  JsonNode *root;
+  g_autoptr(GError) error = NULL;
+  JsonObject *object = ps_json_parse_untrusted_object (body, MAX_ANSWER_SIZE, &error);
 
-  if (data == NULL || !json_parser_load_from_data (parser, data, len, NULL))
-    return NULL;
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return NULL;
-
-  return json_object_ref (json_node_get_object (root));
+  if (object == NULL)
+    g_debug ("The answer is not a JSON object: %s", error->message);
+  return object;
 }
 
 /* The target as a URL to keep: on the application's host when it says
@@ -113,7 +111,7 @@ on_configuration_cb (GObject      *object,
 {
   g_autoptr(GTask) task = user_data;
   Discovery *discovery = g_task_get_task_data (task);
-  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (object), result);
+  SoupMessage *message = NULL;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) answer = NULL;
@@ -122,11 +120,17 @@ on_configuration_cb (GObject      *object,
   const char *target;
   Found *found;
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
+  body = ps_body_reader_send_finish (result, &message, &error);
   if (body == NULL)
     {
       g_task_return_error (task, ps_couch_error_from_io (error, g_uri_get_host (discovery->uri),
                                                          g_uri_get_port (discovery->uri)));
+      return;
+    }
+
+  if (SOUP_STATUS_IS_REDIRECTION (soup_message_get_status (message)))
+    {
+      g_task_return_error (task, ps_couch_error_from_redirect (message));
       return;
     }
 
@@ -180,6 +184,7 @@ ask_application (GTask *task)
   Discovery *discovery = g_task_get_task_data (task);
   g_autoptr(SoupMessage) message = NULL;
   g_autofree char *url = g_strconcat (discovery->url, "/replications/configuration", NULL);
+  g_autoptr(GBytes) body = NULL;
   char *form;
 
   form = soup_form_encode ("user_name", discovery->username != NULL ? discovery->username : "",
@@ -188,7 +193,7 @@ ask_application (GTask *task)
   message = soup_message_new (SOUP_METHOD_POST, url);
   if (message == NULL)
     {
-      g_free (form);
+      ps_secrets_wipe (&form);
       g_task_return_new_error (task, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_URL,
                                _("The address is not a valid URL"));
       g_object_unref (task);
@@ -196,10 +201,14 @@ ask_application (GTask *task)
     }
   soup_message_headers_replace (soup_message_get_request_headers (message), "Accept",
                                 "application/json");
-  soup_message_set_request_body_from_bytes (message, "application/x-www-form-urlencoded",
-                                            g_bytes_new_take (form, strlen (form)));
-  soup_session_send_and_read_async (discovery->session, message, G_PRIORITY_DEFAULT,
-                                    g_task_get_cancellable (task), on_configuration_cb, task);
+  /* The form holds the password: it is wiped when libsoup is done with it. */
+  body = g_bytes_new_with_free_func (form, strlen (form), (GDestroyNotify) secret_password_free,
+                                     form);
+  soup_message_set_request_body_from_bytes (message, "application/x-www-form-urlencoded", body);
+  /* A redirection would carry the password in the form elsewhere. */
+  soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
+  ps_body_reader_send_async (discovery->session, message, MAX_ANSWER_SIZE,
+                             g_task_get_cancellable (task), on_configuration_cb, task);
 }
 
 static void
@@ -209,12 +218,12 @@ on_welcome_cb (GObject      *object,
 {
   GTask *task = user_data;
   Discovery *discovery = g_task_get_task_data (task);
-  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (object), result);
+  SoupMessage *message = NULL;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) welcome = NULL;
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
+  body = ps_body_reader_send_finish (result, &message, &error);
   if (body == NULL)
     {
       g_task_return_error (task, ps_couch_error_from_io (error, g_uri_get_host (discovery->uri),
@@ -269,7 +278,7 @@ ps_discovery_run_async (SoupSession         *session,
   discovery->session = g_object_ref (session);
   discovery->url = g_strdup (url);
   discovery->username = g_strdup (username);
-  discovery->password = g_strdup (password);
+  discovery->password = ps_secrets_dup (password);
   discovery->uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
 
   welcome_url = g_strconcat (url, "/", NULL);
@@ -284,8 +293,7 @@ ps_discovery_run_async (SoupSession         *session,
 
   soup_message_headers_replace (soup_message_get_request_headers (message), "Accept",
                                 "application/json");
-  soup_session_send_and_read_async (session, message, G_PRIORITY_DEFAULT, cancellable,
-                                    on_welcome_cb, task);
+  ps_body_reader_send_async (session, message, MAX_ANSWER_SIZE, cancellable, on_welcome_cb, task);
 }
 
 /**

@@ -137,7 +137,7 @@ ps_export_new (SoupSession *session,
   self = g_object_new (PS_TYPE_EXPORT, NULL);
   self->session = g_object_ref (session);
   self->instance = g_object_ref (instance);
-  self->password = g_strdup (password);
+  self->password = ps_secrets_dup (password);
   self->peer = g_strdup (peer);
   return self;
 }

@@ -156,7 +156,7 @@ ps_import_new (SoupSession *session,
   self = g_object_new (PS_TYPE_IMPORT, NULL);
   self->session = g_object_ref (session);
   self->instance = g_object_ref (instance);
-  self->password = g_strdup (password);
+  self->password = ps_secrets_dup (password);
   return self;
 }
 

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "ps-json.h"
 
 const char *
@@ -135,4 +137,93 @@ ps_json_depth_within (const char *data,
     }
 
   return TRUE;
+}
+
+G_DEFINE_QUARK (ps-json-error-quark, ps_json_error)
+
+/**
+ * ps_json_parse_untrusted:
+ * @data: JSON text from outside: a server's answer, a file
+ * @len: its length
+ * @max_size: the most bytes accepted
+ * @max_depth: the deepest nesting of arrays and objects accepted
+ * @error: return location for a #PsJsonError
+ *
+ * The one way into json-glib for bytes this program did not write. Its
+ * parser recurses once per level with no limit of its own, so nesting is
+ * counted first, in a linear pass: 400,000 `[` would overflow the stack.
+ *
+ * Returns: (transfer full) (nullable): the root of @data
+ */
+JsonNode *
+ps_json_parse_untrusted (const char  *data,
+                         gsize        len,
+                         gsize        max_size,
+                         guint        max_depth,
+                         GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autofree char *limit = NULL;
+
+  if (len > max_size)
+    {
+      limit = g_format_size_full (max_size, G_FORMAT_SIZE_IEC_UNITS);
+      g_set_error (error, PS_JSON_ERROR, PS_JSON_ERROR_TOO_LARGE,
+                   _("The JSON text is larger than %s."), limit);
+      return NULL;
+    }
+
+  if (!ps_json_depth_within (data, len, max_depth))
+    {
+      g_set_error (error, PS_JSON_ERROR, PS_JSON_ERROR_TOO_DEEP,
+                   _("The JSON text is nested deeper than %u levels."), max_depth);
+      return NULL;
+    }
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, data != NULL ? data : "", len, NULL) ||
+      json_parser_get_root (parser) == NULL)
+    {
+      g_set_error_literal (error, PS_JSON_ERROR, PS_JSON_ERROR_INVALID,
+                           _("The text is not valid JSON."));
+      return NULL;
+    }
+
+  return json_node_ref (json_parser_get_root (parser));
+}
+
+/**
+ * ps_json_parse_untrusted_object:
+ * @bytes: (nullable): JSON text from outside
+ * @max_size: the most bytes accepted
+ * @error: return location for a #PsJsonError
+ *
+ * ps_json_parse_untrusted() for the usual case, an object nested no deeper
+ * than %PS_JSON_MAX_DEPTH.
+ *
+ * Returns: (transfer full) (nullable): the object @bytes holds
+ */
+JsonObject *
+ps_json_parse_untrusted_object (GBytes  *bytes,
+                                gsize    max_size,
+                                GError **error)
+{
+  g_autoptr(JsonNode) root = NULL;
+  const char *data = NULL;
+  gsize len = 0;
+
+  if (bytes != NULL)
+    data = g_bytes_get_data (bytes, &len);
+
+  root = ps_json_parse_untrusted (data, len, max_size, PS_JSON_MAX_DEPTH, error);
+  if (root == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error_literal (error, PS_JSON_ERROR, PS_JSON_ERROR_INVALID,
+                           _("The JSON text is not an object."));
+      return NULL;
+    }
+
+  return json_object_ref (json_node_get_object (root));
 }

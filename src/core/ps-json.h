@@ -31,4 +31,31 @@ gboolean    ps_json_depth_within       (const char *data,
                                         gsize       len,
                                         guint       max_depth);
 
+#define PS_JSON_ERROR (ps_json_error_quark ())
+
+/**
+ * PsJsonError:
+ * @PS_JSON_ERROR_INVALID: not JSON, or not of the expected type
+ * @PS_JSON_ERROR_TOO_DEEP: nested deeper than allowed
+ * @PS_JSON_ERROR_TOO_LARGE: larger than allowed
+ *
+ * Errors from reading JSON this program did not write.
+ */
+typedef enum
+{
+  PS_JSON_ERROR_INVALID,
+  PS_JSON_ERROR_TOO_DEEP,
+  PS_JSON_ERROR_TOO_LARGE,
+} PsJsonError;
+
+GQuark      ps_json_error_quark            (void);
+JsonNode   *ps_json_parse_untrusted        (const char  *data,
+                                            gsize        len,
+                                            gsize        max_size,
+                                            guint        max_depth,
+                                            GError     **error);
+JsonObject *ps_json_parse_untrusted_object (GBytes      *bytes,
+                                            gsize        max_size,
+                                            GError     **error);
+
 G_END_DECLS

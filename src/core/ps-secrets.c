@@ -8,7 +8,6 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <string.h>
 
 #include "ps-secrets.h"
 
@@ -186,7 +185,8 @@ on_password_looked_up_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   char *password;
 
-  password = secret_password_lookup_finish (result, &error);
+  /* In libsecret's non-pageable memory, as the keyring sent it. */
+  password = secret_password_lookup_nonpageable_finish (result, &error);
   if (error != NULL)
     g_task_return_error (task, map_error (error));
   else
@@ -230,8 +230,10 @@ ps_secrets_lookup_async (const char          *server_id,
  *
  * Returns: (transfer full) (nullable): the password, or %NULL when the
  *   keyring has none for the server (then @error is not set) or on error.
- *   It is kept in non-pageable memory: free it with secret_password_free(),
- *   which also wipes it.
+ *   It is in libsecret's non-pageable memory (locked with mlock(), unless
+ *   the system refuses to lock more, when libsecret falls back to ordinary
+ *   memory): free it with ps_secrets_wipe() or secret_password_free(),
+ *   which overwrite it first, never with g_free().
  */
 char *
 ps_secrets_lookup_finish (GAsyncResult  *result,
@@ -307,15 +309,34 @@ ps_secrets_clear_finish (GAsyncResult  *result,
 }
 
 /**
+ * ps_secrets_dup:
+ * @secret: (nullable): a password or passphrase
+ *
+ * Copies a secret into libsecret's non-pageable memory, so the copy kept
+ * while it is in use is not written to swap.
+ *
+ * Returns: (transfer full) (nullable): the copy, to free with
+ *   ps_secrets_wipe()
+ */
+char *
+ps_secrets_dup (const char *secret)
+{
+  if (secret == NULL)
+    return NULL;
+
+  return secret_value_unref_to_password (secret_value_new (secret, -1, "text/plain"), NULL);
+}
+
+/**
  * ps_secrets_wipe:
  * @secret: (inout) (nullable): a password or passphrase
  *
- * Overwrites the secret before freeing it, and clears the pointer.
+ * Overwrites the secret, frees it and clears the pointer. It may come from
+ * ps_secrets_dup(), ps_secrets_lookup_finish() or g_malloc():
+ * secret_password_free() tells libsecret's memory from the heap.
  */
 void
 ps_secrets_wipe (char **secret)
 {
-  if (*secret != NULL)
-    memset (*secret, 0, strlen (*secret));
-  g_clear_pointer (secret, g_free);
+  g_clear_pointer (secret, secret_password_free);
 }

@@ -9,11 +9,18 @@
 
 #include "ps-application.h"
 
+#include <sys/prctl.h>
+
 int
 main (int   argc,
       char *argv[])
 {
   g_autoptr(PsApplication) app = NULL;
+
+  /* A core file would hold passwords and records in the clear; this also
+   * keeps other processes of the same user from reading our memory.
+   */
+  prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -311,7 +311,7 @@ save (PsPreferencesDialog *self)
   gtk_info_bar_set_revealed (self->error_bar, FALSE);
   set_saving (self, TRUE);
 
-  password = g_strdup (gtk_entry_get_text (self->password_entry));
+  password = ps_secrets_dup (gtk_entry_get_text (self->password_entry));
   if (*password == '\0')
     {
       finish_save (self);

@@ -511,7 +511,7 @@ save (PsServerDialog *self)
     }
 
   server_id = ps_server_get_id (self->server != NULL ? self->server : self->new_server);
-  password = g_strdup (gtk_entry_get_text (self->password_entry));
+  password = ps_secrets_dup (gtk_entry_get_text (self->password_entry));
   description = dup_trimmed_text (self->description_entry);
 
   if (*password == '\0')
