@@ -61,6 +61,7 @@ struct _PsSyncJob
 
   /* Continuous (ps-sync-link.c) */
   GPtrArray          *links;             /* PsSyncLink */
+  gboolean            following;         /* the links follow changes */
   guint               stall_source;
 
   guint               retry_source;
@@ -89,6 +90,8 @@ void            ps_sync_job_handle_error       (PsSyncJob       *self,
                                                 const char      *message,
                                                 const GError    *error);
 void            ps_sync_job_succeed            (PsSyncJob       *self);
+void            ps_sync_job_set_following      (PsSyncJob       *self,
+                                                gboolean         following);
 void            ps_sync_job_announce_stall     (PsSyncJob       *self,
                                                 const char      *message);
 gboolean        ps_sync_job_network_is_missing (PsSyncJob       *self);

@@ -36,7 +36,8 @@ G_DEFINE_ENUM_TYPE (PsSyncState, ps_sync_state,
   G_DEFINE_ENUM_VALUE (PS_SYNC_STATE_BACKING_OFF, "backing-off"),
   G_DEFINE_ENUM_VALUE (PS_SYNC_STATE_STALLED, "stalled"),
   G_DEFINE_ENUM_VALUE (PS_SYNC_STATE_PAUSED_METERED, "paused-metered"),
-  G_DEFINE_ENUM_VALUE (PS_SYNC_STATE_FAILED, "failed"))
+  G_DEFINE_ENUM_VALUE (PS_SYNC_STATE_FAILED, "failed"),
+  G_DEFINE_ENUM_VALUE (PS_SYNC_STATE_QUEUED, "queued"))
 
 enum {
   PROP_0,
@@ -47,6 +48,7 @@ enum {
   PROP_ERROR,
   PROP_NEXT_ATTEMPT,
   PROP_RUNNING,
+  PROP_FOLLOWING,
   N_PROPS
 };
 
@@ -130,6 +132,17 @@ set_error (PsSyncJob    *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ERROR]);
 }
 
+void
+ps_sync_job_set_following (PsSyncJob *self,
+                           gboolean   following)
+{
+  if (self->following == following)
+    return;
+
+  self->following = following;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLLOWING]);
+}
+
 static void
 set_next_attempt (PsSyncJob *self,
                   gint64     when)
@@ -164,6 +177,7 @@ drop_run (PsSyncJob *self)
   g_clear_object (&self->cancellable);
   g_clear_handle_id (&self->retry_source, g_source_remove);
   g_ptr_array_set_size (self->links, 0);
+  ps_sync_job_set_following (self, FALSE);
   g_ptr_array_set_size (self->written_ids, 0);
 }
 
@@ -237,6 +251,9 @@ ps_sync_job_get_property (GObject    *object,
     case PROP_RUNNING:
       g_value_set_boolean (value, self->running);
       break;
+    case PROP_FOLLOWING:
+      g_value_set_boolean (value, self->following);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -276,6 +293,12 @@ ps_sync_job_class_init (PsSyncJobClass *klass)
                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_RUNNING] =
     g_param_spec_boolean ("running", "Running", NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  properties[PROP_FOLLOWING] =
+    g_param_spec_boolean ("following", "Following",
+                          "Whether a continuous sync is past its first pass, following changes",
+                          FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -473,6 +496,9 @@ ps_sync_job_dup_status_text (PsSyncJob *self)
       return g_strdup (_("Stalled"));
     case PS_SYNC_STATE_PAUSED_METERED:
       return g_strdup (_("Paused: metered connection"));
+    case PS_SYNC_STATE_QUEUED:
+      /* TRANSLATORS: waiting for other servers' syncs to finish */
+      return g_strdup (_("Queued"));
     case PS_SYNC_STATE_FAILED:
     default:
       return g_strdup_printf (_("Failed: %s"),
@@ -747,6 +773,40 @@ ps_sync_job_get_network_metered (PsSyncJob *self)
 }
 
 /**
+ * ps_sync_job_get_following:
+ * @self: a #PsSyncJob
+ *
+ * Returns: whether a continuous sync has made its first pass and now
+ *   follows changes as they come
+ */
+gboolean
+ps_sync_job_get_following (PsSyncJob *self)
+{
+  g_return_val_if_fail (PS_IS_SYNC_JOB (self), FALSE);
+  return self->following;
+}
+
+/**
+ * ps_sync_job_queue:
+ * @self: a #PsSyncJob that is not running
+ *
+ * Shows the job as waiting for its turn; whoever queued it starts it
+ * with ps_sync_job_start() or takes it back with ps_sync_job_stop().
+ */
+void
+ps_sync_job_queue (PsSyncJob *self)
+{
+  g_return_if_fail (PS_IS_SYNC_JOB (self));
+
+  if (self->running)
+    return;
+
+  ps_sync_job_set_error_message (self, NULL);
+  set_error (self, NULL);
+  ps_sync_job_set_state (self, PS_SYNC_STATE_QUEUED);
+}
+
+/**
  * ps_sync_job_needs_consent:
  * @self: a #PsSyncJob
  * @once: whether the sync is to run once even for a continuous server
@@ -970,7 +1030,11 @@ ps_sync_job_stop (PsSyncJob *self)
   g_return_if_fail (PS_IS_SYNC_JOB (self));
 
   if (!self->running)
-    return;
+    {
+      if (self->state == PS_SYNC_STATE_QUEUED)
+        ps_sync_job_set_state (self, PS_SYNC_STATE_IDLE);
+      return;
+    }
 
   drop_run (self);
   g_clear_handle_id (&self->stall_source, g_source_remove);

@@ -30,6 +30,8 @@ G_DECLARE_FINAL_TYPE (PsSyncJob, ps_sync_job, PS, SYNC_JOB, GObject)
  * @PS_SYNC_STATE_PAUSED_METERED: continuous, waiting for a connection that costs nothing
  *   (see #PsServer:allow-metered)
  * @PS_SYNC_STATE_FAILED: stopped by an error that needs the user (see #PsSyncJob:error-message)
+ * @PS_SYNC_STATE_QUEUED: waiting for other servers' syncs to finish (see
+ *   #PsSyncManager:max-jobs)
  */
 typedef enum
 {
@@ -42,6 +44,7 @@ typedef enum
   PS_SYNC_STATE_STALLED,
   PS_SYNC_STATE_FAILED,
   PS_SYNC_STATE_PAUSED_METERED,
+  PS_SYNC_STATE_QUEUED,
 } PsSyncState;
 
 #define PS_TYPE_SYNC_STATE (ps_sync_state_get_type ())
@@ -60,6 +63,8 @@ const GError *ps_sync_job_get_error          (PsSyncJob     *self);
 gint64        ps_sync_job_get_next_attempt   (PsSyncJob     *self);
 GListModel   *ps_sync_job_get_databases      (PsSyncJob     *self);
 gboolean      ps_sync_job_get_running        (PsSyncJob     *self);
+gboolean      ps_sync_job_get_following      (PsSyncJob     *self);
+void          ps_sync_job_queue              (PsSyncJob     *self);
 void          ps_sync_job_start              (PsSyncJob     *self,
                                               gboolean       once);
 void          ps_sync_job_set_network_monitor (PsSyncJob     *self,

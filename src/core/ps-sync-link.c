@@ -325,6 +325,7 @@ ps_sync_links_start (PsSyncJob *self)
 {
   PsSyncDirection direction = ps_server_get_direction (self->server);
 
+  ps_sync_job_set_following (self, TRUE);
   ps_sync_job_set_state (self, PS_SYNC_STATE_UP_TO_DATE);
   for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->databases)); i++)
     {

@@ -23,9 +23,28 @@ struct _PsSyncManager
   PsJournal     *journal;
   GHashTable    *jobs;        /* server id → PsSyncJob */
   GHashTable    *failed;      /* server ids whose failure was announced */
+  GQueue         queue;       /* Queued, waiting for a free slot */
+  guint          max_jobs;
 };
 
+/* A server waiting for its turn. */
+typedef struct
+{
+  char     *server_id;
+  gboolean  once;
+} Queued;
+
+#define DEFAULT_MAX_JOBS 4
+
 G_DEFINE_FINAL_TYPE (PsSyncManager, ps_sync_manager, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_MAX_JOBS,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 enum {
   SYNC_FAILED,
@@ -45,12 +64,63 @@ save_store (PsSyncManager *self)
 }
 
 static void
+queued_free (Queued *queued)
+{
+  g_free (queued->server_id);
+  g_free (queued);
+}
+
+/* A job in its first pass holds one of the max-jobs slots. */
+static gboolean
+job_is_busy (PsSyncJob *job)
+{
+  PsSyncState state = ps_sync_job_get_state (job);
+
+  return ps_sync_job_get_running (job) && !ps_sync_job_get_following (job) &&
+         (state == PS_SYNC_STATE_CONNECTING || state == PS_SYNC_STATE_SYNCING);
+}
+
+static Queued *
+take_queued (PsSyncManager *self,
+             const char    *server_id)
+{
+  for (GList *l = self->queue.head; l != NULL; l = l->next)
+    {
+      Queued *queued = l->data;
+
+      if (g_str_equal (queued->server_id, server_id))
+        {
+          g_queue_delete_link (&self->queue, l);
+          return queued;
+        }
+    }
+  return NULL;
+}
+
+static void
+start_queued (PsSyncManager *self)
+{
+  while (self->queue.length > 0 &&
+         (self->max_jobs == 0 || ps_sync_manager_get_n_busy (self) < self->max_jobs))
+    {
+      Queued *queued = g_queue_pop_head (&self->queue);
+      PsSyncJob *job = g_hash_table_lookup (self->jobs, queued->server_id);
+
+      if (job != NULL && ps_sync_job_get_state (job) == PS_SYNC_STATE_QUEUED)
+        ps_sync_job_start (job, queued->once);
+      queued_free (queued);
+    }
+}
+
+static void
 on_job_state_cb (PsSyncJob     *job,
                  GParamSpec    *pspec,
                  PsSyncManager *self)
 {
   const char *id = ps_server_get_id (ps_sync_job_get_server (job));
   PsSyncState state = ps_sync_job_get_state (job);
+
+  start_queued (self);
 
   switch (state)
     {
@@ -73,6 +143,7 @@ on_job_state_cb (PsSyncJob     *job,
     case PS_SYNC_STATE_WAITING_FOR_NETWORK:
     case PS_SYNC_STATE_BACKING_OFF:
     case PS_SYNC_STATE_PAUSED_METERED:
+    case PS_SYNC_STATE_QUEUED:
     default:
       break;
     }
@@ -90,6 +161,9 @@ drop_missing_jobs (PsSyncManager *self)
     {
       if (ps_server_store_lookup (self->store, id) == NULL)
         {
+          Queued *queued = take_queued (self, id);
+
+          g_clear_pointer (&queued, queued_free);
           ps_sync_job_stop (job);
           g_hash_table_remove (self->failed, id);
           g_hash_table_iter_remove (&iter);
@@ -124,6 +198,7 @@ ps_sync_manager_dispose (GObject *object)
 {
   PsSyncManager *self = (PsSyncManager *)object;
 
+  g_queue_clear_full (&self->queue, (GDestroyNotify) queued_free);
   g_clear_pointer (&self->jobs, g_hash_table_unref);
 
   G_OBJECT_CLASS (ps_sync_manager_parent_class)->dispose (object);
@@ -143,12 +218,57 @@ ps_sync_manager_finalize (GObject *object)
 }
 
 static void
+ps_sync_manager_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  PsSyncManager *self = PS_SYNC_MANAGER (object);
+
+  switch (prop_id)
+    {
+    case PROP_MAX_JOBS:
+      g_value_set_uint (value, self->max_jobs);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+ps_sync_manager_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  PsSyncManager *self = PS_SYNC_MANAGER (object);
+
+  switch (prop_id)
+    {
+    case PROP_MAX_JOBS:
+      ps_sync_manager_set_max_jobs (self, g_value_get_uint (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 ps_sync_manager_class_init (PsSyncManagerClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = ps_sync_manager_dispose;
   object_class->finalize = ps_sync_manager_finalize;
+  object_class->get_property = ps_sync_manager_get_property;
+  object_class->set_property = ps_sync_manager_set_property;
+
+  properties[PROP_MAX_JOBS] =
+    g_param_spec_uint ("max-jobs", "Max jobs",
+                       "How many servers make their first pass at once; 0 for no limit",
+                       0, G_MAXUINT, DEFAULT_MAX_JOBS,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
    * PsSyncManager::sync-failed:
@@ -174,6 +294,8 @@ ps_sync_manager_init (PsSyncManager *self)
 {
   self->jobs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, stop_job);
   self->failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_queue_init (&self->queue);
+  self->max_jobs = DEFAULT_MAX_JOBS;
 }
 
 /**
@@ -233,9 +355,35 @@ ps_sync_manager_get_job (PsSyncManager *self,
   job = ps_sync_job_new (server, ps_server_store_get_local (self->store), self->session,
                          self->journal);
   g_signal_connect (job, "notify::state", G_CALLBACK (on_job_state_cb), self);
+  g_signal_connect (job, "notify::following", G_CALLBACK (on_job_state_cb), self);
   g_hash_table_insert (self->jobs, g_strdup (ps_server_get_id (server)), job);
 
   return job;
+}
+
+static void
+sync_server (PsSyncManager *self,
+             const char    *server_id,
+             gboolean       once)
+{
+  PsSyncJob *job = ps_sync_manager_get_job (self, server_id);
+  Queued *queued;
+
+  if (job == NULL || ps_sync_job_get_running (job) ||
+      ps_sync_job_get_state (job) == PS_SYNC_STATE_QUEUED)
+    return;
+
+  if (self->max_jobs == 0 || ps_sync_manager_get_n_busy (self) < self->max_jobs)
+    {
+      ps_sync_job_start (job, once);
+      return;
+    }
+
+  queued = g_new0 (Queued, 1);
+  queued->server_id = g_strdup (server_id);
+  queued->once = once;
+  g_queue_push_tail (&self->queue, queued);
+  ps_sync_job_queue (job);
 }
 
 /**
@@ -243,19 +391,33 @@ ps_sync_manager_get_job (PsSyncManager *self,
  * @self: a #PsSyncManager
  * @server_id: a server id
  *
- * Syncs the server now: once, or continuously when it is set so.
+ * Syncs the server now, or as soon as a slot is free: once, or
+ * continuously when it is set so.
  */
 void
 ps_sync_manager_sync (PsSyncManager *self,
                       const char    *server_id)
 {
-  PsSyncJob *job;
-
   g_return_if_fail (PS_IS_SYNC_MANAGER (self));
 
-  job = ps_sync_manager_get_job (self, server_id);
-  if (job != NULL)
-    ps_sync_job_start (job, FALSE);
+  sync_server (self, server_id, FALSE);
+}
+
+/**
+ * ps_sync_manager_sync_once:
+ * @self: a #PsSyncManager
+ * @server_id: a server id
+ *
+ * Syncs the server once, even when it is set as continuous, now or as
+ * soon as a slot is free.
+ */
+void
+ps_sync_manager_sync_once (PsSyncManager *self,
+                           const char    *server_id)
+{
+  g_return_if_fail (PS_IS_SYNC_MANAGER (self));
+
+  sync_server (self, server_id, TRUE);
 }
 
 void
@@ -263,12 +425,63 @@ ps_sync_manager_stop (PsSyncManager *self,
                       const char    *server_id)
 {
   PsSyncJob *job;
+  Queued *queued;
 
   g_return_if_fail (PS_IS_SYNC_MANAGER (self));
 
+  queued = take_queued (self, server_id);
+  g_clear_pointer (&queued, queued_free);
   job = g_hash_table_lookup (self->jobs, server_id);
   if (job != NULL)
     ps_sync_job_stop (job);
+}
+
+guint
+ps_sync_manager_get_max_jobs (PsSyncManager *self)
+{
+  g_return_val_if_fail (PS_IS_SYNC_MANAGER (self), 0);
+  return self->max_jobs;
+}
+
+/**
+ * ps_sync_manager_set_max_jobs:
+ * @self: a #PsSyncManager
+ * @max_jobs: how many servers make their first pass at once; 0 for no limit
+ */
+void
+ps_sync_manager_set_max_jobs (PsSyncManager *self,
+                              guint          max_jobs)
+{
+  g_return_if_fail (PS_IS_SYNC_MANAGER (self));
+
+  if (self->max_jobs == max_jobs)
+    return;
+
+  self->max_jobs = max_jobs;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_JOBS]);
+  start_queued (self);
+}
+
+/**
+ * ps_sync_manager_get_n_busy:
+ * @self: a #PsSyncManager
+ *
+ * Returns: how many servers are in their first pass, connecting or syncing
+ */
+guint
+ps_sync_manager_get_n_busy (PsSyncManager *self)
+{
+  GHashTableIter iter;
+  gpointer job;
+  guint n = 0;
+
+  g_return_val_if_fail (PS_IS_SYNC_MANAGER (self), 0);
+
+  g_hash_table_iter_init (&iter, self->jobs);
+  while (g_hash_table_iter_next (&iter, NULL, &job))
+    n += job_is_busy (job);
+
+  return n;
 }
 
 void

@@ -200,7 +200,7 @@ update_job_state (PsServerPage *self)
                           g_error_matches (ps_sync_job_get_error (self->job),
                                            PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED));
 
-  if (ps_sync_job_get_running (self->job))
+  if (ps_sync_job_get_running (self->job) || state == PS_SYNC_STATE_QUEUED)
     {
       gtk_button_set_label (self->sync_button, _("_Stop"));
       gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.stop-server");

@@ -62,6 +62,8 @@ get_state_icon_name (PsSyncState state)
       return "network-offline-symbolic";
     case PS_SYNC_STATE_PAUSED_METERED:
       return "media-playback-pause-symbolic";
+    case PS_SYNC_STATE_QUEUED:
+      return "content-loading-symbolic";
     case PS_SYNC_STATE_BACKING_OFF:
     case PS_SYNC_STATE_STALLED:
       return "dialog-warning-symbolic";
@@ -81,7 +83,8 @@ update_job_state (PsServerRow *self)
   gboolean running;
 
   state = ps_sync_job_get_state (self->job);
-  running = ps_sync_job_get_running (self->job);
+  /* A queued sync can be taken back like a running one. */
+  running = ps_sync_job_get_running (self->job) || state == PS_SYNC_STATE_QUEUED;
   status = ps_sync_job_dup_status_text (self->job);
 
   gtk_image_set_from_icon_name (self->state_image, get_state_icon_name (state),
