@@ -5,7 +5,9 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include "ps-couch-database.h"
 #include "ps-fake-couch.h"
+#include "ps-server.h"
 #include "ps-test-cli.h"
 #include "ps-test-peer.h"
 
@@ -362,6 +364,123 @@ test_password_not_in_arguments (void)
   assert_no_secret ("standard error", result.err, strlen (result.err));
 }
 
+/* Passwords typed into a URL as people type them: with a '/', a '?', a
+ * '#' or an '@' in them, or starting with digits a parser takes for a
+ * port.
+ */
+static const char * const url_secrets[] = {
+  "s3cret/x", "2024/Secret", "Kite?9#Owl", "p@ss:Word", "9182",
+};
+
+static void
+assert_url_secret_absent (const char *where,
+                          const char *text,
+                          const char *secret)
+{
+  g_auto(GStrv) parts = g_strsplit_set (secret, "/?#@:", -1);
+
+  if (text == NULL)
+    return;
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (strlen (parts[i]) >= 4 && strstr (text, parts[i]) != NULL)
+      g_error ("the password \"%s\" shows (as \"%s\") in %s: %s", secret, parts[i], where, text);
+}
+
+static void
+test_url_password_not_in_errors (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (url_secrets); i++)
+    {
+      g_autofree char *url = g_strdup_printf ("https://admin:%s@example.org:6984", url_secrets[i]);
+      g_autofree char *db_url = g_strconcat (url, "/" DB, NULL);
+      g_autoptr(SoupSession) session = soup_session_new ();
+      g_autoptr(PsCouchDatabase) database = NULL;
+      g_autoptr(PsServer) server = ps_server_new ("Field office", url);
+      g_autofree char *normalized = NULL;
+      g_autofree char *display = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("%s", url);
+
+      /* A server's URL never holds credentials: it is refused, in words
+       * that do not repeat them, and not stored as given.
+       */
+      g_assert_false (ps_server_normalize_url (url, &normalized, NULL, &error));
+      g_assert_error (error, PS_SERVER_ERROR, PS_SERVER_ERROR_INVALID_URL);
+      assert_url_secret_absent ("the URL error", error->message, url_secrets[i]);
+      g_assert_null (normalized);
+      g_clear_error (&error);
+
+      g_assert_false (ps_server_validate (server, &error));
+      g_assert_nonnull (error);
+      assert_url_secret_absent ("the server error", error->message, url_secrets[i]);
+      g_clear_error (&error);
+
+      /* A database URL may carry them (replicate): they are taken out
+       * whole, and the address shown has none.
+       */
+      database = ps_couch_database_new (session, db_url, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (database);
+      g_assert_cmpstr (ps_couch_database_get_name (database), ==, DB);
+      g_assert_cmpstr (ps_couch_database_get_username (database), ==, "admin");
+      display = ps_couch_database_dup_display_url (database);
+      g_assert_cmpstr (display, ==, "https://admin@example.org:6984/" DB);
+    }
+}
+
+static void
+test_url_password_redacted (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (url_secrets); i++)
+    {
+      g_autofree char *url = g_strdup_printf ("https://admin:%s@example.org:6984/" DB,
+                                              url_secrets[i]);
+      g_autofree char *broken = g_strdup_printf ("https://admin:%s@exa mple.org/" DB,
+                                                 url_secrets[i]);
+      g_autofree char *redacted = ps_couch_redact_url (url);
+      g_autofree char *redacted_broken = ps_couch_redact_url (broken);
+
+      assert_url_secret_absent ("a redacted URL", redacted, url_secrets[i]);
+      assert_url_secret_absent ("a redacted invalid URL", redacted_broken, url_secrets[i]);
+      /* What is left still says where it goes. */
+      g_assert_nonnull (strstr (redacted, "example.org:6984/" DB));
+    }
+}
+
+/* replicate with a password holding a '/' in the source URL: the command
+ * works with it, and shows it nowhere.
+ */
+static void
+test_url_password_with_slash_replicates (void)
+{
+#define SLASH_PASSWORD "Quartz/Heron-9182"
+  g_autoptr(PsTestPeer) source = ps_test_peer_new_with_admin (TRUE, USER, SLASH_PASSWORD);
+  g_autoptr(PsTestPeer) target = ps_test_peer_new (TRUE);
+  g_autofree char *source_url = NULL;
+  g_autofree char *target_url = ps_test_peer_db_url (target, "copy");
+  const PsCliOptions options = { .timeout_s = CLI_TIMEOUT_S, .debug = TRUE };
+  g_auto(PsCliResult) result = { 0, };
+
+  ps_test_peer_create_db (source, DB);
+  source_url = g_strdup_printf ("http://" USER ":" SLASH_PASSWORD "@127.0.0.1:%u/" DB,
+                                ps_test_peer_get_port (source));
+  {
+    const char *args[] = { "replicate", source_url, target_url, "--create-target", NULL };
+
+    ps_test_run_cli_full (&result, &options, args);
+  }
+  g_test_message ("exit %d\nstdout: %s\nstderr: %s", result.status, result.out, result.err);
+  g_assert_cmpint (result.status, ==, 0);
+  /* Other users can read a command's arguments: the command says so, and
+   * what to do instead.
+   */
+  g_assert_nonnull (strstr (result.err, "--source-user"));
+  assert_url_secret_absent ("standard output", result.out, SLASH_PASSWORD);
+  assert_url_secret_absent ("standard error", result.err, SLASH_PASSWORD);
+#undef SLASH_PASSWORD
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -370,6 +489,11 @@ main (int   argc,
 
   g_test_add_func ("/ps/security/passwords-never-shown", test_passwords_never_shown);
   g_test_add_func ("/ps/security/password-not-in-arguments", test_password_not_in_arguments);
+
+  g_test_add_func ("/ps/security/url-password-not-in-errors", test_url_password_not_in_errors);
+  g_test_add_func ("/ps/security/url-password-redacted", test_url_password_redacted);
+  g_test_add_func ("/ps/security/url-password-with-slash-replicates",
+                   test_url_password_with_slash_replicates);
 
   return g_test_run ();
 }
