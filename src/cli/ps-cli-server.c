@@ -169,6 +169,21 @@ ps_cli_warn_if_insecure (PsServer *server)
                 ps_server_get_url (server));
 }
 
+/* Settings and how the last sync went, as scripts read them. */
+static JsonNode *
+server_to_json (PsServer *server)
+{
+  JsonNode *node = ps_server_to_json (server);
+  JsonObject *object = json_node_get_object (node);
+
+  if (ps_server_get_last_outcome (server) != NULL)
+    json_object_set_string_member (object, "last-outcome", ps_server_get_last_outcome (server));
+  if (ps_server_get_last_sync_time (server) != 0)
+    json_object_set_int_member (object, "last-sync-time", ps_server_get_last_sync_time (server));
+
+  return node;
+}
+
 static PsServer *
 find_server (PsServerStore *store,
              const char    *name)
@@ -364,7 +379,7 @@ server_list (int    argc,
         {
           g_autoptr(PsServer) server = g_list_model_get_item (G_LIST_MODEL (store), i);
 
-          json_array_add_element (array, ps_server_to_json (server));
+          json_array_add_element (array, server_to_json (server));
         }
       node = json_node_init_array (json_node_alloc (), array);
       ps_cli_print_json (node);
@@ -475,7 +490,7 @@ server_show (int    argc,
 
   if (json)
     {
-      g_autoptr(JsonNode) node = ps_server_to_json (server);
+      g_autoptr(JsonNode) node = server_to_json (server);
 
       ps_cli_print_json (node);
     }

@@ -349,7 +349,9 @@ add_optional_string_member (JsonBuilder *builder,
  * @self: a #PsServer
  *
  * Serialises the settings of @self, as saved in `servers.json`. There is
- * no password in them.
+ * no password in them, and no run-time state (how the last sync went):
+ * the server store keeps that apart. ps_server_new_from_json() still
+ * reads the state that files from before carry.
  *
  * Returns: (transfer full): a JSON object
  */
@@ -374,7 +376,6 @@ ps_server_to_json (PsServer *self)
   add_strv_member (builder, "databases", (const char * const *) self->databases);
   add_strv_member (builder, "record-types", (const char * const *) self->record_types);
   add_optional_string_member (builder, "pinned-fingerprint", self->pinned_fingerprint);
-  add_optional_string_member (builder, "last-outcome", self->last_outcome);
   json_builder_set_member_name (builder, "bandwidth-limit");
   json_builder_add_int_value (builder, self->bandwidth_limit);
   json_builder_set_member_name (builder, "allow-metered");
@@ -383,11 +384,6 @@ ps_server_to_json (PsServer *self)
   json_builder_add_boolean_value (builder, self->defer_attachments);
   json_builder_set_member_name (builder, "max-attachment-size");
   json_builder_add_int_value (builder, self->max_attachment_size);
-  if (self->last_sync_time != 0)
-    {
-      json_builder_set_member_name (builder, "last-sync-time");
-      json_builder_add_int_value (builder, self->last_sync_time);
-    }
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);
@@ -604,6 +600,53 @@ ps_server_new_from_json (JsonNode  *node,
     return NULL;
 
   return g_steal_pointer (&server);
+}
+
+/**
+ * ps_server_property_is_state:
+ * @pspec: a property of #PsServer
+ *
+ * Returns: whether @pspec is run-time state (how the last sync went)
+ *   rather than a setting
+ */
+gboolean
+ps_server_property_is_state (GParamSpec *pspec)
+{
+  g_return_val_if_fail (pspec != NULL, FALSE);
+
+  return pspec == properties[PROP_LAST_OUTCOME] || pspec == properties[PROP_LAST_SYNC_TIME];
+}
+
+/**
+ * ps_server_copy_settings:
+ * @self: a #PsServer
+ * @from: the server to copy the settings of
+ *
+ * Gives @self the settings of @from; its id and run-time state stay.
+ */
+void
+ps_server_copy_settings (PsServer *self,
+                         PsServer *from)
+{
+  g_return_if_fail (PS_IS_SERVER (self));
+  g_return_if_fail (PS_IS_SERVER (from));
+
+  g_object_freeze_notify (G_OBJECT (self));
+  for (guint i = 1; i < N_PROPS; i++)
+    {
+      GParamSpec *pspec = properties[i];
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      if ((pspec->flags & G_PARAM_WRITABLE) == 0 ||
+          (pspec->flags & G_PARAM_CONSTRUCT_ONLY) != 0 ||
+          ps_server_property_is_state (pspec))
+        continue;
+
+      g_value_init (&value, pspec->value_type);
+      g_object_get_property (G_OBJECT (from), pspec->name, &value);
+      g_object_set_property (G_OBJECT (self), pspec->name, &value);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
 }
 
 /**
