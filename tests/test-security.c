@@ -7,6 +7,7 @@
 
 #include "ps-couch-database.h"
 #include "ps-fake-couch.h"
+#include "ps-journal.h"
 #include "ps-server.h"
 #include "ps-test-cli.h"
 #include "ps-test-peer.h"
@@ -481,6 +482,30 @@ test_url_password_with_slash_replicates (void)
 #undef SLASH_PASSWORD
 }
 
+/* The journal refuses an entry with a password in a URL, whatever the
+ * password holds.
+ */
+static void
+test_url_password_not_journalled (void)
+{
+  g_autofree char *path = g_build_filename (g_get_user_state_dir (), "journal.jsonl", NULL);
+  g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
+
+  for (guint i = 0; i < G_N_ELEMENTS (url_secrets); i++)
+    {
+      g_autoptr(JsonObject) entry = json_object_new ();
+      g_autofree char *message = g_strdup_printf ("could not reach https://admin:%s@example.org"
+                                                  ":6984/" DB, url_secrets[i]);
+      g_autoptr(GError) error = NULL;
+
+      json_object_set_string_member (entry, "kind", "failure");
+      json_object_set_string_member (entry, "message", message);
+      g_assert_false (ps_journal_append (journal, entry, &error));
+      g_assert_error (error, PS_JOURNAL_ERROR, PS_JOURNAL_ERROR_CREDENTIALS);
+    }
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -492,6 +517,7 @@ main (int   argc,
 
   g_test_add_func ("/ps/security/url-password-not-in-errors", test_url_password_not_in_errors);
   g_test_add_func ("/ps/security/url-password-redacted", test_url_password_redacted);
+  g_test_add_func ("/ps/security/url-password-not-journalled", test_url_password_not_journalled);
   g_test_add_func ("/ps/security/url-password-with-slash-replicates",
                    test_url_password_with_slash_replicates);
 

@@ -339,3 +339,44 @@ ps_url_strip_credentials (const char *text)
 
   return drop_userinfo_by_hand (text);
 }
+
+/* What older versions left in place of a password, fine to keep. */
+#define REDACTED_PASSWORD "***"
+
+/**
+ * ps_url_text_has_password:
+ * @text: any text, which may hold URLs
+ *
+ * Looks for a URL with a password in @text, where the user information
+ * ends at the last '@' of the URL, as in ps_url_parse(). A password shown
+ * as `***` is not one.
+ *
+ * Returns: whether a URL in @text carries a password
+ */
+gboolean
+ps_url_text_has_password (const char *text)
+{
+  const char *p = text;
+
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  while ((p = strstr (p, "://")) != NULL)
+    {
+      gsize len;
+      const char *at;
+      const char *colon;
+
+      p += 3;
+      /* A URL ends where text around it would start again. */
+      len = strcspn (p, "\"'<> \t\r\n");
+      at = g_strrstr_len (p, len, "@");
+      colon = at != NULL ? memchr (p, ':', at - p) : NULL;
+      if (colon != NULL && at > colon + 1 &&
+          !((gsize) (at - colon - 1) == strlen (REDACTED_PASSWORD) &&
+            strncmp (colon + 1, REDACTED_PASSWORD, strlen (REDACTED_PASSWORD)) == 0))
+        return TRUE;
+      p += len;
+    }
+
+  return FALSE;
+}
