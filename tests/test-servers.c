@@ -781,6 +781,63 @@ test_store_migrates_state (void)
   g_assert_cmpint (ps_server_get_last_sync_time (server), ==, 1700000000);
 }
 
+static gboolean
+on_wait_timeout_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* The window shows what the command line saved while it runs, and keeps
+ * its own changes not saved yet.
+ */
+static void
+test_store_follows_file (void)
+{
+  g_autofree char *dir = store_directory ();
+  g_autoptr(PsServerStore) gui = ps_server_store_new_for_directory (dir);
+  g_autoptr(PsServerStore) cli = ps_server_store_new_for_directory (dir);
+  g_autoptr(PsServer) field = new_valid_server ("Field office");
+  g_autoptr(PsServer) head = new_valid_server ("Head office");
+  g_autoptr(PsServer) camp = new_valid_server ("Camp office");
+  g_autoptr(GError) error = NULL;
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  g_assert_true (ps_server_store_add (gui, field, NULL));
+  g_assert_true (ps_server_store_add (gui, head, NULL));
+  g_assert_true (ps_server_store_save (gui, &error));
+  g_assert_no_error (error);
+  g_assert_true (ps_server_store_load (cli, &error));
+  g_assert_no_error (error);
+  ps_server_store_watch (gui);
+
+  ps_server_set_username (head, "edited-here");
+  ps_server_store_remove (cli, ps_server_get_id (field), NULL);
+  g_assert_true (ps_server_store_add (cli, camp, NULL));
+  g_assert_true (ps_server_store_save (cli, &error));
+  g_assert_no_error (error);
+
+  timeout_id = g_timeout_add_seconds (10, on_wait_timeout_cb, &timed_out);
+  while (ps_server_store_lookup (gui, ps_server_get_id (camp)) == NULL && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timed_out);
+  g_source_remove (timeout_id);
+
+  /* The removal is taken in; the change not saved yet stays, to save. */
+  g_assert_null (ps_server_store_lookup (gui, ps_server_get_id (field)));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (gui)), ==, 2);
+  g_assert_cmpstr (ps_server_get_username (head), ==, "edited-here");
+  g_assert_true (ps_server_store_get_dirty (gui));
+  g_assert_true (ps_server_store_save (gui, &error));
+  g_assert_no_error (error);
+  g_assert_true (ps_server_store_load (cli, &error));
+  g_assert_cmpstr (ps_server_get_username (ps_server_store_lookup (cli, ps_server_get_id (head))),
+                   ==, "edited-here");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -804,6 +861,7 @@ main (int   argc,
   g_test_add_func ("/ps/server-store/two-writers", test_store_two_writers);
   g_test_add_func ("/ps/server-store/state-apart", test_store_state_apart);
   g_test_add_func ("/ps/server-store/migrates-state", test_store_migrates_state);
+  g_test_add_func ("/ps/server-store/follows-file", test_store_follows_file);
 
   return g_test_run ();
 }

@@ -48,6 +48,7 @@ struct _PsServerStore
   GHashTable *edited;
   GHashTable *removed;
   GHashTable *state_changed;
+  GFileMonitor *monitor;
   guint       dirty : 1;
   guint       merging : 1;
 };
@@ -833,19 +834,18 @@ build_file (PsServerStore *self)
   return json_builder_get_root (builder);
 }
 
-/* Merges and writes both files; the caller holds the lock. */
+/* Takes in what is on disk now, keeping what changed here; @state, when
+ * given, receives the state of every server as it is to be saved.
+ */
 static gboolean
-save_locked (PsServerStore  *self,
-             GError        **error)
+take_in_disk (PsServerStore  *self,
+              JsonObject     *state,
+              GError        **error)
 {
   g_autoptr(GPtrArray) on_disk = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GPtrArray) merged = NULL;
   g_autoptr(PsServer) disk_local = NULL;
   g_autoptr(JsonObject) disk_state = NULL;
-  g_autoptr(JsonObject) state = json_object_new ();
-  g_autoptr(JsonObject) state_root = json_object_new ();
-  g_autoptr(JsonNode) state_node = json_node_new (JSON_NODE_OBJECT);
-  g_autoptr(JsonNode) file = NULL;
 
   if (!read_file (self, &disk_local, on_disk, error))
     return FALSE;
@@ -861,7 +861,6 @@ save_locked (PsServerStore  *self,
         replace_local (self, disk_local);
     }
 
-  /* State first: an old servers.json loses its state when rewritten. */
   for (guint i = 0; i <= merged->len; i++)
     {
       PsServer *server = i < merged->len ? g_ptr_array_index (merged, i) : self->local;
@@ -870,11 +869,29 @@ save_locked (PsServerStore  *self,
       g_autoptr(JsonObject) server_state = merged_state (self, server, disk_state, from_file);
 
       apply_state (server, server_state);
-      json_object_set_object_member (state, id, g_steal_pointer (&server_state));
+      if (state != NULL)
+        json_object_set_object_member (state, id, g_steal_pointer (&server_state));
     }
   replace_servers (self, merged);
   self->merging = FALSE;
 
+  return TRUE;
+}
+
+/* Merges and writes both files; the caller holds the lock. */
+static gboolean
+save_locked (PsServerStore  *self,
+             GError        **error)
+{
+  g_autoptr(JsonObject) state = json_object_new ();
+  g_autoptr(JsonObject) state_root = json_object_new ();
+  g_autoptr(JsonNode) state_node = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr(JsonNode) file = NULL;
+
+  if (!take_in_disk (self, state, error))
+    return FALSE;
+
+  /* State first: an old servers.json loses its state when rewritten. */
   json_object_set_int_member (state_root, "version", FORMAT_VERSION);
   json_object_set_object_member (state_root, "servers", g_steal_pointer (&state));
   json_node_set_object (state_node, state_root);
@@ -954,6 +971,59 @@ ps_server_store_save (PsServerStore  *self,
 }
 
 static void
+on_file_changed_cb (GFileMonitor      *monitor,
+                    GFile             *file,
+                    GFile             *other_file,
+                    GFileMonitorEvent  event,
+                    PsServerStore     *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* The file is replaced by a rename, never written in place; a file
+   * deleted from under the program is no reason to forget the servers.
+   */
+  if (event != G_FILE_MONITOR_EVENT_CHANGES_DONE_HINT &&
+      event != G_FILE_MONITOR_EVENT_CREATED &&
+      event != G_FILE_MONITOR_EVENT_MOVED_IN &&
+      event != G_FILE_MONITOR_EVENT_RENAMED)
+    return;
+
+  if (!take_in_disk (self, NULL, &error))
+    g_warning ("The server list changed on disk but cannot be read: %s", error->message);
+}
+
+/**
+ * ps_server_store_watch:
+ * @self: a #PsServerStore
+ *
+ * Follows the file from now on: what another program saves shows in the
+ * store at once, and changes not saved here yet are kept. For a program
+ * that runs for long, such as the window.
+ */
+void
+ps_server_store_watch (PsServerStore *self)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (PS_IS_SERVER_STORE (self));
+
+  if (self->monitor != NULL)
+    return;
+
+  file = g_file_new_for_path (self->path);
+  self->monitor = g_file_monitor_file (file, G_FILE_MONITOR_WATCH_MOVES, NULL, &error);
+  if (self->monitor == NULL)
+    {
+      g_warning ("Changes other programs make to the server list will show after a "
+                 "restart: %s", error->message);
+      return;
+    }
+
+  g_signal_connect (self->monitor, "changed", G_CALLBACK (on_file_changed_cb), self);
+}
+
+static void
 ps_server_store_constructed (GObject *object)
 {
   PsServerStore *self = PS_SERVER_STORE (object);
@@ -977,6 +1047,13 @@ ps_server_store_dispose (GObject *object)
       for (guint i = 0; i < self->servers->len; i++)
         unwatch_server (self, g_ptr_array_index (self->servers, i));
       g_ptr_array_set_size (self->servers, 0);
+    }
+
+  if (self->monitor != NULL)
+    {
+      g_signal_handlers_disconnect_by_func (self->monitor, on_file_changed_cb, self);
+      g_file_monitor_cancel (self->monitor);
+      g_clear_object (&self->monitor);
     }
 
   if (self->local != NULL)
