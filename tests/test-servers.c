@@ -838,6 +838,36 @@ test_store_follows_file (void)
                    ==, "edited-here");
 }
 
+/* A server list deleted from under the program is written again whole
+ * at its next save, not emptied.
+ */
+static void
+test_store_file_deleted (void)
+{
+  g_autofree char *dir = store_directory ();
+  g_autofree char *path = g_build_filename (dir, "servers.json", NULL);
+  g_autoptr(PsServerStore) store = ps_server_store_new_for_directory (dir);
+  g_autoptr(PsServerStore) check = ps_server_store_new_for_directory (dir);
+  g_autoptr(PsServer) field = new_valid_server ("Field office");
+  g_autoptr(PsServer) head = new_valid_server ("Head office");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ps_server_store_add (store, field, NULL));
+  g_assert_true (ps_server_store_add (store, head, NULL));
+  g_assert_true (ps_server_store_save (store, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  ps_server_set_last_outcome (field, "Up to date");
+  g_assert_true (ps_server_store_save (store, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 2);
+  g_assert_true (ps_server_store_load (check, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (check)), ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -862,6 +892,7 @@ main (int   argc,
   g_test_add_func ("/ps/server-store/state-apart", test_store_state_apart);
   g_test_add_func ("/ps/server-store/migrates-state", test_store_migrates_state);
   g_test_add_func ("/ps/server-store/follows-file", test_store_follows_file);
+  g_test_add_func ("/ps/server-store/file-deleted", test_store_file_deleted);
 
   return g_test_run ();
 }

@@ -36,21 +36,21 @@
  */
 struct _PsServerStore
 {
-  GObject     parent_instance;
+  GObject       parent_instance;
 
-  char       *directory;
-  char       *path;
-  char       *state_path;
-  GPtrArray  *servers;
-  PsServer   *local;
+  char         *directory;
+  char         *path;
+  char         *state_path;
+  GPtrArray    *servers;
+  PsServer     *local;
   /* What changed here since the last load or save, by server id. */
-  GHashTable *added;
-  GHashTable *edited;
-  GHashTable *removed;
-  GHashTable *state_changed;
+  GHashTable   *added;
+  GHashTable   *edited;
+  GHashTable   *removed;
+  GHashTable   *state_changed;
   GFileMonitor *monitor;
-  guint       dirty : 1;
-  guint       merging : 1;
+  guint         dirty : 1;
+  guint         merging : 1;
 };
 
 static void list_model_iface_init (GListModelInterface *iface);
@@ -852,7 +852,19 @@ take_in_disk (PsServerStore  *self,
   disk_state = read_state (self);
 
   self->merging = TRUE;
-  merged = merge_servers (self, on_disk);
+  /* A file deleted from under the program is no reason to forget the
+   * servers: they are written again as they are.
+   */
+  if (disk_local == NULL && on_disk->len == 0 && !g_file_test (self->path, G_FILE_TEST_EXISTS))
+    {
+      merged = g_ptr_array_new_with_free_func (g_object_unref);
+      for (guint i = 0; i < self->servers->len; i++)
+        g_ptr_array_add (merged, g_object_ref (g_ptr_array_index (self->servers, i)));
+    }
+  else
+    {
+      merged = merge_servers (self, on_disk);
+    }
   if (disk_local != NULL && !g_hash_table_contains (self->edited, ps_server_get_id (self->local)))
     {
       if (g_str_equal (ps_server_get_id (disk_local), ps_server_get_id (self->local)))
