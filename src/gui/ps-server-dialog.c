@@ -672,10 +672,39 @@ on_confirm_bar_response_cb (GtkInfoBar     *bar,
 }
 
 static void
+discover (PsServerDialog *self,
+          const char     *password)
+{
+  g_autofree char *url = dup_normalized_url (self);
+  g_autofree char *username = dup_trimmed_text (self->username_entry);
+
+  ps_discovery_run_async (ps_context_get_session (self->context), url, username, password,
+                          self->cancellable, on_discovered_cb, g_object_ref (self));
+}
+
+static void
+on_discovery_password_cb (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(PsServerDialog) self = PS_SERVER_DIALOG (user_data);
+  g_autoptr(GError) error = NULL;
+  g_auto(PsPassword) password = NULL;
+
+  password = ps_secrets_lookup_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  /* Without the keyring, a CouchDB is still found; an application may
+   * refuse, and says so.
+   */
+  discover (self, password);
+}
+
+static void
 save (PsServerDialog *self)
 {
   g_autofree char *url = NULL;
-  g_autofree char *username = NULL;
   const char *password;
 
   if (self->saving || !validate (self))
@@ -694,11 +723,16 @@ save (PsServerDialog *self)
       return;
     }
 
-  username = dup_trimmed_text (self->username_entry);
+  /* Editing without retyping the password asks with the stored one. */
   password = gtk_entry_get_text (self->password_entry);
-  ps_discovery_run_async (ps_context_get_session (self->context), url, username,
-                          *password != '\0' ? password : NULL, self->cancellable,
-                          on_discovered_cb, g_object_ref (self));
+  if (*password == '\0' && self->server != NULL)
+    {
+      ps_secrets_lookup_async (ps_server_get_id (self->server), self->cancellable,
+                               on_discovery_password_cb, g_object_ref (self));
+      return;
+    }
+
+  discover (self, *password != '\0' ? password : NULL);
 }
 
 
