@@ -6,6 +6,7 @@
  */
 
 #include "ps-couch-database.h"
+#include "ps-diagnostics.h"
 #include "ps-fake-couch.h"
 #include "ps-journal.h"
 #include "ps-server.h"
@@ -506,6 +507,51 @@ test_url_password_not_journalled (void)
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
 }
 
+static void
+on_diagnosed_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+/* Checking the connection to an address with a password in it stops at
+ * the address, and contacts nothing with the password in a path or host.
+ */
+static void
+test_url_password_stops_diagnostics (void)
+{
+  const char * const secrets[] = { "2024/Secret", "s3cret/x" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (secrets); i++)
+    {
+      g_autoptr(SoupSession) session = soup_session_new ();
+      g_autofree char *url = g_strdup_printf ("https://admin:%s@127.0.0.1:%u", secrets[i],
+                                              closed_port ());
+      g_autoptr(PsDiagnostics) diagnostics = ps_diagnostics_new (session, url, NULL, NULL, NULL,
+                                                                 NULL, FALSE);
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autofree char *text = NULL;
+      PsDiagnosticResult *check;
+
+      ps_diagnostics_run_async (diagnostics, NULL, on_diagnosed_cb, &result);
+      while (result == NULL)
+        g_main_context_iteration (NULL, TRUE);
+      ps_diagnostics_run_finish (diagnostics, result, NULL);
+
+      check = ps_diagnostics_lookup_result (diagnostics, "url");
+      g_assert_nonnull (check);
+      g_test_message ("%s: %s", url, ps_diagnostic_result_get_explanation (check));
+      g_assert_cmpint (ps_diagnostic_result_get_verdict (check), ==, PS_DIAGNOSTIC_FAIL);
+      g_assert_nonnull (strstr (ps_diagnostic_result_get_explanation (check),
+                                "user name or password"));
+      text = ps_diagnostics_to_text (diagnostics);
+      assert_url_secret_absent ("the diagnostics", text, secrets[i]);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -518,6 +564,8 @@ main (int   argc,
   g_test_add_func ("/ps/security/url-password-not-in-errors", test_url_password_not_in_errors);
   g_test_add_func ("/ps/security/url-password-redacted", test_url_password_redacted);
   g_test_add_func ("/ps/security/url-password-not-journalled", test_url_password_not_journalled);
+  g_test_add_func ("/ps/security/url-password-stops-diagnostics",
+                   test_url_password_stops_diagnostics);
   g_test_add_func ("/ps/security/url-password-with-slash-replicates",
                    test_url_password_with_slash_replicates);
 

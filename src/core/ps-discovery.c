@@ -271,7 +271,7 @@ ps_discovery_run_async (SoupSession         *session,
   discovery->url = g_strdup (url);
   discovery->username = g_strdup (username);
   discovery->password = g_strdup (password);
-  discovery->uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  discovery->uri = ps_url_parse (url, NULL);
 
   welcome_url = g_strconcat (url, "/", NULL);
   message = discovery->uri != NULL ? soup_message_new (SOUP_METHOD_GET, welcome_url) : NULL;

@@ -23,6 +23,7 @@
 #include "ps-secrets.h"
 #include "ps-sync-database.h"
 #include "ps-sync-job.h"
+#include "ps-url.h"
 
 #define FIRST_BACKOFF_MS        1000
 #define MAX_BACKOFF_MS          (5 * 60 * 1000)
@@ -545,7 +546,7 @@ ps_sync_job_dup_status_text (PsSyncJob *self)
 static gboolean
 network_is_missing (PsSyncJob *self)
 {
-  g_autoptr(GUri) uri = g_uri_parse (ps_server_get_url (self->server), G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GUri) uri = ps_url_parse (ps_server_get_url (self->server), NULL);
   const char *host = uri != NULL ? g_uri_get_host (uri) : NULL;
 
   if (host != NULL && (g_str_equal (host, "localhost") || g_str_has_prefix (host, "127.") ||
