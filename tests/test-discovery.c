@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include "ps-discovery.h"
 #include "ps-fake-couch.h"
 #include "ps-server-store.h"
 
@@ -33,8 +34,9 @@ on_communicated_cb (GObject      *object,
 
 /* Runs `server add` while this process serves the fake application. */
 static int
-add_server (const char *url,
-            Output     *output)
+add_server_with (const char *url,
+                 const char *extra,
+                 Output     *output)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) process = NULL;
@@ -50,7 +52,7 @@ add_server (const char *url,
   process = g_subprocess_launcher_spawn (launcher, &error,
                                          g_getenv ("PS_CLI"), "server", "add", "--description",
                                          "District office", "--url", url, "--username",
-                                         "primero_admin", "--password-stdin", NULL);
+                                         "primero_admin", "--password-stdin", extra, NULL);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8_async (process, "Sesame-Meadow-31\n", NULL, on_communicated_cb, output);
   while (!output->done)
@@ -58,6 +60,13 @@ add_server (const char *url,
   g_subprocess_wait (process, NULL, &error);
   g_test_message ("stdout: %s\nstderr: %s", output->out, output->err);
   return g_subprocess_get_exit_status (process);
+}
+
+static int
+add_server (const char *url,
+            Output     *output)
+{
+  return add_server_with (url, NULL, output);
 }
 
 static void
@@ -199,6 +208,76 @@ test_redirect_not_followed (void)
   g_free (output.err);
 }
 
+/* What the answer changes, compared with the address the user gave. */
+static void
+test_compare (void)
+{
+  const struct {
+    const char        *application;
+    const char        *couch;
+    PsDiscoveryChange  expected;
+  } cases[] = {
+    { "https://primero.example.org", "https://primero.example.org:6984/couchdb",
+      PS_DISCOVERY_CHANGE_NONE },
+    { "https://primero.example.org", "https://PRIMERO.example.org:6984", PS_DISCOVERY_CHANGE_NONE },
+    { "http://127.0.0.1:3000", "http://127.0.0.1:5984", PS_DISCOVERY_CHANGE_NONE },
+    { "https://primero.example.org", "http://primero.example.org:5984",
+      PS_DISCOVERY_CHANGE_UNENCRYPTED },
+    { "https://primero.example.org", "https://couch.example.net:6984",
+      PS_DISCOVERY_CHANGE_OTHER_HOST },
+    { "https://primero.example.org", "http://couch.example.net:5984",
+      PS_DISCOVERY_CHANGE_UNENCRYPTED | PS_DISCOVERY_CHANGE_OTHER_HOST },
+    { "http://primero.example.org", "http://10.0.0.7:5984", PS_DISCOVERY_CHANGE_OTHER_HOST },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_test_message ("%s → %s", cases[i].application, cases[i].couch);
+      g_assert_cmpint (ps_discovery_compare (cases[i].application, cases[i].couch), ==,
+                       cases[i].expected);
+    }
+}
+
+/* The application names a CouchDB on another host: the command says so
+ * and adds nothing, unless told to take that address.
+ */
+static void
+test_other_host_asks (void)
+{
+  g_autoptr(PsFakeCouch) application = ps_fake_couch_new ();
+  g_autoptr(PsServerStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = ps_fake_couch_url (application, "");
+  Output output = { 0, };
+  PsServer *server;
+
+  ps_fake_couch_route (application, "GET", "/", 200, "text/html", "<html>Primero</html>");
+  ps_fake_couch_route (application, "POST", "/replications/configuration", 200, NULL,
+                       "{\"target\":\"https://couch.elsewhere.example:6984/\"}");
+
+  g_assert_cmpint (add_server (url, &output), ==, 1);
+  g_assert_nonnull (strstr (output.err, "couch.elsewhere.example"));
+  g_assert_nonnull (strstr (output.err, "--accept-discovered-url"));
+  g_assert_null (strstr (output.err, "Sesame-Meadow-31"));
+  g_clear_pointer (&output.out, g_free);
+  g_clear_pointer (&output.err, g_free);
+
+  store = ps_server_store_new ();
+  g_assert_true (ps_server_store_load (store, &error));
+  g_assert_no_error (error);
+  g_assert_null (ps_server_store_lookup (store, "District office"));
+
+  output.done = FALSE;
+  g_assert_cmpint (add_server_with (url, "--accept-discovered-url", &output), ==, 0);
+  g_assert_true (ps_server_store_load (store, &error));
+  g_assert_no_error (error);
+  server = ps_server_store_lookup (store, "District office");
+  g_assert_nonnull (server);
+  g_assert_cmpstr (ps_server_get_url (server), ==, "https://couch.elsewhere.example:6984");
+  g_free (output.out);
+  g_free (output.err);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -208,6 +287,8 @@ main (int   argc,
   g_test_add_func ("/ps/discovery/finds-couchdb-behind-application",
                    test_finds_couchdb_behind_application);
   g_test_add_func ("/ps/discovery/refused-by-application", test_refused_by_application);
+  g_test_add_func ("/ps/discovery/compare", test_compare);
+  g_test_add_func ("/ps/discovery/other-host-asks", test_other_host_asks);
 
   g_test_add_data_func ("/ps/discovery/deep-answer/welcome", GINT_TO_POINTER (FALSE),
                         test_deep_answer);

@@ -5,7 +5,11 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
+#include "ps-couch-database.h"
+#include "ps-diagnostics.h"
 #include "ps-fake-couch.h"
+#include "ps-journal.h"
+#include "ps-server.h"
 #include "ps-test-cli.h"
 #include "ps-test-peer.h"
 
@@ -434,6 +438,192 @@ test_no_core_dumps (void)
   g_rmdir (home);
 }
 
+/* Passwords typed into a URL as people type them: with a '/', a '?', a
+ * '#' or an '@' in them, or starting with digits a parser takes for a
+ * port.
+ */
+static const char * const url_secrets[] = {
+  "s3cret/x", "2024/Secret", "Kite?9#Owl", "p@ss:Word", "9182",
+};
+
+static void
+assert_url_secret_absent (const char *where,
+                          const char *text,
+                          const char *secret)
+{
+  g_auto(GStrv) parts = g_strsplit_set (secret, "/?#@:", -1);
+
+  if (text == NULL)
+    return;
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (strlen (parts[i]) >= 4 && strstr (text, parts[i]) != NULL)
+      g_error ("the password \"%s\" shows (as \"%s\") in %s: %s", secret, parts[i], where, text);
+}
+
+static void
+test_url_password_not_in_errors (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (url_secrets); i++)
+    {
+      g_autofree char *url = g_strdup_printf ("https://admin:%s@example.org:6984", url_secrets[i]);
+      g_autofree char *db_url = g_strconcat (url, "/" DB, NULL);
+      g_autoptr(SoupSession) session = soup_session_new ();
+      g_autoptr(PsCouchDatabase) database = NULL;
+      g_autoptr(PsServer) server = ps_server_new ("Field office", url);
+      g_autofree char *normalized = NULL;
+      g_autofree char *display = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("%s", url);
+
+      /* A server's URL never holds credentials: it is refused, in words
+       * that do not repeat them, and not stored as given.
+       */
+      g_assert_false (ps_server_normalize_url (url, &normalized, NULL, &error));
+      g_assert_error (error, PS_SERVER_ERROR, PS_SERVER_ERROR_INVALID_URL);
+      assert_url_secret_absent ("the URL error", error->message, url_secrets[i]);
+      g_assert_null (normalized);
+      g_clear_error (&error);
+
+      g_assert_false (ps_server_validate (server, &error));
+      g_assert_nonnull (error);
+      assert_url_secret_absent ("the server error", error->message, url_secrets[i]);
+      g_clear_error (&error);
+
+      /* A database URL may carry them (replicate): they are taken out
+       * whole, and the address shown has none.
+       */
+      database = ps_couch_database_new (session, db_url, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (database);
+      g_assert_cmpstr (ps_couch_database_get_name (database), ==, DB);
+      g_assert_cmpstr (ps_couch_database_get_username (database), ==, "admin");
+      display = ps_couch_database_dup_display_url (database);
+      g_assert_cmpstr (display, ==, "https://admin@example.org:6984/" DB);
+    }
+}
+
+static void
+test_url_password_redacted (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (url_secrets); i++)
+    {
+      g_autofree char *url = g_strdup_printf ("https://admin:%s@example.org:6984/" DB,
+                                              url_secrets[i]);
+      g_autofree char *broken = g_strdup_printf ("https://admin:%s@exa mple.org/" DB,
+                                                 url_secrets[i]);
+      g_autofree char *redacted = ps_couch_redact_url (url);
+      g_autofree char *redacted_broken = ps_couch_redact_url (broken);
+
+      assert_url_secret_absent ("a redacted URL", redacted, url_secrets[i]);
+      assert_url_secret_absent ("a redacted invalid URL", redacted_broken, url_secrets[i]);
+      /* What is left still says where it goes. */
+      g_assert_nonnull (strstr (redacted, "example.org:6984/" DB));
+    }
+}
+
+/* replicate with a password holding a '/' in the source URL: the command
+ * works with it, and shows it nowhere.
+ */
+static void
+test_url_password_with_slash_replicates (void)
+{
+#define SLASH_PASSWORD "Quartz/Heron-9182"
+  g_autoptr(PsTestPeer) source = ps_test_peer_new_with_admin (TRUE, USER, SLASH_PASSWORD);
+  g_autoptr(PsTestPeer) target = ps_test_peer_new (TRUE);
+  g_autofree char *source_url = NULL;
+  g_autofree char *target_url = ps_test_peer_db_url (target, "copy");
+  const PsCliOptions options = { .timeout_s = CLI_TIMEOUT_S, .debug = TRUE };
+  g_auto(PsCliResult) result = { 0, };
+
+  ps_test_peer_create_db (source, DB);
+  source_url = g_strdup_printf ("http://" USER ":" SLASH_PASSWORD "@127.0.0.1:%u/" DB,
+                                ps_test_peer_get_port (source));
+  {
+    const char *args[] = { "replicate", source_url, target_url, "--create-target", NULL };
+
+    ps_test_run_cli_full (&result, &options, args);
+  }
+  g_test_message ("exit %d\nstdout: %s\nstderr: %s", result.status, result.out, result.err);
+  g_assert_cmpint (result.status, ==, 0);
+  /* Other users can read a command's arguments: the command says so, and
+   * what to do instead.
+   */
+  g_assert_nonnull (strstr (result.err, "--source-user"));
+  assert_url_secret_absent ("standard output", result.out, SLASH_PASSWORD);
+  assert_url_secret_absent ("standard error", result.err, SLASH_PASSWORD);
+#undef SLASH_PASSWORD
+}
+
+/* The journal refuses an entry with a password in a URL, whatever the
+ * password holds.
+ */
+static void
+test_url_password_not_journalled (void)
+{
+  g_autofree char *path = g_build_filename (g_get_user_state_dir (), "journal.jsonl", NULL);
+  g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
+
+  for (guint i = 0; i < G_N_ELEMENTS (url_secrets); i++)
+    {
+      g_autoptr(JsonObject) entry = json_object_new ();
+      g_autofree char *message = g_strdup_printf ("could not reach https://admin:%s@example.org"
+                                                  ":6984/" DB, url_secrets[i]);
+      g_autoptr(GError) error = NULL;
+
+      json_object_set_string_member (entry, "kind", "failure");
+      json_object_set_string_member (entry, "message", message);
+      g_assert_false (ps_journal_append (journal, entry, &error));
+      g_assert_error (error, PS_JOURNAL_ERROR, PS_JOURNAL_ERROR_CREDENTIALS);
+    }
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+static void
+on_diagnosed_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+/* Checking the connection to an address with a password in it stops at
+ * the address, and contacts nothing with the password in a path or host.
+ */
+static void
+test_url_password_stops_diagnostics (void)
+{
+  const char * const secrets[] = { "2024/Secret", "s3cret/x" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (secrets); i++)
+    {
+      g_autoptr(SoupSession) session = soup_session_new ();
+      g_autofree char *url = g_strdup_printf ("https://admin:%s@127.0.0.1:%u", secrets[i],
+                                              closed_port ());
+      g_autoptr(PsDiagnostics) diagnostics = ps_diagnostics_new (session, url, NULL, NULL, NULL,
+                                                                 NULL, FALSE);
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autofree char *text = NULL;
+      PsDiagnosticResult *check;
+
+      ps_diagnostics_run_async (diagnostics, NULL, on_diagnosed_cb, &result);
+      while (result == NULL)
+        g_main_context_iteration (NULL, TRUE);
+      ps_diagnostics_run_finish (diagnostics, result, NULL);
+
+      check = ps_diagnostics_lookup_result (diagnostics, "url");
+      g_assert_nonnull (check);
+      g_test_message ("%s: %s", url, ps_diagnostic_result_get_explanation (check));
+      g_assert_cmpint (ps_diagnostic_result_get_verdict (check), ==, PS_DIAGNOSTIC_FAIL);
+      g_assert_nonnull (strstr (ps_diagnostic_result_get_explanation (check),
+                                "user name or password"));
+      text = ps_diagnostics_to_text (diagnostics);
+      assert_url_secret_absent ("the diagnostics", text, secrets[i]);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -444,6 +634,13 @@ main (int   argc,
   g_test_add_func ("/ps/security/password-not-in-arguments", test_password_not_in_arguments);
 
   g_test_add_func ("/ps/security/no-core-dumps", test_no_core_dumps);
+  g_test_add_func ("/ps/security/url-password-not-in-errors", test_url_password_not_in_errors);
+  g_test_add_func ("/ps/security/url-password-redacted", test_url_password_redacted);
+  g_test_add_func ("/ps/security/url-password-not-journalled", test_url_password_not_journalled);
+  g_test_add_func ("/ps/security/url-password-stops-diagnostics",
+                   test_url_password_stops_diagnostics);
+  g_test_add_func ("/ps/security/url-password-with-slash-replicates",
+                   test_url_password_with_slash_replicates);
 
   return g_test_run ();
 }

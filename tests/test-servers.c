@@ -309,8 +309,14 @@ test_json_round_trip (void)
   g_assert_cmpstr (ps_server_get_database_suffix (copy), ==, "s");
   g_assert_cmpstrv (ps_server_get_databases (copy), databases);
   g_assert_cmpstrv (ps_server_get_record_types (copy), types);
-  g_assert_cmpstr (ps_server_get_last_outcome (copy), ==, "3 records pulled");
-  g_assert_cmpint (ps_server_get_last_sync_time (copy), ==, 1700000000);
+
+  /* How the last sync went is run-time state, kept apart from the
+   * settings (see the server store).
+   */
+  g_assert_false (json_object_has_member (json_node_get_object (node), "last-outcome"));
+  g_assert_false (json_object_has_member (json_node_get_object (node), "last-sync-time"));
+  g_assert_null (ps_server_get_last_outcome (copy));
+  g_assert_cmpint (ps_server_get_last_sync_time (copy), ==, 0);
 }
 
 static void
@@ -590,6 +596,278 @@ test_store_load_invalid (void)
     }
 }
 
+static char **
+ids_on_disk (const char *dir)
+{
+  g_autoptr(PsServerStore) store = ps_server_store_new_for_directory (dir);
+  g_autoptr(GPtrArray) ids = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ps_server_store_load (store, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (store)); i++)
+    {
+      g_autoptr(PsServer) server = g_list_model_get_item (G_LIST_MODEL (store), i);
+
+      g_ptr_array_add (ids, g_strdup (ps_server_get_id (server)));
+    }
+  g_ptr_array_add (ids, NULL);
+
+  return (char **) g_ptr_array_free (g_steal_pointer (&ids), FALSE);
+}
+
+/* The window and the command line each hold a store of the same file:
+ * what one saves, the other does not undo.
+ */
+static void
+test_store_two_writers (void)
+{
+  g_autofree char *dir = store_directory ();
+  g_autoptr(PsServerStore) gui = ps_server_store_new_for_directory (dir);
+  g_autoptr(PsServerStore) cli = ps_server_store_new_for_directory (dir);
+  g_autoptr(PsServerStore) check = ps_server_store_new_for_directory (dir);
+  g_autoptr(PsServer) field = new_valid_server ("Field office");
+  g_autoptr(PsServer) head = new_valid_server ("Head office");
+  g_autoptr(PsServer) camp = new_valid_server ("Camp office");
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) ids = NULL;
+
+  g_assert_true (ps_server_store_add (gui, field, NULL));
+  g_assert_true (ps_server_store_save (gui, &error));
+  g_assert_no_error (error);
+  g_assert_true (ps_server_store_load (cli, &error));
+  g_assert_no_error (error);
+
+  /* Each adds a server: both are kept. */
+  g_assert_true (ps_server_store_add (gui, head, NULL));
+  g_assert_true (ps_server_store_save (gui, &error));
+  g_assert_no_error (error);
+  g_assert_true (ps_server_store_add (cli, camp, NULL));
+  g_assert_true (ps_server_store_save (cli, &error));
+  g_assert_no_error (error);
+
+  ids = ids_on_disk (dir);
+  g_assert_cmpuint (g_strv_length (ids), ==, 3);
+  g_assert_true (g_strv_contains ((const char * const *) ids, ps_server_get_id (field)));
+  g_assert_true (g_strv_contains ((const char * const *) ids, ps_server_get_id (head)));
+  g_assert_true (g_strv_contains ((const char * const *) ids, ps_server_get_id (camp)));
+  g_clear_pointer (&ids, g_strfreev);
+  /* The saving store now lists what the other added. */
+  g_assert_nonnull (ps_server_store_lookup (cli, ps_server_get_id (head)));
+
+  /* One removes a server, the other edits another one afterwards: the
+   * removal stays, and so does the edit.
+   */
+  g_assert_true (ps_server_store_remove (cli, ps_server_get_id (field), NULL));
+  g_assert_true (ps_server_store_save (cli, &error));
+  g_assert_no_error (error);
+  ps_server_set_username (head, "headadmin");
+  g_assert_true (ps_server_store_save (gui, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (ps_server_store_load (check, &error));
+  g_assert_no_error (error);
+  g_assert_null (ps_server_store_lookup (check, ps_server_get_id (field)));
+  g_assert_cmpstr (ps_server_get_username (ps_server_store_lookup (check, ps_server_get_id (head))),
+                   ==, "headadmin");
+  g_assert_nonnull (ps_server_store_lookup (check, ps_server_get_id (camp)));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (check)), ==, 2);
+  /* And the store that saved last no longer lists the removed server. */
+  g_assert_null (ps_server_store_lookup (gui, ps_server_get_id (field)));
+
+  /* An edit of a server the other one did not touch is not undone by the
+   * other's next save.
+   */
+  ps_server_set_username (ps_server_store_lookup (cli, ps_server_get_id (camp)), "campadmin");
+  g_assert_true (ps_server_store_save (cli, &error));
+  g_assert_no_error (error);
+  ps_server_set_continuous (head, TRUE);
+  g_assert_true (ps_server_store_save (gui, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (ps_server_store_load (check, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (ps_server_get_username (ps_server_store_lookup (check, ps_server_get_id (camp))),
+                   ==, "campadmin");
+  g_assert_true (ps_server_get_continuous (ps_server_store_lookup (check, ps_server_get_id (head))));
+  g_assert_cmpstr (ps_server_get_username (ps_server_store_lookup (gui, ps_server_get_id (camp))),
+                   ==, "campadmin");
+}
+
+/* How the last sync went is not configuration: saving it never rewrites
+ * the server list, so it cannot undo another program's changes there.
+ */
+static void
+test_store_state_apart (void)
+{
+  g_autofree char *dir = store_directory ();
+  g_autofree char *path = g_build_filename (dir, "servers.json", NULL);
+  g_autoptr(PsServerStore) gui = ps_server_store_new_for_directory (dir);
+  g_autoptr(PsServerStore) cli = ps_server_store_new_for_directory (dir);
+  g_autoptr(PsServerStore) check = ps_server_store_new_for_directory (dir);
+  g_autoptr(PsServer) field = new_valid_server ("Field office");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  PsServer *copy;
+
+  g_assert_true (ps_server_store_add (gui, field, NULL));
+  g_assert_true (ps_server_store_save (gui, &error));
+  g_assert_no_error (error);
+  g_assert_true (ps_server_store_load (cli, &error));
+  g_assert_no_error (error);
+
+  /* The command line changes the user; the window then records a sync. */
+  ps_server_set_username (ps_server_store_lookup (cli, ps_server_get_id (field)), "fieldadmin");
+  g_assert_true (ps_server_store_save (cli, &error));
+  g_assert_no_error (error);
+  ps_server_set_last_outcome (field, "Up to date");
+  ps_server_set_last_sync_time (field, 1700000000);
+  g_assert_true (ps_server_store_save (gui, &error));
+  g_assert_no_error (error);
+  g_assert_false (ps_server_store_get_dirty (gui));
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_null (strstr (contents, "last-outcome"));
+  g_assert_null (strstr (contents, "last-sync-time"));
+  g_assert_null (strstr (contents, "Up to date"));
+
+  g_assert_true (ps_server_store_load (check, &error));
+  g_assert_no_error (error);
+  copy = ps_server_store_lookup (check, ps_server_get_id (field));
+  g_assert_cmpstr (ps_server_get_username (copy), ==, "fieldadmin");
+  g_assert_cmpstr (ps_server_get_last_outcome (copy), ==, "Up to date");
+  g_assert_cmpint (ps_server_get_last_sync_time (copy), ==, 1700000000);
+}
+
+/* A servers.json from before kept the last sync in each server: it is
+ * read, and moves to the state file rather than being lost.
+ */
+static void
+test_store_migrates_state (void)
+{
+  g_autofree char *dir = store_directory ();
+  g_autofree char *path = g_build_filename (dir, "servers.json", NULL);
+  g_autoptr(PsServerStore) store = ps_server_store_new_for_directory (dir);
+  g_autoptr(PsServerStore) check = ps_server_store_new_for_directory (dir);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  PsServer *server;
+  const char *old =
+    "{\"version\":1,\"servers\":[{\"id\":\"5e7c9d1a-0f4b-4c3e-9a2d-6b8f1e0c7a42\","
+    "\"description\":\"Field office\",\"url\":\"https://example.org:6984\","
+    "\"username\":\"admin\",\"last-outcome\":\"3 records pulled\","
+    "\"last-sync-time\":1700000000}]}";
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, old, -1, NULL));
+
+  g_assert_true (ps_server_store_load (store, &error));
+  g_assert_no_error (error);
+  server = ps_server_store_lookup (store, "Field office");
+  g_assert_cmpstr (ps_server_get_last_outcome (server), ==, "3 records pulled");
+  g_assert_cmpint (ps_server_get_last_sync_time (server), ==, 1700000000);
+
+  ps_server_set_username (server, "fieldadmin");
+  g_assert_true (ps_server_store_save (store, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_null (strstr (contents, "last-outcome"));
+
+  g_assert_true (ps_server_store_load (check, &error));
+  g_assert_no_error (error);
+  server = ps_server_store_lookup (check, "Field office");
+  g_assert_cmpstr (ps_server_get_username (server), ==, "fieldadmin");
+  g_assert_cmpstr (ps_server_get_last_outcome (server), ==, "3 records pulled");
+  g_assert_cmpint (ps_server_get_last_sync_time (server), ==, 1700000000);
+}
+
+static gboolean
+on_wait_timeout_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* The window shows what the command line saved while it runs, and keeps
+ * its own changes not saved yet.
+ */
+static void
+test_store_follows_file (void)
+{
+  g_autofree char *dir = store_directory ();
+  g_autoptr(PsServerStore) gui = ps_server_store_new_for_directory (dir);
+  g_autoptr(PsServerStore) cli = ps_server_store_new_for_directory (dir);
+  g_autoptr(PsServer) field = new_valid_server ("Field office");
+  g_autoptr(PsServer) head = new_valid_server ("Head office");
+  g_autoptr(PsServer) camp = new_valid_server ("Camp office");
+  g_autoptr(GError) error = NULL;
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  g_assert_true (ps_server_store_add (gui, field, NULL));
+  g_assert_true (ps_server_store_add (gui, head, NULL));
+  g_assert_true (ps_server_store_save (gui, &error));
+  g_assert_no_error (error);
+  g_assert_true (ps_server_store_load (cli, &error));
+  g_assert_no_error (error);
+  ps_server_store_watch (gui);
+
+  ps_server_set_username (head, "edited-here");
+  ps_server_store_remove (cli, ps_server_get_id (field), NULL);
+  g_assert_true (ps_server_store_add (cli, camp, NULL));
+  g_assert_true (ps_server_store_save (cli, &error));
+  g_assert_no_error (error);
+
+  timeout_id = g_timeout_add_seconds (10, on_wait_timeout_cb, &timed_out);
+  while (ps_server_store_lookup (gui, ps_server_get_id (camp)) == NULL && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timed_out);
+  g_source_remove (timeout_id);
+
+  /* The removal is taken in; the change not saved yet stays, to save. */
+  g_assert_null (ps_server_store_lookup (gui, ps_server_get_id (field)));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (gui)), ==, 2);
+  g_assert_cmpstr (ps_server_get_username (head), ==, "edited-here");
+  g_assert_true (ps_server_store_get_dirty (gui));
+  g_assert_true (ps_server_store_save (gui, &error));
+  g_assert_no_error (error);
+  g_assert_true (ps_server_store_load (cli, &error));
+  g_assert_cmpstr (ps_server_get_username (ps_server_store_lookup (cli, ps_server_get_id (head))),
+                   ==, "edited-here");
+}
+
+/* A server list deleted from under the program is written again whole
+ * at its next save, not emptied.
+ */
+static void
+test_store_file_deleted (void)
+{
+  g_autofree char *dir = store_directory ();
+  g_autofree char *path = g_build_filename (dir, "servers.json", NULL);
+  g_autoptr(PsServerStore) store = ps_server_store_new_for_directory (dir);
+  g_autoptr(PsServerStore) check = ps_server_store_new_for_directory (dir);
+  g_autoptr(PsServer) field = new_valid_server ("Field office");
+  g_autoptr(PsServer) head = new_valid_server ("Head office");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ps_server_store_add (store, field, NULL));
+  g_assert_true (ps_server_store_add (store, head, NULL));
+  g_assert_true (ps_server_store_save (store, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  ps_server_set_last_outcome (field, "Up to date");
+  g_assert_true (ps_server_store_save (store, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 2);
+  g_assert_true (ps_server_store_load (check, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (check)), ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -610,6 +888,11 @@ main (int   argc,
   g_test_add_func ("/ps/server-store/save-load", test_store_save_load);
   g_test_add_func ("/ps/server-store/default-and-missing", test_store_default_and_missing);
   g_test_add_func ("/ps/server-store/load-invalid", test_store_load_invalid);
+  g_test_add_func ("/ps/server-store/two-writers", test_store_two_writers);
+  g_test_add_func ("/ps/server-store/state-apart", test_store_state_apart);
+  g_test_add_func ("/ps/server-store/migrates-state", test_store_migrates_state);
+  g_test_add_func ("/ps/server-store/follows-file", test_store_follows_file);
+  g_test_add_func ("/ps/server-store/file-deleted", test_store_file_deleted);
 
   return g_test_run ();
 }

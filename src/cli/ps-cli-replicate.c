@@ -14,6 +14,7 @@
 #include "ps-cli-common.h"
 #include "ps-replication.h"
 #include "ps-secrets.h"
+#include "ps-url.h"
 
 typedef struct
 {
@@ -72,6 +73,28 @@ on_replication_done_cb (GObject      *object,
 
   run->ok = ps_replication_run_finish (PS_REPLICATION (object), result, &run->error);
   run->done = TRUE;
+}
+
+/* Other users of the computer can read a command's arguments while it runs. */
+static void
+warn_if_password_in_url (const char *url,
+                         gboolean    is_source)
+{
+  g_autoptr(GUri) uri = ps_url_parse (url, NULL);
+
+  if (uri == NULL || g_uri_get_password (uri) == NULL)
+    return;
+
+  if (is_source)
+    g_printerr (_("Warning: the source URL holds a password, which other users of this "
+                  "computer can read while the command runs. Give the user with "
+                  "--source-user instead: the password is then asked for, or read from "
+                  "standard input or --password-file.\n"));
+  else
+    g_printerr (_("Warning: the target URL holds a password, which other users of this "
+                  "computer can read while the command runs. Give the user with "
+                  "--target-user instead: the password is then asked for, or read from "
+                  "standard input or --password-file.\n"));
 }
 
 static PsCouchDatabase *
@@ -209,9 +232,12 @@ ps_cli_replicate (int    argc,
   context = ps_cli_option_context_new (_("SOURCE TARGET"),
                                        _("Replicates the database at the SOURCE URL to the TARGET URL "
                                          "with the CouchDB replication protocol.\n\n"
-                                         "Credentials may be given as URL user information "
-                                         "(https://user:password@host/db) or with --source-user and "
-                                         "--target-user. Passwords are never shown."),
+                                         "Give the users with --source-user and --target-user: "
+                                         "the passwords are asked for without echo, or read from "
+                                         "standard input or --password-file. A password in a URL "
+                                         "works too, but other users of this computer can read "
+                                         "it in the command's arguments. Passwords are never "
+                                         "shown."),
                                        entries);
   if (!ps_cli_parse_options (context, &argc, &argv))
     return PS_CLI_EXIT_USAGE;
@@ -223,6 +249,9 @@ ps_cli_replicate (int    argc,
   if (max_document_mb < 0 || max_document_mb > 1024 * 1024 ||
       max_response_mb < 0 || max_response_mb > 1024 * 1024)
     return ps_cli_usage_error (context, _("A size limit must be a positive number of MB."));
+
+  warn_if_password_in_url (argv[1], TRUE);
+  warn_if_password_in_url (argv[2], FALSE);
 
   session = ps_couch_session_new ();
   source = open_database (session, argv[1], source_user, password_file, _("source"), &error);

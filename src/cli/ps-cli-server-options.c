@@ -33,6 +33,9 @@ typedef struct
 static const ServerOption server_options[] = {
   { "no-check", 0, G_OPTION_ARG_NONE, FIELD (no_check),
     N_("Do not contact the server: keep the URL as given"), NULL, NULL },
+  { "accept-discovered-url", 0, G_OPTION_ARG_NONE, FIELD (accept_discovered_url),
+    N_("Use the CouchDB address a Primero application names even when it is on another "
+       "host or not encrypted"), NULL, NULL },
   { "description", 'd', G_OPTION_ARG_STRING, FIELD (description),
     N_("A name for the server, unique among the servers"),
     N_("A new name for the server"), N_("TEXT") },

@@ -33,6 +33,7 @@ typedef struct
   gboolean   no_defer_attachments;
   gboolean   password_stdin;
   gboolean   no_check;
+  gboolean   accept_discovered_url;
 
   /* Filled by ps_cli_server_options_check() */
   char      *normalized_url;

@@ -19,6 +19,7 @@
 #include "ps-discovery.h"
 #include "ps-secrets.h"
 #include "ps-server-store.h"
+#include "ps-url.h"
 
 /* Passwords are wiped from memory when freed. */
 typedef char *PsCliPassword;
@@ -169,6 +170,21 @@ ps_cli_warn_if_insecure (PsServer *server)
                 ps_server_get_url (server));
 }
 
+/* Settings and how the last sync went, as scripts read them. */
+static JsonNode *
+server_to_json (PsServer *server)
+{
+  JsonNode *node = ps_server_to_json (server);
+  JsonObject *object = json_node_get_object (node);
+
+  if (ps_server_get_last_outcome (server) != NULL)
+    json_object_set_string_member (object, "last-outcome", ps_server_get_last_outcome (server));
+  if (ps_server_get_last_sync_time (server) != 0)
+    json_object_set_int_member (object, "last-sync-time", ps_server_get_last_sync_time (server));
+
+  return node;
+}
+
 static PsServer *
 find_server (PsServerStore *store,
              const char    *name)
@@ -184,11 +200,12 @@ find_server (PsServerStore *store,
 
 typedef struct
 {
-  gboolean   done;
-  gboolean   ok;
-  char      *couch_url;
-  char     **databases;
-  GError    *error;
+  gboolean            done;
+  gboolean            ok;
+  char               *couch_url;
+  char              **databases;
+  PsDiscoveryChange   changes;
+  GError             *error;
 } Discovered;
 
 static void
@@ -199,8 +216,34 @@ on_discovered_cb (GObject      *object,
   Discovered *discovered = user_data;
 
   discovered->ok = ps_discovery_run_finish (result, &discovered->couch_url,
-                                            &discovered->databases, &discovered->error);
+                                            &discovered->databases, &discovered->changes,
+                                            &discovered->error);
   discovered->done = TRUE;
+}
+
+/* An address that drops encryption or leads elsewhere is taken only when
+ * the user said so.
+ */
+static gboolean
+refuse_change (PsServer          *server,
+               const char        *couch_url,
+               PsDiscoveryChange  changes)
+{
+  g_autofree char *shown = ps_url_redact (couch_url);
+
+  if ((changes & PS_DISCOVERY_CHANGE_UNENCRYPTED) != 0)
+    g_printerr (_("Error: the Primero application at %s names its CouchDB at %s, which "
+                  "is not encrypted: records and passwords would cross the network in "
+                  "the clear. Ask the application’s administrator for an https address, "
+                  "or add the server again with --accept-discovered-url to use this one.\n"),
+                ps_server_get_url (server), shown);
+  if ((changes & PS_DISCOVERY_CHANGE_OTHER_HOST) != 0)
+    g_printerr (_("Error: the Primero application at %s names its CouchDB on another "
+                  "host, at %s. Check with the application’s administrator that this host "
+                  "is theirs, then add the server again with --accept-discovered-url.\n"),
+                ps_server_get_url (server), shown);
+
+  return changes != PS_DISCOVERY_CHANGE_NONE;
 }
 
 /* The URL may be the Primero application rather than its CouchDB: ask it,
@@ -208,7 +251,8 @@ on_discovered_cb (GObject      *object,
  */
 static gboolean
 discover_couchdb (PsServer   *server,
-                  const char *password)
+                  const char *password,
+                  gboolean    accept_change)
 {
   g_autoptr(SoupSession) session = ps_couch_session_new ();
   Discovered discovered = { 0, };
@@ -223,13 +267,20 @@ discover_couchdb (PsServer   *server,
       if (g_strcmp0 (discovered.couch_url, ps_server_get_url (server)) != 0)
         {
           g_autofree char *normalized = NULL;
+          g_autofree char *shown = ps_url_redact (discovered.couch_url);
 
-          g_print (_("The Primero application at %s keeps its records at %s\n"),
-                   ps_server_get_url (server), discovered.couch_url);
-          if (ps_server_normalize_url (discovered.couch_url, &normalized, NULL, NULL))
-            ps_server_set_url (server, normalized);
+          if (!accept_change && refuse_change (server, discovered.couch_url, discovered.changes))
+            ok = FALSE;
+          else
+            {
+              g_print (_("The Primero application at %s keeps its records at %s\n"),
+                       ps_server_get_url (server), shown);
+              if (ps_server_normalize_url (discovered.couch_url, &normalized, NULL, NULL))
+                ps_server_set_url (server, normalized);
+              ps_cli_warn_if_insecure (server);
+            }
         }
-      if (discovered.databases != NULL)
+      if (ok && discovered.databases != NULL)
         ps_server_set_databases (server, (const char * const *) discovered.databases);
     }
   else if (ps_couch_error_is_transient (discovered.error))
@@ -301,7 +352,8 @@ server_add (int    argc,
   if (!ps_cli_read_new_password (options.password_stdin, &password))
     return PS_CLI_EXIT_FAILED;
 
-  if (!options.no_check && !discover_couchdb (server, password))
+  if (!options.no_check &&
+      !discover_couchdb (server, password, options.accept_discovered_url))
     return PS_CLI_EXIT_FAILED;
 
   /* The password goes first: without a keyring the server is not added,
@@ -364,7 +416,7 @@ server_list (int    argc,
         {
           g_autoptr(PsServer) server = g_list_model_get_item (G_LIST_MODEL (store), i);
 
-          json_array_add_element (array, ps_server_to_json (server));
+          json_array_add_element (array, server_to_json (server));
         }
       node = json_node_init_array (json_node_alloc (), array);
       ps_cli_print_json (node);
@@ -475,7 +527,7 @@ server_show (int    argc,
 
   if (json)
     {
-      g_autoptr(JsonNode) node = ps_server_to_json (server);
+      g_autoptr(JsonNode) node = server_to_json (server);
 
       ps_cli_print_json (node);
     }

@@ -73,6 +73,8 @@ new_context (PsServerStore *store,
   self->journal = journal;
   if (!ps_server_store_load (self->store, &error))
     g_warning ("The server list could not be read: %s", error->message);
+  /* The window and the command line may change the list at once. */
+  ps_server_store_watch (self->store);
   self->sync_manager = ps_sync_manager_new (self->store, self->session, self->journal);
 
   return self;

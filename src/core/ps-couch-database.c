@@ -18,6 +18,7 @@
 #include "ps-secrets.h"
 
 #include <sodium.h>
+#include "ps-url.h"
 
 /* Bodies above this size are parsed in a worker thread, so a large answer
  * does not stall the main loop (and the other requests in flight).
@@ -177,6 +178,7 @@ ps_couch_database_new (SoupSession  *session,
 {
   g_autoptr(PsCouchDatabase) self = NULL;
   g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) url_error = NULL;
   g_autofree char *prefix = NULL;
   g_autofree char *escaped_name = NULL;
   g_autofree char *name = NULL;
@@ -185,18 +187,14 @@ ps_couch_database_new (SoupSession  *session,
   g_return_val_if_fail (SOUP_IS_SESSION (session), NULL);
   g_return_val_if_fail (url != NULL, NULL);
 
-  if (strstr (url, "://") == NULL)
-    {
-      g_set_error (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_URL,
-                   _("The address has no scheme; write it in full, starting with https:// or http://"));
-      return NULL;
-    }
-
-  uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED_PATH, NULL);
+  /* A password may hold '/' or '@': ps_url_parse() knows where it ends,
+   * and its error never quotes it.
+   */
+  uri = ps_url_parse (url, &url_error);
   if (uri == NULL)
     {
-      g_set_error (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_URL,
-                   _("The address is not a valid URL"));
+      g_set_error_literal (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_URL,
+                           url_error->message);
       return NULL;
     }
 
@@ -438,47 +436,16 @@ ps_couch_database_dup_identity_url (PsCouchDatabase *self)
  * ps_couch_redact_url:
  * @url: a URL that may carry a password
  *
- * Returns: (transfer full): @url with any password replaced, for display
+ * Kept for the callers that show URLs; the work is ps_url_redact()'s.
+ *
+ * Returns: (transfer full): @url without its password, for display
  */
 char *
 ps_couch_redact_url (const char *url)
 {
-  g_autoptr(GUri) uri = NULL;
-  g_autofree char *scheme = NULL;
-  const char *scheme_end;
-  const char *at;
-  const char *slash;
-
   g_return_val_if_fail (url != NULL, NULL);
 
-  uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED, NULL);
-  if (uri != NULL)
-    {
-      g_autoptr(GUri) redacted = NULL;
-
-      if (g_uri_get_password (uri) == NULL)
-        return g_uri_to_string (uri);
-      redacted = g_uri_build_with_user (G_URI_FLAGS_ENCODED, g_uri_get_scheme (uri),
-                                        g_uri_get_user (uri), "***", NULL,
-                                        g_uri_get_host (uri), g_uri_get_port (uri),
-                                        g_uri_get_path (uri), g_uri_get_query (uri),
-                                        g_uri_get_fragment (uri));
-      return g_uri_to_string (redacted);
-    }
-
-  /* Not a valid URL: drop whatever could be userinfo all the same. */
-  scheme_end = strstr (url, "://");
-  if (scheme_end == NULL)
-    scheme_end = url;
-  else
-    scheme_end += 3;
-  slash = strchr (scheme_end, '/');
-  at = g_strrstr_len (scheme_end, slash != NULL ? slash - scheme_end : -1, "@");
-  if (at == NULL)
-    return g_strdup (url);
-
-  scheme = g_strndup (url, scheme_end - url);
-  return g_strconcat (scheme, "***", at, NULL);
+  return ps_url_redact (url);
 }
 
 /**

@@ -13,20 +13,9 @@
 #include <string.h>
 
 #include "ps-diagnostics-private.h"
+#include "ps-url.h"
 
 /* 5. HTTP: is it CouchDB? */
-
-static char *
-strip_userinfo (const char *url)
-{
-  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED, NULL);
-
-  if (uri == NULL)
-    return ps_couch_redact_url (url);
-
-  return g_uri_join (G_URI_FLAGS_ENCODED, g_uri_get_scheme (uri), NULL, g_uri_get_host (uri),
-                     g_uri_get_port (uri), g_uri_get_path (uri), NULL, NULL);
-}
 
 static void
 on_discovery_cb (GObject      *object,
@@ -55,7 +44,7 @@ on_discovery_cb (GObject      *object,
 
   if (target != NULL && databases != NULL)
     {
-      g_autofree char *address = strip_userinfo (target);
+      g_autofree char *address = ps_url_strip_credentials (target);
       g_autoptr(GString) names = g_string_new (NULL);
       g_autofree char *explanation = NULL;
       g_autofree char *advice = NULL;
@@ -162,7 +151,7 @@ report_redirect (GTask       *task,
   {
     g_autofree char *text = g_uri_to_string (target);
 
-    shown = strip_userinfo (text);
+    shown = ps_url_strip_credentials (text);
   }
   explanation = g_strdup_printf (_("The server sends visitors to %s instead of answering."),
                                  shown);

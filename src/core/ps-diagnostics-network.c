@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ps-diagnostics-private.h"
+#include "ps-url.h"
 
 /* 1. The address */
 
@@ -58,7 +59,8 @@ ps_diag_check_url (GTask *task)
       return;
     }
 
-  uri = g_uri_parse (trimmed, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED, &error);
+  /* A password may hold '/' or '@': ps_url_parse() knows where it ends. */
+  uri = ps_url_parse (trimmed, &error);
   if (uri == NULL)
     {
       explanation = g_strdup_printf (_("“%s” is not a valid address."), run->display_url);

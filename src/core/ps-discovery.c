@@ -22,6 +22,7 @@
 #include "ps-discovery.h"
 #include "ps-json.h"
 #include "ps-secrets.h"
+#include "ps-url.h"
 
 /* In the order Primero lists its record types. */
 static const char * const record_types[] = { "Child", "Incident", "TracingRequest" };
@@ -81,7 +82,7 @@ static char *
 target_url (Discovery  *discovery,
             const char *target)
 {
-  g_autoptr(GUri) uri = g_uri_parse (target, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED, NULL);
+  g_autoptr(GUri) uri = ps_url_parse (target, NULL);
   g_autoptr(GUri) kept = NULL;
   const char *host;
   g_autofree char *text = NULL;
@@ -279,7 +280,7 @@ ps_discovery_run_async (SoupSession         *session,
   discovery->url = g_strdup (url);
   discovery->username = g_strdup (username);
   discovery->password = ps_secrets_dup (password);
-  discovery->uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  discovery->uri = ps_url_parse (url, NULL);
 
   welcome_url = g_strconcat (url, "/", NULL);
   message = discovery->uri != NULL ? soup_message_new (SOUP_METHOD_GET, welcome_url) : NULL;
@@ -302,24 +303,69 @@ ps_discovery_run_async (SoupSession         *session,
  * @couch_url: (out) (transfer full): the CouchDB URL to sync with
  * @databases: (out) (transfer full) (nullable): the record databases the
  *   application named, or %NULL when they follow the usual names
+ * @changes: (out) (optional): what the CouchDB URL changes compared with
+ *   the URL asked, which the user must agree to before it is used
  * @error: return location for a #PsCouchError
  */
 gboolean
-ps_discovery_run_finish (GAsyncResult   *result,
-                         char          **couch_url,
-                         char         ***databases,
-                         GError        **error)
+ps_discovery_run_finish (GAsyncResult       *result,
+                         char              **couch_url,
+                         char             ***databases,
+                         PsDiscoveryChange  *changes,
+                         GError            **error)
 {
+  Discovery *discovery;
   Found *found;
 
   g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
 
+  discovery = g_task_get_task_data (G_TASK (result));
   found = g_task_propagate_pointer (G_TASK (result), error);
   if (found == NULL)
     return FALSE;
 
+  if (changes != NULL)
+    *changes = ps_discovery_compare (discovery->url, found->couch_url);
   *couch_url = g_steal_pointer (&found->couch_url);
   *databases = g_steal_pointer (&found->databases);
   found_free (found);
   return TRUE;
+}
+
+/**
+ * ps_discovery_compare:
+ * @application_url: the URL the user gave
+ * @couch_url: the CouchDB URL its Primero application answered
+ *
+ * A Primero application may name any address: one that drops encryption
+ * or leads to another host must not be taken silently.
+ *
+ * Returns: what @couch_url changes compared with @application_url
+ */
+PsDiscoveryChange
+ps_discovery_compare (const char *application_url,
+                      const char *couch_url)
+{
+  g_autoptr(GUri) application = NULL;
+  g_autoptr(GUri) couch = NULL;
+  PsDiscoveryChange changes = PS_DISCOVERY_CHANGE_NONE;
+
+  g_return_val_if_fail (application_url != NULL, PS_DISCOVERY_CHANGE_NONE);
+  g_return_val_if_fail (couch_url != NULL, PS_DISCOVERY_CHANGE_NONE);
+
+  application = ps_url_parse (application_url, NULL);
+  couch = ps_url_parse (couch_url, NULL);
+  /* What cannot be compared is taken as the worst. */
+  if (application == NULL || couch == NULL)
+    return PS_DISCOVERY_CHANGE_UNENCRYPTED | PS_DISCOVERY_CHANGE_OTHER_HOST;
+
+  if (g_ascii_strcasecmp (g_uri_get_scheme (application), "https") == 0 &&
+      g_ascii_strcasecmp (g_uri_get_scheme (couch), "https") != 0)
+    changes |= PS_DISCOVERY_CHANGE_UNENCRYPTED;
+
+  if (g_ascii_strcasecmp (g_uri_get_host (application) != NULL ? g_uri_get_host (application) : "",
+                          g_uri_get_host (couch) != NULL ? g_uri_get_host (couch) : "") != 0)
+    changes |= PS_DISCOVERY_CHANGE_OTHER_HOST;
+
+  return changes;
 }

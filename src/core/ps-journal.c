@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ps-journal.h"
+#include "ps-url.h"
 
 /**
  * PsJournal:
@@ -73,11 +74,6 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-/* Redacted URLs (see ps_couch_redact_url()) carry this in place of the
- * password and are fine to keep.
- */
-#define REDACTED "***"
-
 static const char *
 get_string_member (JsonObject *object,
                    const char *member)
@@ -90,41 +86,11 @@ get_string_member (JsonObject *object,
   return json_node_get_string (node);
 }
 
-static gboolean
-authority_has_password (const char *authority,
-                        gsize       len)
-{
-  const char *at = g_strrstr_len (authority, len, "@");
-  const char *colon;
-
-  if (at == NULL)
-    return FALSE;
-
-  colon = memchr (authority, ':', at - authority);
-  if (colon == NULL)
-    return FALSE;
-
-  return !((gsize) (at - (colon + 1)) == strlen (REDACTED) &&
-           strncmp (colon + 1, REDACTED, strlen (REDACTED)) == 0);
-}
-
+/* A password may hold '/' or '@': ps-url.c knows where it ends. */
 static gboolean
 string_has_credentials (const char *text)
 {
-  const char *p = text;
-
-  while ((p = strstr (p, "://")) != NULL)
-    {
-      gsize len;
-
-      p += 3;
-      len = strcspn (p, "/?#\"'<> \t\r\n");
-      if (authority_has_password (p, len))
-        return TRUE;
-      p += len;
-    }
-
-  return FALSE;
+  return ps_url_text_has_password (text);
 }
 
 static gboolean

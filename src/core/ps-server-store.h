@@ -46,6 +46,7 @@ gboolean       ps_server_store_load              (PsServerStore  *self,
                                                   GError        **error);
 gboolean       ps_server_store_save              (PsServerStore  *self,
                                                   GError        **error);
+void           ps_server_store_watch             (PsServerStore  *self);
 gboolean       ps_server_store_check_description (PsServerStore  *self,
                                                   const char     *description,
                                                   PsServer       *except,

@@ -12,6 +12,7 @@
 
 #include "ps-couch-database.h"
 #include "ps-server.h"
+#include "ps-url.h"
 
 /**
  * PsServer:
@@ -144,36 +145,6 @@ ps_sync_direction_from_string (const char      *text,
   return TRUE;
 }
 
-static gboolean
-host_is_loopback (const char *host)
-{
-  g_autoptr(GInetAddress) address = NULL;
-
-  if (g_ascii_strcasecmp (host, "localhost") == 0 ||
-      g_str_has_suffix (host, ".localhost"))
-    return TRUE;
-
-  address = g_inet_address_new_from_string (host);
-  return address != NULL && g_inet_address_get_is_loopback (address);
-}
-
-/* The user information is looked for by hand, before parsing, so that no
- * error message, ours or GLib's, can ever repeat a password.
- */
-static gboolean
-has_userinfo (const char *text)
-{
-  const char *authority = strstr (text, "://");
-  gsize len;
-
-  if (authority == NULL)
-    return FALSE;
-
-  authority += 3;
-  len = strcspn (authority, "/?#");
-  return memchr (authority, '@', len) != NULL;
-}
-
 /**
  * ps_server_normalize_url:
  * @text: a URL as the user typed it
@@ -183,10 +154,7 @@ has_userinfo (const char *text)
  *   than this machine)
  * @error: return location for a #PsServerError
  *
- * Checks that @text is an http or https URL with a host, and no user name,
- * password, query or fragment. The normalised form has a lowercase scheme
- * and host, no default port and no trailing slash, so the same server
- * always gets the same URL.
+ * As ps_url_normalize_server(), with the error in #PsServerError.
  *
  * Returns: %TRUE when @text is usable
  */
@@ -196,100 +164,17 @@ ps_server_normalize_url (const char  *text,
                          gboolean    *is_insecure_http,
                          GError     **error)
 {
-  g_autoptr(GUri) uri = NULL;
-  g_autoptr(GError) local_error = NULL;
-  g_autofree char *trimmed = NULL;
-  g_autofree char *host = NULL;
-  g_autofree char *path = NULL;
-  const char *scheme;
-  gboolean is_http;
-  gsize path_len;
-  int port;
+  g_autoptr(GError) url_error = NULL;
 
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  trimmed = g_strstrip (g_strdup (text != NULL ? text : ""));
-  if (*trimmed == '\0')
+  if (!ps_url_normalize_server (text, normalized, is_insecure_http, &url_error))
     {
+      /* The message never quotes the URL. */
       g_set_error_literal (error, PS_SERVER_ERROR, PS_SERVER_ERROR_INVALID_URL,
-                           _("Enter the URL of the server, such as https://example.org:5984"));
+                           url_error->message);
       return FALSE;
     }
-
-  if (strstr (trimmed, "://") == NULL)
-    {
-      g_set_error_literal (error, PS_SERVER_ERROR, PS_SERVER_ERROR_INVALID_URL,
-                           _("The URL has no scheme: add https:// in front of it, "
-                             "as in https://example.org:5984"));
-      return FALSE;
-    }
-
-  if (has_userinfo (trimmed))
-    {
-      g_set_error_literal (error, PS_SERVER_ERROR, PS_SERVER_ERROR_INVALID_URL,
-                           _("The URL must not contain a user name or password; "
-                             "enter them in their own fields"));
-      return FALSE;
-    }
-
-  uri = g_uri_parse (trimmed, G_URI_FLAGS_ENCODED | G_URI_FLAGS_SCHEME_NORMALIZE, &local_error);
-  if (uri == NULL)
-    {
-      g_set_error (error, PS_SERVER_ERROR, PS_SERVER_ERROR_INVALID_URL,
-                   _("The URL is not valid: %s"), local_error->message);
-      return FALSE;
-    }
-
-  scheme = g_uri_get_scheme (uri);
-  if (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0)
-    {
-      g_set_error_literal (error, PS_SERVER_ERROR, PS_SERVER_ERROR_INVALID_URL,
-                           _("Only http and https URLs are supported"));
-      return FALSE;
-    }
-
-  if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
-    {
-      g_set_error_literal (error, PS_SERVER_ERROR, PS_SERVER_ERROR_INVALID_URL,
-                           _("The URL has no host"));
-      return FALSE;
-    }
-
-  if (g_uri_get_userinfo (uri) != NULL)
-    {
-      g_set_error_literal (error, PS_SERVER_ERROR, PS_SERVER_ERROR_INVALID_URL,
-                           _("The URL must not contain a user name or password; "
-                             "enter them in their own fields"));
-      return FALSE;
-    }
-
-  if (g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL)
-    {
-      g_set_error_literal (error, PS_SERVER_ERROR, PS_SERVER_ERROR_INVALID_URL,
-                           _("The URL must not contain a query (?…) or a fragment (#…)"));
-      return FALSE;
-    }
-
-  /* A path is allowed: CouchDB is often served under a prefix by a proxy. */
-  path = g_strdup (g_uri_get_path (uri));
-  path_len = strlen (path);
-  while (path_len > 0 && path[path_len - 1] == '/')
-    path[--path_len] = '\0';
-
-  host = g_ascii_strdown (g_uri_get_host (uri), -1);
-  is_http = g_ascii_strcasecmp (scheme, "http") == 0;
-
-  /* The default port is left out, so that both spellings are one server. */
-  port = g_uri_get_port (uri);
-  if ((is_http && port == 80) || (!is_http && port == 443))
-    port = -1;
-
-  if (normalized != NULL)
-    *normalized = g_uri_join (G_URI_FLAGS_ENCODED, is_http ? "http" : "https", NULL, host,
-                              port, path, NULL, NULL);
-
-  if (is_insecure_http != NULL)
-    *is_insecure_http = is_http && !host_is_loopback (host);
 
   return TRUE;
 }
@@ -464,7 +349,9 @@ add_optional_string_member (JsonBuilder *builder,
  * @self: a #PsServer
  *
  * Serialises the settings of @self, as saved in `servers.json`. There is
- * no password in them.
+ * no password in them, and no run-time state (how the last sync went):
+ * the server store keeps that apart. ps_server_new_from_json() still
+ * reads the state that files from before carry.
  *
  * Returns: (transfer full): a JSON object
  */
@@ -489,7 +376,6 @@ ps_server_to_json (PsServer *self)
   add_strv_member (builder, "databases", (const char * const *) self->databases);
   add_strv_member (builder, "record-types", (const char * const *) self->record_types);
   add_optional_string_member (builder, "pinned-fingerprint", self->pinned_fingerprint);
-  add_optional_string_member (builder, "last-outcome", self->last_outcome);
   json_builder_set_member_name (builder, "bandwidth-limit");
   json_builder_add_int_value (builder, self->bandwidth_limit);
   json_builder_set_member_name (builder, "allow-metered");
@@ -498,11 +384,6 @@ ps_server_to_json (PsServer *self)
   json_builder_add_boolean_value (builder, self->defer_attachments);
   json_builder_set_member_name (builder, "max-attachment-size");
   json_builder_add_int_value (builder, self->max_attachment_size);
-  if (self->last_sync_time != 0)
-    {
-      json_builder_set_member_name (builder, "last-sync-time");
-      json_builder_add_int_value (builder, self->last_sync_time);
-    }
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);
@@ -722,6 +603,53 @@ ps_server_new_from_json (JsonNode  *node,
 }
 
 /**
+ * ps_server_property_is_state:
+ * @pspec: a property of #PsServer
+ *
+ * Returns: whether @pspec is run-time state (how the last sync went)
+ *   rather than a setting
+ */
+gboolean
+ps_server_property_is_state (GParamSpec *pspec)
+{
+  g_return_val_if_fail (pspec != NULL, FALSE);
+
+  return pspec == properties[PROP_LAST_OUTCOME] || pspec == properties[PROP_LAST_SYNC_TIME];
+}
+
+/**
+ * ps_server_copy_settings:
+ * @self: a #PsServer
+ * @from: the server to copy the settings of
+ *
+ * Gives @self the settings of @from; its id and run-time state stay.
+ */
+void
+ps_server_copy_settings (PsServer *self,
+                         PsServer *from)
+{
+  g_return_if_fail (PS_IS_SERVER (self));
+  g_return_if_fail (PS_IS_SERVER (from));
+
+  g_object_freeze_notify (G_OBJECT (self));
+  for (guint i = 1; i < N_PROPS; i++)
+    {
+      GParamSpec *pspec = properties[i];
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      if ((pspec->flags & G_PARAM_WRITABLE) == 0 ||
+          (pspec->flags & G_PARAM_CONSTRUCT_ONLY) != 0 ||
+          ps_server_property_is_state (pspec))
+        continue;
+
+      g_value_init (&value, pspec->value_type);
+      g_object_get_property (G_OBJECT (from), pspec->name, &value);
+      g_object_set_property (G_OBJECT (self), pspec->name, &value);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+/**
  * ps_server_dup_database_names:
  * @self: a #PsServer
  *
@@ -842,7 +770,7 @@ ps_server_set_url (PsServer   *self,
   if (url != NULL && !ps_server_normalize_url (url, &normalized, &is_insecure, NULL))
     {
       /* Never keep credentials, not even to report them as invalid. */
-      if (has_userinfo (url))
+      if (ps_url_has_userinfo (url))
         {
           g_debug ("A URL with a user name or password was not kept");
           return;

@@ -71,6 +71,9 @@ PsServer         *ps_server_new_from_json          (JsonNode           *node,
 JsonNode         *ps_server_to_json                (PsServer           *self);
 gboolean          ps_server_validate               (PsServer           *self,
                                                     GError            **error);
+gboolean          ps_server_property_is_state      (GParamSpec         *pspec);
+void              ps_server_copy_settings          (PsServer           *self,
+                                                    PsServer           *from);
 const char       *ps_server_get_id                 (PsServer           *self);
 const char       *ps_server_get_description        (PsServer           *self);
 void              ps_server_set_description        (PsServer           *self,

@@ -21,6 +21,7 @@
 #include "ps-secrets.h"
 #include "ps-sync-job-private.h"
 #include "ps-sync-policy.h"
+#include "ps-url.h"
 
 #define STALL_CHECK_SECONDS     5
 #define DEFAULT_STALL_SECONDS   120
@@ -512,7 +513,7 @@ ps_sync_job_dup_status_text (PsSyncJob *self)
 gboolean
 ps_sync_job_network_is_missing (PsSyncJob *self)
 {
-  g_autoptr(GUri) uri = g_uri_parse (ps_server_get_url (self->server), G_URI_FLAGS_NONE, NULL);
+  g_autoptr(GUri) uri = ps_url_parse (ps_server_get_url (self->server), NULL);
 
   if (uri != NULL && ps_host_is_loopback (g_uri_get_host (uri)))
     return FALSE;

@@ -9,14 +9,22 @@
 
 #include <glib/gi18n.h>
 
+#include "ps-couch-error.h"
 #include "ps-diagnostics-dialog.h"
+#include "ps-discovery.h"
 #include "ps-secrets.h"
 #include "ps-server-dialog.h"
+#include "ps-url.h"
 
 /* Configures a new server, or edits one ("Edit…" in a row's menu). The
  * settings are checked by the same core functions the command line uses,
  * on every change; Save stores the password in the keyring first, so that
  * without a keyring nothing is half saved.
+ *
+ * A new address is first asked whether it is CouchDB or the Primero
+ * application in front of it, as the command line does. When the
+ * application names a CouchDB address that is not encrypted or on another
+ * host, the dialog says so and saves only once the user agreed.
  */
 struct _PsServerDialog
 {
@@ -27,10 +35,15 @@ struct _PsServerDialog
   PsServer        *new_server;    /* the server being added, while saving */
   GCancellable    *cancellable;
   gboolean         saving;
+  char            *discovered_url;       /* the CouchDB address to ask about */
+  char            *accepted_url;         /* the address found or agreed to */
+  char           **discovered_databases;
 
   /* Template widgets */
   GtkInfoBar      *error_bar;
   GtkLabel        *error_label;
+  GtkInfoBar      *confirm_bar;
+  GtkLabel        *confirm_label;
   GtkEntry        *description_entry;
   GtkLabel        *description_message;
   GtkEntry        *url_entry;
@@ -343,6 +356,29 @@ fill_fields (PsServerDialog *self)
   gtk_entry_set_text (self->suffix_entry, ps_server_get_database_suffix (source));
 }
 
+static char *
+dup_normalized_url (PsServerDialog *self)
+{
+  g_autofree char *url_text = dup_trimmed_text (self->url_entry);
+  char *url = NULL;
+
+  if (!ps_server_normalize_url (url_text, &url, NULL, NULL))
+    return NULL;
+
+  return url;
+}
+
+/* The databases a Primero application named go with the address it gave. */
+static void
+apply_discovered_databases (PsServerDialog *self,
+                            PsServer       *server)
+{
+  g_autofree char *url = dup_normalized_url (self);
+
+  if (self->discovered_databases != NULL && g_strcmp0 (url, self->accepted_url) == 0)
+    ps_server_set_databases (server, (const char * const *) self->discovered_databases);
+}
+
 /* Applies the settings once the password is safe in the keyring. */
 static void
 finish_save (PsServerDialog *self)
@@ -358,11 +394,13 @@ finish_save (PsServerDialog *self)
       server = self->server;
       was_continuous = ps_server_get_continuous (server);
       apply_fields (self, server);
+      apply_discovered_databases (self, server);
     }
   else
     {
       server = self->new_server;
       apply_fields (self, server);
+      apply_discovered_databases (self, server);
       if (!ps_server_store_add (store, server, &error))
         {
           /* No password may stay behind for a server that does not exist. */
@@ -481,6 +519,10 @@ static void
 on_entry_changed_cb (GtkEditable    *editable,
                      PsServerDialog *self)
 {
+  /* The question was about the address as it was. */
+  if (self->confirm_bar != NULL && editable == GTK_EDITABLE (self->url_entry))
+    gtk_info_bar_set_revealed (self->confirm_bar, FALSE);
+
   validate (self);
 }
 
@@ -491,18 +533,14 @@ on_combo_changed_cb (GtkComboBox    *combo,
   validate (self);
 }
 
+static void save (PsServerDialog *self);
+
 static void
-save (PsServerDialog *self)
+store_password_and_finish (PsServerDialog *self)
 {
   g_auto(PsPassword) password = NULL;
   g_autofree char *description = NULL;
   const char *server_id;
-
-  if (self->saving || !validate (self))
-    return;
-
-  gtk_info_bar_set_revealed (self->error_bar, FALSE);
-  set_saving (self, TRUE);
 
   if (self->server == NULL)
     {
@@ -522,6 +560,179 @@ save (PsServerDialog *self)
 
   ps_secrets_store_async (server_id, description, password, self->cancellable,
                           on_secrets_store_cb, g_object_ref (self));
+}
+
+static void
+ask_about_address (PsServerDialog    *self,
+                   PsDiscoveryChange  changes)
+{
+  g_autofree char *url = dup_normalized_url (self);
+  g_autofree char *shown = ps_url_redact (self->discovered_url);
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  if ((changes & PS_DISCOVERY_CHANGE_UNENCRYPTED) != 0)
+    {
+      g_string_append_printf (text,
+                              _("The Primero application at %s keeps its records at %s, "
+                                "which is not encrypted: records and passwords would cross "
+                                "the network in the clear."),
+                              url, shown);
+    }
+  if ((changes & PS_DISCOVERY_CHANGE_OTHER_HOST) != 0)
+    {
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      g_string_append_printf (text,
+                              _("The Primero application at %s keeps its records on another "
+                                "host, at %s. Check with its administrator that this host is "
+                                "theirs."),
+                              url, shown);
+    }
+  g_string_append_c (text, '\n');
+  g_string_append (text, _("Use this address for the server?"));
+
+  gtk_label_set_text (self->confirm_label, text->str);
+  gtk_info_bar_set_revealed (self->confirm_bar, TRUE);
+}
+
+static void
+on_discovered_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(PsServerDialog) self = PS_SERVER_DIALOG (user_data);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *couch_url = NULL;
+  g_autofree char *normalized = NULL;
+  g_autofree char *url = NULL;
+  g_auto(GStrv) databases = NULL;
+  PsDiscoveryChange changes = PS_DISCOVERY_CHANGE_NONE;
+
+  if (!ps_discovery_run_finish (result, &couch_url, &databases, &changes, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+
+      /* A server that cannot be reached now is kept as given. */
+      if (ps_couch_error_is_transient (error))
+        {
+          store_password_and_finish (self);
+          return;
+        }
+
+      show_error (self, error->message);
+      set_saving (self, FALSE);
+      return;
+    }
+
+  url = dup_normalized_url (self);
+  g_clear_pointer (&self->discovered_databases, g_strfreev);
+  self->discovered_databases = g_steal_pointer (&databases);
+
+  if (!ps_server_normalize_url (couch_url, &normalized, NULL, NULL))
+    {
+      show_error (self, _("The Primero application named a CouchDB address that is not valid"));
+      set_saving (self, FALSE);
+      return;
+    }
+
+  if (g_strcmp0 (normalized, url) != 0 && changes != PS_DISCOVERY_CHANGE_NONE)
+    {
+      g_free (self->discovered_url);
+      self->discovered_url = g_steal_pointer (&normalized);
+      set_saving (self, FALSE);
+      ask_about_address (self, changes);
+      return;
+    }
+
+  /* The address found is the one to save. */
+  g_free (self->accepted_url);
+  self->accepted_url = g_strdup (normalized);
+  if (g_strcmp0 (normalized, url) != 0)
+    gtk_entry_set_text (self->url_entry, normalized);
+  store_password_and_finish (self);
+}
+
+static void
+on_confirm_bar_response_cb (GtkInfoBar     *bar,
+                            int             response_id,
+                            PsServerDialog *self)
+{
+  g_autofree char *url = NULL;
+
+  gtk_info_bar_set_revealed (self->confirm_bar, FALSE);
+  if (response_id != GTK_RESPONSE_ACCEPT || self->discovered_url == NULL)
+    return;
+
+  url = g_steal_pointer (&self->discovered_url);
+  g_free (self->accepted_url);
+  self->accepted_url = g_strdup (url);
+  gtk_entry_set_text (self->url_entry, url);
+  save (self);
+}
+
+static void
+discover (PsServerDialog *self,
+          const char     *password)
+{
+  g_autofree char *url = dup_normalized_url (self);
+  g_autofree char *username = dup_trimmed_text (self->username_entry);
+
+  ps_discovery_run_async (ps_context_get_session (self->context), url, username, password,
+                          self->cancellable, on_discovered_cb, g_object_ref (self));
+}
+
+static void
+on_discovery_password_cb (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(PsServerDialog) self = PS_SERVER_DIALOG (user_data);
+  g_autoptr(GError) error = NULL;
+  g_auto(PsPassword) password = NULL;
+
+  password = ps_secrets_lookup_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  /* Without the keyring, a CouchDB is still found; an application may
+   * refuse, and says so.
+   */
+  discover (self, password);
+}
+
+static void
+save (PsServerDialog *self)
+{
+  g_autofree char *url = NULL;
+  const char *password;
+
+  if (self->saving || !validate (self))
+    return;
+
+  gtk_info_bar_set_revealed (self->error_bar, FALSE);
+  gtk_info_bar_set_revealed (self->confirm_bar, FALSE);
+  set_saving (self, TRUE);
+
+  /* An address already known, found or agreed to is not asked again. */
+  url = dup_normalized_url (self);
+  if (g_strcmp0 (url, self->accepted_url) == 0 ||
+      (self->server != NULL && g_strcmp0 (url, ps_server_get_url (self->server)) == 0))
+    {
+      store_password_and_finish (self);
+      return;
+    }
+
+  /* Editing without retyping the password asks with the stored one. */
+  password = gtk_entry_get_text (self->password_entry);
+  if (*password == '\0' && self->server != NULL)
+    {
+      ps_secrets_lookup_async (ps_server_get_id (self->server), self->cancellable,
+                               on_discovery_password_cb, g_object_ref (self));
+      return;
+    }
+
+  discover (self, *password != '\0' ? password : NULL);
 }
 
 
@@ -587,6 +798,9 @@ ps_server_dialog_dispose (GObject *object)
   g_clear_object (&self->new_server);
   g_clear_object (&self->server);
   g_clear_object (&self->context);
+  g_clear_pointer (&self->discovered_url, g_free);
+  g_clear_pointer (&self->accepted_url, g_free);
+  g_clear_pointer (&self->discovered_databases, g_strfreev);
 
   G_OBJECT_CLASS (ps_server_dialog_parent_class)->dispose (object);
 }
@@ -675,6 +889,8 @@ ps_server_dialog_class_init (PsServerDialogClass *klass)
 
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, error_bar);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, error_label);
+  gtk_widget_class_bind_template_child (widget_class, PsServerDialog, confirm_bar);
+  gtk_widget_class_bind_template_child (widget_class, PsServerDialog, confirm_label);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, description_entry);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, description_message);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, url_entry);
@@ -700,6 +916,7 @@ ps_server_dialog_class_init (PsServerDialogClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_entry_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_combo_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_test_button_clicked_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_confirm_bar_response_cb);
 }
 
 static void

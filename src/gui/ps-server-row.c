@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "ps-server-row.h"
+#include "ps-url.h"
 
 struct _PsServerRow
 {
@@ -131,7 +132,7 @@ transform_url_to_host (GBinding     *binding,
   g_autoptr(GUri) uri = NULL;
 
   if (url != NULL)
-    uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+    uri = ps_url_parse (url, NULL);
 
   if (uri == NULL || g_uri_get_host (uri) == NULL)
     {

@@ -16,6 +16,7 @@
 #include "ps-autostart.h"
 #include "ps-conflicts-page.h"
 #include "ps-context.h"
+#include "ps-fake-couch.h"
 #include "ps-record-generator.h"
 #include "ps-resolution.h"
 #include "ps-secrets.h"
@@ -431,6 +432,70 @@ test_server_dialog_saves (Fixture       *fixture,
     g_assert_nonnull (message_of (dialog, "description_message"));
     gtk_widget_destroy (GTK_WIDGET (dialog));
   }
+}
+
+static void
+on_revealed_cb (GtkInfoBar *bar,
+                GParamSpec *pspec,
+                gboolean   *revealed)
+{
+  *revealed = gtk_info_bar_get_revealed (bar);
+}
+
+/* A Primero application that names its CouchDB on another host: the
+ * dialog says so and saves only once the user agreed.
+ */
+static void
+test_server_dialog_asks_about_address (Fixture       *fixture,
+                                       gconstpointer  user_data)
+{
+  g_autoptr(PsFakeCouch) application = ps_fake_couch_new ();
+  g_autofree char *url = ps_fake_couch_url (application, "");
+  PsServerStore *store = ps_context_get_server_store (fixture->context);
+  g_autoptr(PsServer) server = NULL;
+  PsServerDialog *dialog;
+  GtkInfoBar *bar;
+  const char *question;
+  gboolean revealed = FALSE;
+  gboolean destroyed = FALSE;
+
+  ps_fake_couch_route (application, "GET", "/", 200, "text/html", "<html>Primero</html>");
+  ps_fake_couch_route (application, "POST", "/replications/configuration", 200, NULL,
+                       "{\"target\":\"https://couch.elsewhere.example:6984/\"}");
+
+  dialog = open_server_dialog (fixture);
+  set_entry (dialog, "description_entry", "District office");
+  set_entry (dialog, "url_entry", url);
+  set_entry (dialog, "username_entry", "primero_admin");
+  set_entry (dialog, "password_entry", "Sesame-Meadow-31");
+  g_assert_true (save_is_enabled (dialog));
+
+  bar = GTK_INFO_BAR (get_child (dialog, PS_TYPE_SERVER_DIALOG, "confirm_bar"));
+  g_signal_connect (bar, "notify::revealed", G_CALLBACK (on_revealed_cb), &revealed);
+  g_signal_connect (dialog, "destroy", G_CALLBACK (on_destroy_cb), &destroyed);
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
+  wait_for_flag (&revealed);
+  flush_events ();
+
+  /* The question names the other host; nothing is saved yet. */
+  question = gtk_label_get_text (GTK_LABEL (get_child (dialog, PS_TYPE_SERVER_DIALOG,
+                                                       "confirm_label")));
+  g_test_message ("The dialog asks: %s", question);
+  g_assert_nonnull (strstr (question, "couch.elsewhere.example"));
+  g_assert_null (strstr (question, "Sesame-Meadow-31"));
+  g_assert_false (destroyed);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 0);
+
+  gtk_info_bar_response (bar, GTK_RESPONSE_ACCEPT);
+  wait_for_flag (&destroyed);
+  flush_events ();
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 1);
+  server = g_list_model_get_item (G_LIST_MODEL (store), 0);
+  g_assert_cmpstr (ps_server_get_url (server), ==, "https://couch.elsewhere.example:6984");
+  /* The application was asked once, not again after the answer. */
+  g_assert_cmpuint (ps_fake_couch_count_requests (application, "POST",
+                                                  "/replications/configuration"), ==, 1);
 }
 
 static void
@@ -1344,6 +1409,8 @@ main (int   argc,
                   fixture_set_up, test_server_dialog_validates, fixture_tear_down);
       g_test_add ("/ps/ui/server-dialog/saves", Fixture, NULL,
                   fixture_set_up, test_server_dialog_saves, fixture_tear_down);
+      g_test_add ("/ps/ui/server-dialog/asks-about-address", Fixture, NULL,
+                  fixture_set_up, test_server_dialog_asks_about_address, fixture_tear_down);
       g_test_add ("/ps/ui/delete-server", Fixture, NULL,
                   fixture_set_up, test_delete_server, fixture_tear_down);
       g_test_add ("/ps/ui/sync-and-conflicts", Fixture, NULL,
