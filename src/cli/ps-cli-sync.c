@@ -183,7 +183,11 @@ ps_cli_sync (int    argc,
       g_signal_connect (job, "resolved", G_CALLBACK (on_job_resolved_cb), &run);
       g_signal_connect (job, "finished", G_CALLBACK (on_job_finished_cb), &run);
       run.running++;
-      ps_sync_job_start (job, once);
+      /* Through the manager, so that a fleet syncs a few at a time. */
+      if (once)
+        ps_sync_manager_sync_once (manager, ps_server_get_id (server));
+      else
+        ps_sync_manager_sync (manager, ps_server_get_id (server));
     }
 
   while (run.running > 0 && !g_cancellable_is_cancelled (cancellable))

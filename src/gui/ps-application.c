@@ -336,6 +336,9 @@ ps_application_startup (GApplication *application)
   if (self->context == NULL)
     self->context = ps_context_new ();
   self->settings = g_settings_new (SETTINGS_SCHEMA_ID);
+  g_settings_bind (self->settings, "max-concurrent-syncs",
+                   ps_context_get_sync_manager (self->context), "max-jobs",
+                   G_SETTINGS_BIND_GET);
 
   g_action_map_add_action_entries (G_ACTION_MAP (application),
                                    app_actions, G_N_ELEMENTS (app_actions),

@@ -37,6 +37,7 @@ struct _PsPreferencesDialog
   GtkEntry     *suffix_entry;
   GtkLabel     *databases_message;
   GtkSwitch    *background_switch;
+  GtkSpinButton *max_jobs_spin;
   GtkSwitch    *autostart_switch;
   GtkWidget    *save_button;
 };
@@ -218,6 +219,8 @@ fill_fields (PsPreferencesDialog *self)
   gtk_switch_set_active (self->background_switch,
                          g_settings_get_boolean (self->settings, "run-in-background"));
   gtk_switch_set_active (self->autostart_switch, ps_autostart_get_enabled ());
+  gtk_spin_button_set_value (self->max_jobs_spin,
+                             g_settings_get_uint (self->settings, "max-concurrent-syncs"));
 }
 
 static void
@@ -241,6 +244,8 @@ finish_save (PsPreferencesDialog *self)
   g_settings_set_string (self->settings, "database-suffix",
                          ps_server_get_database_suffix (get_local (self)));
   g_settings_set_boolean (self->settings, "run-in-background", background);
+  g_settings_set_uint (self->settings, "max-concurrent-syncs",
+                       (guint) gtk_spin_button_get_value_as_int (self->max_jobs_spin));
 
   if (autostart != ps_autostart_get_enabled () &&
       !ps_autostart_set_enabled (autostart, &error))
@@ -469,6 +474,7 @@ ps_preferences_dialog_class_init (PsPreferencesDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsPreferencesDialog, suffix_entry);
   gtk_widget_class_bind_template_child (widget_class, PsPreferencesDialog, databases_message);
   gtk_widget_class_bind_template_child (widget_class, PsPreferencesDialog, background_switch);
+  gtk_widget_class_bind_template_child (widget_class, PsPreferencesDialog, max_jobs_spin);
   gtk_widget_class_bind_template_child (widget_class, PsPreferencesDialog, autostart_switch);
   gtk_widget_class_bind_template_child (widget_class, PsPreferencesDialog, save_button);
 
