@@ -389,7 +389,7 @@ test_server_dialog_saves (Fixture       *fixture,
   GtkStack *stack = GTK_STACK (get_child (fixture->window, PS_TYPE_WINDOW, "stack"));
   GtkListBox *list = GTK_LIST_BOX (get_child (fixture->window, PS_TYPE_WINDOW, "server_list"));
   g_autoptr(PsServer) server = NULL;
-  g_autofree char *password = NULL;
+  g_auto(PsSecret) password = NULL;
   g_autofree char *path = NULL;
   GtkListBoxRow *row;
 
@@ -505,7 +505,7 @@ test_delete_server (Fixture       *fixture,
   PsServerStore *store = ps_context_get_server_store (fixture->context);
   GtkStack *stack = GTK_STACK (get_child (fixture->window, PS_TYPE_WINDOW, "stack"));
   g_autoptr(PsServer) server = NULL;
-  g_autofree char *password = NULL;
+  g_auto(PsSecret) password = NULL;
   GtkWindow *confirmation;
   g_autofree char *id = NULL;
 
