@@ -136,3 +136,27 @@ ps_json_depth_within (const char *data,
 
   return TRUE;
 }
+
+/**
+ * ps_json_parse_untrusted_object:
+ * @data: JSON text from outside: another server, a sync file
+ * @length: its length
+ * @max_size: the longest text accepted
+ *
+ * ps_json_parse_object() behind the limits replication puts on answers: a
+ * size cap, then the depth check, so that json-glib never recurses deeper
+ * than %PS_JSON_MAX_DEPTH whatever the text holds.
+ *
+ * Returns: (transfer full) (nullable): the object, or %NULL when @data is
+ *   too large, nested too deep or not a JSON object
+ */
+JsonObject *
+ps_json_parse_untrusted_object (const char *data,
+                                gsize       length,
+                                gsize       max_size)
+{
+  if (data == NULL || length > max_size ||
+      !ps_json_depth_within (data, length, PS_JSON_MAX_DEPTH))
+    return NULL;
+  return ps_json_parse_object (data, length);
+}

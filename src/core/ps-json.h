@@ -30,5 +30,8 @@ JsonObject *ps_json_parse_object       (const char *data,
 gboolean    ps_json_depth_within       (const char *data,
                                         gsize       len,
                                         guint       max_depth);
+JsonObject *ps_json_parse_untrusted_object (const char *data,
+                                            gsize       length,
+                                            gsize       max_size);
 
 G_END_DECLS
