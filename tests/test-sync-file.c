@@ -1060,6 +1060,9 @@ test_cli_round_trip (Fixture       *fixture,
   g_autofree char *target_home = g_build_filename (fixture->dir, "target", NULL);
   g_autofree char *passphrase = g_build_filename (fixture->dir, "passphrase", NULL);
   g_autofree char *wrong = g_build_filename (fixture->dir, "wrong", NULL);
+  g_autofree char *weak = g_build_filename (fixture->dir, "weak", NULL);
+  g_autofree char *third = g_build_filename (fixture->dir, "third.primero-sync", NULL);
+  g_autofree char *weak_file = g_build_filename (fixture->dir, "weak.primero-sync", NULL);
   g_autofree char *state = g_build_filename (source_home, "config", "primero-sync",
                                              "exports.json", NULL);
   g_autofree char *nothing_new = NULL;
@@ -1074,6 +1077,11 @@ test_cli_round_trip (Fixture       *fixture,
                                "--passphrase-file", passphrase, NULL };
   const char *export_since[] = { "export", "--all", "--since-last", "--to", fixture->path,
                                  "--passphrase-file", passphrase, NULL };
+  const char *export_third[] = { "export", "--all", "--since-last", "--to", third,
+                                 "--passphrase-file", passphrase, NULL };
+  const char *import_third[] = { "import", third, "--passphrase-file", passphrase, NULL };
+  const char *export_weak[] = { "export", "--all", "--to", weak_file,
+                                "--passphrase-file", weak, NULL };
   const char *summary[] = { "import", "--summary", fixture->path, NULL };
   const char *import_file[] = { "import", fixture->path, "--passphrase-file", passphrase, NULL };
   const char *import_wrong[] = { "import", fixture->path, "--passphrase-file", wrong, NULL };
@@ -1085,12 +1093,21 @@ test_cli_round_trip (Fixture       *fixture,
   g_assert_no_error (error);
   g_file_set_contents (wrong, "not " PASSPHRASE "\n", -1, &error);
   g_assert_no_error (error);
+  g_file_set_contents (weak, "password1\n", -1, &error);
+  g_assert_no_error (error);
 
   ps_test_run_cli (&result, source_home, NULL, set_source);
   g_assert_cmpint (result.status, ==, 0);
   ps_cli_result_clear (&result);
   ps_test_run_cli (&result, target_home, NULL, set_target);
   g_assert_cmpint (result.status, ==, 0);
+  ps_cli_result_clear (&result);
+
+  /* A passphrase a dictionary finds is refused before anything is read. */
+  ps_test_run_cli (&result, source_home, NULL, export_weak);
+  g_assert_cmpint (result.status, ==, 2);
+  g_assert_nonnull (strstr (result.err, "too easy to guess"));
+  g_assert_false (g_file_test (weak_file, G_FILE_TEST_EXISTS));
   ps_cli_result_clear (&result);
 
   ps_test_run_cli (&result, source_home, NULL, export_all);
@@ -1134,6 +1151,22 @@ test_cli_round_trip (Fixture       *fixture,
   ps_test_run_cli (&result, source_home, NULL, export_since);
   g_assert_cmpint (result.status, ==, 0);
   g_assert_nonnull (strstr (result.out, "0 record(s), 0 revision(s)"));
+  ps_cli_result_clear (&result);
+
+  /* The next one follows that one, which never came: the import warns. */
+  ps_test_run_cli (&result, source_home, NULL, export_third);
+  g_assert_cmpint (result.status, ==, 0);
+  ps_cli_result_clear (&result);
+  ps_test_run_cli (&result, target_home, NULL, import_third);
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_nonnull (strstr (result.err, "Warning: "));
+  g_assert_nonnull (strstr (result.err, "never imported here"));
+  ps_cli_result_clear (&result);
+
+  /* That one follows the first file, imported here: no warning. */
+  ps_test_run_cli (&result, target_home, NULL, import_file);
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_null (strstr (result.err, "Warning"));
   ps_cli_result_clear (&result);
 }
 
