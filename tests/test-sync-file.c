@@ -791,6 +791,32 @@ test_hostile_nesting_is_damage (void)
   g_rmdir (dir);
 }
 
+/* An empty header or trailer is damage, not a critical warning. */
+static void
+test_empty_header_and_trailer_are_damage (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ps-sync-file-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "empty.primero-sync", NULL);
+  const char *header = "{\"format\":\"primero-sync-file\",\"version\":1}";
+  g_autoptr(PsSyncFileReader) reader = NULL;
+  g_autoptr(JsonObject) summary = NULL;
+  g_autoptr(GError) error = NULL;
+
+  write_raw (path, "", 0, NULL, 0);
+  reader = ps_sync_file_reader_open (path, &error);
+  g_assert_null (reader);
+  g_assert_error (error, PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_DAMAGED);
+  g_clear_error (&error);
+
+  write_raw (path, header, strlen (header), "", 0);
+  summary = ps_sync_file_read_summary (path, &error);
+  g_assert_null (summary);
+  g_assert_error (error, PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_DAMAGED);
+
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 /* A record nested past the limit that replication enforces is refused by
  * the import too, before anything is written.
  */
@@ -1200,6 +1226,8 @@ main (int   argc,
   g_test_add ("/ps/sync-file/export-leaves-out-design-documents", Fixture, NULL,
               fixture_set_up, test_export_leaves_out_design_documents, fixture_tear_down);
   g_test_add_func ("/ps/sync-file/hostile-nesting-is-damage", test_hostile_nesting_is_damage);
+  g_test_add_func ("/ps/sync-file/empty-header-and-trailer-are-damage",
+                   test_empty_header_and_trailer_are_damage);
   g_test_add ("/ps/sync-file/import-refuses-deep-record", Fixture, NULL,
               fixture_set_up, test_import_refuses_deep_record, fixture_tear_down);
   g_test_add_func ("/ps/sync-file/new-files-use-moderate-kdf", test_new_files_use_moderate_kdf);

@@ -511,6 +511,11 @@ read_exact (PsSyncFileReader  *reader,
 {
   gsize n_read = 0;
 
+  /* An empty header or trailer leaves @buffer NULL (g_malloc (0)); there is
+   * nothing to read, and the parse says it is damaged.
+   */
+  if (length == 0)
+    return TRUE;
   if (!g_input_stream_read_all (reader->input, buffer, length, &n_read, NULL, error))
     return FALSE;
   if (at_eof != NULL)
