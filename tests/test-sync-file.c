@@ -1070,7 +1070,7 @@ test_export_fails_on_bulk_get_error (void)
       if (!superseded)
         {
           g_assert_nonnull (done.error);
-          g_assert_nonnull (strstr (done.error->message, "b"));
+          g_assert_nonnull (strstr (done.error->message, "“b”"));
           g_clear_error (&done.error);
         }
       g_unlink (path);

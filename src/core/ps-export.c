@@ -299,9 +299,8 @@ on_bulk_get_cb (GObject      *object,
       if (doc->json == NULL)
         {
           fail (self, g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_FAILED,
-                                   _("The record “%s” in %s could not be read (%s), so no "
-                                     "file was written: a file without it would leave it "
-                                     "behind for good"),
+                                   _("The record “%s” in %s could not be read (%s); a file "
+                                     "without it would leave it behind for good"),
                                    doc->id, database->name,
                                    doc->reason != NULL ? doc->reason
                                    : doc->error != NULL ? doc->error : _("no reason given")));
@@ -492,7 +491,16 @@ build_header (PsExport *self)
   json_object_set_string_member (self->file, "created", created);
   json_object_set_string_member (header, "file_id", file_id);
   if (self->follows != NULL && since_last)
-    json_object_set_object_member (header, "follows", json_object_ref (self->follows));
+    {
+      /* A copy: the header goes to the thread that writes it. */
+      JsonObject *follows = json_object_new ();
+
+      json_object_set_string_member (follows, "id", ps_json_get_string (self->follows, "id"));
+      if (ps_json_get_string (self->follows, "created") != NULL)
+        json_object_set_string_member (follows, "created",
+                                       ps_json_get_string (self->follows, "created"));
+      json_object_set_object_member (header, "follows", follows);
+    }
   return header;
 }
 
@@ -649,7 +657,7 @@ ps_export_set_follows (PsExport   *self,
   g_return_if_fail (self->task == NULL);
 
   g_clear_pointer (&self->follows, json_object_unref);
-  if (last_file != NULL)
+  if (ps_json_get_string (last_file, "id") != NULL)
     self->follows = json_object_ref (last_file);
 }
 

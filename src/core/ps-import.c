@@ -281,15 +281,14 @@ parse_record (GBytes  *data,
       ps_json_get_string (doc, "_rev") == NULL)
     {
       g_set_error_literal (error, PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_DAMAGED,
-                           _("The file holds a record that cannot be read, so nothing was "
-                             "imported"));
+                           _("The file holds a record that cannot be read"));
       return NULL;
     }
   if (!ps_sync_file_is_record_id (ps_json_get_string (doc, "_id")))
     {
       g_set_error (error, PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_REFUSED,
                    _("The file holds the document “%s”, which is not a record: no file may "
-                     "write design or local documents, so nothing was imported"),
+                     "write design or local documents"),
                    ps_json_get_string (doc, "_id"));
       return NULL;
     }
@@ -334,7 +333,7 @@ verify (PsSyncFileReader   *reader,
             {
               g_set_error (error, PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_REFUSED,
                            _("The file would write into the database “%s”, which is not one "
-                             "of this instance’s record databases, so nothing was imported"),
+                             "of this instance’s record databases"),
                            name);
               return NULL;
             }
