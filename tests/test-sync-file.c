@@ -1105,6 +1105,7 @@ test_cli_round_trip (Fixture       *fixture,
                                  "--passphrase-file", passphrase, NULL };
   const char *export_third[] = { "export", "--all", "--since-last", "--to", third,
                                  "--passphrase-file", passphrase, NULL };
+  const char *summary_third[] = { "import", "--summary", third, NULL };
   const char *import_third[] = { "import", third, "--passphrase-file", passphrase, NULL };
   const char *export_weak[] = { "export", "--all", "--to", weak_file,
                                 "--passphrase-file", weak, NULL };
@@ -1182,6 +1183,10 @@ test_cli_round_trip (Fixture       *fixture,
   /* The next one follows that one, which never came: the import warns. */
   ps_test_run_cli (&result, source_home, NULL, export_third);
   g_assert_cmpint (result.status, ==, 0);
+  ps_cli_result_clear (&result);
+  ps_test_run_cli (&result, target_home, NULL, summary_third);
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_nonnull (strstr (result.out, "Follows: the file made on "));
   ps_cli_result_clear (&result);
   ps_test_run_cli (&result, target_home, NULL, import_third);
   g_assert_cmpint (result.status, ==, 0);

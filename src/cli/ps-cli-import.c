@@ -77,6 +77,9 @@ print_file_summary (const char *path)
   g_print (_("Contents: %s\n"),
            g_strcmp0 (ps_json_get_string (summary, "contents"), "since-last") == 0
            ? _("changes since the last export") : _("everything"));
+  if (ps_json_get_object (summary, "follows") != NULL)
+    g_print (_("Follows: the file made on %s\n"),
+             text_or_unknown (ps_json_get_object (summary, "follows"), "created"));
   g_print (_("%u record(s), %u revision(s)\n"),
            (guint) json_object_get_int_member_with_default (summary, "records", 0),
            (guint) json_object_get_int_member_with_default (summary, "revisions", 0));
