@@ -337,6 +337,7 @@ test_round_trip (Fixture       *fixture,
   g_autoptr(GHashTable) source_trees = ps_test_peer_rev_trees (fixture->source, databases[0]);
   g_autoptr(GHashTable) target_trees = NULL;
   g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(JsonNode) summary_node = NULL;
   g_autofree char *summary_text = NULL;
   g_autofree char *seqs = NULL;
   g_autofree char *seqs_again = NULL;
@@ -358,7 +359,8 @@ test_round_trip (Fixture       *fixture,
   g_assert_cmpint (json_object_get_int_member (summary, "records"), ==, 30 + 8);
   g_assert_cmpstr (json_object_get_string_member (summary, "contents"), ==, "everything");
   g_assert_false (json_object_has_member (summary, "kdf"));
-  summary_text = json_to_string (json_node_init_object (json_node_alloc (), summary), FALSE);
+  summary_node = json_node_init_object (json_node_alloc (), summary);
+  summary_text = json_to_string (summary_node, FALSE);
   g_assert_null (strstr (summary_text, fixture->conflicted->pdata[0]));
   g_assert_null (strstr (summary_text, fixture->known_name));
 
