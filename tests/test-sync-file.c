@@ -947,6 +947,37 @@ test_weak_passphrase_is_refused (Fixture       *fixture,
     }
 }
 
+/* _users holds password hashes, _replicator credentials: no file carries
+ * a system database, whatever it is asked to export.
+ */
+static void
+test_export_refuses_system_database (void)
+{
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsServer) instance = ps_server_new ("This instance", "http://127.0.0.1:9");
+  g_autofree char *dir = g_dir_make_tmp ("ps-sync-file-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "users.primero-sync", NULL);
+  const char *system[] = { "_users", "_replicator", "_global_changes" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (system); i++)
+    {
+      g_autoptr(PsExport) export = ps_export_new (session, instance, NULL, "all");
+      Done done = { 0, };
+
+      ps_export_add_database (export, "primero_child_production", NULL);
+      ps_export_add_database (export, system[i], NULL);
+      ps_export_run_async (export, path, PASSPHRASE, NULL, on_export_done_cb, &done);
+      while (!done.done)
+        g_main_context_iteration (NULL, TRUE);
+      g_assert_false (done.ok);
+      g_assert_error (done.error, PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_REFUSED);
+      g_assert_nonnull (strstr (done.error->message, system[i]));
+      g_clear_error (&done.error);
+      g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+    }
+  g_rmdir (dir);
+}
+
 /* Each incremental file names the one it follows; an import warns when
  * that one never came here, and not once it did.
  */
@@ -1244,6 +1275,8 @@ main (int   argc,
               fixture_set_up, test_weak_passphrase_is_refused, fixture_tear_down);
   g_test_add ("/ps/sync-file/import-warns-of-missing-predecessor", Fixture, NULL,
               fixture_set_up, test_import_warns_of_missing_predecessor, fixture_tear_down);
+  g_test_add_func ("/ps/sync-file/export-refuses-system-database",
+                   test_export_refuses_system_database);
   g_test_add_func ("/ps/sync-file/export-fails-on-bulk-get-error",
                    test_export_fails_on_bulk_get_error);
 
