@@ -63,8 +63,10 @@ gboolean          ps_sync_file_check_passphrase   (const char         *passphras
                                                    GError            **error);
 gboolean          ps_sync_file_is_record_database (const char         *name);
 gboolean          ps_sync_file_is_record_id       (const char         *id);
-void              ps_sync_file_set_kdf_limits_for_tests (guint64       opslimit,
-                                                   gsize               memlimit);
+
+/* Tests only: see the function's documentation. */
+void              ps_sync_file_set_kdf_limits_for_tests (guint64        opslimit,
+                                                         gsize          memlimit);
 
 PsSyncFileWriter *ps_sync_file_writer_new         (const char         *path,
                                                    const char         *passphrase,
