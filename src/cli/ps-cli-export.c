@@ -17,6 +17,7 @@
 #include "ps-export.h"
 #include "ps-export-state.h"
 #include "ps-secrets.h"
+#include "ps-sync-file.h"
 
 typedef struct
 {
@@ -126,9 +127,11 @@ ps_cli_export (int    argc,
     }
 
   passphrase = ps_cli_read_passphrase (passphrase_file, TRUE, &error);
-  if (passphrase == NULL)
+  if (passphrase == NULL || !ps_sync_file_check_passphrase (passphrase, &error))
     {
-      ps_cli_print_error (NULL, error);
+      if (passphrase != NULL)
+        memset (passphrase, 0, strlen (passphrase));
+      ps_cli_print_error (_("nothing was exported"), error);
       return PS_CLI_EXIT_USAGE;
     }
 
@@ -137,6 +140,8 @@ ps_cli_export (int    argc,
   for (guint i = 0; names[i] != NULL; i++)
     ps_export_add_database (export, names[i],
                             since_last ? ps_export_state_get_since (state, peer, names[i]) : NULL);
+  if (since_last)
+    ps_export_set_follows (export, ps_export_state_get_last_file (state, peer));
   g_signal_connect (export, "progress", G_CALLBACK (on_progress_cb), NULL);
 
   cancellable = ps_cli_cancel_on_interrupt ();

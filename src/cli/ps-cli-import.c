@@ -14,6 +14,7 @@
 #include "ps-cli-commands.h"
 #include "ps-cli-common.h"
 #include "ps-context.h"
+#include "ps-export-state.h"
 #include "ps-import.h"
 #include "ps-json.h"
 #include "ps-secrets.h"
@@ -77,6 +78,9 @@ print_file_summary (const char *path)
   g_print (_("Contents: %s\n"),
            g_strcmp0 (ps_json_get_string (summary, "contents"), "since-last") == 0
            ? _("changes since the last export") : _("everything"));
+  if (ps_json_get_object (summary, "follows") != NULL)
+    g_print (_("Follows: the file made on %s\n"),
+             text_or_unknown (ps_json_get_object (summary, "follows"), "created"));
   g_print (_("%u record(s), %u revision(s)\n"),
            (guint) json_object_get_int_member_with_default (summary, "records", 0),
            (guint) json_object_get_int_member_with_default (summary, "revisions", 0));
@@ -92,6 +96,7 @@ ps_cli_import (int    argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(PsContext) ps_context = NULL;
   g_autoptr(PsImport) import = NULL;
+  g_autoptr(PsExportState) state = NULL;
   g_autoptr(GCancellable) cancellable = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *passphrase_file = NULL;
@@ -142,6 +147,8 @@ ps_cli_import (int    argc,
   import = ps_import_new (ps_context_get_session (ps_context), ps_server_store_get_local (store),
                           password);
   ps_import_set_journal (import, ps_context_get_journal (ps_context));
+  state = ps_export_state_new_for_store (store);
+  ps_import_set_state (import, state);
   g_signal_connect (import, "resolved", G_CALLBACK (on_resolved_cb), NULL);
 
   cancellable = ps_cli_cancel_on_interrupt ();
@@ -150,6 +157,9 @@ ps_cli_import (int    argc,
   ps_cli_run_until_done (&run.done);
   if (password != NULL)
     memset (password, 0, strlen (password));
+
+  if (ps_import_get_warning (import) != NULL)
+    g_printerr (_("Warning: %s\n"), ps_import_get_warning (import));
 
   if (!run.ok)
     {

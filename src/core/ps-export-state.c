@@ -3,11 +3,16 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Where each peer's last export file ended, per database, so that the next
- * file carries only what changed since. Kept as `exports.json` beside the
- * server list, readable only by its owner: sequences say nothing about
- * records, but the peer ids are part of the configuration.
+ * file carries only what changed since, and which file that was, so that
+ * the next one can name it. On the receiving side, which files were
+ * imported here, per instance that made them, so that an import notices a
+ * file of the chain that never arrived. Kept as `exports.json` beside the
+ * server list, readable only by its owner: sequences and file ids say
+ * nothing about records, but the peer ids are part of the configuration.
  *
- *   { "peers": { "<server id or all>": { "<database>": <source seq> } } }
+ *   { "peers": { "<server id or all>": { "<database>": <source seq> } },
+ *     "last_files": { "<server id or all>": { "id": …, "created": … } },
+ *     "imported": { "<instance id>": [ "<file id>", … ] } }
  */
 
 #define G_LOG_DOMAIN "ps-export-state"
@@ -20,12 +25,17 @@
 #include "ps-export-state.h"
 #include "ps-json.h"
 
+/* Per instance; older ids fall off, as only the last few files matter. */
+#define MAX_IMPORTED 200
+
 struct _PsExportState
 {
   GObject     parent_instance;
 
   char       *path;
   JsonObject *peers;
+  JsonObject *last_files;
+  JsonObject *imported;
 };
 
 G_DEFINE_FINAL_TYPE (PsExportState, ps_export_state, G_TYPE_OBJECT)
@@ -37,6 +47,8 @@ ps_export_state_finalize (GObject *object)
 
   g_clear_pointer (&self->path, g_free);
   g_clear_pointer (&self->peers, json_object_unref);
+  g_clear_pointer (&self->last_files, json_object_unref);
+  g_clear_pointer (&self->imported, json_object_unref);
 
   G_OBJECT_CLASS (ps_export_state_parent_class)->finalize (object);
 }
@@ -53,6 +65,8 @@ static void
 ps_export_state_init (PsExportState *self)
 {
   self->peers = json_object_new ();
+  self->last_files = json_object_new ();
+  self->imported = json_object_new ();
 }
 
 /**
@@ -117,6 +131,8 @@ ps_export_state_load (PsExportState  *self,
   g_autoptr(GError) local_error = NULL;
   JsonNode *root;
   JsonObject *peers;
+  JsonObject *last_files;
+  JsonObject *imported;
 
   g_return_val_if_fail (PS_IS_EXPORT_STATE (self), FALSE);
 
@@ -142,6 +158,13 @@ ps_export_state_load (PsExportState  *self,
 
   g_clear_pointer (&self->peers, json_object_unref);
   self->peers = json_object_ref (peers);
+  /* Files written before these were kept know neither. */
+  last_files = ps_json_get_object (json_node_get_object (root), "last_files");
+  imported = ps_json_get_object (json_node_get_object (root), "imported");
+  g_clear_pointer (&self->last_files, json_object_unref);
+  self->last_files = last_files != NULL ? json_object_ref (last_files) : json_object_new ();
+  g_clear_pointer (&self->imported, json_object_unref);
+  self->imported = imported != NULL ? json_object_ref (imported) : json_object_new ();
   return TRUE;
 }
 
@@ -166,6 +189,8 @@ ps_export_state_save (PsExportState  *self,
   g_return_val_if_fail (PS_IS_EXPORT_STATE (self), FALSE);
 
   json_object_set_object_member (root, "peers", json_object_ref (self->peers));
+  json_object_set_object_member (root, "last_files", json_object_ref (self->last_files));
+  json_object_set_object_member (root, "imported", json_object_ref (self->imported));
   node = json_node_init_object (json_node_alloc (), root);
   text = json_to_string (node, TRUE);
 
@@ -246,7 +271,8 @@ ps_export_state_set_since (PsExportState *self,
  * @export: an export that completed
  * @databases: the databases it exported
  *
- * Remembers where each database of a complete file ended; then save.
+ * Remembers where each database of a complete file ended, and the file
+ * itself for the next one to name; then save.
  */
 void
 ps_export_state_record (PsExportState  *self,
@@ -264,4 +290,94 @@ ps_export_state_record (PsExportState  *self,
       if (seq != NULL)
         ps_export_state_set_since (self, peer, databases[i], seq);
     }
+  if (ps_export_get_file (export) != NULL)
+    json_object_set_object_member (self->last_files, peer,
+                                   json_object_ref (ps_export_get_file (export)));
+}
+
+/**
+ * ps_export_state_get_last_file:
+ * @self: a #PsExportState
+ * @peer: a server id or %PS_EXPORT_STATE_ALL
+ *
+ * Returns: (transfer none) (nullable): the last complete file made for
+ *   @peer: its `id` and when it was `created`
+ */
+JsonObject *
+ps_export_state_get_last_file (PsExportState *self,
+                               const char    *peer)
+{
+  JsonObject *file;
+
+  g_return_val_if_fail (PS_IS_EXPORT_STATE (self), NULL);
+
+  file = ps_json_get_object (self->last_files, peer);
+  return ps_json_get_string (file, "id") != NULL ? file : NULL;
+}
+
+/**
+ * ps_export_state_add_imported:
+ * @self: a #PsExportState
+ * @instance: the id of the instance that made the file
+ * @file_id: the file's id, from its header
+ *
+ * Remembers that a file was imported here; then save.
+ */
+void
+ps_export_state_add_imported (PsExportState *self,
+                              const char    *instance,
+                              const char    *file_id)
+{
+  JsonArray *files;
+
+  g_return_if_fail (PS_IS_EXPORT_STATE (self));
+  g_return_if_fail (instance != NULL && file_id != NULL);
+
+  if (ps_export_state_was_imported (self, instance, file_id))
+    return;
+  files = ps_json_get_array (self->imported, instance);
+  if (files == NULL)
+    {
+      files = json_array_new ();
+      json_object_set_array_member (self->imported, instance, files);
+    }
+  json_array_add_string_element (files, file_id);
+  while (json_array_get_length (files) > MAX_IMPORTED)
+    json_array_remove_element (files, 0);
+}
+
+/**
+ * ps_export_state_was_imported:
+ * @self: a #PsExportState
+ * @instance: (nullable): the id of the instance that made the file
+ * @file_id: the file's id
+ *
+ * File ids are unique, so a file recorded under another instance id (one
+ * set up again) counts as well.
+ *
+ * Returns: whether that file was imported here
+ */
+gboolean
+ps_export_state_was_imported (PsExportState *self,
+                              const char    *instance,
+                              const char    *file_id)
+{
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *node;
+
+  g_return_val_if_fail (PS_IS_EXPORT_STATE (self), FALSE);
+
+  json_object_iter_init (&iter, self->imported);
+  while (json_object_iter_next (&iter, &name, &node))
+    {
+      JsonArray *files = JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+
+      for (guint i = 0; files != NULL && i < json_array_get_length (files); i++)
+        {
+          if (g_strcmp0 (ps_json_get_string_element (files, i), file_id) == 0)
+            return TRUE;
+        }
+    }
+  return FALSE;
 }

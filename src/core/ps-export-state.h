@@ -38,5 +38,13 @@ void           ps_export_state_record       (PsExportState  *self,
                                              const char     *peer,
                                              PsExport       *export,
                                              char          **databases);
+JsonObject    *ps_export_state_get_last_file (PsExportState *self,
+                                             const char     *peer);
+void           ps_export_state_add_imported (PsExportState  *self,
+                                             const char     *instance,
+                                             const char     *file_id);
+gboolean       ps_export_state_was_imported (PsExportState  *self,
+                                             const char     *instance,
+                                             const char     *file_id);
 
 G_END_DECLS

@@ -6,6 +6,11 @@
  * database, `_changes?style=all_docs` one batch at a time (every leaf,
  * conflicts and deletions included), then `_bulk_get` with the revision
  * histories and the attachments. One batch is in memory at a time.
+ *
+ * Only records leave: no system database, no design or local document.
+ * A revision that cannot be read fails the export, as the next file starts
+ * where this one ended and would leave it behind for good; only a revision
+ * replaced meanwhile is skipped, since the feed brings its successor.
  */
 
 #define G_LOG_DOMAIN "ps-export"
@@ -43,6 +48,8 @@ struct _PsExport
   char             *peer;
   GPtrArray        *databases;     /* ExportDatabase */
   JsonObject       *summary;
+  JsonObject       *follows;       /* the file this one follows */
+  JsonObject       *file;          /* this one: id and creation time */
 
   /* While running */
   GTask            *task;
@@ -85,6 +92,8 @@ ps_export_finalize (GObject *object)
   g_clear_pointer (&self->peer, g_free);
   g_clear_pointer (&self->databases, g_ptr_array_unref);
   g_clear_pointer (&self->summary, json_object_unref);
+  g_clear_pointer (&self->follows, json_object_unref);
+  g_clear_pointer (&self->file, json_object_unref);
 
   G_OBJECT_CLASS (ps_export_parent_class)->finalize (object);
 }
@@ -282,9 +291,21 @@ on_bulk_get_cb (GObject      *object,
     {
       const PsFetchedDoc *doc = ps_fetched_docs_get (docs, i);
 
-      /* A revision replaced meanwhile comes back later in the feed. */
-      if (doc->json == NULL)
+      if (!ps_sync_file_is_record_id (doc->id))
         continue;
+      /* A revision replaced meanwhile comes back later in the feed. */
+      if (doc->json == NULL && doc->missing)
+        continue;
+      if (doc->json == NULL)
+        {
+          fail (self, g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_FAILED,
+                                   _("The record “%s” in %s could not be read (%s); a file "
+                                     "without it would leave it behind for good"),
+                                   doc->id, database->name,
+                                   doc->reason != NULL ? doc->reason
+                                   : doc->error != NULL ? doc->error : _("no reason given")));
+          return;
+        }
       if (!ps_sync_file_writer_add (self->writer, PS_SYNC_FILE_ITEM_REVISION,
                                     doc->json, doc->json_len, &error))
         {
@@ -318,6 +339,9 @@ build_bulk_get_body (JsonArray *results)
       JsonArray *revs = change != NULL ? ps_json_get_array (change, "changes") : NULL;
       const char *id = change != NULL ? ps_json_get_string (change, "id") : NULL;
 
+      /* Design documents stay: they are the instance's own code. */
+      if (!ps_sync_file_is_record_id (id))
+        continue;
       for (guint j = 0; id != NULL && revs != NULL && j < json_array_get_length (revs); j++)
         {
           JsonObject *rev = ps_json_get_object_element (revs, j);
@@ -445,6 +469,7 @@ build_header (PsExport *self)
   JsonArray *names = json_array_new ();
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *created = g_date_time_format_iso8601 (now);
+  g_autofree char *file_id = g_uuid_string_random ();
   gboolean since_last = FALSE;
 
   for (guint i = 0; i < self->databases->len; i++)
@@ -460,14 +485,92 @@ build_header (PsExport *self)
   json_object_set_string_member (header, "peer", self->peer);
   json_object_set_string_member (header, "contents", since_last ? "since-last" : "everything");
   json_object_set_array_member (header, "databases", names);
+  g_clear_pointer (&self->file, json_object_unref);
+  self->file = json_object_new ();
+  json_object_set_string_member (self->file, "id", file_id);
+  json_object_set_string_member (self->file, "created", created);
+  json_object_set_string_member (header, "file_id", file_id);
+  if (self->follows != NULL && since_last)
+    {
+      /* A copy: the header goes to the thread that writes it. */
+      JsonObject *follows = json_object_new ();
+
+      json_object_set_string_member (follows, "id", ps_json_get_string (self->follows, "id"));
+      if (ps_json_get_string (self->follows, "created") != NULL)
+        json_object_set_string_member (follows, "created",
+                                       ps_json_get_string (self->follows, "created"));
+      json_object_set_object_member (header, "follows", follows);
+    }
   return header;
+}
+
+typedef struct
+{
+  char       *path;
+  char       *passphrase;
+  JsonObject *header;
+} StartData;
+
+static void
+start_data_free (StartData *data)
+{
+  g_free (data->path);
+  ps_secrets_wipe (&data->passphrase);
+  g_clear_pointer (&data->header, json_object_unref);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (StartData, start_data_free)
+
+/* The key derivation takes a second and 256 MiB: not on the main loop. */
+static void
+start_in_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  StartData *data = task_data;
+  GError *error = NULL;
+  PsSyncFileWriter *writer;
+
+  writer = ps_sync_file_writer_new (data->path, data->passphrase, data->header, &error);
+  if (writer == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, writer, (GDestroyNotify) ps_sync_file_writer_free);
+}
+
+static void
+on_started_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  PsExport *self = PS_EXPORT (object);
+  GError *error = NULL;
+
+  self->writer = g_task_propagate_pointer (G_TASK (result), &error);
+  if (self->writer == NULL)
+    {
+      fail (self, error);
+      return;
+    }
+  if (g_task_return_error_if_cancelled (self->task))
+    {
+      g_clear_object (&self->task);
+      g_clear_pointer (&self->writer, ps_sync_file_writer_free);
+      return;
+    }
+
+  self->index = 0;
+  next_database (self);
 }
 
 /**
  * ps_export_run_async:
  * @self: a #PsExport
  * @path: the file to write; it appears complete or not at all
- * @passphrase: what the file is encrypted with
+ * @passphrase: what the file is encrypted with; one that is easy to guess
+ *   is refused (see ps_sync_file_check_passphrase())
  * @cancellable: (nullable): a #GCancellable
  * @callback: called when the file is written or the export failed
  * @user_data: data for @callback
@@ -482,7 +585,8 @@ ps_export_run_async (PsExport            *self,
                      GAsyncReadyCallback  callback,
                      gpointer             user_data)
 {
-  g_autoptr(JsonObject) header = NULL;
+  g_autoptr(GTask) start_task = NULL;
+  g_autoptr(StartData) data = NULL;
   GError *error = NULL;
 
   g_return_if_fail (PS_IS_EXPORT (self));
@@ -496,21 +600,33 @@ ps_export_run_async (PsExport            *self,
     {
       ExportDatabase *database = g_ptr_array_index (self->databases, i);
 
+      if (!ps_sync_file_is_record_database (database->name))
+        {
+          fail (self, g_error_new (PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_REFUSED,
+                                   _("“%s” is a system database, not a record database: "
+                                     "it is never exported"), database->name));
+          return;
+        }
       g_clear_pointer (&database->last_seq, json_node_unref);
       database->records = 0;
       database->revisions = 0;
     }
 
-  header = build_header (self);
-  self->writer = ps_sync_file_writer_new (path, passphrase, header, &error);
-  if (self->writer == NULL)
+  if (!ps_sync_file_check_passphrase (passphrase, &error))
     {
       fail (self, error);
       return;
     }
 
-  self->index = 0;
-  next_database (self);
+  data = g_new0 (StartData, 1);
+  data->path = g_strdup (path);
+  data->passphrase = g_strdup (passphrase);
+  data->header = build_header (self);
+
+  start_task = g_task_new (self, cancellable, on_started_cb, NULL);
+  g_task_set_source_tag (start_task, ps_export_run_async);
+  g_task_set_task_data (start_task, g_steal_pointer (&data), (GDestroyNotify) start_data_free);
+  g_task_run_in_thread (start_task, start_in_thread);
 }
 
 gboolean
@@ -522,6 +638,41 @@ ps_export_run_finish (PsExport      *self,
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * ps_export_set_follows:
+ * @self: a #PsExport
+ * @last_file: (nullable): what ps_export_state_get_last_file() gives for
+ *   this peer: the file this one carries the changes since
+ *
+ * A file with changes since the last one names it, so that an import can
+ * tell when that one never arrived.
+ */
+void
+ps_export_set_follows (PsExport   *self,
+                       JsonObject *last_file)
+{
+  g_return_if_fail (PS_IS_EXPORT (self));
+  g_return_if_fail (self->task == NULL);
+
+  g_clear_pointer (&self->follows, json_object_unref);
+  if (ps_json_get_string (last_file, "id") != NULL)
+    self->follows = json_object_ref (last_file);
+}
+
+/**
+ * ps_export_get_file:
+ * @self: a #PsExport
+ *
+ * Returns: (transfer none) (nullable): the file the last run wrote: its
+ *   `id` and when it was `created`
+ */
+JsonObject *
+ps_export_get_file (PsExport *self)
+{
+  g_return_val_if_fail (PS_IS_EXPORT (self), NULL);
+  return self->file;
 }
 
 /**

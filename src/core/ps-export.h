@@ -32,6 +32,9 @@ void        ps_export_run_async    (PsExport             *self,
 gboolean    ps_export_run_finish   (PsExport             *self,
                                     GAsyncResult         *result,
                                     GError              **error);
+void        ps_export_set_follows  (PsExport             *self,
+                                    JsonObject           *last_file);
+JsonObject *ps_export_get_file     (PsExport             *self);
 JsonObject *ps_export_get_summary  (PsExport             *self);
 JsonNode   *ps_export_get_last_seq (PsExport             *self,
                                     const char           *database);

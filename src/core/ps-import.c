@@ -11,6 +11,13 @@
  *
  * The databases must exist: they are Primero's, created when it is set up,
  * so a missing one means the file was made for another site.
+ *
+ * A file writes with this instance's administrator credentials, so it may
+ * only write records into the record databases configured here (the ones
+ * sync uses): a file that names any other database, a system one above
+ * all, or holds a design or local document, is refused whole in the first
+ * pass. Anyone who knows a passphrase could otherwise add a user or a
+ * replication that copies every case away.
  */
 
 #define G_LOG_DOMAIN "ps-import"
@@ -28,6 +35,8 @@
 #include "ps-sync-file.h"
 
 #define BATCH_SIZE 100
+/* As large as an export may write an item. */
+#define MAX_REVISION_SIZE (64 * 1024 * 1024)
 
 typedef struct
 {
@@ -44,6 +53,8 @@ struct _PsImport
   PsServer         *instance;
   char             *password;
   PsJournal        *journal;
+  PsExportState    *state;
+  char             *warning;
 
   guint             n_revisions;
   guint             n_present;
@@ -109,6 +120,8 @@ ps_import_finalize (GObject *object)
   g_clear_object (&self->session);
   g_clear_object (&self->instance);
   g_clear_object (&self->journal);
+  g_clear_object (&self->state);
+  g_clear_pointer (&self->warning, g_free);
   ps_secrets_wipe (&self->password);
 
   G_OBJECT_CLASS (ps_import_parent_class)->finalize (object);
@@ -173,6 +186,23 @@ ps_import_set_journal (PsImport  *self,
   g_set_object (&self->journal, journal);
 }
 
+/**
+ * ps_import_set_state:
+ * @self: a #PsImport
+ * @state: (nullable): where the files imported here are remembered, usually
+ *   ps_export_state_new_for_store()
+ *
+ * With a state, an import remembers the file it imported and warns when
+ * the file before it in the chain was never imported here.
+ */
+void
+ps_import_set_state (PsImport      *self,
+                     PsExportState *state)
+{
+  g_return_if_fail (PS_IS_IMPORT (self));
+  g_set_object (&self->state, state);
+}
+
 /* Imports, done or refused, are part of the audit trail; never the
  * passphrase, and no record.
  */
@@ -201,6 +231,8 @@ journal_outcome (PsImport     *self,
   json_object_set_int_member (entry, "resolved", self->n_resolved);
   if (error != NULL)
     json_object_set_string_member (entry, "error", error->message);
+  if (self->warning != NULL)
+    json_object_set_string_member (entry, "warning", self->warning);
   if (!ps_journal_append (self->journal, entry, &journal_error))
     g_warning ("The journal could not be written: %s", journal_error->message);
 }
@@ -237,11 +269,36 @@ check_counts (GBytes   *data,
   return TRUE;
 }
 
+static JsonObject *
+parse_record (GBytes  *data,
+              GError **error)
+{
+  g_autoptr(JsonObject) doc = ps_json_parse_untrusted_object (data, MAX_REVISION_SIZE, NULL);
+
+  if (doc == NULL || ps_json_get_string (doc, "_id") == NULL ||
+      ps_json_get_string (doc, "_rev") == NULL)
+    {
+      g_set_error_literal (error, PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_DAMAGED,
+                           _("The file holds a record that cannot be read"));
+      return NULL;
+    }
+  if (!ps_sync_file_is_record_id (ps_json_get_string (doc, "_id")))
+    {
+      g_set_error (error, PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_REFUSED,
+                   _("The file holds the document “%s”, which is not a record: no file may "
+                     "write design or local documents"),
+                   ps_json_get_string (doc, "_id"));
+      return NULL;
+    }
+  return g_steal_pointer (&doc);
+}
+
 static GPtrArray *
-verify (PsSyncFileReader  *reader,
-        guint             *n_revisions,
-        GCancellable      *cancellable,
-        GError           **error)
+verify (PsSyncFileReader   *reader,
+        const char * const *allowed,
+        guint              *n_revisions,
+        GCancellable       *cancellable,
+        GError            **error)
 {
   g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   gboolean in_database = FALSE;
@@ -251,8 +308,10 @@ verify (PsSyncFileReader  *reader,
   for (;;)
     {
       g_autoptr(GBytes) data = NULL;
+      g_autoptr(JsonObject) doc = NULL;
       PsSyncFileItem item;
       JsonObject *trailer;
+      const char *name;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error) ||
           !ps_sync_file_reader_next (reader, &item, &data, error))
@@ -266,6 +325,16 @@ verify (PsSyncFileReader  *reader,
             goto malformed;
           g_ptr_array_add (names, g_strndup (g_bytes_get_data (data, NULL),
                                              g_bytes_get_size (data)));
+          name = g_ptr_array_index (names, names->len - 1);
+          if (!ps_sync_file_is_record_database (name) ||
+              !g_strv_contains (allowed, name))
+            {
+              g_set_error (error, PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_REFUSED,
+                           _("The file would write into the database “%s”, which is not one "
+                             "of this instance’s record databases"),
+                           name);
+              return NULL;
+            }
           in_database = TRUE;
           in_this = 0;
           break;
@@ -273,6 +342,9 @@ verify (PsSyncFileReader  *reader,
         case PS_SYNC_FILE_ITEM_REVISION:
           if (!in_database)
             goto malformed;
+          doc = parse_record (data, error);
+          if (doc == NULL)
+            return NULL;
           in_this++;
           total++;
           break;
@@ -306,6 +378,21 @@ malformed:
 
 typedef struct
 {
+  PsSyncFileReader *reader;      /* the import's */
+  char             *passphrase;
+  char            **allowed;
+} VerifyData;
+
+static void
+verify_data_free (VerifyData *data)
+{
+  ps_secrets_wipe (&data->passphrase);
+  g_strfreev (data->allowed);
+  g_free (data);
+}
+
+typedef struct
+{
   GPtrArray *names;
   guint      n_revisions;
 } VerifyResult;
@@ -323,11 +410,19 @@ verify_in_thread (GTask        *task,
                   gpointer      task_data,
                   GCancellable *cancellable)
 {
-  PsSyncFileReader *reader = task_data;
+  VerifyData *data = task_data;
   VerifyResult *result = g_new0 (VerifyResult, 1);
   GError *error = NULL;
 
-  result->names = verify (reader, &result->n_revisions, cancellable, &error);
+  /* The key derivation takes a second and 256 MiB: here, not on the main
+   * loop.
+   */
+  if (ps_sync_file_reader_unlock (data->reader, data->passphrase, &error))
+    {
+      ps_secrets_wipe (&data->passphrase);
+      result->names = verify (data->reader, (const char * const *) data->allowed,
+                              &result->n_revisions, cancellable, &error);
+    }
   if (result->names == NULL)
     {
       verify_result_free (result);
@@ -547,22 +642,15 @@ static Revision *
 parse_revision (GBytes  *data,
                 GError **error)
 {
-  g_autoptr(JsonObject) doc = ps_json_parse_object (g_bytes_get_data (data, NULL),
-                                                    g_bytes_get_size (data));
-  const char *id = doc != NULL ? ps_json_get_string (doc, "_id") : NULL;
-  const char *rev = doc != NULL ? ps_json_get_string (doc, "_rev") : NULL;
+  g_autoptr(JsonObject) doc = parse_record (data, error);
   Revision *revision;
 
-  if (id == NULL || rev == NULL)
-    {
-      g_set_error_literal (error, PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_DAMAGED,
-                           _("The file holds a record that cannot be read"));
-      return NULL;
-    }
+  if (doc == NULL)
+    return NULL;
 
   revision = g_new0 (Revision, 1);
-  revision->id = g_strdup (id);
-  revision->rev = g_strdup (rev);
+  revision->id = g_strdup (ps_json_get_string (doc, "_id"));
+  revision->rev = g_strdup (ps_json_get_string (doc, "_rev"));
   revision->json = g_bytes_ref (data);
   return revision;
 }
@@ -585,11 +673,28 @@ begin_database (PsImport *self,
     read_on (self);
 }
 
+/* The chain of files from one instance: remember this one. */
+static void
+remember_file (PsImport *self)
+{
+  JsonObject *header = ps_sync_file_reader_get_header (self->reader);
+  const char *instance = ps_json_get_string (header, "instance");
+  const char *file_id = ps_json_get_string (header, "file_id");
+  g_autoptr(GError) error = NULL;
+
+  if (self->state == NULL || instance == NULL || file_id == NULL)
+    return;
+  ps_export_state_add_imported (self->state, instance, file_id);
+  if (!ps_export_state_save (self->state, &error))
+    g_warning ("Which files were imported could not be recorded: %s", error->message);
+}
+
 static void
 finish (PsImport *self)
 {
   g_autoptr(GTask) task = g_steal_pointer (&self->task);
 
+  remember_file (self);
   journal_outcome (self, NULL);
   clear_run (self);
   g_task_return_boolean (task, TRUE);
@@ -716,6 +821,31 @@ check_next_database (PsImport *self)
   read_on (self);
 }
 
+/* Files with changes since the last one form a chain: a missing link
+ * means the records changed before it may be missing here. A warning, not
+ * a refusal: what the file holds is still worth having.
+ */
+static void
+check_predecessor (PsImport *self)
+{
+  JsonObject *header = ps_sync_file_reader_get_header (self->reader);
+  JsonObject *follows = ps_json_get_object (header, "follows");
+  const char *instance = ps_json_get_string (header, "instance");
+  const char *follows_id = ps_json_get_string (follows, "id");
+  const char *created = ps_json_get_string (follows, "created");
+
+  g_clear_pointer (&self->warning, g_free);
+  if (self->state == NULL || instance == NULL || follows_id == NULL ||
+      ps_export_state_was_imported (self->state, instance, follows_id))
+    return;
+
+  self->warning = g_strdup_printf (_("This file carries the changes since an earlier file, "
+                                     "made on %s, that was never imported here: records "
+                                     "changed before that file may be missing. Import that "
+                                     "file too."),
+                                   created != NULL ? created : _("an unknown date"));
+}
+
 static void
 on_verified_cb (GObject      *object,
                 GAsyncResult *result,
@@ -735,6 +865,7 @@ on_verified_cb (GObject      *object,
   self->names = g_steal_pointer (&verified->names);
   self->n_revisions = verified->n_revisions;
   verify_result_free (verified);
+  check_predecessor (self);
   self->index = 0;
   check_next_database (self);
 }
@@ -750,7 +881,8 @@ on_verified_cb (GObject      *object,
  *
  * Verifies the whole file, then writes what this instance lacks and
  * resolves the conflicts this makes. Nothing is written from a file that
- * is damaged, cut short or opened with the wrong passphrase.
+ * is damaged, cut short, opened with the wrong passphrase, or that names
+ * anything but records of this instance's record databases.
  */
 void
 ps_import_run_async (PsImport            *self,
@@ -761,6 +893,7 @@ ps_import_run_async (PsImport            *self,
                      gpointer             user_data)
 {
   g_autoptr(GTask) verify_task = NULL;
+  VerifyData *data;
   GError *error = NULL;
 
   g_return_if_fail (PS_IS_IMPORT (self));
@@ -772,17 +905,22 @@ ps_import_run_async (PsImport            *self,
   self->n_revisions = self->n_present = self->n_written = 0;
   self->n_resolved = self->n_unresolved = 0;
   self->file_name = g_filename_display_basename (path);
+  g_clear_pointer (&self->warning, g_free);
 
   self->reader = ps_sync_file_reader_open (path, &error);
-  if (self->reader == NULL || !ps_sync_file_reader_unlock (self->reader, passphrase, &error))
+  if (self->reader == NULL)
     {
       fail (self, error);
       return;
     }
 
+  data = g_new0 (VerifyData, 1);
+  data->reader = self->reader;
+  data->passphrase = g_strdup (passphrase);
+  data->allowed = ps_server_dup_database_names (self->instance);
   verify_task = g_task_new (self, cancellable, on_verified_cb, NULL);
   g_task_set_source_tag (verify_task, ps_import_run_async);
-  g_task_set_task_data (verify_task, self->reader, NULL);
+  g_task_set_task_data (verify_task, data, (GDestroyNotify) verify_data_free);
   g_task_run_in_thread (verify_task, verify_in_thread);
 }
 
@@ -833,4 +971,18 @@ ps_import_get_n_unresolved (PsImport *self)
 {
   g_return_val_if_fail (PS_IS_IMPORT (self), 0);
   return self->n_unresolved;
+}
+
+/**
+ * ps_import_get_warning:
+ * @self: a #PsImport
+ *
+ * Returns: (nullable): a sentence to show beside the outcome, when the file
+ *   before this one in its chain was never imported here
+ */
+const char *
+ps_import_get_warning (PsImport *self)
+{
+  g_return_val_if_fail (PS_IS_IMPORT (self), NULL);
+  return self->warning;
 }

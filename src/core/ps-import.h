@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "ps-export-state.h"
 #include "ps-journal.h"
 #include "ps-server.h"
 
@@ -22,6 +23,8 @@ PsImport   *ps_import_new           (SoupSession          *session,
                                      const char           *password);
 void        ps_import_set_journal   (PsImport             *self,
                                      PsJournal            *journal);
+void        ps_import_set_state     (PsImport             *self,
+                                     PsExportState        *state);
 void        ps_import_run_async     (PsImport             *self,
                                      const char           *path,
                                      const char           *passphrase,
@@ -36,5 +39,6 @@ guint       ps_import_get_n_present (PsImport             *self);
 guint       ps_import_get_n_written (PsImport             *self);
 guint       ps_import_get_n_resolved (PsImport            *self);
 guint       ps_import_get_n_unresolved (PsImport          *self);
+const char *ps_import_get_warning   (PsImport             *self);
 
 G_END_DECLS

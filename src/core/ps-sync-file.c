@@ -14,8 +14,14 @@
  * passphrase; both are authenticated: the header as additional data of the
  * first chunk, the trailer as that of the final one (tagged FINAL, so a file
  * cut short is noticed). The key comes from the passphrase through Argon2id
- * with the salt in the header. The chunks decrypt to a zlib stream of items:
- * type(1 byte) length(u32) bytes (see #PsSyncFileItem).
+ * with the salt and the costs in the header: new files use libsodium's
+ * MODERATE costs, older ones said INTERACTIVE and still open. The chunks
+ * decrypt to a zlib stream of items: type(1 byte) length(u32) bytes (see
+ * #PsSyncFileItem).
+ *
+ * Everything read from a file is someone else's: the header and the trailer
+ * are parsed behind the size cap and the depth check that replication puts
+ * on answers, and an item is never longer than an answer may be.
  */
 
 #define G_LOG_DOMAIN "ps-sync-file"
@@ -26,6 +32,7 @@
 #include <fcntl.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <pwquality.h>
 #include <sodium.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,7 +45,8 @@
 #define FORMAT_VERSION   1
 #define CHUNK_SIZE       (64 * 1024)
 #define MAX_HEADER       (256 * 1024)
-#define MAX_ITEM         (512 * 1024 * 1024)
+/* The largest answer replication accepts; an export writes no more. */
+#define MAX_ITEM         (64 * 1024 * 1024)
 #define KEY_CHECK_LENGTH 16
 #define KEY_CHECK_INPUT  "primero-sync-file key check"
 #define SS_HEADER_LENGTH crypto_secretstream_xchacha20poly1305_HEADERBYTES
@@ -82,6 +90,10 @@ struct _PsSyncFileReader
 };
 
 G_DEFINE_QUARK (ps-sync-file-error-quark, ps_sync_file_error)
+
+/* Zero: libsodium's MODERATE costs. Only tests lower them. */
+static guint64 test_opslimit;
+static gsize test_memlimit;
 
 /* Helpers */
 
@@ -271,7 +283,8 @@ compress (PsSyncFileWriter  *writer,
  * @error: return location for a #GError
  *
  * Starts a sync file in a temporary file, readable only by its owner, in the
- * same directory as @path.
+ * same directory as @path. The key derivation takes about a second and
+ * 256 MiB: call it from a thread.
  *
  * Returns: (transfer full) (nullable): the writer
  */
@@ -293,6 +306,8 @@ ps_sync_file_writer_new (const char  *path,
   guint8 check[KEY_CHECK_LENGTH];
   guint8 ss_header[SS_HEADER_LENGTH];
   guint8 start[MAGIC_LENGTH + 5];
+  guint64 opslimit = test_opslimit != 0 ? test_opslimit : crypto_pwhash_OPSLIMIT_MODERATE;
+  gsize memlimit = test_memlimit != 0 ? test_memlimit : crypto_pwhash_MEMLIMIT_MODERATE;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (passphrase != NULL, NULL);
@@ -302,8 +317,7 @@ ps_sync_file_writer_new (const char  *path,
     return NULL;
 
   randombytes_buf (salt, sizeof salt);
-  if (!derive_key (passphrase, salt, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                   crypto_pwhash_MEMLIMIT_INTERACTIVE, key, error))
+  if (!derive_key (passphrase, salt, opslimit, memlimit, key, error))
     return NULL;
   compute_key_check (key, check);
 
@@ -312,8 +326,8 @@ ps_sync_file_writer_new (const char  *path,
   kdf = json_object_new ();
   json_object_set_string_member (kdf, "algorithm", "argon2id13");
   json_object_set_string_member (kdf, "salt", salt_text);
-  json_object_set_int_member (kdf, "opslimit", crypto_pwhash_OPSLIMIT_INTERACTIVE);
-  json_object_set_int_member (kdf, "memlimit", crypto_pwhash_MEMLIMIT_INTERACTIVE);
+  json_object_set_int_member (kdf, "opslimit", opslimit);
+  json_object_set_int_member (kdf, "memlimit", memlimit);
   json_object_set_string_member (header, "format", "primero-sync-file");
   json_object_set_int_member (header, "version", FORMAT_VERSION);
   json_object_set_object_member (header, "kdf", kdf);
@@ -497,6 +511,11 @@ read_exact (PsSyncFileReader  *reader,
 {
   gsize n_read = 0;
 
+  /* An empty header or trailer leaves @buffer NULL (g_malloc (0)); there is
+   * nothing to read, and the parse says it is damaged.
+   */
+  if (length == 0)
+    return TRUE;
   if (!g_input_stream_read_all (reader->input, buffer, length, &n_read, NULL, error))
     return FALSE;
   if (at_eof != NULL)
@@ -512,6 +531,7 @@ read_header (PsSyncFileReader  *reader,
 {
   g_autoptr(GByteArray) bytes = g_byte_array_new ();
   g_autofree guint8 *json = NULL;
+  g_autoptr(GBytes) header_json = NULL;
   guint8 start[MAGIC_LENGTH + 5];
   gsize n_read = 0;
   guint32 length;
@@ -539,7 +559,8 @@ read_header (PsSyncFileReader  *reader,
       !read_exact (reader, reader->ss_header, SS_HEADER_LENGTH, NULL, error))
     return FALSE;
 
-  reader->header = ps_json_parse_object ((const char *) json, length);
+  header_json = g_bytes_new_static (json, length);
+  reader->header = ps_json_parse_untrusted_object (header_json, MAX_HEADER, NULL);
   if (reader->header == NULL)
     return set_damaged (error);
 
@@ -780,8 +801,7 @@ read_chunk (PsSyncFileReader  *reader,
       /* Nothing may follow the final chunk. */
       if (!g_input_stream_read_all (reader->input, &extra, 1, &n_read, NULL, error))
         return FALSE;
-      reader->trailer = ps_json_parse_object (g_bytes_get_data (reader->trailer_bytes, NULL),
-                                         g_bytes_get_size (reader->trailer_bytes));
+      reader->trailer = ps_json_parse_untrusted_object (reader->trailer_bytes, MAX_HEADER, NULL);
       if (n_read != 0 || reader->trailer == NULL)
         return set_damaged (error);
       reader->final_seen = TRUE;
@@ -1029,8 +1049,7 @@ ps_sync_file_read_summary (const char  *path,
 
   if (!read_trailer (reader, error))
     return NULL;
-  trailer = ps_json_parse_object (g_bytes_get_data (reader->trailer_bytes, NULL),
-                             g_bytes_get_size (reader->trailer_bytes));
+  trailer = ps_json_parse_untrusted_object (reader->trailer_bytes, MAX_HEADER, NULL);
   if (trailer == NULL)
     {
       set_damaged (error);
@@ -1041,4 +1060,98 @@ ps_sync_file_read_summary (const char  *path,
   copy_members (summary, reader->header);
   copy_members (summary, trailer);
   return summary;
+}
+
+
+/**
+ * ps_sync_file_check_passphrase:
+ * @passphrase: a passphrase for a new file
+ * @error: return location for a #GError
+ *
+ * Whoever finds a file can try passphrases at leisure, so one that a
+ * dictionary attack finds is refused, by the rules GNOME Settings applies
+ * to passwords (libpwquality and the system's pwquality.conf).
+ *
+ * Returns: whether @passphrase is strong enough; if not, @error says why
+ *   in plain words, %PS_SYNC_FILE_ERROR_WEAK_PASSPHRASE
+ */
+gboolean
+ps_sync_file_check_passphrase (const char  *passphrase,
+                               GError     **error)
+{
+  pwquality_settings_t *settings;
+  char reason[PWQ_MAX_ERROR_MESSAGE_LEN];
+  void *auxerror = NULL;
+  int score;
+
+  g_return_val_if_fail (passphrase != NULL, FALSE);
+
+  settings = pwquality_default_settings ();
+  if (settings == NULL)
+    {
+      g_set_error_literal (error, PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_FAILED,
+                           _("The passphrase could not be checked: out of memory"));
+      return FALSE;
+    }
+  /* A missing or broken configuration leaves the defaults. */
+  pwquality_read_config (settings, NULL, NULL);
+  score = pwquality_check (settings, passphrase, NULL, NULL, &auxerror);
+  if (score < 0)
+    {
+      /* The reason names a rule, never the passphrase. */
+      pwquality_strerror (reason, sizeof reason, score, auxerror);
+      g_set_error (error, PS_SYNC_FILE_ERROR, PS_SYNC_FILE_ERROR_WEAK_PASSPHRASE,
+                   _("This passphrase is too easy to guess: %s. A few unrelated words "
+                     "make a strong one."), reason);
+    }
+  pwquality_free_settings (settings);
+  return score >= 0;
+}
+
+/**
+ * ps_sync_file_is_record_database:
+ * @name: a database name from a file or for one
+ *
+ * System databases (`_users`, `_replicator`, …) are never a file's to
+ * write or read, whatever the configuration says.
+ *
+ * Returns: whether @name could be a record database
+ */
+gboolean
+ps_sync_file_is_record_database (const char *name)
+{
+  return name != NULL && *name != '\0' && *name != '_';
+}
+
+/**
+ * ps_sync_file_is_record_id:
+ * @id: a document id
+ *
+ * Design documents are an instance's code and local documents its private
+ * bookkeeping: no file carries them, and CouchDB reserves every other id
+ * that starts with `_`.
+ *
+ * Returns: whether @id could be a record's
+ */
+gboolean
+ps_sync_file_is_record_id (const char *id)
+{
+  return id != NULL && *id != '\0' && *id != '_';
+}
+
+/**
+ * ps_sync_file_set_kdf_limits_for_tests:
+ * @opslimit: Argon2id's operations limit, or 0
+ * @memlimit: its memory limit in bytes, or 0
+ *
+ * Lowers the key derivation costs of the files written next, so that a
+ * test suite writing many files stays quick; 0 and 0 restore the
+ * MODERATE costs files are made with. Not for anything else.
+ */
+void
+ps_sync_file_set_kdf_limits_for_tests (guint64 opslimit,
+                                       gsize   memlimit)
+{
+  test_opslimit = opslimit;
+  test_memlimit = memlimit;
 }

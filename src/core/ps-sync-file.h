@@ -19,6 +19,9 @@ G_BEGIN_DECLS
  * @PS_SYNC_FILE_ERROR_UNSUPPORTED: the file was made by a newer version
  * @PS_SYNC_FILE_ERROR_WRONG_PASSPHRASE: the passphrase does not open the file
  * @PS_SYNC_FILE_ERROR_DAMAGED: the file was changed or cut short
+ * @PS_SYNC_FILE_ERROR_REFUSED: the file names a database or a document that
+ *   no sync file may write
+ * @PS_SYNC_FILE_ERROR_WEAK_PASSPHRASE: the passphrase is too easy to guess
  *
  * Errors from reading or writing a sync file.
  */
@@ -29,6 +32,8 @@ typedef enum
   PS_SYNC_FILE_ERROR_UNSUPPORTED,
   PS_SYNC_FILE_ERROR_WRONG_PASSPHRASE,
   PS_SYNC_FILE_ERROR_DAMAGED,
+  PS_SYNC_FILE_ERROR_REFUSED,
+  PS_SYNC_FILE_ERROR_WEAK_PASSPHRASE,
 } PsSyncFileError;
 
 /**
@@ -54,6 +59,14 @@ typedef struct _PsSyncFileReader PsSyncFileReader;
 GQuark            ps_sync_file_error_quark        (void);
 JsonObject       *ps_sync_file_read_summary       (const char         *path,
                                                    GError            **error);
+gboolean          ps_sync_file_check_passphrase   (const char         *passphrase,
+                                                   GError            **error);
+gboolean          ps_sync_file_is_record_database (const char         *name);
+gboolean          ps_sync_file_is_record_id       (const char         *id);
+
+/* Tests only: see the function's documentation. */
+void              ps_sync_file_set_kdf_limits_for_tests (guint64        opslimit,
+                                                         gsize          memlimit);
 
 PsSyncFileWriter *ps_sync_file_writer_new         (const char         *path,
                                                    const char         *passphrase,

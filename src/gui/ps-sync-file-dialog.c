@@ -3,7 +3,9 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Asks for the passphrase of a sync file, then exports into it or imports
- * from it, with a progress bar and the outcome in plain words.
+ * from it, with a progress bar and the outcome in plain words. A new
+ * file's passphrase is checked as it is typed: one that is easy to guess
+ * keeps the button off and says why.
  */
 
 #define G_LOG_DOMAIN "ps-sync-file-dialog"
@@ -32,6 +34,7 @@ struct _PsSyncFileDialog
   GtkWidget      *passphrase_entry;
   GtkWidget      *confirm_label;
   GtkWidget      *confirm_entry;
+  GtkWidget      *strength_label;
   GtkWidget      *progress_bar;
   GtkWidget      *status_label;
 
@@ -55,8 +58,17 @@ update_run_button (PsSyncFileDialog *self)
   const char *passphrase = gtk_entry_get_text (GTK_ENTRY (self->passphrase_entry));
   gboolean ok = !self->running && *passphrase != '\0';
 
-  if (self->exporting)
-    ok = ok && g_str_equal (passphrase, gtk_entry_get_text (GTK_ENTRY (self->confirm_entry)));
+  if (self->exporting && *passphrase != '\0')
+    {
+      g_autoptr(GError) error = NULL;
+      gboolean strong = ps_sync_file_check_passphrase (passphrase, &error);
+
+      gtk_label_set_text (GTK_LABEL (self->strength_label), strong ? "" : error->message);
+      ok = ok && strong &&
+           g_str_equal (passphrase, gtk_entry_get_text (GTK_ENTRY (self->confirm_entry)));
+    }
+  else
+    gtk_label_set_text (GTK_LABEL (self->strength_label), "");
   gtk_widget_set_sensitive (self->run_button, ok);
 }
 
@@ -151,6 +163,7 @@ on_import_done_cb (GObject      *object,
   g_autoptr(PsSyncFileDialog) self = user_data;
   g_autoptr(GError) error = NULL;
   g_autofree char *message = NULL;
+  g_autofree char *outcome = NULL;
   PsImport *import = PS_IMPORT (object);
 
   if (!ps_import_run_finish (import, result, &error))
@@ -170,6 +183,13 @@ on_import_done_cb (GObject      *object,
                                ps_import_get_n_written (import),
                                ps_import_get_n_revisions (import),
                                ps_import_get_n_resolved (import));
+
+  /* A file of the chain that never came here matters more than counts. */
+  if (ps_import_get_warning (import) != NULL)
+    {
+      outcome = g_steal_pointer (&message);
+      message = g_strdup_printf (_("%s\n\nWarning: %s"), outcome, ps_import_get_warning (import));
+    }
   finish (self, message);
 }
 
@@ -185,9 +205,12 @@ start (PsSyncFileDialog *self,
   gtk_label_set_text (GTK_LABEL (self->status_label), "");
   if (!self->exporting)
     {
+      g_autoptr(PsExportState) state = ps_export_state_new_for_store (store);
+
       g_clear_object (&self->import);
       self->import = ps_import_new (session, local, password);
       ps_import_set_journal (self->import, ps_context_get_journal (self->context));
+      ps_import_set_state (self->import, state);
       gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress_bar),
                                  _("Checking the file, then importing…"));
       ps_import_run_async (self->import, self->path, passphrase, self->cancellable,
@@ -216,6 +239,8 @@ start (PsSyncFileDialog *self,
                               since_last ? ps_export_state_get_since (state, self->peer,
                                                                       self->databases[i])
                                          : NULL);
+    if (since_last)
+      ps_export_set_follows (self->export, ps_export_state_get_last_file (state, self->peer));
     g_signal_connect_object (self->export, "progress", G_CALLBACK (on_export_progress_cb),
                              self, 0);
     gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress_bar), _("Exporting…"));
@@ -323,6 +348,7 @@ ps_sync_file_dialog_class_init (PsSyncFileDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsSyncFileDialog, passphrase_entry);
   gtk_widget_class_bind_template_child (widget_class, PsSyncFileDialog, confirm_label);
   gtk_widget_class_bind_template_child (widget_class, PsSyncFileDialog, confirm_entry);
+  gtk_widget_class_bind_template_child (widget_class, PsSyncFileDialog, strength_label);
   gtk_widget_class_bind_template_child (widget_class, PsSyncFileDialog, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, PsSyncFileDialog, status_label);
 }

@@ -1054,6 +1054,25 @@ test_sync_file (Fixture       *fixture,
   ps_test_peer_put_records (source, "primero_child_production", records);
 
   ps_server_set_url (local, ps_test_peer_get_url (source));
+
+  /* A passphrase a dictionary finds keeps the button off, and says why. */
+  {
+    PsSyncFileDialog *weak = ps_sync_file_dialog_new_export (GTK_WINDOW (fixture->window),
+                                                             fixture->context, path);
+    GtkWidget *run = GTK_WIDGET (get_child (weak, PS_TYPE_SYNC_FILE_DIALOG, "run_button"));
+    GtkLabel *why = GTK_LABEL (get_child (weak, PS_TYPE_SYNC_FILE_DIALOG, "strength_label"));
+
+    gtk_entry_set_text (GTK_ENTRY (get_child (weak, PS_TYPE_SYNC_FILE_DIALOG,
+                                              "passphrase_entry")), "password1");
+    gtk_entry_set_text (GTK_ENTRY (get_child (weak, PS_TYPE_SYNC_FILE_DIALOG,
+                                              "confirm_entry")), "password1");
+    flush_events ();
+    g_assert_false (gtk_widget_get_sensitive (run));
+    g_assert_nonnull (strstr (gtk_label_get_text (why), "too easy to guess"));
+    gtk_widget_destroy (GTK_WIDGET (weak));
+    flush_events ();
+  }
+
   exported = run_sync_file_dialog (ps_sync_file_dialog_new_export (GTK_WINDOW (fixture->window),
                                                                    fixture->context, path),
                                    "a long passphrase", TRUE);
