@@ -186,44 +186,26 @@ ps_cli_read_passphrase (const char  *passphrase_file,
   return passphrase;
 }
 
-typedef struct
-{
-  gboolean  done;
-  char     *password;
-  GError   *error;
-} Lookup;
-
-static void
-on_lookup_cb (GObject      *object,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Lookup *lookup = user_data;
-
-  lookup->password = ps_secrets_lookup_finish (result, &lookup->error);
-  lookup->done = TRUE;
-}
-
 /* The keyring password of @server's user; %NULL when it logs in as nobody. */
 gboolean
 ps_cli_lookup_password (PsServer  *server,
                         char     **password,
                         GError   **error)
 {
-  Lookup lookup = { 0, };
+  g_autoptr(GAsyncResult) result = NULL;
+  GError *lookup_error = NULL;
 
   *password = NULL;
   if (ps_server_get_username (server) == NULL || *ps_server_get_username (server) == '\0')
     return TRUE;
 
-  ps_secrets_lookup_async (ps_server_get_id (server), NULL, on_lookup_cb, &lookup);
-  ps_cli_run_until_done (&lookup.done);
-  if (lookup.error != NULL)
+  ps_secrets_lookup_async (ps_server_get_id (server), NULL, ps_cli_wait_cb, &result);
+  *password = ps_secrets_lookup_finish (ps_cli_wait (&result), &lookup_error);
+  if (lookup_error != NULL)
     {
-      g_propagate_error (error, lookup.error);
+      g_propagate_error (error, lookup_error);
       return FALSE;
     }
-  *password = lookup.password;
   return TRUE;
 }
 
@@ -269,6 +251,34 @@ ps_cli_run_until_done (gboolean *done)
 {
   while (!*done)
     g_main_context_iteration (NULL, TRUE);
+}
+
+/* The callback to give an asynchronous call whose result ps_cli_wait()
+ * waits for; @user_data is the address of a %NULL GAsyncResult pointer.
+ */
+void
+ps_cli_wait_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  *slot = g_object_ref (result);
+}
+
+/* Runs the main loop until ps_cli_wait_cb() stores the result in @result,
+ * and hands it over for the call's _finish().
+ *
+ *   g_autoptr(GAsyncResult) result = NULL;
+ *   ps_secrets_lookup_async (id, NULL, ps_cli_wait_cb, &result);
+ *   password = ps_secrets_lookup_finish (ps_cli_wait (&result), &error);
+ */
+GAsyncResult *
+ps_cli_wait (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *result;
 }
 
 static gboolean

@@ -42,6 +42,10 @@ void            ps_cli_print_file_counts   (JsonObject          *summary);
 void            ps_cli_print_json          (JsonNode            *node);
 gboolean        ps_cli_stdout_is_terminal  (void);
 void            ps_cli_run_until_done      (gboolean            *done);
+void            ps_cli_wait_cb             (GObject             *source,
+                                            GAsyncResult        *result,
+                                            gpointer             user_data);
+GAsyncResult   *ps_cli_wait                (GAsyncResult       **result);
 GCancellable   *ps_cli_cancel_on_interrupt (void);
 int             ps_cli_dispatch            (const char          *group,
                                             const char          *description,

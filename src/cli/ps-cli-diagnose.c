@@ -21,23 +21,6 @@
 typedef char *DiagnosePassword;
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC (DiagnosePassword, secret_password_free, NULL)
 
-typedef struct
-{
-  gboolean       done;
-  GAsyncResult  *result;
-} Waiter;
-
-static void
-on_done_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  Waiter *waiter = user_data;
-
-  waiter->result = g_object_ref (result);
-  waiter->done = TRUE;
-}
-
 static void
 on_result_verdict_cb (PsDiagnosticResult *result,
                       GParamSpec         *pspec,
@@ -83,13 +66,11 @@ static char *
 lookup_keyring_password (PsServer *server)
 {
   g_autoptr(GError) error = NULL;
-  Waiter waiter = { FALSE, NULL };
+  g_autoptr(GAsyncResult) waited = NULL;
   char *password;
 
-  ps_secrets_lookup_async (ps_server_get_id (server), NULL, on_done_cb, &waiter);
-  ps_cli_run_until_done (&waiter.done);
-  password = ps_secrets_lookup_finish (waiter.result, &error);
-  g_clear_object (&waiter.result);
+  ps_secrets_lookup_async (ps_server_get_id (server), NULL, ps_cli_wait_cb, &waited);
+  password = ps_secrets_lookup_finish (ps_cli_wait (&waited), &error);
 
   /* The checks still say what works without it. */
   if (error != NULL)
@@ -125,7 +106,7 @@ ps_cli_diagnose (int    argc,
   gboolean continuous = FALSE;
   gboolean json = FALSE;
   int timeout = PS_DIAGNOSTICS_DEFAULT_STEP_TIMEOUT_MS / 1000;
-  Waiter waiter = { FALSE, NULL };
+  g_autoptr(GAsyncResult) waited = NULL;
   const char *target;
   gboolean ok;
   const GOptionEntry entries[] = {
@@ -258,10 +239,8 @@ ps_cli_diagnose (int    argc,
     }
 
   cancellable = ps_cli_cancel_on_interrupt ();
-  ps_diagnostics_run_async (diagnostics, cancellable, on_done_cb, &waiter);
-  ps_cli_run_until_done (&waiter.done);
-  ok = ps_diagnostics_run_finish (diagnostics, waiter.result, &error);
-  g_clear_object (&waiter.result);
+  ps_diagnostics_run_async (diagnostics, cancellable, ps_cli_wait_cb, &waited);
+  ok = ps_diagnostics_run_finish (diagnostics, ps_cli_wait (&waited), &error);
 
   if (json)
     {

@@ -25,23 +25,6 @@
 typedef char *PsCliPassword;
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC (PsCliPassword, secret_password_free, NULL)
 
-typedef struct
-{
-  gboolean      done;
-  GAsyncResult *result;
-} Waiter;
-
-static void
-on_done_cb (GObject      *object,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  Waiter *waiter = user_data;
-
-  waiter->result = g_object_ref (result);
-  waiter->done = TRUE;
-}
-
 /* Shared with the instance command. */
 
 PsServerStore *
@@ -110,14 +93,12 @@ ps_cli_store_password (PsServer   *server,
                        const char *password)
 {
   g_autoptr(GError) error = NULL;
-  Waiter waiter = { FALSE, NULL };
+  g_autoptr(GAsyncResult) waited = NULL;
   gboolean stored;
 
   ps_secrets_store_async (ps_server_get_id (server), ps_server_get_description (server),
-                          password, NULL, on_done_cb, &waiter);
-  ps_cli_run_until_done (&waiter.done);
-  stored = ps_secrets_store_finish (waiter.result, &error);
-  g_clear_object (&waiter.result);
+                          password, NULL, ps_cli_wait_cb, &waited);
+  stored = ps_secrets_store_finish (ps_cli_wait (&waited), &error);
 
   if (!stored)
     ps_cli_print_error (_("The password was not stored"), error);
@@ -129,13 +110,11 @@ gboolean
 ps_cli_clear_password (const char *server_id)
 {
   g_autoptr(GError) error = NULL;
-  Waiter waiter = { FALSE, NULL };
+  g_autoptr(GAsyncResult) waited = NULL;
   gboolean cleared;
 
-  ps_secrets_clear_async (server_id, NULL, on_done_cb, &waiter);
-  ps_cli_run_until_done (&waiter.done);
-  cleared = ps_secrets_clear_finish (waiter.result, &error);
-  g_clear_object (&waiter.result);
+  ps_secrets_clear_async (server_id, NULL, ps_cli_wait_cb, &waited);
+  cleared = ps_secrets_clear_finish (ps_cli_wait (&waited), &error);
 
   if (!cleared)
     ps_cli_print_error (_("The password could not be removed from the keyring"), error);
@@ -148,12 +127,10 @@ ps_cli_describe_password (PsServer *server)
 {
   g_autoptr(GError) error = NULL;
   g_auto(PsCliPassword) password = NULL;
-  Waiter waiter = { FALSE, NULL };
+  g_autoptr(GAsyncResult) waited = NULL;
 
-  ps_secrets_lookup_async (ps_server_get_id (server), NULL, on_done_cb, &waiter);
-  ps_cli_run_until_done (&waiter.done);
-  password = ps_secrets_lookup_finish (waiter.result, &error);
-  g_clear_object (&waiter.result);
+  ps_secrets_lookup_async (ps_server_get_id (server), NULL, ps_cli_wait_cb, &waited);
+  password = ps_secrets_lookup_finish (ps_cli_wait (&waited), &error);
 
   if (error != NULL)
     return g_strdup_printf (_("unknown (%s)"), error->message);
@@ -198,29 +175,6 @@ find_server (PsServerStore *store,
   return server;
 }
 
-typedef struct
-{
-  gboolean            done;
-  gboolean            ok;
-  char               *couch_url;
-  char              **databases;
-  PsDiscoveryChange   changes;
-  GError             *error;
-} Discovered;
-
-static void
-on_discovered_cb (GObject      *object,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  Discovered *discovered = user_data;
-
-  discovered->ok = ps_discovery_run_finish (result, &discovered->couch_url,
-                                            &discovered->databases, &discovered->changes,
-                                            &discovered->error);
-  discovered->done = TRUE;
-}
-
 /* An address that drops encryption or leads elsewhere is taken only when
  * the user said so.
  */
@@ -255,46 +209,46 @@ discover_couchdb (PsServer   *server,
                   gboolean    accept_change)
 {
   g_autoptr(SoupSession) session = ps_couch_session_new ();
-  Discovered discovered = { 0, };
+  g_autoptr(GAsyncResult) waited = NULL;
+  g_autofree char *couch_url = NULL;
+  g_auto(GStrv) databases = NULL;
+  g_autoptr(GError) error = NULL;
+  PsDiscoveryChange changes = PS_DISCOVERY_CHANGE_NONE;
   gboolean ok = TRUE;
 
   ps_discovery_run_async (session, ps_server_get_url (server), ps_server_get_username (server),
-                          password, NULL, on_discovered_cb, &discovered);
-  ps_cli_run_until_done (&discovered.done);
+                          password, NULL, ps_cli_wait_cb, &waited);
 
-  if (discovered.ok)
+  if (ps_discovery_run_finish (ps_cli_wait (&waited), &couch_url, &databases, &changes, &error))
     {
-      if (g_strcmp0 (discovered.couch_url, ps_server_get_url (server)) != 0)
+      if (g_strcmp0 (couch_url, ps_server_get_url (server)) != 0)
         {
           g_autofree char *normalized = NULL;
-          g_autofree char *shown = ps_url_redact (discovered.couch_url);
+          g_autofree char *shown = ps_url_redact (couch_url);
 
-          if (!accept_change && refuse_change (server, discovered.couch_url, discovered.changes))
+          if (!accept_change && refuse_change (server, couch_url, changes))
             ok = FALSE;
           else
             {
               g_print (_("The Primero application at %s keeps its records at %s\n"),
                        ps_server_get_url (server), shown);
-              if (ps_server_normalize_url (discovered.couch_url, &normalized, NULL, NULL))
+              if (ps_server_normalize_url (couch_url, &normalized, NULL, NULL))
                 ps_server_set_url (server, normalized);
               ps_cli_warn_if_insecure (server);
             }
         }
-      if (ok && discovered.databases != NULL)
-        ps_server_set_databases (server, (const char * const *) discovered.databases);
+      if (ok && databases != NULL)
+        ps_server_set_databases (server, (const char * const *) databases);
     }
-  else if (ps_couch_error_is_transient (discovered.error))
+  else if (ps_couch_error_is_transient (error))
     g_printerr (_("Warning: the server could not be checked now (%s); it is added as given.\n"),
-                discovered.error->message);
+                error->message);
   else
     {
-      ps_cli_print_error (NULL, discovered.error);
+      ps_cli_print_error (NULL, error);
       ok = FALSE;
     }
 
-  g_free (discovered.couch_url);
-  g_strfreev (discovered.databases);
-  g_clear_error (&discovered.error);
   return ok;
 }
 
