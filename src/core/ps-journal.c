@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ps-journal.h"
+#include "ps-json.h"
 #include "ps-url.h"
 
 /**
@@ -73,18 +74,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
-
-static const char *
-get_string_member (JsonObject *object,
-                   const char *member)
-{
-  JsonNode *node = json_object_get_member (object, member);
-
-  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
-}
 
 /* A password may hold '/' or '@': ps-url.c knows where it ends. */
 static gboolean
@@ -171,7 +160,7 @@ ps_journal_check_entry (JsonObject  *entry,
   g_return_val_if_fail (entry != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  kind = get_string_member (entry, "kind");
+  kind = ps_json_get_string (entry, "kind");
   if (kind == NULL || *kind == '\0')
     {
       g_set_error_literal (error, PS_JOURNAL_ERROR, PS_JOURNAL_ERROR_INVALID_ENTRY,
@@ -560,7 +549,7 @@ member_matches (JsonObject *entry,
   if (wanted == NULL)
     return TRUE;
 
-  return g_strcmp0 (get_string_member (entry, member), wanted) == 0;
+  return g_strcmp0 (ps_json_get_string (entry, member), wanted) == 0;
 }
 
 static gboolean
@@ -605,8 +594,8 @@ fold_entry (ReadState             *state,
             const PsJournalFilter *filter,
             JsonObject            *entry)
 {
-  const char *kind = get_string_member (entry, "kind");
-  const char *resolution_id = get_string_member (entry, "resolution_id");
+  const char *kind = ps_json_get_string (entry, "kind");
+  const char *resolution_id = ps_json_get_string (entry, "resolution_id");
   JsonObject *outcome;
   JsonNode *report;
 
@@ -640,13 +629,13 @@ fold_entry (ReadState             *state,
   /* The database refused it (the record changed meanwhile): it did not
    * happen, and the record was merged again under another id.
    */
-  if (get_string_member (outcome, "new_rev") == NULL)
+  if (ps_json_get_string (outcome, "new_rev") == NULL)
     return FALSE;
 
   report = json_object_get_member (entry, "resolution");
   if (report != NULL && JSON_NODE_HOLDS_OBJECT (report))
     json_object_set_string_member (json_node_get_object (report), "new_rev",
-                                   get_string_member (outcome, "new_rev"));
+                                   ps_json_get_string (outcome, "new_rev"));
   return TRUE;
 }
 

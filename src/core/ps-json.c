@@ -24,6 +24,21 @@ ps_json_get_string (JsonObject *object,
   return json_node_get_string (node);
 }
 
+/* An integer member; @fallback when it is missing or of another type. */
+gint64
+ps_json_get_int (JsonObject *object,
+                 const char *member,
+                 gint64      fallback)
+{
+  JsonNode *node = object != NULL ? json_object_get_member (object, member) : NULL;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64)
+    return fallback;
+
+  return json_node_get_int (node);
+}
+
 JsonArray *
 ps_json_get_array (JsonObject *object,
                    const char *member)

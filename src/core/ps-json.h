@@ -17,6 +17,9 @@ G_BEGIN_DECLS
  */
 const char *ps_json_get_string         (JsonObject *object,
                                         const char *member);
+gint64      ps_json_get_int            (JsonObject *object,
+                                        const char *member,
+                                        gint64      fallback);
 JsonArray  *ps_json_get_array          (JsonObject *object,
                                         const char *member);
 JsonObject *ps_json_get_object         (JsonObject *object,

@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "ps-database-row.h"
+#include "ps-json.h"
 #include "ps-resolution.h"
 #include "ps-server-page.h"
 #include "ps-sync-database.h"
@@ -60,50 +61,14 @@ static GParamSpec *properties[N_PROPS];
  * Auxiliary methods
  */
 
-static gint64
-get_int (JsonObject *object,
-         const char *member)
-{
-  JsonNode *node = object != NULL ? json_object_get_member (object, member) : NULL;
-
-  if (node == NULL || json_node_get_value_type (node) != G_TYPE_INT64)
-    return 0;
-
-  return json_node_get_int (node);
-}
-
-static const char *
-get_string (JsonObject *object,
-            const char *member)
-{
-  JsonNode *node = object != NULL ? json_object_get_member (object, member) : NULL;
-
-  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
-}
-
-static JsonObject *
-get_object (JsonObject *object,
-            const char *member)
-{
-  JsonNode *node = object != NULL ? json_object_get_member (object, member) : NULL;
-
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return NULL;
-
-  return json_node_get_object (node);
-}
-
 static char *
 describe_entry (JsonObject *entry)
 {
-  const char *kind = get_string (entry, "kind");
+  const char *kind = ps_json_get_string (entry, "kind");
 
   if (g_strcmp0 (kind, "failure") == 0)
     {
-      const char *message = get_string (entry, "message");
+      const char *message = ps_json_get_string (entry, "message");
 
       /* Translators: %s is the reason, in plain words */
       return g_strdup_printf (_("Failed: %s"), message != NULL ? message : _("unknown error"));
@@ -127,9 +92,9 @@ describe_entry (JsonObject *entry)
           if (!JSON_NODE_HOLDS_OBJECT (item))
             continue;
           object = json_node_get_object (item);
-          received += get_int (get_object (object, "pull"), "docs_written");
-          sent += get_int (get_object (object, "push"), "docs_written");
-          resolved += get_int (object, "resolved");
+          received += ps_json_get_int (ps_json_get_object (object, "pull"), "docs_written", 0);
+          sent += ps_json_get_int (ps_json_get_object (object, "push"), "docs_written", 0);
+          resolved += ps_json_get_int (object, "resolved", 0);
         }
 
       received_text = g_strdup_printf ("%" G_GINT64_FORMAT, received);
@@ -146,7 +111,7 @@ new_history_row (JsonObject *entry)
 {
   GtkWidget *row = gtk_list_box_row_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  g_autofree char *time = ps_resolution_format_time (get_string (entry, "time"));
+  g_autofree char *time = ps_resolution_format_time (ps_json_get_string (entry, "time"));
   g_autofree char *text = describe_entry (entry);
   GtkWidget *time_label = gtk_label_new (time);
   GtkWidget *text_label = gtk_label_new (text);
@@ -158,7 +123,7 @@ new_history_row (JsonObject *entry)
   gtk_label_set_xalign (GTK_LABEL (text_label), 0);
   gtk_label_set_line_wrap (GTK_LABEL (text_label), TRUE);
   gtk_label_set_line_wrap_mode (GTK_LABEL (text_label), PANGO_WRAP_WORD_CHAR);
-  if (g_strcmp0 (get_string (entry, "kind"), "failure") == 0)
+  if (g_strcmp0 (ps_json_get_string (entry, "kind"), "failure") == 0)
     gtk_style_context_add_class (gtk_widget_get_style_context (text_label), "error");
 
   gtk_container_add (GTK_CONTAINER (box), time_label);
@@ -223,7 +188,7 @@ compare_entries_newest_first (gconstpointer a,
   JsonObject *entry_b = *(JsonObject **) b;
 
   /* ISO 8601 times in UTC sort as strings. */
-  return -g_strcmp0 (get_string (entry_a, "time"), get_string (entry_b, "time"));
+  return -g_strcmp0 (ps_json_get_string (entry_a, "time"), ps_json_get_string (entry_b, "time"));
 }
 
 static void
@@ -347,10 +312,10 @@ on_journal_entry_added_cb (PsJournal    *journal,
                            JsonObject   *entry,
                            PsServerPage *self)
 {
-  const char *kind = get_string (entry, "kind");
+  const char *kind = ps_json_get_string (entry, "kind");
 
   if (self->server != NULL &&
-      g_strcmp0 (get_string (entry, "server"), ps_server_get_id (self->server)) == 0 &&
+      g_strcmp0 (ps_json_get_string (entry, "server"), ps_server_get_id (self->server)) == 0 &&
       (g_strcmp0 (kind, "sync") == 0 || g_strcmp0 (kind, "failure") == 0))
     refresh_history (self);
 }
