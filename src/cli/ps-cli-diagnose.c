@@ -17,10 +17,6 @@
 #include "ps-diagnostics.h"
 #include "ps-secrets.h"
 
-/* Passwords are wiped from memory when freed. */
-typedef char *DiagnosePassword;
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC (DiagnosePassword, secret_password_free, NULL)
-
 static void
 on_result_verdict_cb (PsDiagnosticResult *result,
                       GParamSpec         *pspec,
@@ -98,7 +94,7 @@ ps_cli_diagnose (int    argc,
   g_autoptr(PsDiagnostics) diagnostics = NULL;
   g_autoptr(GCancellable) cancellable = NULL;
   g_autoptr(GError) error = NULL;
-  g_auto(DiagnosePassword) password = NULL;
+  g_auto(PsSecret) password = NULL;
   g_autofree char *username = NULL;
   g_autofree char *fingerprint = NULL;
   g_auto(GStrv) databases = NULL;

@@ -129,8 +129,7 @@ ps_cli_export (int    argc,
   passphrase = ps_cli_read_passphrase (passphrase_file, TRUE, &error);
   if (passphrase == NULL || !ps_sync_file_check_passphrase (passphrase, &error))
     {
-      if (passphrase != NULL)
-        memset (passphrase, 0, strlen (passphrase));
+      ps_secrets_wipe (&passphrase);
       ps_cli_print_error (_("nothing was exported"), error);
       return PS_CLI_EXIT_USAGE;
     }
@@ -146,10 +145,9 @@ ps_cli_export (int    argc,
 
   cancellable = ps_cli_cancel_on_interrupt ();
   ps_export_run_async (export, to, passphrase, cancellable, on_export_done_cb, &run);
-  memset (passphrase, 0, strlen (passphrase));
+  ps_secrets_wipe (&passphrase);
   ps_cli_run_until_done (&run.done);
-  if (password != NULL)
-    memset (password, 0, strlen (password));
+  ps_secrets_wipe (&password);
   if (ps_cli_stdout_is_terminal ())
     g_print ("\n");
 

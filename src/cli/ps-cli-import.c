@@ -153,10 +153,9 @@ ps_cli_import (int    argc,
 
   cancellable = ps_cli_cancel_on_interrupt ();
   ps_import_run_async (import, argv[1], passphrase, cancellable, on_import_done_cb, &run);
-  memset (passphrase, 0, strlen (passphrase));
+  ps_secrets_wipe (&passphrase);
   ps_cli_run_until_done (&run.done);
-  if (password != NULL)
-    memset (password, 0, strlen (password));
+  ps_secrets_wipe (&password);
 
   if (ps_import_get_warning (import) != NULL)
     g_printerr (_("Warning: %s\n"), ps_import_get_warning (import));

@@ -16,10 +16,6 @@
 #include "ps-secrets.h"
 #include "ps-server-store.h"
 
-/* Passwords are wiped from memory when freed. */
-typedef char *PsCliPassword;
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC (PsCliPassword, secret_password_free, NULL)
-
 static int
 instance_set (int    argc,
               char **argv)
@@ -48,7 +44,7 @@ instance_set (int    argc,
   g_autoptr(PsServerStore) store = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *normalized = NULL;
-  g_auto(PsCliPassword) password = NULL;
+  g_auto(PsSecret) password = NULL;
   PsServer *local;
 
   context = ps_cli_option_context_new (_("set"),

@@ -21,10 +21,6 @@
 #include "ps-server-store.h"
 #include "ps-url.h"
 
-/* Passwords are wiped from memory when freed. */
-typedef char *PsCliPassword;
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC (PsCliPassword, secret_password_free, NULL)
-
 /* Shared with the instance command. */
 
 PsServerStore *
@@ -64,7 +60,7 @@ ps_cli_read_new_password (gboolean   from_stdin,
                           char     **password)
 {
   g_autoptr(GError) error = NULL;
-  g_auto(PsCliPassword) text = NULL;
+  g_auto(PsSecret) text = NULL;
 
   *password = NULL;
 
@@ -126,7 +122,7 @@ char *
 ps_cli_describe_password (PsServer *server)
 {
   g_autoptr(GError) error = NULL;
-  g_auto(PsCliPassword) password = NULL;
+  g_auto(PsSecret) password = NULL;
   g_autoptr(GAsyncResult) waited = NULL;
 
   ps_secrets_lookup_async (ps_server_get_id (server), NULL, ps_cli_wait_cb, &waited);
@@ -263,7 +259,7 @@ server_add (int    argc,
   g_autoptr(PsServerStore) store = NULL;
   g_autoptr(PsServer) server = NULL;
   g_autoptr(GError) error = NULL;
-  g_auto(PsCliPassword) password = NULL;
+  g_auto(PsSecret) password = NULL;
   int status;
 
   context = ps_cli_option_context_new (_("add"),
@@ -500,7 +496,7 @@ server_edit (int    argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(PsServerStore) store = NULL;
   g_autoptr(GError) error = NULL;
-  g_auto(PsCliPassword) password = NULL;
+  g_auto(PsSecret) password = NULL;
   PsServer *server;
   int status;
 

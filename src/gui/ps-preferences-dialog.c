@@ -53,10 +53,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* Passwords are wiped from memory when freed. */
-typedef char *PsPassword;
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC (PsPassword, secret_password_free, NULL)
-
 
 /*
  * Auxiliary methods
@@ -307,7 +303,7 @@ on_switch_active_cb (GtkSwitch           *widget,
 static void
 save (PsPreferencesDialog *self)
 {
-  g_auto(PsPassword) password = NULL;
+  g_auto(PsSecret) password = NULL;
   PsServer *local = get_local (self);
 
   if (self->saving || !validate (self))

@@ -85,10 +85,6 @@ typedef enum
   MESSAGE_ERROR,
 } MessageKind;
 
-/* Passwords are wiped from memory when freed. */
-typedef char *PsPassword;
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC (PsPassword, secret_password_free, NULL)
-
 
 /*
  * Auxiliary methods
@@ -484,7 +480,7 @@ on_test_password_cb (GObject      *source,
 {
   g_autoptr(PsServerDialog) self = PS_SERVER_DIALOG (user_data);
   g_autoptr(GError) error = NULL;
-  g_auto(PsPassword) password = NULL;
+  g_auto(PsSecret) password = NULL;
 
   password = ps_secrets_lookup_finish (result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -538,7 +534,7 @@ static void save (PsServerDialog *self);
 static void
 store_password_and_finish (PsServerDialog *self)
 {
-  g_auto(PsPassword) password = NULL;
+  g_auto(PsSecret) password = NULL;
   g_autofree char *description = NULL;
   const char *server_id;
 
@@ -689,7 +685,7 @@ on_discovery_password_cb (GObject      *source,
 {
   g_autoptr(PsServerDialog) self = PS_SERVER_DIALOG (user_data);
   g_autoptr(GError) error = NULL;
-  g_auto(PsPassword) password = NULL;
+  g_auto(PsSecret) password = NULL;
 
   password = ps_secrets_lookup_finish (result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))

@@ -377,7 +377,7 @@ on_diagnose_password_cb (GObject      *source,
   const char *server_id = g_task_get_task_data (task);
   g_autoptr(PsDiagnostics) diagnostics = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *password = NULL;
+  g_auto(PsSecret) password = NULL;
   PsServer *server;
 
   password = ps_secrets_lookup_finish (result, &error);
@@ -395,8 +395,7 @@ on_diagnose_password_cb (GObject      *source,
   diagnostics = ps_diagnostics_new_for_server (server,
                                                ps_context_get_session (self->context),
                                                password);
-  if (password != NULL)
-    secret_password_free (g_steal_pointer (&password));
+  ps_secrets_wipe (&password);
 
   gtk_window_present (GTK_WINDOW (ps_diagnostics_dialog_new (GTK_WINDOW (self), diagnostics,
                                                              ps_server_get_description (server))));
