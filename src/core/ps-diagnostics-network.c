@@ -13,16 +13,10 @@
 #include <string.h>
 
 #include "ps-diagnostics-private.h"
+#include "ps-host.h"
 #include "ps-url.h"
 
 /* 1. The address */
-
-static gboolean
-host_is_loopback (const char *host)
-{
-  return g_ascii_strcasecmp (host, "localhost") == 0 || g_str_has_prefix (host, "127.") ||
-         g_str_equal (host, "::1");
-}
 
 void
 ps_diag_check_url (GTask *task)
@@ -122,7 +116,7 @@ ps_diag_check_url (GTask *task)
 
   g_clear_pointer (&run->skip_reason, g_free);
 
-  if (!run->https && !host_is_loopback (run->host))
+  if (!run->https && !ps_host_is_loopback (run->host))
     {
       explanation = g_strdup_printf (_("Server %s, port %u, over http: passwords and records "
                                        "would cross the network without encryption."),

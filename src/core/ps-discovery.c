@@ -20,6 +20,7 @@
 #include "ps-couch-error.h"
 #include "ps-body-reader.h"
 #include "ps-discovery.h"
+#include "ps-host.h"
 #include "ps-json.h"
 #include "ps-secrets.h"
 #include "ps-url.h"
@@ -92,7 +93,7 @@ target_url (Discovery  *discovery,
     return NULL;
 
   host = g_uri_get_host (uri);
-  if (g_str_equal (host, "localhost") || g_str_equal (host, "127.0.0.1"))
+  if (ps_host_is_loopback (host))
     host = g_uri_get_host (discovery->uri);
 
   kept = g_uri_build (G_URI_FLAGS_ENCODED, g_uri_get_scheme (uri), NULL, host,

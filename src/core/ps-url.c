@@ -18,6 +18,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "ps-host.h"
 #include "ps-url.h"
 
 G_DEFINE_QUARK (ps-url-error-quark, ps_url_error)
@@ -161,19 +162,6 @@ ps_url_parse (const char  *text,
   return uri;
 }
 
-static gboolean
-host_is_loopback (const char *host)
-{
-  g_autoptr(GInetAddress) address = NULL;
-
-  if (g_ascii_strcasecmp (host, "localhost") == 0 ||
-      g_str_has_suffix (host, ".localhost"))
-    return TRUE;
-
-  address = g_inet_address_new_from_string (host);
-  return address != NULL && g_inet_address_get_is_loopback (address);
-}
-
 /**
  * ps_url_normalize_server:
  * @text: a server URL as the user typed it
@@ -277,7 +265,7 @@ ps_url_normalize_server (const char  *text,
                               port, path, NULL, NULL);
 
   if (is_insecure_http != NULL)
-    *is_insecure_http = is_http && !host_is_loopback (host);
+    *is_insecure_http = is_http && !ps_host_is_loopback (host);
 
   return TRUE;
 }
