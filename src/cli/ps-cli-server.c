@@ -562,8 +562,11 @@ server_remove (int    argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(PsServerStore) store = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) waited = NULL;
   g_autofree char *id = NULL;
   g_autofree char *description = NULL;
+  gboolean removed = FALSE;
+  gboolean deleted;
   PsServer *server;
 
   context = ps_cli_option_context_new (_("remove ID"),
@@ -586,19 +589,17 @@ server_remove (int    argc,
   id = g_strdup (ps_server_get_id (server));
   description = g_strdup (ps_server_get_description (server));
 
-  if (!ps_server_store_remove (store, id, &error))
+  ps_server_store_delete_async (store, id, NULL, ps_cli_wait_cb, &waited);
+  deleted = ps_server_store_delete_finish (store, ps_cli_wait (&waited), &removed, &error);
+  if (removed)
+    g_print (_("Removed “%s”\n"), description);
+  if (!deleted)
     {
-      ps_cli_print_error (NULL, error);
+      ps_cli_print_error (removed ? _("The password could not be removed from the keyring")
+                                  : NULL,
+                          error);
       return PS_CLI_EXIT_FAILED;
     }
-
-  if (!ps_cli_save_server_store (store))
-    return PS_CLI_EXIT_FAILED;
-
-  g_print (_("Removed “%s”\n"), description);
-
-  if (!ps_cli_clear_password (id))
-    return PS_CLI_EXIT_FAILED;
 
   return PS_CLI_EXIT_OK;
 }

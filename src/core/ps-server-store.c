@@ -14,6 +14,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "ps-secrets.h"
 #include "ps-server-store.h"
 
 /**
@@ -326,6 +327,84 @@ ps_server_store_remove (PsServerStore  *self,
   g_set_error (error, PS_SERVER_STORE_ERROR, PS_SERVER_STORE_ERROR_NOT_FOUND,
                _("There is no server with the id “%s”"), id);
   return FALSE;
+}
+
+static void
+on_password_cleared_cb (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!ps_secrets_clear_finish (result, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/**
+ * ps_server_store_delete_async:
+ * @self: a #PsServerStore
+ * @id: the id of a server
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when done
+ * @user_data: data for @callback
+ *
+ * Deletes a server as the user means it: removes it from the list, saves
+ * the list, then takes its password out of the keyring. The window and
+ * the command line both delete this way.
+ */
+void
+ps_server_store_delete_async (PsServerStore       *self,
+                              const char          *id,
+                              GCancellable        *cancellable,
+                              GAsyncReadyCallback  callback,
+                              gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (PS_IS_SERVER_STORE (self));
+  g_return_if_fail (id != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ps_server_store_delete_async);
+
+  if (!ps_server_store_remove (self, id, &error) || !ps_server_store_save (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* Removed and saved: the server is gone even if the keyring fails. */
+  g_task_set_task_data (task, GINT_TO_POINTER (TRUE), NULL);
+  ps_secrets_clear_async (id, cancellable, on_password_cleared_cb, g_steal_pointer (&task));
+}
+
+/**
+ * ps_server_store_delete_finish:
+ * @self: a #PsServerStore
+ * @result: the #GAsyncResult
+ * @removed: (out) (optional): whether the server left the list, even when
+ *   its password could not be taken out of the keyring
+ * @error: return location for a #GError
+ *
+ * Returns: whether the server and its password are both gone
+ */
+gboolean
+ps_server_store_delete_finish (PsServerStore  *self,
+                               GAsyncResult   *result,
+                               gboolean       *removed,
+                               GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ps_server_store_delete_async,
+                        FALSE);
+
+  if (removed != NULL)
+    *removed = GPOINTER_TO_INT (g_task_get_task_data (G_TASK (result)));
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /**

@@ -57,6 +57,15 @@ gboolean       ps_server_store_add               (PsServerStore  *self,
 gboolean       ps_server_store_remove            (PsServerStore  *self,
                                                   const char     *id,
                                                   GError        **error);
+void           ps_server_store_delete_async      (PsServerStore  *self,
+                                                  const char     *id,
+                                                  GCancellable   *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer        user_data);
+gboolean       ps_server_store_delete_finish     (PsServerStore  *self,
+                                                  GAsyncResult   *result,
+                                                  gboolean       *removed,
+                                                  GError        **error);
 PsServer      *ps_server_store_lookup            (PsServerStore  *self,
                                                   const char     *id);
 PsServer      *ps_server_store_find              (PsServerStore  *self,

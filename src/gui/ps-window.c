@@ -262,24 +262,28 @@ on_server_store_items_changed_cb (GListModel *model,
 }
 
 static void
-on_secrets_clear_cb (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
+on_server_deleted_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
 {
   g_autoptr(PsWindow) self = PS_WINDOW (user_data);
   g_autoptr(GError) error = NULL;
+  gboolean removed = FALSE;
 
-  if (!ps_secrets_clear_finish (result, &error))
+  if (ps_server_store_delete_finish (PS_SERVER_STORE (source), result, &removed, &error) ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  if (removed)
     {
       g_autofree char *message = NULL;
-
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        return;
 
       message = g_strdup_printf (_("The server was deleted, but its password could not be "
                                    "removed from the keyring: %s"), error->message);
       show_error (self, message);
+      return;
     }
+  show_error (self, error->message);
 }
 
 static void
@@ -289,7 +293,6 @@ on_delete_dialog_response_cb (GtkDialog *dialog,
 {
   PsWindow *self = PS_WINDOW (gtk_window_get_transient_for (GTK_WINDOW (dialog)));
   g_autofree char *server_id = g_strdup (user_data);
-  g_autoptr(GError) error = NULL;
   PsServerStore *store;
 
   gtk_widget_destroy (GTK_WIDGET (dialog));
@@ -302,16 +305,8 @@ on_delete_dialog_response_cb (GtkDialog *dialog,
     return;
 
   ps_sync_manager_stop (ps_context_get_sync_manager (self->context), server_id);
-
-  if (!ps_server_store_remove (store, server_id, &error) ||
-      !ps_server_store_save (store, &error))
-    {
-      show_error (self, error->message);
-      return;
-    }
-
-  ps_secrets_clear_async (server_id, self->cancellable, on_secrets_clear_cb,
-                          g_object_ref (self));
+  ps_server_store_delete_async (store, server_id, self->cancellable, on_server_deleted_cb,
+                                g_object_ref (self));
 }
 
 static void
