@@ -1900,6 +1900,70 @@ test_raw_set_numbers (void)
                    "[1,12345678901234567890124,12345678901234567890123]");
 }
 
+/* json-glib takes more than JSON; what the merge keeps as text must be
+ * JSON a server takes, so the rest is refused. What is JSON comes back out
+ * as it went in.
+ */
+static void
+test_raw_strict_json (void)
+{
+  const char * const refused[] = {
+    "{\"a\": 0x10}", "{/*c*/\"a\":1}", "{\"a\":'x'}", "{\"a\":.5}", "{\"a\":1.}",
+    "{\"a\":01}", "{\"a\":\"\\x\"}", "{\"a\":[1,2] /* c */}",
+  };
+  const char * const kept[] = {
+    "{\"a\":1e308}", "{\"a\":[1.0e400, -0 ,\"caf\\u00e9\"]}",
+    " {\"a\" : {\"b\":\t[ true,false,null ]}}\n", "[12345678901234567890123]",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(PsJsonTexts) texts = ps_json_texts_new ();
+      g_autoptr(GBytes) bytes = g_bytes_new_static (refused[i], strlen (refused[i]));
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) root = ps_json_texts_parse (texts, bytes, PS_JSON_MAX_DEPTH, &error);
+
+      g_test_message ("%s", refused[i]);
+      g_assert_error (error, PS_JSON_ERROR, PS_JSON_ERROR_INVALID);
+      g_assert_null (root);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
+    {
+      g_autoptr(PsJsonTexts) texts = ps_json_texts_new ();
+      g_autoptr(GBytes) bytes = g_bytes_new_static (kept[i], strlen (kept[i]));
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) root = ps_json_texts_parse (texts, bytes, PS_JSON_MAX_DEPTH, &error);
+      g_autoptr(GString) out = g_string_new (NULL);
+      g_autofree char *trimmed = g_strstrip (g_strdup (kept[i]));
+
+      g_assert_no_error (error);
+      ps_json_write (out, root, texts);
+      g_assert_cmpstr (out->str, ==, trimmed);
+    }
+}
+
+/* Equal as numbers whatever the notation; different however close. */
+static void
+test_raw_number_keys (void)
+{
+  const char * const equal[][2] = {
+    { "1", "1.0" }, { "100", "1e2" }, { "1E+2", "100.000" }, { "-0", "0" }, { "0.0", "-0e5" },
+    { "0.012", "1.2e-2" }, { "12345678901234567890123", "1.2345678901234567890123e22" },
+  };
+  const char * const different[][2] = {
+    { "12345678901234567890123", "12345678901234567890124" }, { "9223372036854775808", "-1" },
+    { "1e308", "1e307" }, { "0.1", "0.10000000000000001" }, { "1e400", "1e401" }, { "-1", "1" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (equal); i++)
+    g_assert_true (ps_json_numbers_equal (equal[i][0], strlen (equal[i][0]),
+                                          equal[i][1], strlen (equal[i][1])));
+  for (guint i = 0; i < G_N_ELEMENTS (different); i++)
+    g_assert_false (ps_json_numbers_equal (different[i][0], strlen (different[i][0]),
+                                           different[i][1], strlen (different[i][1])));
+}
+
 static char *
 write_temp_leaf (const char *dir,
                  const char *name,
@@ -1996,6 +2060,8 @@ main (int   argc,
   g_test_add_func ("/ps/merge/raw/properties", test_raw_properties);
   g_test_add_func ("/ps/merge/raw/untracked-numbers", test_raw_untracked_numbers);
   g_test_add_func ("/ps/merge/raw/set-numbers", test_raw_set_numbers);
+  g_test_add_func ("/ps/merge/raw/strict-json", test_raw_strict_json);
+  g_test_add_func ("/ps/merge/raw/number-keys", test_raw_number_keys);
   g_test_add_func ("/ps/merge/cli/raw-numbers", test_cli_raw_numbers);
   g_test_add_func ("/ps/merge/cli/too-deep", test_cli_too_deep);
 

@@ -228,17 +228,84 @@ skip_space (const char *p,
   return p;
 }
 
-/* The end of the string whose opening quote is at @p. */
+/* The end of the string whose opening quote is at @p, or NULL when it is
+ * not a JSON string: json-glib lets through more than JSON allows.
+ */
 static const char *
 skip_string (const char *p,
              const char *end)
 {
-  for (p++; p < end && *p != '"'; p++)
+  const char *start = ++p;
+
+  for (; p < end && *p != '"'; p++)
     {
-      if (*p == '\\')
+      if ((guchar) *p < 0x20)
+        return NULL;
+      if (*p != '\\')
+        continue;
+      if (++p >= end)
+        return NULL;
+      if (*p == 'u')
+        {
+          if (end - p < 5 || !g_ascii_isxdigit (p[1]) || !g_ascii_isxdigit (p[2]) ||
+              !g_ascii_isxdigit (p[3]) || !g_ascii_isxdigit (p[4]))
+            return NULL;
+          p += 4;
+        }
+      else if (strchr ("\"\\/bfnrt", *p) == NULL || *p == '\0')
+        {
+          return NULL;
+        }
+    }
+  if (p >= end || !g_utf8_validate_len (start, p - start, NULL))
+    return NULL;
+  return p + 1;
+}
+
+/* The end of the number at @p, or NULL when it is not a JSON number. */
+static const char *
+skip_number (const char *p,
+             const char *end)
+{
+  if (p < end && *p == '-')
+    p++;
+  if (p >= end || !g_ascii_isdigit (*p))
+    return NULL;
+  if (*p == '0')
+    p++;
+  else
+    while (p < end && g_ascii_isdigit (*p))
+      p++;
+  if (p < end && *p == '.')
+    {
+      if (++p >= end || !g_ascii_isdigit (*p))
+        return NULL;
+      while (p < end && g_ascii_isdigit (*p))
         p++;
     }
-  return MIN (p + 1, end);
+  if (p < end && (*p == 'e' || *p == 'E'))
+    {
+      p++;
+      if (p < end && (*p == '+' || *p == '-'))
+        p++;
+      if (p >= end || !g_ascii_isdigit (*p))
+        return NULL;
+      while (p < end && g_ascii_isdigit (*p))
+        p++;
+    }
+  return p;
+}
+
+static const char *
+skip_word (const char *p,
+           const char *end,
+           const char *word)
+{
+  gsize len = strlen (word);
+
+  if ((gsize) (end - p) < len || memcmp (p, word, len) != 0)
+    return NULL;
+  return p + len;
 }
 
 static char *
@@ -293,9 +360,10 @@ decode_key (const char *start,
   return g_strdup (key->str);
 }
 
-/* Walks @p..@end, which json-glib parsed into @node, and notes the text of
- * each node. The text leads: where the tree does not match it (a member
- * given twice), the nodes below are left without a text.
+/* Walks the value at @p, which json-glib parsed into @node, notes the text
+ * of each node and returns where the value ends, or NULL where the text is
+ * not strict JSON. The text leads: where the tree does not match it (a
+ * member given twice), the nodes below are left without a text.
  */
 static const char *
 note_texts (PsJsonTexts *texts,
@@ -303,36 +371,45 @@ note_texts (PsJsonTexts *texts,
             const char  *p,
             const char  *end)
 {
-  const char *start;
+  const char *start = p;
 
-  p = skip_space (p, end);
-  start = p;
   if (p >= end)
-    return end;
+    return NULL;
 
   if (*p == '{')
     {
       JsonObject *object = node != NULL && JSON_NODE_HOLDS_OBJECT (node)
         ? json_node_get_object (node) : NULL;
 
-      for (p = skip_space (p + 1, end); p < end && *p != '}'; p = skip_space (p, end))
+      p = skip_space (p + 1, end);
+      while (p < end && *p != '}')
         {
           const char *key_end;
           g_autofree char *key = NULL;
 
-          if (*p == ',')
-            p = skip_space (p + 1, end);
-          if (p >= end || *p != '"')
-            return end;
-          key_end = skip_string (p, end);
+          if (p >= end || *p != '"' || (key_end = skip_string (p, end)) == NULL)
+            return NULL;
           if (object != NULL)
             key = decode_key (p + 1, key_end - 1);
           p = skip_space (key_end, end);
           if (p >= end || *p != ':')
-            return end;
+            return NULL;
           p = note_texts (texts, key != NULL ? json_object_get_member (object, key) : NULL,
-                          p + 1, end);
+                          skip_space (p + 1, end), end);
+          if (p == NULL)
+            return NULL;
+          p = skip_space (p, end);
+          if (p < end && *p == ',')
+            {
+              p = skip_space (p + 1, end);
+              if (p < end && *p == '}')
+                return NULL;
+            }
+          else if (p < end && *p != '}')
+            return NULL;
         }
+      if (p >= end)
+        return NULL;
       p++;
     }
   else if (*p == '[')
@@ -341,32 +418,53 @@ note_texts (PsJsonTexts *texts,
         ? json_node_get_array (node) : NULL;
       guint i = 0;
 
-      for (p = skip_space (p + 1, end); p < end && *p != ']'; p = skip_space (p, end))
+      p = skip_space (p + 1, end);
+      while (p < end && *p != ']')
         {
           JsonNode *element = NULL;
 
-          if (*p == ',')
-            p++;
           if (array != NULL && i < json_array_get_length (array))
             element = json_array_get_element (array, i);
           i++;
           p = note_texts (texts, element, p, end);
+          if (p == NULL)
+            return NULL;
+          p = skip_space (p, end);
+          if (p < end && *p == ',')
+            {
+              p = skip_space (p + 1, end);
+              if (p < end && *p == ']')
+                return NULL;
+            }
+          else if (p < end && *p != ']')
+            return NULL;
         }
+      if (p >= end)
+        return NULL;
       p++;
     }
   else if (*p == '"')
     {
       p = skip_string (p, end);
     }
+  else if (*p == 't')
+    {
+      p = skip_word (p, end, "true");
+    }
+  else if (*p == 'f')
+    {
+      p = skip_word (p, end, "false");
+    }
+  else if (*p == 'n')
+    {
+      p = skip_word (p, end, "null");
+    }
   else
     {
-      while (p < end && *p != ',' && *p != ']' && *p != '}' && *p != ' ' &&
-             *p != '\t' && *p != '\n' && *p != '\r')
-        p++;
+      p = skip_number (p, end);
     }
 
-  p = MIN (p, end);
-  if (node != NULL)
+  if (p != NULL && node != NULL)
     texts_set (texts, node, start, p - start);
   return p;
 }
@@ -394,6 +492,7 @@ ps_json_texts_parse (PsJsonTexts  *texts,
   g_autoptr(GError) local_error = NULL;
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
+  const char *end;
   JsonNode *root;
 
   g_return_val_if_fail (texts != NULL, NULL);
@@ -415,8 +514,16 @@ ps_json_texts_parse (PsJsonTexts  *texts,
     }
 
   root = json_node_ref (json_parser_get_root (parser));
+  end = note_texts (texts, root, skip_space (data, data + len), data + len);
+  if (end == NULL || skip_space (end, data + len) != data + len)
+    {
+      /* Comments, hexadecimal numbers and the like: not JSON a server takes. */
+      g_set_error_literal (error, PS_JSON_ERROR, PS_JSON_ERROR_INVALID,
+                           _("The text is not strict JSON"));
+      json_node_unref (root);
+      return NULL;
+    }
   g_ptr_array_add (texts->keep, g_bytes_ref (bytes));
-  note_texts (texts, root, data, data + len);
   return root;
 }
 
