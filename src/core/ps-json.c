@@ -154,7 +154,7 @@ struct _PsJsonTexts
   gatomicrefcount  ref_count;
   GPtrArray       *keep;    /* GBytes and PsJsonTexts the slices point into */
   GArray          *slices;  /* Slice */
-  GHashTable      *nodes;   /* JsonNode → index + 1 in slices */
+  GHashTable      *nodes;   /* JsonNode (a ref) → index + 1 in slices */
 };
 
 G_DEFINE_QUARK (ps-json-error-quark, ps_json_error)
@@ -172,7 +172,10 @@ ps_json_texts_new (void)
   g_atomic_ref_count_init (&texts->ref_count);
   texts->keep = g_ptr_array_new ();
   texts->slices = g_array_new (FALSE, FALSE, sizeof (Slice));
-  texts->nodes = g_hash_table_new (NULL, NULL);
+  /* Held, so that no node freed meanwhile lends its address, and with it
+   * its text, to a new one.
+   */
+  texts->nodes = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) json_node_unref, NULL);
   return texts;
 }
 
@@ -216,6 +219,8 @@ texts_set (PsJsonTexts *texts,
   Slice slice = { text, len };
 
   g_array_append_val (texts->slices, slice);
+  if (!g_hash_table_contains (texts->nodes, node))
+    json_node_ref (node);
   g_hash_table_insert (texts->nodes, node, GUINT_TO_POINTER (texts->slices->len));
 }
 
@@ -514,6 +519,7 @@ ps_json_texts_parse (PsJsonTexts  *texts,
     }
 
   root = json_node_ref (json_parser_get_root (parser));
+  g_ptr_array_add (texts->keep, g_bytes_ref (bytes));
   end = note_texts (texts, root, skip_space (data, data + len), data + len);
   if (end == NULL || skip_space (end, data + len) != data + len)
     {
@@ -523,7 +529,6 @@ ps_json_texts_parse (PsJsonTexts  *texts,
       json_node_unref (root);
       return NULL;
     }
-  g_ptr_array_add (texts->keep, g_bytes_ref (bytes));
   return root;
 }
 
@@ -609,25 +614,17 @@ write_string (GString    *out,
   g_string_append_c (out, '"');
 }
 
-/**
- * ps_json_write:
- * @out: where to append
- * @node: a tree
- * @texts: (nullable): the texts nodes of @node were read from
- *
- * Appends @node as compact JSON: each node @texts knows as the text it was
- * read from, others generated. Unlike json-glib's generator, doubles come
- * out as valid JSON (`1e+308`, not `1e+308.0`).
- */
-void
-ps_json_write (GString     *out,
-               JsonNode    *node,
-               PsJsonTexts *texts)
+static void
+write_node (GString     *out,
+            JsonNode    *node,
+            PsJsonTexts *texts,
+            gboolean     containers_too)
 {
-  const char *text;
+  const char *text = NULL;
   gsize len;
 
-  text = ps_json_texts_lookup (texts, node, &len);
+  if (containers_too || JSON_NODE_HOLDS_VALUE (node) || JSON_NODE_HOLDS_NULL (node))
+    text = ps_json_texts_lookup (texts, node, &len);
   if (text != NULL)
     {
       g_string_append_len (out, text, len);
@@ -652,7 +649,7 @@ ps_json_write (GString     *out,
             first = FALSE;
             write_string (out, name);
             g_string_append_c (out, ':');
-            ps_json_write (out, member, texts);
+            write_node (out, member, texts, containers_too);
           }
         g_string_append_c (out, '}');
       }
@@ -667,7 +664,7 @@ ps_json_write (GString     *out,
           {
             if (i > 0)
               g_string_append_c (out, ',');
-            ps_json_write (out, json_array_get_element (array, i), texts);
+            write_node (out, json_array_get_element (array, i), texts, containers_too);
           }
         g_string_append_c (out, ']');
       }
@@ -705,6 +702,47 @@ ps_json_write (GString     *out,
     default:
       g_string_append (out, "null");
     }
+}
+
+/**
+ * ps_json_write:
+ * @out: where to append
+ * @node: a tree
+ * @texts: (nullable): the texts nodes of @node were read from
+ *
+ * Appends @node as compact JSON: each node @texts knows as the text it was
+ * read from, others generated. Unlike json-glib's generator, doubles come
+ * out as valid JSON (`1e+308`, not `1e+308.0`). For trees built from
+ * parsed nodes, not changed in place.
+ */
+void
+ps_json_write (GString     *out,
+               JsonNode    *node,
+               PsJsonTexts *texts)
+{
+  g_return_if_fail (out != NULL && node != NULL);
+
+  write_node (out, node, texts, TRUE);
+}
+
+/**
+ * ps_json_write_edited:
+ * @out: where to append
+ * @node: a parsed tree, changed since
+ * @texts: (nullable): the texts nodes of @node were read from
+ *
+ * As ps_json_write(), for a tree whose objects and arrays may have been
+ * changed in place: only values (strings, numbers, literals) are taken
+ * from @texts.
+ */
+void
+ps_json_write_edited (GString     *out,
+                      JsonNode    *node,
+                      PsJsonTexts *texts)
+{
+  g_return_if_fail (out != NULL && node != NULL);
+
+  write_node (out, node, texts, FALSE);
 }
 
 /* A number's value as sign, significant digits and the power of ten of the

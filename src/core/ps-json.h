@@ -72,6 +72,9 @@ void         ps_json_texts_copy    (PsJsonTexts  *texts,
 void         ps_json_write         (GString      *out,
                                     JsonNode     *node,
                                     PsJsonTexts  *texts);
+void         ps_json_write_edited  (GString      *out,
+                                    JsonNode     *node,
+                                    PsJsonTexts  *texts);
 gboolean     ps_json_numbers_equal (const char   *a,
                                     gsize         a_len,
                                     const char   *b,
