@@ -1914,6 +1914,7 @@ test_raw_strict_json (void)
   const char * const kept[] = {
     "{\"a\":1e308}", "{\"a\":[1.0e400, -0 ,\"caf\\u00e9\"]}",
     " {\"a\" : {\"b\":\t[ true,false,null ]}}\n", "[12345678901234567890123]",
+    "{\"a\":[1],\"b\":{\"c\":1,\"c\":[2]},\"a\":2}",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (refused); i++)

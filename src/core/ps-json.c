@@ -218,10 +218,10 @@ texts_set (PsJsonTexts *texts,
 {
   Slice slice = { text, len };
 
+  /* A node noted twice keeps one reference: the table drops the new one. */
   g_array_append_val (texts->slices, slice);
-  if (!g_hash_table_contains (texts->nodes, node))
-    json_node_ref (node);
-  g_hash_table_insert (texts->nodes, node, GUINT_TO_POINTER (texts->slices->len));
+  g_hash_table_insert (texts->nodes, json_node_ref (node),
+                       GUINT_TO_POINTER (texts->slices->len));
 }
 
 static const char *
@@ -390,12 +390,26 @@ note_texts (PsJsonTexts *texts,
       while (p < end && *p != '}')
         {
           const char *key_end;
-          g_autofree char *key = NULL;
+          g_autofree char *decoded = NULL;
+          const char *key = NULL;
+          char buffer[128];
+          gsize key_len;
 
           if (p >= end || *p != '"' || (key_end = skip_string (p, end)) == NULL)
             return NULL;
-          if (object != NULL)
-            key = decode_key (p + 1, key_end - 1);
+          key_len = key_end - p - 2;
+          /* Most keys are short and plain: no allocation for them. */
+          if (object != NULL && key_len < sizeof buffer &&
+              memchr (p + 1, '\\', key_len) == NULL)
+            {
+              memcpy (buffer, p + 1, key_len);
+              buffer[key_len] = '\0';
+              key = buffer;
+            }
+          else if (object != NULL)
+            {
+              key = decoded = decode_key (p + 1, key_end - 1);
+            }
           p = skip_space (key_end, end);
           if (p >= end || *p != ':')
             return NULL;
