@@ -299,13 +299,14 @@ test_other_values_kept (Fixture       *fixture,
   g_autofree char *db_url = ps_test_peer_db_url (fixture->peer, DB);
   g_autofree char *url = g_strdup_printf ("%s/case-numbers", db_url);
   g_autoptr(SoupMessage) message = soup_message_new ("PUT", url);
+  g_autoptr(GBytes) request = NULL;
   g_autoptr(GBytes) answer = NULL;
   g_autoptr(JsonNode) value = json_node_init_string (json_node_alloc (), "Ana Maria");
   g_autoptr(JsonObject) saved = NULL;
   g_autoptr(GError) error = NULL;
 
-  soup_message_set_request_body_from_bytes (message, "application/json",
-                                            g_bytes_new_static (record, strlen (record)));
+  request = g_bytes_new_static (record, strlen (record));
+  soup_message_set_request_body_from_bytes (message, "application/json", request);
   answer = soup_session_send_and_read (fixture->session, message, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (soup_message_get_status (message), ==, 201);

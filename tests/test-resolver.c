@@ -527,6 +527,7 @@ test_numbers_written_as_read (void)
   g_autoptr(PsCouchDatabase) database = NULL;
   g_autoptr(PsResolver) resolver = NULL;
   g_autoptr(SoupMessage) message = NULL;
+  g_autoptr(GBytes) request = NULL;
   g_autoptr(GBytes) answer = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) doc = NULL;
@@ -539,8 +540,8 @@ test_numbers_written_as_read (void)
   ps_test_peer_create_db (peer, DB);
   url = g_strdup_printf ("%s/_bulk_docs", db_url);
   message = soup_message_new ("POST", url);
-  soup_message_set_request_body_from_bytes (message, "application/json",
-                                            g_bytes_new_static (body, strlen (body)));
+  request = g_bytes_new_static (body, strlen (body));
+  soup_message_set_request_body_from_bytes (message, "application/json", request);
   answer = soup_session_send_and_read (session, message, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (soup_message_get_status (message), ==, 201);
