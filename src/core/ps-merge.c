@@ -33,10 +33,10 @@ struct _PsMergeResult
 {
   JsonNode    *body;
   PsJsonTexts *texts;
-  JsonNode  *report;
-  char      *winning_rev;
-  GPtrArray *losing_revs;
-  guint      n_decisions;
+  JsonNode    *report;
+  char        *winning_rev;
+  GPtrArray   *losing_revs;
+  guint        n_decisions;
 };
 
 typedef struct
@@ -79,14 +79,14 @@ typedef struct
 
 typedef struct
 {
-  Leaf       *leaves;
-  guint       n_leaves;
-  gboolean    tracked;
-  const char *ancestor;
-  guint64     ancestor_pos;
-  JsonArray  *decisions;
-  JsonArray  *attachments_to_copy;
-  GHashTable *owned_strings;
+  Leaf        *leaves;
+  guint        n_leaves;
+  gboolean     tracked;
+  const char  *ancestor;
+  guint64      ancestor_pos;
+  JsonArray   *decisions;
+  JsonArray   *attachments_to_copy;
+  GHashTable  *owned_strings;
   PsJsonTexts *texts;  /* the leaves' texts, or NULL */
   PsJsonTexts *kept;   /* the texts of the values the body keeps */
 } Merge;
