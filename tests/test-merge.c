@@ -1523,6 +1523,524 @@ test_cli_bad_input (void)
   g_rmdir (dir);
 }
 
+/* Values kept byte for byte */
+
+/* The end of the JSON value at @p, in valid JSON. */
+static const char *
+skip_value (const char *p)
+{
+  guint depth = 0;
+
+  do
+    {
+      while (g_ascii_isspace (*p))
+        p++;
+      if (*p == '"')
+        {
+          for (p++; *p != '"'; p++)
+            {
+              if (*p == '\\')
+                p++;
+            }
+          p++;
+        }
+      else if (*p == '{' || *p == '[')
+        {
+          depth++;
+          p++;
+          continue;
+        }
+      else if (*p == '}' || *p == ']')
+        {
+          depth--;
+          p++;
+        }
+      else if (*p == ',' || *p == ':')
+        {
+          p++;
+          continue;
+        }
+      else
+        {
+          while (*p != '\0' && strchr (",:]} \t\r\n", *p) == NULL)
+            p++;
+        }
+      while (depth > 0 && g_ascii_isspace (*p))
+        p++;
+    }
+  while (depth > 0);
+
+  return p;
+}
+
+/* The text of each member of the object @text holds, as written there. */
+static GHashTable *
+member_texts (const char *text)
+{
+  GHashTable *members = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  const char *p = text;
+
+  while (g_ascii_isspace (*p))
+    p++;
+  g_assert_cmpint (*p, ==, '{');
+  p++;
+  for (;;)
+    {
+      const char *key_end;
+      const char *value_end;
+      char *key;
+
+      while (g_ascii_isspace (*p) || *p == ',')
+        p++;
+      if (*p == '}')
+        break;
+      g_assert_cmpint (*p, ==, '"');
+      key_end = skip_value (p);
+      key = g_strndup (p + 1, key_end - p - 2);
+      p = key_end;
+      while (g_ascii_isspace (*p) || *p == ':')
+        p++;
+      value_end = skip_value (p);
+      g_hash_table_replace (members, key, g_strndup (p, value_end - p));
+      p = value_end;
+    }
+
+  return members;
+}
+
+static char *
+merge_texts (const char * const *texts,
+             guint               n_texts,
+             char              **out_report)
+{
+  g_autoptr(GPtrArray) leaves = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autoptr(PsJsonTexts) leaf_texts = ps_json_texts_new ();
+  g_autoptr(PsMergeResult) result = NULL;
+  g_autoptr(GString) body = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < n_texts; i++)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (texts[i], strlen (texts[i]));
+      JsonNode *leaf = ps_json_texts_parse (leaf_texts, bytes, PS_JSON_MAX_DEPTH, &error);
+
+      g_assert_no_error (error);
+      g_ptr_array_add (leaves, leaf);
+    }
+  result = ps_merge_leaves_with_texts ((JsonNode * const *) leaves->pdata, leaves->len,
+                                       leaf_texts, &error);
+  g_assert_no_error (error);
+  if (out_report != NULL)
+    *out_report = to_text (ps_merge_result_get_report (result));
+  ps_merge_result_write_body (result, NULL, body);
+  return g_strdup (body->str);
+}
+
+/* Literals that json-glib cannot hold as written: integers past 64 bits,
+ * doubles at the edge, negative zero, escapes.
+ */
+static const char * const raw_literals[] = {
+  "12345678901234567890123", "12345678901234567890124", "9223372036854775808",
+  "-9223372036854775809", "9223372036854775807", "1e308", "1E+2", "-0", "-0.0", "0.1",
+  "2.5e-10", "42", "-17", "123456789.123456789123", "1.0", "1e-400",
+  "\"caf\\u00e9\"", "\"\\ud83d\\ude00 smile\"", "\"a\\/b\"", "\"tab\\there\"", "\"plain\"",
+  "\"\\u0041BC\"", "true", "false",
+};
+
+static void
+append_literal (GString *out,
+                GRand   *rand)
+{
+  g_string_append (out, raw_literals[g_rand_int_range (rand, 0, G_N_ELEMENTS (raw_literals))]);
+}
+
+/* Rows within rows, with spaces here and there as other writers put them. */
+static void
+append_subform (GString    *out,
+                GRand      *rand,
+                const char *prefix,
+                guint       depth)
+{
+  guint n_rows = g_rand_int_range (rand, 1, 3);
+
+  g_string_append_c (out, '[');
+  for (guint r = 0; r < n_rows; r++)
+    {
+      g_autofree char *id = g_strdup_printf ("%s-%u", prefix, r);
+      gboolean spaced = g_rand_boolean (rand);
+
+      if (r > 0)
+        g_string_append (out, spaced ? ", " : ",");
+      g_string_append_printf (out, spaced ? "{ \"unique_id\" : \"%s\", \"n\": " :
+                                            "{\"unique_id\":\"%s\",\"n\":", id);
+      append_literal (out, rand);
+      g_string_append (out, ",\"s\":");
+      append_literal (out, rand);
+      if (depth > 0)
+        {
+          g_string_append (out, ",\"rows\":");
+          append_subform (out, rand, id, depth - 1);
+        }
+      g_string_append (out, spaced ? " }" : "}");
+    }
+  g_string_append_c (out, ']');
+}
+
+#define RAW_FIELDS 12
+#define RAW_SUBFORMS 2
+
+typedef struct
+{
+  char    *values[RAW_FIELDS + RAW_SUBFORMS];
+  gboolean changed[RAW_FIELDS + RAW_SUBFORMS];
+} RawSide;
+
+static char *
+raw_field_name (guint index)
+{
+  if (index < RAW_FIELDS)
+    return g_strdup_printf ("field_%u", index);
+  return g_strdup_printf ("subform_%u", index - RAW_FIELDS);
+}
+
+static char *
+raw_value (GRand *rand,
+           guint  index)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  if (index < RAW_FIELDS)
+    {
+      append_literal (out, rand);
+    }
+  else
+    {
+      g_autofree char *prefix = g_strdup_printf ("row%u", g_rand_int (rand));
+
+      append_subform (out, rand, prefix, g_rand_int_range (rand, 1, 6));
+    }
+  return g_strdup (out->str);
+}
+
+static char *
+raw_leaf (char       **base,
+          RawSide     *side,
+          guint        side_index,
+          const char  *base_rev)
+{
+  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GString) changes = g_string_new (NULL);
+  char **values = side != NULL ? side->values : base;
+
+  g_string_append_printf (out, "{\"_id\":\"case-raw\",\"_rev\":\"%s\",",
+                          side != NULL ? "" : base_rev);
+  if (side != NULL)
+    {
+      g_string_truncate (out, 0);
+      g_string_append_printf (out, "{\"_id\":\"case-raw\",\"_rev\":\"2-%08x\",",
+                              0x1000 + side_index);
+    }
+  g_string_append (out, "\"couchrest-type\":\"Child\",");
+  for (guint f = 0; f < RAW_FIELDS + RAW_SUBFORMS; f++)
+    {
+      g_autofree char *name = raw_field_name (f);
+
+      g_string_append_printf (out, "\"%s\":%s,", name, values[f]);
+      if (side != NULL && side->changed[f])
+        g_string_append_printf (changes, "%s\"%s\":{\"from\":%s,\"to\":%s}",
+                                changes->len > 0 ? "," : "", name, base[f], side->values[f]);
+    }
+
+  g_string_append (out, "\"histories\":[");
+  if (side != NULL)
+    g_string_append_printf (out,
+                            "{\"unique_id\":\"h-%u\",\"datetime\":\"2015/03/0%u 10:00:00 +0000\","
+                            "\"user_name\":\"user%u\",\"user_organization\":\"org%u\","
+                            "\"prev_revision\":\"%s\",\"action\":\"update\","
+                            "\"changes\":{%s}},",
+                            side_index, side_index + 2, side_index, side_index, base_rev,
+                            changes->str);
+  g_string_append (out, "{\"unique_id\":\"h-create\",\"datetime\":\"2015/03/01 09:00:00 +0000\","
+                        "\"user_name\":\"user0\",\"prev_revision\":null,\"action\":\"create\","
+                        "\"changes\":{}}]}");
+  return g_strdup (out->str);
+}
+
+static void
+test_raw_properties (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261206);
+  guint iterations = g_test_slow () ? 2000 : 200;
+  guint contested = 0;
+
+  for (guint iteration = 0; iteration < iterations; iteration++)
+    {
+      char *base[RAW_FIELDS + RAW_SUBFORMS];
+      RawSide sides[3] = { 0 };
+      char *texts[3];
+      const char *reversed[3];
+      guint n_sides = g_rand_int_range (rand, 2, 4);
+      g_autofree char *merged = NULL;
+      g_autofree char *merged_backward = NULL;
+      g_autoptr(GHashTable) members = NULL;
+      g_autoptr(JsonNode) parsed = NULL;
+
+      for (guint f = 0; f < RAW_FIELDS + RAW_SUBFORMS; f++)
+        base[f] = raw_value (rand, f);
+
+      for (guint s = 0; s < n_sides; s++)
+        {
+          for (guint f = 0; f < RAW_FIELDS + RAW_SUBFORMS; f++)
+            {
+              /* A subform edited on several sides is merged row by row,
+               * which the fixtures cover; here one side at most edits it.
+               */
+              gboolean taken = FALSE;
+
+              for (guint o = 0; o < s && f >= RAW_FIELDS; o++)
+                taken |= sides[o].changed[f];
+              sides[s].changed[f] = !taken && g_rand_int_range (rand, 0, 3) == 0;
+              sides[s].values[f] = sides[s].changed[f] ? raw_value (rand, f) : g_strdup (base[f]);
+            }
+          texts[s] = raw_leaf (base, &sides[s], s, "1-0000base");
+          reversed[n_sides - 1 - s] = texts[s];
+        }
+
+      merged = merge_texts ((const char * const *) texts, n_sides, NULL);
+      merged_backward = merge_texts (reversed, n_sides, NULL);
+      g_assert_cmpstr (merged, ==, merged_backward);
+
+      /* What is written must be JSON a server accepts. */
+      parsed = json_from_string (merged, NULL);
+      if (parsed == NULL)
+        g_error ("The merged document is not valid JSON: %s", merged);
+
+      members = member_texts (merged);
+      for (guint f = 0; f < RAW_FIELDS + RAW_SUBFORMS; f++)
+        {
+          g_autofree char *name = raw_field_name (f);
+          const char *expected = base[f];
+          guint n_changed = 0;
+
+          /* The most recent change is the last side's; untouched, the
+           * ancestor's text, which every leaf holds.
+           */
+          for (guint s = 0; s < n_sides; s++)
+            {
+              if (sides[s].changed[f])
+                {
+                  expected = sides[s].values[f];
+                  n_changed++;
+                }
+            }
+          contested += n_changed > 1;
+          if (g_strcmp0 (g_hash_table_lookup (members, name), expected) != 0)
+            g_error ("%s: expected %s, merged %s in\n%s", name, expected,
+                     (char *) g_hash_table_lookup (members, name), merged);
+        }
+
+      for (guint f = 0; f < RAW_FIELDS + RAW_SUBFORMS; f++)
+        g_free (base[f]);
+      for (guint s = 0; s < n_sides; s++)
+        {
+          for (guint f = 0; f < RAW_FIELDS + RAW_SUBFORMS; f++)
+            g_free (sides[s].values[f]);
+          g_free (texts[s]);
+        }
+    }
+
+  g_assert_cmpuint (contested, >, 10);
+}
+
+/* Without histories the newer document wins a differing value; numbers
+ * past 64 bits must not look alike to the merge.
+ */
+static void
+test_raw_untracked_numbers (void)
+{
+  const char *older =
+    "{\"_id\":\"c\",\"_rev\":\"2-bbbb\",\"last_updated_at\":\"2015-03-01T10:00:00Z\","
+    "\"big\":12345678901234567890124,\"tags\":[12345678901234567890124]}";
+  const char *newer =
+    "{\"_id\":\"c\",\"_rev\":\"2-aaaa\",\"last_updated_at\":\"2015-03-02T10:00:00Z\","
+    "\"big\":12345678901234567890123,\"tags\":[12345678901234567890123]}";
+  const char *texts[] = { older, newer };
+  g_autofree char *merged = merge_texts (texts, 2, NULL);
+  g_autoptr(GHashTable) members = member_texts (merged);
+
+  g_assert_cmpstr (g_hash_table_lookup (members, "big"), ==, "12345678901234567890123");
+  g_assert_cmpstr (g_hash_table_lookup (members, "tags"), ==, "[12345678901234567890123]");
+}
+
+static char *
+set_numbers_leaf (const char *side,
+                  guint       day,
+                  const char *tags)
+{
+  return g_strdup_printf ("{\"_id\":\"c\",\"_rev\":\"2-%s\",\"tags\":%s,\"histories\":["
+                          "{\"unique_id\":\"h-%s\",\"datetime\":\"2015/03/0%u 10:00:00 +0000\","
+                          "\"prev_revision\":\"1-base\","
+                          "\"changes\":{\"tags\":{\"from\":[1],\"to\":%s}}},"
+                          "{\"unique_id\":\"h-create\",\"datetime\":\"2015/03/01 09:00:00 +0000\","
+                          "\"changes\":{}}]}",
+                          side, tags, side, day, tags);
+}
+
+/* Multi-select values merge as sets: two different big numbers are two. */
+static void
+test_raw_set_numbers (void)
+{
+  g_autofree char *a = set_numbers_leaf ("aaaa", 2, "[1,12345678901234567890123]");
+  g_autofree char *b = set_numbers_leaf ("bbbb", 3, "[1,12345678901234567890124]");
+  const char *texts[] = { a, b };
+  g_autofree char *merged = merge_texts (texts, 2, NULL);
+  g_autoptr(GHashTable) members = member_texts (merged);
+
+  g_assert_cmpstr (g_hash_table_lookup (members, "tags"), ==,
+                   "[1,12345678901234567890124,12345678901234567890123]");
+}
+
+/* json-glib takes more than JSON; what the merge keeps as text must be
+ * JSON a server takes, so the rest is refused. What is JSON comes back out
+ * as it went in.
+ */
+static void
+test_raw_strict_json (void)
+{
+  const char * const refused[] = {
+    "{\"a\": 0x10}", "{/*c*/\"a\":1}", "{\"a\":'x'}", "{\"a\":.5}", "{\"a\":1.}",
+    "{\"a\":01}", "{\"a\":\"\\x\"}", "{\"a\":[1,2] /* c */}",
+  };
+  const char * const kept[] = {
+    "{\"a\":1e308}", "{\"a\":[1.0e400, -0 ,\"caf\\u00e9\"]}",
+    " {\"a\" : {\"b\":\t[ true,false,null ]}}\n", "[12345678901234567890123]",
+    "{\"a\":[1],\"b\":{\"c\":1,\"c\":[2]},\"a\":2}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(PsJsonTexts) texts = ps_json_texts_new ();
+      g_autoptr(GBytes) bytes = g_bytes_new_static (refused[i], strlen (refused[i]));
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) root = ps_json_texts_parse (texts, bytes, PS_JSON_MAX_DEPTH, &error);
+
+      g_test_message ("%s", refused[i]);
+      g_assert_error (error, PS_JSON_ERROR, PS_JSON_ERROR_INVALID);
+      g_assert_null (root);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
+    {
+      g_autoptr(PsJsonTexts) texts = ps_json_texts_new ();
+      g_autoptr(GBytes) bytes = g_bytes_new_static (kept[i], strlen (kept[i]));
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonNode) root = ps_json_texts_parse (texts, bytes, PS_JSON_MAX_DEPTH, &error);
+      g_autoptr(GString) out = g_string_new (NULL);
+      g_autofree char *trimmed = g_strstrip (g_strdup (kept[i]));
+
+      g_assert_no_error (error);
+      ps_json_write (out, root, texts);
+      g_assert_cmpstr (out->str, ==, trimmed);
+    }
+}
+
+/* Equal as numbers whatever the notation; different however close. */
+static void
+test_raw_number_keys (void)
+{
+  const char * const equal[][2] = {
+    { "1", "1.0" }, { "100", "1e2" }, { "1E+2", "100.000" }, { "-0", "0" }, { "0.0", "-0e5" },
+    { "0.012", "1.2e-2" }, { "12345678901234567890123", "1.2345678901234567890123e22" },
+  };
+  const char * const different[][2] = {
+    { "12345678901234567890123", "12345678901234567890124" }, { "9223372036854775808", "-1" },
+    { "1e308", "1e307" }, { "0.1", "0.10000000000000001" }, { "1e400", "1e401" }, { "-1", "1" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (equal); i++)
+    g_assert_true (ps_json_numbers_equal (equal[i][0], strlen (equal[i][0]),
+                                          equal[i][1], strlen (equal[i][1])));
+  for (guint i = 0; i < G_N_ELEMENTS (different); i++)
+    g_assert_false (ps_json_numbers_equal (different[i][0], strlen (different[i][0]),
+                                           different[i][1], strlen (different[i][1])));
+}
+
+static char *
+write_temp_leaf (const char *dir,
+                 const char *name,
+                 const char *text)
+{
+  char *path = g_build_filename (dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+static void
+test_cli_raw_numbers (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test-merge-XXXXXX", NULL);
+  g_autofree char *a = write_temp_leaf (dir, "a.json",
+                                        "{\"_id\":\"c\",\"_rev\":\"2-aaaa\",\"big\":"
+                                        "12345678901234567890123,\"edge\":9223372036854775808,"
+                                        "\"huge\":1e308,\"zero\":-0,\"name\":\"caf\\u00e9\"}");
+  g_autofree char *b = write_temp_leaf (dir, "b.json",
+                                        "{\"_id\":\"c\",\"_rev\":\"2-bbbb\",\"big\":"
+                                        "12345678901234567890123,\"edge\":9223372036854775808,"
+                                        "\"huge\":1e308,\"zero\":-0,\"name\":\"caf\\u00e9\"}");
+  const char *args[] = { a, b, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GHashTable) members = NULL;
+
+  g_assert_cmpint (run_cli (args, &out, &err), ==, 0);
+  members = member_texts (out);
+  g_assert_cmpstr (g_hash_table_lookup (members, "big"), ==, "12345678901234567890123");
+  g_assert_cmpstr (g_hash_table_lookup (members, "edge"), ==, "9223372036854775808");
+  g_assert_cmpstr (g_hash_table_lookup (members, "huge"), ==, "1e308");
+  g_assert_cmpstr (g_hash_table_lookup (members, "zero"), ==, "-0");
+  g_assert_cmpstr (g_hash_table_lookup (members, "name"), ==, "\"caf\\u00e9\"");
+
+  g_unlink (a);
+  g_unlink (b);
+  g_rmdir (dir);
+}
+
+/* A hostile file must end in a plain error, not a crash. */
+static void
+test_cli_too_deep (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("test-merge-XXXXXX", NULL);
+  g_autofree char *a = fixture_path ("leaf-a.json");
+  g_autofree char *deep = g_build_filename (dir, "deep.json", NULL);
+  g_autofree char *deep_leaf = g_build_filename (dir, "deep-leaf.json", NULL);
+  g_autoptr(GString) text = g_string_new (NULL);
+  const char *args[] = { a, deep, NULL };
+  const char *leaf_args[] = { a, deep_leaf, NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  for (guint i = 0; i < 400000; i++)
+    g_string_append_c (text, '[');
+  g_assert_true (g_file_set_contents (deep, text->str, text->len, NULL));
+  g_string_prepend (text, "{\"_id\":\"c\",\"_rev\":\"1-a\",\"deep\":");
+  g_assert_true (g_file_set_contents (deep_leaf, text->str, text->len, NULL));
+
+  g_assert_cmpint (run_cli (args, &out, &err), ==, 1);
+  g_assert_nonnull (strstr (err, "deep.json"));
+  g_assert_cmpstr (out, ==, "");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run_cli (leaf_args, &out, &err), ==, 1);
+  g_assert_nonnull (strstr (err, "deep-leaf.json"));
+  g_assert_cmpstr (out, ==, "");
+
+  g_unlink (deep);
+  g_unlink (deep_leaf);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1540,6 +2058,13 @@ main (int   argc,
   g_test_add_func ("/ps/merge/cli/merge", test_cli_merge);
   g_test_add_func ("/ps/merge/cli/report", test_cli_report);
   g_test_add_func ("/ps/merge/cli/bad-input", test_cli_bad_input);
+  g_test_add_func ("/ps/merge/raw/properties", test_raw_properties);
+  g_test_add_func ("/ps/merge/raw/untracked-numbers", test_raw_untracked_numbers);
+  g_test_add_func ("/ps/merge/raw/set-numbers", test_raw_set_numbers);
+  g_test_add_func ("/ps/merge/raw/strict-json", test_raw_strict_json);
+  g_test_add_func ("/ps/merge/raw/number-keys", test_raw_number_keys);
+  g_test_add_func ("/ps/merge/cli/raw-numbers", test_cli_raw_numbers);
+  g_test_add_func ("/ps/merge/cli/too-deep", test_cli_too_deep);
 
   return g_test_run ();
 }

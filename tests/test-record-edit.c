@@ -286,6 +286,44 @@ test_errors (Fixture       *fixture,
   g_assert_cmpuint (entries->len, ==, 0);
 }
 
+/* The fields an edit does not touch are saved as they were read: json-glib
+ * would write 1e308 back as `1e+308.0`, which the server refuses.
+ */
+static void
+test_other_values_kept (Fixture       *fixture,
+                        gconstpointer  user_data)
+{
+  const char *record =
+    "{\"_id\":\"case-numbers\",\"name\":\"Ana\",\"huge\":1e308,\"tiny\":-2.5e-300,"
+    "\"rows\":[{\"unique_id\":\"r1\",\"weight\":1.0e300}],\"histories\":[]}";
+  g_autofree char *db_url = ps_test_peer_db_url (fixture->peer, DB);
+  g_autofree char *url = g_strdup_printf ("%s/case-numbers", db_url);
+  g_autoptr(SoupMessage) message = soup_message_new ("PUT", url);
+  g_autoptr(GBytes) request = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(JsonNode) value = json_node_init_string (json_node_alloc (), "Ana Maria");
+  g_autoptr(JsonObject) saved = NULL;
+  g_autoptr(GError) error = NULL;
+
+  request = g_bytes_new_static (record, strlen (record));
+  soup_message_set_request_body_from_bytes (message, "application/json", request);
+  answer = soup_session_send_and_read (fixture->session, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 201);
+
+  g_assert_true (set_field (fixture, "case-numbers", "name", value, &error));
+  g_assert_no_error (error);
+
+  saved = get_record (fixture, "case-numbers");
+  g_assert_cmpstr (json_object_get_string_member (saved, "name"), ==, "Ana Maria");
+  g_assert_cmpfloat (json_object_get_double_member (saved, "huge"), ==, 1e308);
+  g_assert_cmpfloat (json_object_get_double_member (saved, "tiny"), ==, -2.5e-300);
+  g_assert_cmpfloat (json_object_get_double_member (find_row (saved, "rows", "r1"), "weight"),
+                     ==, 1e300);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (saved, "histories")),
+                    ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -296,6 +334,8 @@ main (int   argc,
               fixture_set_up, test_set_field, fixture_tear_down);
   g_test_add ("/ps/record-edit/subform-and-nested", Fixture, NULL,
               fixture_set_up, test_subform_and_nested, fixture_tear_down);
+  g_test_add ("/ps/record-edit/other-values-kept", Fixture, NULL,
+              fixture_set_up, test_other_values_kept, fixture_tear_down);
   g_test_add ("/ps/record-edit/errors", Fixture, NULL,
               fixture_set_up, test_errors, fixture_tear_down);
 

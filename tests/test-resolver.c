@@ -670,6 +670,57 @@ test_cancelled_while_listing (void)
   g_clear_error (&done.error);
 }
 
+static char *
+numbers_leaf (const char *hash,
+              const char *name)
+{
+  return g_strdup_printf ("{\"_id\":\"numbers\",\"_rev\":\"2-%s\",\"_revisions\":{\"start\":2,"
+                          "\"ids\":[\"%s\",\"0000\"]},\"huge\":1e308,\"tiny\":-2.5e-300,"
+                          "\"name\":\"%s\"}", hash, hash, name);
+}
+
+/* Values are written back as the leaves had them: json-glib would write
+ * 1e308 as `1e+308.0`, which the server refuses, every run.
+ */
+static void
+test_numbers_written_as_read (void)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new (TRUE);
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsCouchDatabase) database = NULL;
+  g_autoptr(PsResolver) resolver = NULL;
+  g_autoptr(SoupMessage) message = NULL;
+  g_autoptr(GBytes) request = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) doc = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *a = numbers_leaf ("aaaa", "a");
+  g_autofree char *b = numbers_leaf ("bbbb", "b");
+  g_autofree char *db_url = ps_test_peer_db_url (peer, DB);
+  g_autofree char *body = g_strdup_printf ("{\"new_edits\":false,\"docs\":[%s,%s]}", a, b);
+
+  ps_test_peer_create_db (peer, DB);
+  url = g_strdup_printf ("%s/_bulk_docs", db_url);
+  message = soup_message_new ("POST", url);
+  request = g_bytes_new_static (body, strlen (body));
+  soup_message_set_request_body_from_bytes (message, "application/json", request);
+  answer = soup_session_send_and_read (session, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 201);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 1);
+
+  database = open_database (session, peer);
+  resolver = ps_resolver_new (database);
+  resolve (resolver, NULL);
+  g_assert_cmpuint (ps_resolver_get_n_resolved (resolver), ==, 1);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 0);
+
+  doc = get_doc (peer, "numbers");
+  g_assert_cmpfloat (json_object_get_double_member (doc, "huge"), ==, 1e308);
+  g_assert_cmpfloat (json_object_get_double_member (doc, "tiny"), ==, -2.5e-300);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -689,6 +740,7 @@ main (int   argc,
   g_test_add_func ("/ps/resolver/refused-request-fails-the-run",
                    test_refused_request_fails_the_run);
   g_test_add_func ("/ps/resolver/cancelled-while-listing", test_cancelled_while_listing);
+  g_test_add_func ("/ps/resolver/numbers-written-as-read", test_numbers_written_as_read);
 
   return g_test_run ();
 }

@@ -10,7 +10,9 @@
 #include <glib/gi18n.h>
 
 #include "ps-cli-commands.h"
+#include "ps-body-reader.h"
 #include "ps-cli-common.h"
+#include "ps-json.h"
 #include "ps-merge.h"
 
 static gboolean
@@ -23,29 +25,88 @@ is_deleted (JsonObject *object)
          json_node_get_boolean (deleted);
 }
 
+/* Leaves come from anywhere; a file this large is not a record's. */
+#define MAX_FILE_SIZE (64 * 1024 * 1024)
+
+typedef struct
+{
+  GBytes   *bytes;
+  GError   *error;
+  gboolean  done;
+} FileRead;
+
+static void
+on_file_read_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  FileRead *read = user_data;
+
+  read->bytes = ps_body_reader_read_finish (result, &read->error);
+  read->done = TRUE;
+}
+
+/* The size-capped reader the replication reads answers with. */
+static GBytes *
+read_file (const char  *path,
+           GError     **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_commandline_arg (path);
+  g_autoptr(GFileInputStream) stream = NULL;
+  FileRead read = { 0 };
+
+  stream = g_file_read (file, NULL, error);
+  if (stream == NULL)
+    return NULL;
+
+  ps_body_reader_read_async (G_INPUT_STREAM (stream), MAX_FILE_SIZE, NULL, NULL,
+                             on_file_read_cb, &read);
+  ps_cli_run_until_done (&read.done);
+
+  if (g_error_matches (read.error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+    {
+      g_autofree char *limit = g_format_size (MAX_FILE_SIZE);
+
+      g_clear_error (&read.error);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                   _("The file is larger than %s; it cannot hold the leaves of one record."),
+                   limit);
+      return NULL;
+    }
+  if (read.error != NULL)
+    g_propagate_error (error, read.error);
+  return read.bytes;
+}
+
 /* A file holds one leaf, or the array `GET /db/{id}?open_revs=all` returns,
- * whose live `{"ok": leaf}` entries are taken and the rest skipped.
+ * whose live `{"ok": leaf}` entries are taken and the rest skipped. Each
+ * leaf's text is kept, so that the merge writes what it keeps unchanged.
  */
 static gboolean
-read_leaves (const char  *path,
-             GPtrArray   *leaves,
-             GError     **error)
+read_leaves (const char   *path,
+             PsJsonTexts  *texts,
+             GPtrArray    *leaves,
+             GError      **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  JsonNode *root;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(JsonNode) root = NULL;
   JsonArray *array;
 
-  if (!json_parser_load_from_file (parser, path, error))
+  bytes = read_file (path, error);
+  if (bytes == NULL)
     return FALSE;
 
-  root = json_parser_get_root (parser);
-  if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
+  root = ps_json_texts_parse (texts, bytes, PS_JSON_MAX_DEPTH, error);
+  if (root == NULL)
+    return FALSE;
+
+  if (JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_ptr_array_add (leaves, json_node_copy (root));
+      g_ptr_array_add (leaves, g_steal_pointer (&root));
       return TRUE;
     }
 
-  if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
+  if (!JSON_NODE_HOLDS_ARRAY (root))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                            _("Expected a JSON object (one leaf) or an array of leaves"));
@@ -75,7 +136,8 @@ read_leaves (const char  *path,
       if (is_deleted (json_node_get_object (element)))
         continue;
 
-      g_ptr_array_add (leaves, json_node_copy (element));
+      /* A reference, not a copy: @texts knows these very nodes. */
+      g_ptr_array_add (leaves, json_node_ref (element));
     }
 
   return TRUE;
@@ -93,7 +155,9 @@ ps_cli_merge (int    argc,
   };
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GPtrArray) leaves = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autoptr(PsJsonTexts) texts = ps_json_texts_new ();
   g_autoptr(PsMergeResult) result = NULL;
+  g_autoptr(GString) body = NULL;
   g_autoptr(GError) error = NULL;
 
   context = ps_cli_option_context_new (_("LEAF.json LEAF.json [LEAF.json…]"),
@@ -114,14 +178,15 @@ ps_cli_merge (int    argc,
 
   for (int i = 1; i < argc; i++)
     {
-      if (!read_leaves (argv[i], leaves, &error))
+      if (!read_leaves (argv[i], texts, leaves, &error))
         {
           ps_cli_print_error (argv[i], error);
           return PS_CLI_EXIT_FAILED;
         }
     }
 
-  result = ps_merge_leaves ((JsonNode * const *) leaves->pdata, leaves->len, &error);
+  result = ps_merge_leaves_with_texts ((JsonNode * const *) leaves->pdata, leaves->len, texts,
+                                       &error);
   if (result == NULL)
     {
       ps_cli_print_error (NULL, error);
@@ -131,7 +196,12 @@ ps_cli_merge (int    argc,
   if (report)
     ps_cli_print_json (ps_merge_result_get_report (result));
   else
-    ps_cli_print_json (ps_merge_result_get_body (result));
+    {
+      /* Not through json-glib, which would rewrite the values kept. */
+      body = g_string_new (NULL);
+      ps_merge_result_write_body (result, NULL, body);
+      g_print ("%s\n", body->str);
+    }
 
   return PS_CLI_EXIT_OK;
 }

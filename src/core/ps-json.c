@@ -8,6 +8,8 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
+#include <string.h>
 
 #include "ps-json.h"
 
@@ -241,4 +243,743 @@ ps_json_parse_untrusted_object (GBytes  *bytes,
     }
 
   return json_object_ref (json_node_get_object (root));
+}
+
+/* Texts of parsed values */
+
+typedef struct
+{
+  const char *text;
+  gsize       len;
+} Slice;
+
+struct _PsJsonTexts
+{
+  gatomicrefcount  ref_count;
+  GPtrArray       *keep;    /* GBytes and PsJsonTexts the slices point into */
+  GArray          *slices;  /* Slice */
+  GHashTable      *nodes;   /* JsonNode (a ref) → index + 1 in slices */
+};
+
+/**
+ * ps_json_texts_new:
+ *
+ * Returns: (transfer full): an empty table of texts
+ */
+PsJsonTexts *
+ps_json_texts_new (void)
+{
+  PsJsonTexts *texts = g_new0 (PsJsonTexts, 1);
+
+  g_atomic_ref_count_init (&texts->ref_count);
+  texts->keep = g_ptr_array_new ();
+  texts->slices = g_array_new (FALSE, FALSE, sizeof (Slice));
+  /* Held, so that no node freed meanwhile lends its address, and with it
+   * its text, to a new one.
+   */
+  texts->nodes = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) json_node_unref, NULL);
+  return texts;
+}
+
+PsJsonTexts *
+ps_json_texts_ref (PsJsonTexts *texts)
+{
+  g_return_val_if_fail (texts != NULL, NULL);
+
+  g_atomic_ref_count_inc (&texts->ref_count);
+  return texts;
+}
+
+void
+ps_json_texts_unref (PsJsonTexts *texts)
+{
+  if (texts == NULL || !g_atomic_ref_count_dec (&texts->ref_count))
+    return;
+
+  /* Bytes and tables were added to @keep tagged by their low bit. */
+  for (guint i = 0; i < texts->keep->len; i++)
+    {
+      guintptr kept = (guintptr) g_ptr_array_index (texts->keep, i);
+
+      if (kept & 1)
+        ps_json_texts_unref ((PsJsonTexts *) (kept & ~(guintptr) 1));
+      else
+        g_bytes_unref ((GBytes *) kept);
+    }
+  g_ptr_array_unref (texts->keep);
+  g_array_unref (texts->slices);
+  g_hash_table_unref (texts->nodes);
+  g_free (texts);
+}
+
+static void
+texts_set (PsJsonTexts *texts,
+           JsonNode    *node,
+           const char  *text,
+           gsize        len)
+{
+  Slice slice = { text, len };
+
+  /* A node noted twice keeps one reference: the table drops the new one. */
+  g_array_append_val (texts->slices, slice);
+  g_hash_table_insert (texts->nodes, json_node_ref (node),
+                       GUINT_TO_POINTER (texts->slices->len));
+}
+
+static const char *
+skip_space (const char *p,
+            const char *end)
+{
+  while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    p++;
+  return p;
+}
+
+/* The end of the string whose opening quote is at @p, or NULL when it is
+ * not a JSON string: json-glib lets through more than JSON allows.
+ */
+static const char *
+skip_string (const char *p,
+             const char *end)
+{
+  const char *start = ++p;
+
+  for (; p < end && *p != '"'; p++)
+    {
+      if ((guchar) *p < 0x20)
+        return NULL;
+      if (*p != '\\')
+        continue;
+      if (++p >= end)
+        return NULL;
+      if (*p == 'u')
+        {
+          if (end - p < 5 || !g_ascii_isxdigit (p[1]) || !g_ascii_isxdigit (p[2]) ||
+              !g_ascii_isxdigit (p[3]) || !g_ascii_isxdigit (p[4]))
+            return NULL;
+          p += 4;
+        }
+      else if (strchr ("\"\\/bfnrt", *p) == NULL || *p == '\0')
+        {
+          return NULL;
+        }
+    }
+  if (p >= end || !g_utf8_validate_len (start, p - start, NULL))
+    return NULL;
+  return p + 1;
+}
+
+/* The end of the number at @p, or NULL when it is not a JSON number. */
+static const char *
+skip_number (const char *p,
+             const char *end)
+{
+  if (p < end && *p == '-')
+    p++;
+  if (p >= end || !g_ascii_isdigit (*p))
+    return NULL;
+  if (*p == '0')
+    p++;
+  else
+    while (p < end && g_ascii_isdigit (*p))
+      p++;
+  if (p < end && *p == '.')
+    {
+      if (++p >= end || !g_ascii_isdigit (*p))
+        return NULL;
+      while (p < end && g_ascii_isdigit (*p))
+        p++;
+    }
+  if (p < end && (*p == 'e' || *p == 'E'))
+    {
+      p++;
+      if (p < end && (*p == '+' || *p == '-'))
+        p++;
+      if (p >= end || !g_ascii_isdigit (*p))
+        return NULL;
+      while (p < end && g_ascii_isdigit (*p))
+        p++;
+    }
+  return p;
+}
+
+static const char *
+skip_word (const char *p,
+           const char *end,
+           const char *word)
+{
+  gsize len = strlen (word);
+
+  if ((gsize) (end - p) < len || memcmp (p, word, len) != 0)
+    return NULL;
+  return p + len;
+}
+
+static char *
+decode_key (const char *start,
+            const char *end)
+{
+  g_autoptr(GString) key = NULL;
+
+  if (memchr (start, '\\', end - start) == NULL)
+    return g_strndup (start, end - start);
+
+  key = g_string_sized_new (end - start);
+  for (const char *p = start; p < end; p++)
+    {
+      gunichar c;
+
+      if (*p != '\\' || p + 1 >= end)
+        {
+          g_string_append_c (key, *p);
+          continue;
+        }
+      switch (*++p)
+        {
+        case 'b': g_string_append_c (key, '\b'); break;
+        case 'f': g_string_append_c (key, '\f'); break;
+        case 'n': g_string_append_c (key, '\n'); break;
+        case 'r': g_string_append_c (key, '\r'); break;
+        case 't': g_string_append_c (key, '\t'); break;
+        case 'u':
+          if (end - p < 5)
+            return NULL;
+          c = g_ascii_xdigit_value (p[1]) << 12 | g_ascii_xdigit_value (p[2]) << 8 |
+              g_ascii_xdigit_value (p[3]) << 4 | g_ascii_xdigit_value (p[4]);
+          p += 4;
+          if (c >= 0xd800 && c < 0xdc00 && end - p >= 7 && p[1] == '\\' && p[2] == 'u')
+            {
+              gunichar low = g_ascii_xdigit_value (p[3]) << 12 |
+                             g_ascii_xdigit_value (p[4]) << 8 |
+                             g_ascii_xdigit_value (p[5]) << 4 | g_ascii_xdigit_value (p[6]);
+
+              if (low >= 0xdc00 && low < 0xe000)
+                {
+                  c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+                  p += 6;
+                }
+            }
+          g_string_append_unichar (key, c);
+          break;
+        default: g_string_append_c (key, *p); break;
+        }
+    }
+  return g_strdup (key->str);
+}
+
+/* Walks the value at @p, which json-glib parsed into @node, notes the text
+ * of each node and returns where the value ends, or NULL where the text is
+ * not strict JSON. The text leads: where the tree does not match it (a
+ * member given twice), the nodes below are left without a text.
+ */
+static const char *
+note_texts (PsJsonTexts *texts,
+            JsonNode    *node,
+            const char  *p,
+            const char  *end)
+{
+  const char *start = p;
+
+  if (p >= end)
+    return NULL;
+
+  if (*p == '{')
+    {
+      JsonObject *object = node != NULL && JSON_NODE_HOLDS_OBJECT (node)
+        ? json_node_get_object (node) : NULL;
+
+      p = skip_space (p + 1, end);
+      while (p < end && *p != '}')
+        {
+          const char *key_end;
+          g_autofree char *decoded = NULL;
+          const char *key = NULL;
+          char buffer[128];
+          gsize key_len;
+
+          if (p >= end || *p != '"' || (key_end = skip_string (p, end)) == NULL)
+            return NULL;
+          key_len = key_end - p - 2;
+          /* Most keys are short and plain: no allocation for them. */
+          if (object != NULL && key_len < sizeof buffer &&
+              memchr (p + 1, '\\', key_len) == NULL)
+            {
+              memcpy (buffer, p + 1, key_len);
+              buffer[key_len] = '\0';
+              key = buffer;
+            }
+          else if (object != NULL)
+            {
+              key = decoded = decode_key (p + 1, key_end - 1);
+            }
+          p = skip_space (key_end, end);
+          if (p >= end || *p != ':')
+            return NULL;
+          p = note_texts (texts, key != NULL ? json_object_get_member (object, key) : NULL,
+                          skip_space (p + 1, end), end);
+          if (p == NULL)
+            return NULL;
+          p = skip_space (p, end);
+          if (p < end && *p == ',')
+            {
+              p = skip_space (p + 1, end);
+              if (p < end && *p == '}')
+                return NULL;
+            }
+          else if (p < end && *p != '}')
+            return NULL;
+        }
+      if (p >= end)
+        return NULL;
+      p++;
+    }
+  else if (*p == '[')
+    {
+      JsonArray *array = node != NULL && JSON_NODE_HOLDS_ARRAY (node)
+        ? json_node_get_array (node) : NULL;
+      guint i = 0;
+
+      p = skip_space (p + 1, end);
+      while (p < end && *p != ']')
+        {
+          JsonNode *element = NULL;
+
+          if (array != NULL && i < json_array_get_length (array))
+            element = json_array_get_element (array, i);
+          i++;
+          p = note_texts (texts, element, p, end);
+          if (p == NULL)
+            return NULL;
+          p = skip_space (p, end);
+          if (p < end && *p == ',')
+            {
+              p = skip_space (p + 1, end);
+              if (p < end && *p == ']')
+                return NULL;
+            }
+          else if (p < end && *p != ']')
+            return NULL;
+        }
+      if (p >= end)
+        return NULL;
+      p++;
+    }
+  else if (*p == '"')
+    {
+      p = skip_string (p, end);
+    }
+  else if (*p == 't')
+    {
+      p = skip_word (p, end, "true");
+    }
+  else if (*p == 'f')
+    {
+      p = skip_word (p, end, "false");
+    }
+  else if (*p == 'n')
+    {
+      p = skip_word (p, end, "null");
+    }
+  else
+    {
+      p = skip_number (p, end);
+    }
+
+  if (p != NULL && node != NULL)
+    texts_set (texts, node, start, p - start);
+  return p;
+}
+
+/**
+ * ps_json_texts_parse:
+ * @texts: a #PsJsonTexts
+ * @bytes: JSON text from elsewhere, valid or not
+ * @max_depth: the deepest nesting of arrays and objects allowed
+ * @error: return location for a #PsJsonError
+ *
+ * Parses @bytes, refusing deeper nesting than @max_depth before json-glib
+ * sees it, and notes in @texts the text of every node of the tree. The tree
+ * must outlive every lookup of its nodes.
+ *
+ * Returns: (transfer full) (nullable): the tree
+ */
+JsonNode *
+ps_json_texts_parse (PsJsonTexts  *texts,
+                     GBytes       *bytes,
+                     guint         max_depth,
+                     GError      **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GError) local_error = NULL;
+  gsize len;
+  const char *data = g_bytes_get_data (bytes, &len);
+  const char *end;
+  JsonNode *root;
+
+  g_return_val_if_fail (texts != NULL, NULL);
+  g_return_val_if_fail (bytes != NULL, NULL);
+
+  if (!ps_json_depth_within (data, len, max_depth))
+    {
+      g_set_error (error, PS_JSON_ERROR, PS_JSON_ERROR_TOO_DEEP,
+                   _("The JSON text nests deeper than %u levels"), max_depth);
+      return NULL;
+    }
+  if (!json_parser_load_from_data (parser, data != NULL ? data : "", len, &local_error) ||
+      json_parser_get_root (parser) == NULL)
+    {
+      g_set_error (error, PS_JSON_ERROR, PS_JSON_ERROR_INVALID,
+                   _("The text is not valid JSON: %s"),
+                   local_error != NULL ? local_error->message : _("it is empty"));
+      return NULL;
+    }
+
+  root = json_node_ref (json_parser_get_root (parser));
+  g_ptr_array_add (texts->keep, g_bytes_ref (bytes));
+  end = note_texts (texts, root, skip_space (data, data + len), data + len);
+  if (end == NULL || skip_space (end, data + len) != data + len)
+    {
+      /* Comments, hexadecimal numbers and the like: not JSON a server takes. */
+      g_set_error_literal (error, PS_JSON_ERROR, PS_JSON_ERROR_INVALID,
+                           _("The text is not strict JSON"));
+      json_node_unref (root);
+      return NULL;
+    }
+  return root;
+}
+
+/**
+ * ps_json_texts_lookup:
+ * @texts: (nullable): a #PsJsonTexts
+ * @node: a node
+ * @out_len: (out): the length of the text
+ *
+ * Returns: (nullable): the text @node was read from, not NUL-terminated
+ */
+const char *
+ps_json_texts_lookup (PsJsonTexts *texts,
+                      JsonNode    *node,
+                      gsize       *out_len)
+{
+  guint index;
+  const Slice *slice;
+
+  if (texts == NULL)
+    return NULL;
+  index = GPOINTER_TO_UINT (g_hash_table_lookup (texts->nodes, node));
+  if (index == 0)
+    return NULL;
+  slice = &g_array_index (texts->slices, Slice, index - 1);
+  *out_len = slice->len;
+  return slice->text;
+}
+
+/**
+ * ps_json_texts_copy:
+ * @texts: a #PsJsonTexts
+ * @node: a copy of @source_node
+ * @source: (nullable): the #PsJsonTexts holding @source_node's text
+ * @source_node: a node
+ *
+ * Notes for @node the text @source holds for @source_node, if any, and
+ * keeps that text alive as long as @texts.
+ */
+void
+ps_json_texts_copy (PsJsonTexts *texts,
+                    JsonNode    *node,
+                    PsJsonTexts *source,
+                    JsonNode    *source_node)
+{
+  const char *text;
+  gsize len;
+
+  g_return_if_fail (texts != NULL && texts != source);
+
+  text = ps_json_texts_lookup (source, source_node, &len);
+  if (text == NULL)
+    return;
+
+  if (!g_ptr_array_find (texts->keep, (gpointer) ((guintptr) source | 1), NULL))
+    g_ptr_array_add (texts->keep, (gpointer) ((guintptr) ps_json_texts_ref (source) | 1));
+  texts_set (texts, node, text, len);
+}
+
+static void
+write_string (GString    *out,
+              const char *text)
+{
+  g_string_append_c (out, '"');
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      switch (*p)
+        {
+        case '"': g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\b': g_string_append (out, "\\b"); break;
+        case '\f': g_string_append (out, "\\f"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        default:
+          if ((guchar) *p < 0x20)
+            g_string_append_printf (out, "\\u%04x", (guint) *p);
+          else
+            g_string_append_c (out, *p);
+        }
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+write_node (GString     *out,
+            JsonNode    *node,
+            PsJsonTexts *texts,
+            gboolean     containers_too)
+{
+  const char *text = NULL;
+  gsize len;
+
+  if (containers_too || JSON_NODE_HOLDS_VALUE (node) || JSON_NODE_HOLDS_NULL (node))
+    text = ps_json_texts_lookup (texts, node, &len);
+  if (text != NULL)
+    {
+      g_string_append_len (out, text, len);
+      return;
+    }
+
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObjectIter iter;
+        const char *name;
+        JsonNode *member;
+        gboolean first = TRUE;
+
+        g_string_append_c (out, '{');
+        json_object_iter_init_ordered (&iter, json_node_get_object (node));
+        while (json_object_iter_next_ordered (&iter, &name, &member))
+          {
+            if (!first)
+              g_string_append_c (out, ',');
+            first = FALSE;
+            write_string (out, name);
+            g_string_append_c (out, ':');
+            write_node (out, member, texts, containers_too);
+          }
+        g_string_append_c (out, '}');
+      }
+      break;
+
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+
+        g_string_append_c (out, '[');
+        for (guint i = 0; i < json_array_get_length (array); i++)
+          {
+            if (i > 0)
+              g_string_append_c (out, ',');
+            write_node (out, json_array_get_element (array, i), texts, containers_too);
+          }
+        g_string_append_c (out, ']');
+      }
+      break;
+
+    case JSON_NODE_VALUE:
+      switch (json_node_get_value_type (node))
+        {
+        case G_TYPE_STRING:
+          write_string (out, json_node_get_string (node));
+          break;
+        case G_TYPE_BOOLEAN:
+          g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
+          break;
+        case G_TYPE_INT64:
+          g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
+          break;
+        case G_TYPE_DOUBLE:
+          {
+            char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+            double value = json_node_get_double (node);
+
+            if (isfinite (value))
+              g_string_append (out, g_ascii_dtostr (buffer, sizeof buffer, value));
+            else
+              g_string_append (out, "null");
+          }
+          break;
+        default:
+          g_string_append (out, "null");
+        }
+      break;
+
+    case JSON_NODE_NULL:
+    default:
+      g_string_append (out, "null");
+    }
+}
+
+/**
+ * ps_json_write:
+ * @out: where to append
+ * @node: a tree
+ * @texts: (nullable): the texts nodes of @node were read from
+ *
+ * Appends @node as compact JSON: each node @texts knows as the text it was
+ * read from, others generated. Unlike json-glib's generator, doubles come
+ * out as valid JSON (`1e+308`, not `1e+308.0`). For trees built from
+ * parsed nodes, not changed in place.
+ */
+void
+ps_json_write (GString     *out,
+               JsonNode    *node,
+               PsJsonTexts *texts)
+{
+  g_return_if_fail (out != NULL && node != NULL);
+
+  write_node (out, node, texts, TRUE);
+}
+
+/**
+ * ps_json_write_edited:
+ * @out: where to append
+ * @node: a parsed tree, changed since
+ * @texts: (nullable): the texts nodes of @node were read from
+ *
+ * As ps_json_write(), for a tree whose objects and arrays may have been
+ * changed in place: only values (strings, numbers, literals) are taken
+ * from @texts.
+ */
+void
+ps_json_write_edited (GString     *out,
+                      JsonNode    *node,
+                      PsJsonTexts *texts)
+{
+  g_return_if_fail (out != NULL && node != NULL);
+
+  write_node (out, node, texts, FALSE);
+}
+
+/* A number's value as sign, significant digits and the power of ten of the
+ * first digit: "-0.0120e3" is ("-", "12", 1). Exponents too long for 64
+ * bits are kept as text, so such numbers only equal themselves.
+ */
+static gboolean
+parse_number (const char  *text,
+              gsize        len,
+              gboolean    *out_negative,
+              GString     *digits,
+              gint64      *out_power,
+              const char **out_huge_exponent)
+{
+  const char *p = text;
+  const char *end = text + len;
+  gint64 point = 0;
+  gint64 exponent = 0;
+  gboolean seen_point = FALSE;
+  gboolean leading = TRUE;
+
+  *out_negative = p < end && *p == '-';
+  if (*out_negative)
+    p++;
+  *out_huge_exponent = NULL;
+
+  for (; p < end && (g_ascii_isdigit (*p) || *p == '.'); p++)
+    {
+      if (*p == '.')
+        {
+          seen_point = TRUE;
+          continue;
+        }
+      if (leading && *p == '0')
+        {
+          if (seen_point)
+            point--;
+          continue;
+        }
+      leading = FALSE;
+      g_string_append_c (digits, *p);
+      if (!seen_point)
+        point++;
+    }
+  while (digits->len > 0 && digits->str[digits->len - 1] == '0')
+    g_string_truncate (digits, digits->len - 1);
+
+  if (p < end && (*p == 'e' || *p == 'E'))
+    {
+      g_autofree char *exponent_text = g_strndup (p + 1, end - p - 1);
+
+      if (!g_ascii_string_to_signed (exponent_text, 10, -G_MAXINT64 / 2, G_MAXINT64 / 2,
+                                     &exponent, NULL))
+        *out_huge_exponent = p + 1;
+    }
+  else if (p != end)
+    {
+      return FALSE;
+    }
+
+  if (digits->len == 0)
+    {
+      /* Every zero is the same number, -0 included. */
+      *out_negative = FALSE;
+      *out_power = 0;
+      *out_huge_exponent = NULL;
+      return TRUE;
+    }
+
+  *out_power = point - 1 + exponent;
+  return TRUE;
+}
+
+/**
+ * ps_json_number_key:
+ * @text: a JSON number's text
+ * @len: its length
+ *
+ * Returns: (transfer full) (nullable): a text equal for two numbers exactly
+ *   when their values are equal, however they were written (`1`, `1.0`,
+ *   `10e-1`) and however large; %NULL when @text is not a number
+ */
+char *
+ps_json_number_key (const char *text,
+                    gsize       len)
+{
+  g_autoptr(GString) digits = g_string_new (NULL);
+  gboolean negative;
+  gint64 power;
+  const char *huge;
+
+  if (!parse_number (text, len, &negative, digits, &power, &huge))
+    return NULL;
+  if (huge != NULL)
+    return g_strdup_printf ("%s%se%.*s~", negative ? "-" : "", digits->str,
+                            (int) (text + len - huge), huge);
+  return g_strdup_printf ("%s%se%" G_GINT64_FORMAT, negative ? "-" : "",
+                          digits->len > 0 ? digits->str : "0", power);
+}
+
+/**
+ * ps_json_numbers_equal:
+ * @a: a JSON number's text
+ * @a_len: its length
+ * @b: another
+ * @b_len: its length
+ *
+ * Returns: whether @a and @b are the same number, compared exactly
+ */
+gboolean
+ps_json_numbers_equal (const char *a,
+                       gsize       a_len,
+                       const char *b,
+                       gsize       b_len)
+{
+  g_autofree char *a_key = NULL;
+  g_autofree char *b_key = NULL;
+
+  if (a_len == b_len && memcmp (a, b, a_len) == 0)
+    return TRUE;
+  a_key = ps_json_number_key (a, a_len);
+  b_key = ps_json_number_key (b, b_len);
+  return a_key != NULL && b_key != NULL && strcmp (a_key, b_key) == 0;
 }

@@ -62,3 +62,46 @@ JsonObject *ps_json_parse_untrusted_object (GBytes      *bytes,
                                             GError     **error);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/**
+ * PsJsonTexts:
+ *
+ * The JSON text each node of parsed trees was read from, so that a value
+ * passed on unchanged is written byte for byte as it came: json-glib holds
+ * numbers as 64-bit integers or doubles, which lose big integers, `-0` and
+ * the exact notation, and it re-escapes strings.
+ */
+typedef struct _PsJsonTexts PsJsonTexts;
+
+PsJsonTexts *ps_json_texts_new     (void);
+PsJsonTexts *ps_json_texts_ref     (PsJsonTexts  *texts);
+void         ps_json_texts_unref   (PsJsonTexts  *texts);
+JsonNode    *ps_json_texts_parse   (PsJsonTexts  *texts,
+                                    GBytes       *bytes,
+                                    guint         max_depth,
+                                    GError      **error);
+const char  *ps_json_texts_lookup  (PsJsonTexts  *texts,
+                                    JsonNode     *node,
+                                    gsize        *out_len);
+void         ps_json_texts_copy    (PsJsonTexts  *texts,
+                                    JsonNode     *node,
+                                    PsJsonTexts  *source,
+                                    JsonNode     *source_node);
+void         ps_json_write         (GString      *out,
+                                    JsonNode     *node,
+                                    PsJsonTexts  *texts);
+void         ps_json_write_edited  (GString      *out,
+                                    JsonNode     *node,
+                                    PsJsonTexts  *texts);
+gboolean     ps_json_numbers_equal (const char   *a,
+                                    gsize         a_len,
+                                    const char   *b,
+                                    gsize         b_len);
+char        *ps_json_number_key    (const char   *text,
+                                    gsize         len);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PsJsonTexts, ps_json_texts_unref)
+
+G_END_DECLS

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ps-json.h"
 #include "ps-merge.h"
 #include "ps-timestamp.h"
 
@@ -30,11 +31,12 @@
 
 struct _PsMergeResult
 {
-  JsonNode  *body;
-  JsonNode  *report;
-  char      *winning_rev;
-  GPtrArray *losing_revs;
-  guint      n_decisions;
+  JsonNode    *body;
+  PsJsonTexts *texts;
+  JsonNode    *report;
+  char        *winning_rev;
+  GPtrArray   *losing_revs;
+  guint        n_decisions;
 };
 
 typedef struct
@@ -77,14 +79,16 @@ typedef struct
 
 typedef struct
 {
-  Leaf       *leaves;
-  guint       n_leaves;
-  gboolean    tracked;
-  const char *ancestor;
-  guint64     ancestor_pos;
-  JsonArray  *decisions;
-  JsonArray  *attachments_to_copy;
-  GHashTable *owned_strings;
+  Leaf        *leaves;
+  guint        n_leaves;
+  gboolean     tracked;
+  const char  *ancestor;
+  guint64      ancestor_pos;
+  JsonArray   *decisions;
+  JsonArray   *attachments_to_copy;
+  GHashTable  *owned_strings;
+  PsJsonTexts *texts;  /* the leaves' texts, or NULL */
+  PsJsonTexts *kept;   /* the texts of the values the body keeps */
 } Merge;
 
 typedef enum
@@ -191,6 +195,18 @@ deep_copy (JsonNode *node)
   return json_node_copy (node);
 }
 
+/* A value the body keeps from a leaf, written as the leaf had it. */
+static JsonNode *
+keep_copy (Merge    *m,
+           JsonNode *node)
+{
+  JsonNode *copy = deep_copy (node);
+
+  if (m->texts != NULL)
+    ps_json_texts_copy (m->kept, copy, m->texts, node);
+  return copy;
+}
+
 static JsonNode *
 copy_or_null (JsonNode *node)
 {
@@ -283,8 +299,9 @@ is_empty (JsonNode *node)
 }
 
 static gboolean
-values_equal (JsonNode *a,
-              JsonNode *b)
+values_equal (PsJsonTexts *texts,
+              JsonNode    *a,
+              JsonNode    *b)
 {
   gboolean a_empty = is_empty (a);
   gboolean b_empty = is_empty (b);
@@ -307,7 +324,7 @@ values_equal (JsonNode *a,
       json_object_iter_init (&iter, ao);
       while (json_object_iter_next (&iter, &name, &member))
         {
-          if (!values_equal (member, json_object_get_member (bo, name)))
+          if (!values_equal (texts, member, json_object_get_member (bo, name)))
             return FALSE;
         }
       json_object_iter_init (&iter, bo);
@@ -329,7 +346,8 @@ values_equal (JsonNode *a,
         return FALSE;
       for (guint i = 0; i < length; i++)
         {
-          if (!values_equal (json_array_get_element (aa, i), json_array_get_element (ba, i)))
+          if (!values_equal (texts, json_array_get_element (aa, i),
+                             json_array_get_element (ba, i)))
             return FALSE;
         }
       return TRUE;
@@ -347,6 +365,18 @@ values_equal (JsonNode *a,
       trimmed_bounds (json_node_get_string (b), &bs, &bl);
       return al == bl && memcmp (as, bs, al) == 0;
     }
+  if ((a_type == G_TYPE_INT64 || a_type == G_TYPE_DOUBLE) &&
+      (b_type == G_TYPE_INT64 || b_type == G_TYPE_DOUBLE))
+    {
+      const char *a_text, *b_text;
+      gsize a_len, b_len;
+
+      /* json-glib wraps integers past 64 bits; their text does not. */
+      a_text = ps_json_texts_lookup (texts, a, &a_len);
+      b_text = ps_json_texts_lookup (texts, b, &b_len);
+      if (a_text != NULL && b_text != NULL)
+        return ps_json_numbers_equal (a_text, a_len, b_text, b_len);
+    }
   if (a_type == G_TYPE_INT64 && b_type == G_TYPE_INT64)
     return json_node_get_int (a) == json_node_get_int (b);
   if ((a_type == G_TYPE_INT64 || a_type == G_TYPE_DOUBLE) &&
@@ -360,8 +390,9 @@ values_equal (JsonNode *a,
 
 /* A key under which values_equal() values collide, for sets. */
 static void
-append_canonical (GString  *out,
-                  JsonNode *node)
+append_canonical (PsJsonTexts *texts,
+                  GString     *out,
+                  JsonNode    *node)
 {
   if (is_empty (node))
     {
@@ -380,7 +411,7 @@ append_canonical (GString  *out,
           if (is_empty (member))
             continue;
           g_string_append_printf (out, "%zu:%s=", strlen (l->data), (const char *) l->data);
-          append_canonical (out, member);
+          append_canonical (texts, out, member);
           g_string_append_c (out, ',');
         }
       g_string_append_c (out, '}');
@@ -392,7 +423,7 @@ append_canonical (GString  *out,
       g_string_append_c (out, '[');
       for (guint i = 0; i < json_array_get_length (array); i++)
         {
-          append_canonical (out, json_array_get_element (array, i));
+          append_canonical (texts, out, json_array_get_element (array, i));
           g_string_append_c (out, ',');
         }
       g_string_append_c (out, ']');
@@ -413,18 +444,29 @@ append_canonical (GString  *out,
   else
     {
       char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+      const char *text;
+      gsize len;
+      g_autofree char *key = NULL;
 
+      text = ps_json_texts_lookup (texts, node, &len);
+      if (text != NULL)
+        key = ps_json_number_key (text, len);
       g_string_append_c (out, 'n');
-      g_string_append (out, g_ascii_dtostr (buffer, sizeof buffer, json_node_get_double (node)));
+      if (key != NULL)
+        g_string_append (out, key);
+      else
+        g_string_append (out, g_ascii_dtostr (buffer, sizeof buffer,
+                                              json_node_get_double (node)));
     }
 }
 
 static char *
-canonical_key (JsonNode *node)
+canonical_key (PsJsonTexts *texts,
+               JsonNode    *node)
 {
   GString *out = g_string_new (NULL);
 
-  append_canonical (out, node);
+  append_canonical (texts, out, node);
   return g_string_free (out, FALSE);
 }
 
@@ -624,13 +666,15 @@ is_leaf_change (JsonNode *node)
   return TRUE;
 }
 
-static void record_leaf_change (Change      *change,
+static void record_leaf_change (Merge       *m,
+                                Change      *change,
                                 JsonNode    *from,
                                 JsonNode    *to,
                                 const Entry *entry);
 
 static void
-touch_child_with_values (Change      *change,
+touch_child_with_values (Merge       *m,
+                         Change      *change,
                          const char  *key,
                          JsonNode    *from,
                          JsonNode    *to,
@@ -639,14 +683,15 @@ touch_child_with_values (Change      *change,
   Change *child = change_ensure_child (change, key);
 
   change_touch (child, entry);
-  record_leaf_change (child, from, to, entry);
+  record_leaf_change (m, child, from, to, entry);
 }
 
 /* A whole object or subform recorded as one {from, to} touches only the
  * keys and rows that differ, the same as the per-key form does.
  */
 static void
-record_leaf_change (Change      *change,
+record_leaf_change (Merge       *m,
+                    Change      *change,
                     JsonNode    *from,
                     JsonNode    *to,
                     const Entry *entry)
@@ -677,8 +722,8 @@ record_leaf_change (Change      *change,
             {
               JsonNode *other = get_member (to_object, name);
 
-              if (!values_equal (member, other))
-                touch_child_with_values (change, name, member, other, entry);
+              if (!values_equal (m->texts, member, other))
+                touch_child_with_values (m, change, name, member, other, entry);
             }
         }
       if (to_object != NULL)
@@ -687,7 +732,7 @@ record_leaf_change (Change      *change,
           while (json_object_iter_next (&iter, &name, &member))
             {
               if (get_member (from_object, name) == NULL && !is_empty (member))
-                touch_child_with_values (change, name, NULL, member, entry);
+                touch_child_with_values (m, change, name, NULL, member, entry);
             }
         }
     }
@@ -713,8 +758,8 @@ record_leaf_change (Change      *change,
           JsonNode *before = g_hash_table_lookup (from_rows, id);
 
           g_hash_table_insert (to_rows, (gpointer) id, row);
-          if (before == NULL || !values_equal (before, row))
-            touch_child_with_values (change, id, before, row, entry);
+          if (before == NULL || !values_equal (m->texts, before, row))
+            touch_child_with_values (m, change, id, before, row, entry);
         }
       for (guint i = 0; from_array != NULL && i < json_array_get_length (from_array); i++)
         {
@@ -731,7 +776,8 @@ record_leaf_change (Change      *change,
  * to null when removed, and nested objects key by key.
  */
 static void
-record_changes (Change      *change,
+record_changes (Merge       *m,
+                Change      *change,
                 JsonObject  *changes,
                 const Entry *entry)
 {
@@ -749,12 +795,12 @@ record_changes (Change      *change,
         {
           JsonObject *object = json_node_get_object (value);
 
-          record_leaf_change (child, get_member (object, "from"), get_member (object, "to"),
-                              entry);
+          record_leaf_change (m, child, get_member (object, "from"),
+                              get_member (object, "to"), entry);
         }
       else if (JSON_NODE_HOLDS_OBJECT (value))
         {
-          record_changes (child, json_node_get_object (value), entry);
+          record_changes (m, child, json_node_get_object (value), entry);
         }
     }
 }
@@ -788,7 +834,8 @@ parse_time (const char *text)
 }
 
 static void
-leaf_read_entries (Leaf *leaf)
+leaf_read_entries (Leaf        *leaf,
+                   PsJsonTexts *texts)
 {
   JsonArray *histories = get_array (get_member (leaf->body, "histories"));
 
@@ -808,7 +855,7 @@ leaf_read_entries (Leaf *leaf)
       entry = g_new0 (Entry, 1);
       entry->key = get_string (object, "unique_id");
       if (entry->key == NULL)
-        entry->key = entry->owned_key = canonical_key (node);
+        entry->key = entry->owned_key = canonical_key (texts, node);
       entry->user = get_string (object, "user_name");
       entry->organisation = get_string (object, "user_organization");
       entry->prev_revision = get_string (object, "prev_revision");
@@ -1013,7 +1060,7 @@ build_change_trees (Merge *m)
 
           changes = get_object (get_member (object, "changes"));
           if (changes != NULL)
-            record_changes (leaf->changes, changes, entry);
+            record_changes (m, leaf->changes, changes, entry);
         }
     }
 }
@@ -1143,7 +1190,7 @@ merge_untracked (Merge      *m,
         continue;
       if (first == G_MAXUINT)
         first = i;
-      else if (!values_equal (slots[first].value, slots[i].value))
+      else if (!values_equal (m->texts, slots[first].value, slots[i].value))
         all_equal = FALSE;
     }
 
@@ -1152,7 +1199,7 @@ merge_untracked (Merge      *m,
       for (guint i = 0; i < m->n_leaves; i++)
         {
           if (slots[i].active && slots[i].value != NULL)
-            return deep_copy (slots[i].value);
+            return keep_copy (m, slots[i].value);
         }
       return NULL;
     }
@@ -1164,7 +1211,7 @@ merge_untracked (Merge      *m,
   for (guint i = 0; i < m->n_leaves; i++)
     {
       if (!slots[i].active || i == best || is_empty (slots[i].value) ||
-          values_equal (slots[i].value, slots[best].value))
+          values_equal (m->texts, slots[i].value, slots[best].value))
         continue;
       json_array_add_element (discarded, source_node (m, i, slots[i].value, NULL));
     }
@@ -1175,7 +1222,7 @@ merge_untracked (Merge      *m,
   else
     json_array_unref (discarded);
 
-  return deep_copy (slots[best].value);
+  return keep_copy (m, slots[best].value);
 }
 
 /* The most recent change to the path wins; ties go to the leaf first in
@@ -1194,7 +1241,7 @@ merge_most_recent (Merge      *m,
   for (guint i = 0; i < m->n_leaves; i++)
     {
       if (!slots[i].active || slots[i].change == NULL || i == best ||
-          values_equal (slots[i].value, kept))
+          values_equal (m->texts, slots[i].value, kept))
         continue;
       if (is_empty (slots[i].value))
         cleared = TRUE;
@@ -1210,7 +1257,7 @@ merge_most_recent (Merge      *m,
   else
     json_array_unref (discarded);
 
-  return kept != NULL ? deep_copy (kept) : NULL;
+  return kept != NULL ? keep_copy (m, kept) : NULL;
 }
 
 static JsonNode *
@@ -1358,17 +1405,19 @@ merge_rows (Merge      *m,
 }
 
 static void
-add_set_keys (GHashTable *set,
+add_set_keys (Merge      *m,
+              GHashTable *set,
               JsonNode   *value)
 {
   JsonArray *array = get_array (value);
 
   for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
-    g_hash_table_add (set, canonical_key (json_array_get_element (array, i)));
+    g_hash_table_add (set, canonical_key (m->texts, json_array_get_element (array, i)));
 }
 
 static void
-append_set_elements (JsonArray  *result,
+append_set_elements (Merge      *m,
+                     JsonArray  *result,
                      GHashTable *in_result,
                      GHashTable *removed,
                      JsonNode   *value)
@@ -1378,7 +1427,7 @@ append_set_elements (JsonArray  *result,
   for (guint i = 0; array != NULL && i < json_array_get_length (array); i++)
     {
       JsonNode *element = json_array_get_element (array, i);
-      char *key = canonical_key (element);
+      char *key = canonical_key (m->texts, element);
 
       if (g_hash_table_contains (removed, key) || g_hash_table_contains (in_result, key))
         {
@@ -1386,7 +1435,7 @@ append_set_elements (JsonArray  *result,
           continue;
         }
       g_hash_table_add (in_result, key);
-      json_array_add_element (result, deep_copy (element));
+      json_array_add_element (result, keep_copy (m, element));
     }
 }
 
@@ -1425,7 +1474,7 @@ merge_set (Merge *m,
           have_ancestor = TRUE;
         }
     }
-  add_set_keys (ancestor, ancestor_value);
+  add_set_keys (m, ancestor, ancestor_value);
 
   for (guint i = 0; i < m->n_leaves; i++)
     {
@@ -1434,7 +1483,7 @@ merge_set (Merge *m,
       if (!slots[i].active || slots[i].change == NULL)
         continue;
       side = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      add_set_keys (side, slots[i].value);
+      add_set_keys (m, side, slots[i].value);
 
       g_hash_table_iter_init (&iter, ancestor);
       while (g_hash_table_iter_next (&iter, &key, NULL))
@@ -1444,15 +1493,15 @@ merge_set (Merge *m,
         }
     }
 
-  append_set_elements (result, in_result, removed, slots[best].value);
+  append_set_elements (m, result, in_result, removed, slots[best].value);
   for (guint i = 0; i < m->n_leaves; i++)
     {
       if (i != best && slots[i].active && slots[i].change != NULL)
-        append_set_elements (result, in_result, removed, slots[i].value);
+        append_set_elements (m, result, in_result, removed, slots[i].value);
     }
 
   if (json_array_get_length (result) == 0 && !JSON_NODE_HOLDS_ARRAY (slots[best].value))
-    return slots[best].value != NULL ? deep_copy (slots[best].value) : NULL;
+    return slots[best].value != NULL ? keep_copy (m, slots[best].value) : NULL;
 
   node = json_node_new (JSON_NODE_ARRAY);
   json_node_take_array (node, g_steal_pointer (&result));
@@ -1481,7 +1530,7 @@ merge_node (Merge      *m,
       n_touched++;
       if (touched == G_MAXUINT)
         touched = i;
-      else if (!values_equal (slots[touched].value, slots[i].value))
+      else if (!values_equal (m->texts, slots[touched].value, slots[i].value))
         all_equal = FALSE;
 
       switch (classify (slots[i].value))
@@ -1499,13 +1548,13 @@ merge_node (Merge      *m,
     return merge_untracked (m, path, slots);
 
   if (n_touched == 1)
-    return slots[touched].value != NULL ? deep_copy (slots[touched].value) : NULL;
+    return slots[touched].value != NULL ? keep_copy (m, slots[touched].value) : NULL;
 
   if (all_equal)
     {
       guint best = most_recent_touched (m, slots);
 
-      return slots[best].value != NULL ? deep_copy (slots[best].value) : NULL;
+      return slots[best].value != NULL ? keep_copy (m, slots[best].value) : NULL;
     }
 
   if (has_rows && !has_array && !has_object && !has_scalar)
@@ -1669,7 +1718,7 @@ merge_attachments (Merge *m)
         }
 
       json_object_set_member (result, name,
-                              deep_copy (get_member (objects[best], name)));
+                              keep_copy (m, get_member (objects[best], name)));
     }
 
   node = json_node_new (JSON_NODE_OBJECT);
@@ -1743,7 +1792,7 @@ merge_histories (Merge *m)
     {
       SortedEntry *sorted_entry = g_ptr_array_index (sorted, i);
 
-      json_array_add_element (result, deep_copy (sorted_entry->node));
+      json_array_add_element (result, keep_copy (m, sorted_entry->node));
     }
 
   node = json_node_new (JSON_NODE_ARRAY);
@@ -1772,8 +1821,8 @@ merge_body (Merge *m)
   guint latest;
   JsonNode *node;
 
-  json_object_set_string_member (body, "_id", get_string (m->leaves[0].body, "_id"));
-  json_object_set_string_member (body, "_rev", m->leaves[0].rev);
+  json_object_set_member (body, "_id", keep_copy (m, get_member (m->leaves[0].body, "_id")));
+  json_object_set_member (body, "_rev", keep_copy (m, get_member (m->leaves[0].body, "_rev")));
 
   for (guint i = 0; i < m->n_leaves; i++)
     {
@@ -1818,7 +1867,7 @@ merge_body (Merge *m)
 
           for (guint i = 0; i < m->n_leaves && value == NULL; i++)
             value = get_member (m->leaves[i].body, name);
-          merged = deep_copy (value);
+          merged = keep_copy (m, value);
         }
       else
         {
@@ -1884,6 +1933,11 @@ build_report (Merge *m)
   return node;
 }
 
+static PsMergeResult *merge_leaves (JsonNode * const  *leaves,
+                                    guint              n_leaves,
+                                    PsJsonTexts       *texts,
+                                    GError           **error);
+
 /* Public API */
 
 /**
@@ -1906,14 +1960,49 @@ ps_merge_leaves (JsonNode * const  *leaves,
                  guint              n_leaves,
                  GError           **error)
 {
+  g_return_val_if_fail (leaves != NULL || n_leaves == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return merge_leaves (leaves, n_leaves, NULL, error);
+}
+
+/**
+ * ps_merge_leaves_with_texts:
+ * @leaves: (array length=n_leaves): every live leaf of one document
+ * @n_leaves: the number of @leaves
+ * @texts: (nullable): the texts @leaves were parsed from, see
+ *   ps_json_texts_parse()
+ * @error: return location for a #PsMergeError
+ *
+ * Like ps_merge_leaves(), but every value the merged body keeps from a leaf
+ * is written by ps_merge_result_write_body() byte for byte as the leaf had
+ * it, and numbers are compared by their text, exactly, at any size.
+ *
+ * Returns: (transfer full): the merge result, or %NULL with @error set
+ */
+PsMergeResult *
+ps_merge_leaves_with_texts (JsonNode * const  *leaves,
+                            guint              n_leaves,
+                            PsJsonTexts       *texts,
+                            GError           **error)
+{
+  g_return_val_if_fail (leaves != NULL || n_leaves == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return merge_leaves (leaves, n_leaves, texts, error);
+}
+
+static PsMergeResult *
+merge_leaves (JsonNode * const  *leaves,
+              guint              n_leaves,
+              PsJsonTexts       *texts,
+              GError           **error)
+{
   g_autofree Leaf *all = NULL;
   g_autoptr(GHashTable) by_rev = NULL;
   PsMergeResult *result;
   Merge m = { 0 };
   guint n = 0;
-
-  g_return_val_if_fail (leaves != NULL || n_leaves == 0, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (n_leaves == 0)
     {
@@ -1966,13 +2055,16 @@ ps_merge_leaves (JsonNode * const  *leaves,
   m.attachments_to_copy = json_array_new ();
   m.owned_strings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   m.tracked = TRUE;
+  m.texts = texts;
+  if (texts != NULL)
+    m.kept = ps_json_texts_new ();
 
   for (guint i = 0; i < n; i++)
     {
       Leaf *leaf = &m.leaves[i];
 
       leaf->time = parse_time (get_string (leaf->body, "last_updated_at"));
-      leaf_read_entries (leaf);
+      leaf_read_entries (leaf, m.texts);
       if (leaf->entries->len == 0)
         m.tracked = FALSE;
     }
@@ -1983,6 +2075,7 @@ ps_merge_leaves (JsonNode * const  *leaves,
 
   result = g_new0 (PsMergeResult, 1);
   result->body = merge_body (&m);
+  result->texts = g_steal_pointer (&m.kept);
   result->winning_rev = g_strdup (m.leaves[0].rev);
   result->losing_revs = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 1; i < n; i++)
@@ -2016,6 +2109,60 @@ ps_merge_result_get_body (PsMergeResult *result)
   g_return_val_if_fail (result != NULL, NULL);
 
   return result->body;
+}
+
+/**
+ * ps_merge_result_write_body:
+ * @result: a #PsMergeResult
+ * @attachments: (nullable): the `_attachments` to write instead of the
+ *   body's own
+ * @out: where to append the body
+ *
+ * Appends the merged body as compact JSON. Values kept from a leaf merged
+ * with ps_merge_leaves_with_texts() are written as that leaf had them.
+ */
+void
+ps_merge_result_write_body (PsMergeResult *result,
+                            JsonNode      *attachments,
+                            GString       *out)
+{
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *member;
+  gboolean written = FALSE;
+
+  g_return_if_fail (result != NULL);
+  g_return_if_fail (out != NULL);
+
+  if (attachments == NULL)
+    {
+      ps_json_write (out, result->body, result->texts);
+      return;
+    }
+
+  g_string_append_c (out, '{');
+  json_object_iter_init_ordered (&iter, json_node_get_object (result->body));
+  while (json_object_iter_next_ordered (&iter, &name, &member))
+    {
+      g_autoptr(JsonNode) key = json_node_init_string (json_node_alloc (), name);
+      gboolean is_attachments = strcmp (name, "_attachments") == 0;
+
+      if (out->str[out->len - 1] != '{')
+        g_string_append_c (out, ',');
+      ps_json_write (out, key, NULL);
+      g_string_append_c (out, ':');
+      ps_json_write (out, is_attachments ? attachments : member,
+                     is_attachments ? NULL : result->texts);
+      written |= is_attachments;
+    }
+  if (!written)
+    {
+      if (out->str[out->len - 1] != '{')
+        g_string_append_c (out, ',');
+      g_string_append (out, "\"_attachments\":");
+      ps_json_write (out, attachments, NULL);
+    }
+  g_string_append_c (out, '}');
 }
 
 /**
@@ -2097,6 +2244,7 @@ ps_merge_result_free (PsMergeResult *result)
     return;
 
   g_clear_pointer (&result->body, json_node_unref);
+  g_clear_pointer (&result->texts, ps_json_texts_unref);
   g_clear_pointer (&result->report, json_node_unref);
   g_clear_pointer (&result->losing_revs, g_ptr_array_unref);
   g_free (result->winning_rev);

@@ -7,6 +7,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "ps-json.h"
+
 G_BEGIN_DECLS
 
 #define PS_MERGE_ERROR (ps_merge_error_quark ())
@@ -48,11 +50,18 @@ GQuark         ps_merge_error_quark            (void);
 PsMergeResult *ps_merge_leaves                 (JsonNode * const  *leaves,
                                                 guint              n_leaves,
                                                 GError           **error);
+PsMergeResult *ps_merge_leaves_with_texts      (JsonNode * const  *leaves,
+                                                guint              n_leaves,
+                                                PsJsonTexts       *texts,
+                                                GError           **error);
 JsonNode      *ps_merge_result_get_body        (PsMergeResult     *result);
 const char    *ps_merge_result_get_winning_rev (PsMergeResult     *result);
 GPtrArray     *ps_merge_result_get_losing_revs (PsMergeResult     *result);
 JsonNode      *ps_merge_result_get_report      (PsMergeResult     *result);
 guint          ps_merge_result_get_n_decisions (PsMergeResult     *result);
+void           ps_merge_result_write_body      (PsMergeResult     *result,
+                                                JsonNode          *attachments,
+                                                GString           *out);
 void           ps_merge_result_free            (PsMergeResult     *result);
 
 const char    *ps_merge_winning_rev            (JsonNode * const  *leaves,

@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "ps-json.h"
 #include "ps-record-edit.h"
 
 /**
@@ -420,12 +421,22 @@ on_record_got_cb (GObject      *source,
   SetFieldData *data = g_task_get_task_data (task);
   g_autoptr(JsonNode) record = NULL;
   g_autoptr(GDateTime) now = NULL;
+  g_autoptr(GBytes) answer = NULL;
   g_autoptr(GBytes) body = NULL;
+  g_autoptr(PsJsonTexts) texts = ps_json_texts_new ();
+  g_autoptr(GString) text = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *escaped = NULL;
   GCancellable *cancellable;
+  gsize len;
 
-  record = ps_couch_database_request_finish (database, result, &error);
+  /* Read as text, so that the fields the edit leaves alone are saved as
+   * they were read: json-glib alone would rewrite big integers and some
+   * doubles, or make them invalid JSON.
+   */
+  answer = ps_couch_database_request_bytes_finish (database, result, &error);
+  if (answer != NULL)
+    record = ps_json_texts_parse (texts, answer, PS_JSON_MAX_DEPTH, NULL);
   if (g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND))
     {
       /* Translators: the first %s is a record id, the second a database name */
@@ -440,7 +451,7 @@ on_record_got_cb (GObject      *source,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (record))
+  if (record == NULL || !JSON_NODE_HOLDS_OBJECT (record))
     {
       g_task_return_new_error (task, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
                                _("The record “%s” could not be read"), data->record_id);
@@ -456,7 +467,10 @@ on_record_got_cb (GObject      *source,
     }
 
   escaped = ps_couch_escape_id (data->record_id);
-  body = ps_couch_json_to_bytes (record);
+  text = g_string_new (NULL);
+  ps_json_write_edited (text, record, texts);
+  len = text->len;
+  body = g_bytes_new_take (g_string_free (g_steal_pointer (&text), FALSE), len);
   cancellable = g_task_get_cancellable (task);
   ps_couch_database_request_async (database, "PUT", escaped, NULL, body, cancellable,
                                    on_record_put_cb, g_steal_pointer (&task));
@@ -470,9 +484,9 @@ get_record (GTask *task)
   g_autofree char *escaped = ps_couch_escape_id (data->record_id);
 
   data->attempts++;
-  ps_couch_database_request_async (database, "GET", escaped, NULL, NULL,
-                                   g_task_get_cancellable (task),
-                                   on_record_got_cb, task);
+  ps_couch_database_request_bytes_async (database, "GET", escaped, NULL, NULL,
+                                         g_task_get_cancellable (task),
+                                         on_record_got_cb, task);
 }
 
 /**

@@ -377,6 +377,44 @@ finish_batch_request (Batch        *batch,
   return answer;
 }
 
+/* As finish_batch_request(), for an answer whose texts the merge keeps:
+ * parsed with the depth check, with the text of every value noted in
+ * @texts.
+ */
+static JsonNode *
+finish_batch_request_with_texts (Batch        *batch,
+                                 GObject      *object,
+                                 GAsyncResult *result,
+                                 const char   *step,
+                                 PsJsonTexts  *texts)
+{
+  PsResolver *self = batch->self;
+  GError *error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  JsonNode *answer = NULL;
+
+  bytes = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (bytes != NULL)
+    {
+      g_autoptr(GError) parse_error = NULL;
+
+      answer = ps_json_texts_parse (texts, bytes, PS_JSON_MAX_DEPTH, &parse_error);
+      if (answer == NULL)
+        error = g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                             _("the server sent an answer that could not be read: %s"),
+                             parse_error->message);
+    }
+  if (self->task == NULL || fail_if_error (self, step, g_steal_pointer (&error)))
+    {
+      g_clear_error (&error);
+      g_clear_pointer (&answer, json_node_unref);
+      batch_free (batch);
+      return NULL;
+    }
+
+  return answer;
+}
+
 /* Writing */
 
 static void
@@ -852,28 +890,23 @@ leaf_key (const char *id,
   return g_strconcat (id, "\n", rev, NULL);
 }
 
-/* The merged body with the content of each attachment that only a losing
- * leaf holds, taken from @copies (leaf_key → that leaf's `_attachments`).
- * The others stay stubs: the server keeps them from the winning leaf.
- * Returns NULL when a leaf to copy from is gone.
+/* The merged body's `_attachments` with the content of each attachment
+ * that only a losing leaf holds, taken from @copies (leaf_key → that leaf's
+ * `_attachments`). The others stay stubs: the server keeps them from the
+ * winning leaf. Returns NULL when a leaf to copy from is gone.
  */
 static JsonNode *
-body_with_copied_attachments (const char    *id,
-                              PsMergeResult *merge,
-                              GHashTable    *copies)
+attachments_with_copies (const char    *id,
+                         PsMergeResult *merge,
+                         GHashTable    *copies)
 {
   JsonObject *merged = json_node_get_object (ps_merge_result_get_body (merge));
   JsonArray *to_copy = attachments_to_copy (merge);
-  g_autoptr(JsonObject) body = json_object_new ();
   g_autoptr(JsonObject) attachments = json_object_new ();
   JsonObject *merged_attachments = ps_json_get_object (merged, "_attachments");
   JsonObjectIter iter;
   const char *name;
   JsonNode *value;
-
-  json_object_iter_init_ordered (&iter, merged);
-  while (json_object_iter_next_ordered (&iter, &name, &value))
-    json_object_set_member (body, name, json_node_copy (value));
 
   json_object_iter_init_ordered (&iter, merged_attachments);
   while (merged_attachments != NULL && json_object_iter_next_ordered (&iter, &name, &value))
@@ -897,8 +930,7 @@ body_with_copied_attachments (const char    *id,
       json_object_set_object_member (attachments, att_name, inline_att);
     }
 
-  json_object_set_object_member (body, "_attachments", g_steal_pointer (&attachments));
-  return json_node_init_object (json_node_alloc (), body);
+  return json_node_init_object (json_node_alloc (), attachments);
 }
 
 static void
@@ -906,36 +938,36 @@ write_merged (Batch      *batch,
               GHashTable *copies)
 {
   PsResolver *self = batch->self;
-  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
   g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GHashTable) bodies = NULL;
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GHashTable) attachments = NULL;
+  g_autoptr(GString) text = g_string_new ("{\"docs\":[");
   g_autoptr(GBytes) body = NULL;
   GError *error = NULL;
   GHashTableIter iter;
   gpointer id;
   gpointer merge;
+  gsize len;
 
-  bodies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                  (GDestroyNotify) json_node_unref);
+  /* Attachments copied from other leaves, by record. */
+  attachments = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify) json_node_unref);
   g_hash_table_iter_init (&iter, batch->merged);
   while (g_hash_table_iter_next (&iter, &id, &merge))
     {
-      JsonNode *merged_body;
+      JsonNode *copied;
 
       if (attachments_to_copy (merge) == NULL ||
           json_array_get_length (attachments_to_copy (merge)) == 0)
-        merged_body = json_node_copy (ps_merge_result_get_body (merge));
-      else
-        merged_body = body_with_copied_attachments (id, merge, copies);
+        continue;
 
       /* The leaf changed since it was read: merge the record again. */
-      if (merged_body == NULL)
+      copied = attachments_with_copies (id, merge, copies);
+      if (copied == NULL)
         {
           g_ptr_array_add (gone, g_strdup (id));
           continue;
         }
-      g_hash_table_insert (bodies, g_strdup (id), merged_body);
+      g_hash_table_insert (attachments, g_strdup (id), copied);
     }
 
   for (guint i = 0; i < gone->len; i++)
@@ -958,17 +990,20 @@ write_merged (Batch      *batch,
       return;
     }
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "docs");
-  json_builder_begin_array (builder);
+  /* Written as text, not through json-glib: the merged bodies keep the
+   * leaves' values as the leaves had them.
+   */
   g_hash_table_iter_init (&iter, batch->merged);
   while (g_hash_table_iter_next (&iter, &id, &merge))
-    json_builder_add_value (builder, json_node_ref (g_hash_table_lookup (bodies, id)));
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
+    {
+      if (text->str[text->len - 1] != '[')
+        g_string_append_c (text, ',');
+      ps_merge_result_write_body (merge, g_hash_table_lookup (attachments, id), text);
+    }
+  g_string_append (text, "]}");
 
-  root = json_builder_get_root (builder);
-  body = ps_couch_json_to_bytes (root);
+  len = text->len;
+  body = g_bytes_new_take (g_string_free (g_steal_pointer (&text), FALSE), len);
   ps_couch_database_request_async (self->database, "POST", "_bulk_docs", NULL, body,
                                    get_cancellable (self), on_merged_written_cb, batch);
 }
@@ -1057,8 +1092,9 @@ fetch_attachments_to_copy (Batch *batch)
 }
 
 static void
-merge_batch (Batch      *batch,
-             GHashTable *leaves_by_id)
+merge_batch (Batch       *batch,
+             GHashTable  *leaves_by_id,
+             PsJsonTexts *leaf_texts)
 {
   PsResolver *self = batch->self;
   GHashTableIter iter;
@@ -1075,7 +1111,8 @@ merge_batch (Batch      *batch,
       if (live->len < 2)
         continue;
 
-      merge = ps_merge_leaves ((JsonNode * const *) live->pdata, live->len, &error);
+      merge = ps_merge_leaves_with_texts ((JsonNode * const *) live->pdata, live->len,
+                                          leaf_texts, &error);
       if (merge == NULL)
         {
           record_failure (self, id, error->message);
@@ -1102,8 +1139,10 @@ on_leaves_fetched_cb (GObject      *object,
   g_autoptr(JsonNode) answer = NULL;
   g_autoptr(GHashTable) leaves_by_id = NULL;
   g_autoptr(GPtrArray) revisions = NULL;
+  g_autoptr(PsJsonTexts) texts = ps_json_texts_new ();
 
-  answer = finish_batch_request (batch, object, result, _("Reading conflicting revisions from"));
+  answer = finish_batch_request_with_texts (batch, object, result,
+                                            _("Reading conflicting revisions from"), texts);
   if (answer == NULL)
     return;
 
@@ -1132,7 +1171,7 @@ on_leaves_fetched_cb (GObject      *object,
       g_ptr_array_add (live, json_node_ref (leaf));
     }
 
-  merge_batch (batch, leaves_by_id);
+  merge_batch (batch, leaves_by_id, texts);
 }
 
 /* @candidates maps ids to every leaf revision they have. */
@@ -1178,8 +1217,8 @@ fetch_leaves (Batch      *batch,
   root = json_builder_get_root (builder);
   body = ps_couch_json_to_bytes (root);
   /* Attachments come as stubs; see fetch_attachments_to_copy(). */
-  ps_couch_database_request_async (self->database, "POST", "_bulk_get", "revs=true", body,
-                                   get_cancellable (self), on_leaves_fetched_cb, batch);
+  ps_couch_database_request_bytes_async (self->database, "POST", "_bulk_get", "revs=true", body,
+                                         get_cancellable (self), on_leaves_fetched_cb, batch);
 }
 
 static void
