@@ -17,6 +17,7 @@
 #include "ps-conflicts-page.h"
 #include "ps-context.h"
 #include "ps-record-generator.h"
+#include "ps-resolution-row.h"
 #include "ps-resolution.h"
 #include "ps-secrets.h"
 #include "ps-server-dialog.h"
@@ -765,6 +766,157 @@ test_sync_and_conflicts (Fixture       *fixture,
   ps_sync_manager_stop (ps_context_get_sync_manager (fixture->context), ps_server_get_id (server));
 }
 
+static gboolean
+shows_exactly (GListModel *model,
+               guint       n_items,
+               const char *first_display_id)
+{
+  g_autoptr(PsResolution) first = NULL;
+
+  if (g_list_model_get_n_items (model) != n_items)
+    return FALSE;
+  if (n_items == 0 || first_display_id == NULL)
+    return TRUE;
+
+  first = g_list_model_get_item (model, 0);
+  return g_strcmp0 (ps_resolution_get_display_id (first), first_display_id) == 0;
+}
+
+/* Types a search as a user would, and waits for the list it gives: the
+ * search entry waits for the typing to pause before it searches.
+ */
+static void
+search_for (GtkEntry   *entry,
+            GListModel *model,
+            const char *text,
+            guint       n_items,
+            const char *first_display_id)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  gtk_entry_set_text (entry, text);
+  timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, on_timeout_cb, &timed_out);
+  while (!shows_exactly (model, n_items, first_display_id) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  if (timed_out)
+    g_test_message ("“%s”: %u items, not %u", text, g_list_model_get_n_items (model), n_items);
+  g_assert_false (timed_out);
+  flush_events ();
+}
+
+/* A journaled resolution as the resolver writes it; name may be NULL, as in
+ * entries journaled before resolutions carried names.
+ */
+static void
+journal_resolution (PsContext  *ctx,
+                    const char *record,
+                    const char *display_id,
+                    const char *name,
+                    const char *record_type)
+{
+  g_autoptr(JsonObject) entry = json_object_new ();
+  g_autoptr(JsonObject) report = json_object_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_object_set_string_member (report, "id", record);
+  json_object_set_string_member (report, "display_id", display_id);
+  if (name != NULL)
+    json_object_set_string_member (report, "name", name);
+  json_object_set_string_member (report, "record_type", record_type);
+  json_object_set_string_member (report, "method", "histories");
+  json_object_set_array_member (report, "decisions", json_array_new ());
+
+  json_object_set_string_member (entry, "kind", "resolution");
+  json_object_set_string_member (entry, "database", "primero_child_production");
+  json_object_set_string_member (entry, "record", record);
+  json_object_set_object_member (entry, "resolution", g_steal_pointer (&report));
+  ps_journal_append (ps_context_get_journal (ctx), entry, &error);
+  g_assert_no_error (error);
+}
+
+static const char *
+row_label (GtkListBox *list,
+           guint       index,
+           const char *name)
+{
+  GtkListBoxRow *row = gtk_list_box_get_row_at_index (list, index);
+  GtkWidget *label;
+
+  g_assert_nonnull (row);
+  label = GTK_WIDGET (get_child (row, PS_TYPE_RESOLUTION_ROW, name));
+  if (!gtk_widget_get_visible (label))
+    return NULL;
+
+  return gtk_label_get_text (GTK_LABEL (label));
+}
+
+/* Records are named and found the way Primero's users know them: by the id
+ * Primero shows and by name, whatever the case of what is typed.
+ */
+static void
+test_conflicts_names_and_search (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  GtkStack *main_stack = GTK_STACK (get_child (fixture->window, PS_TYPE_WINDOW, "main_stack"));
+  PsConflictsPage *conflicts;
+  GListModel *resolutions;
+  GtkListBox *list;
+  GtkEntry *search;
+  GtkStack *content_stack;
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "show-conflicts", NULL);
+  flush_events ();
+  conflicts = PS_CONFLICTS_PAGE (gtk_stack_get_visible_child (main_stack));
+  resolutions = ps_conflicts_page_get_resolutions (conflicts);
+  list = GTK_LIST_BOX (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE, "resolution_list"));
+  search = GTK_ENTRY (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE, "search_entry"));
+  content_stack = GTK_STACK (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE, "content_stack"));
+
+  journal_resolution (fixture->context, "3f2c9a1e0b7d4c55a1e2q7x0011",
+                      "q7x0011", "Hauwa Qwertyson", "Child");
+  journal_resolution (fixture->context, "8d1e6b2f9c3a4e77b0f1q7x0042",
+                      "q7x0042", "Fatima Qwertyson", "TracingRequest");
+  journal_resolution (fixture->context, "c0ffee00aa11bb22cc33q7x0099",
+                      "q7x0099", NULL, "Incident");
+
+  /* By surname, whatever its case: both named records, the newest first,
+   * each row naming its record.
+   */
+  search_for (search, resolutions, "QWERTYSON", 2, "q7x0042");
+  g_assert_cmpstr (row_label (list, 0, "display_id_label"), ==, "q7x0042");
+  g_assert_cmpstr (row_label (list, 0, "name_label"), ==, "Fatima Qwertyson");
+  g_assert_cmpstr (row_label (list, 1, "display_id_label"), ==, "q7x0011");
+  g_assert_cmpstr (row_label (list, 1, "name_label"), ==, "Hauwa Qwertyson");
+
+  /* The record shown is titled by its name and id. */
+  gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, 1));
+  flush_events ();
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE,
+                                                             "record_label"))),
+                   ==, "Hauwa Qwertyson (q7x0011)");
+
+  /* Every word counts: first name and surname. */
+  search_for (search, resolutions, "hauwa qwerty", 1, "q7x0011");
+
+  /* By the id Primero shows; a record without a name shows its id alone. */
+  search_for (search, resolutions, "Q7X0099", 1, "q7x0099");
+  g_assert_cmpstr (row_label (list, 0, "display_id_label"), ==, "q7x0099");
+  g_assert_null (row_label (list, 0, "name_label"));
+
+  /* Nothing found says so, rather than “No Conflicts Resolved”. */
+  search_for (search, resolutions, "no such child", 0, NULL);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (content_stack), ==, "no-match");
+
+  /* An empty search shows them all again. */
+  gtk_entry_set_text (search, "");
+  wait_for_items (resolutions, 3);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (content_stack), ==, "list");
+}
+
 /* A stand-in for the desktop's notification server, on the private bus. */
 typedef struct
 {
@@ -1344,6 +1496,8 @@ main (int   argc,
                   fixture_set_up, test_failure_notifies, fixture_tear_down);
       g_test_add ("/ps/ui/sync-file", Fixture, NULL,
                   fixture_set_up, test_sync_file, fixture_tear_down);
+      g_test_add ("/ps/ui/conflicts/names-and-search", Fixture, NULL,
+                  fixture_set_up, test_conflicts_names_and_search, fixture_tear_down);
       g_test_add_func ("/ps/ui/autostart", test_autostart);
       g_test_add_func ("/ps/ui/window-state", test_window_state);
     }
