@@ -917,6 +917,101 @@ test_conflicts_names_and_search (Fixture       *fixture,
   g_assert_cmpstr (gtk_stack_get_visible_child_name (content_stack), ==, "list");
 }
 
+static void
+find_menu_model (GtkWidget *widget,
+                 gpointer   user_data)
+{
+  GMenuModel **menu = user_data;
+
+  if (GTK_IS_MENU_BUTTON (widget) && gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (widget)))
+    *menu = gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (widget));
+}
+
+/* F1 and the main menu's Help open the user guide in the desktop's help
+ * viewer: here a viewer that writes down the address it was given, made the
+ * default for help: addresses the way a desktop makes yelp the default.
+ */
+static void
+test_help (Fixture       *fixture,
+           gconstpointer  user_data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ps-test-help-XXXXXX", NULL);
+  g_autofree char *viewer = g_build_filename (dir, "viewer", NULL);
+  g_autofree char *opened = g_build_filename (dir, "opened", NULL);
+  g_autofree char *script = NULL;
+  g_autofree char *apps_dir = g_build_filename (g_get_user_data_dir (), "applications", NULL);
+  g_autofree char *desktop_path = g_build_filename (apps_dir, "ps-test-help-viewer.desktop", NULL);
+  g_autofree char *desktop = NULL;
+  g_autofree char *mimeapps = g_build_filename (g_get_user_config_dir (), "mimeapps.list", NULL);
+  g_autofree char *uri = NULL;
+  g_auto(GStrv) accels = NULL;
+  g_autoptr(GError) error = NULL;
+  GMenuModel *menu = NULL;
+  gboolean in_menu = FALSE;
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  /* F1, as GNOME applications have it. */
+  accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->app), "app.help");
+  g_assert_nonnull (accels);
+  g_assert_cmpstr (accels[0], ==, "F1");
+
+  /* An entry of the main menu. */
+  gtk_container_forall (GTK_CONTAINER (gtk_window_get_titlebar (GTK_WINDOW (fixture->window))),
+                        find_menu_model, &menu);
+  g_assert_nonnull (menu);
+  for (int i = 0; i < g_menu_model_get_n_items (menu) && !in_menu; i++)
+    {
+      GMenuModel *section = g_menu_model_get_item_link (menu, i, G_MENU_LINK_SECTION);
+
+      for (int j = 0; section != NULL && j < g_menu_model_get_n_items (section); j++)
+        {
+          g_autofree char *action = NULL;
+
+          if (g_menu_model_get_item_attribute (section, j, G_MENU_ATTRIBUTE_ACTION, "s", &action) &&
+              g_strcmp0 (action, "app.help") == 0)
+            in_menu = TRUE;
+        }
+      g_clear_object (&section);
+    }
+  g_assert_true (in_menu);
+
+  script = g_strdup_printf ("#!/bin/sh\nprintf '%%s' \"$1\" > '%s.tmp' && mv '%s.tmp' '%s'\n",
+                            opened, opened, opened);
+  g_file_set_contents (viewer, script, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (viewer, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (apps_dir, 0700), ==, 0);
+  desktop = g_strdup_printf ("[Desktop Entry]\nType=Application\nName=Help Viewer\n"
+                             "Exec=%s %%u\nMimeType=x-scheme-handler/help;\n", viewer);
+  g_file_set_contents (desktop_path, desktop, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir_with_parents (g_get_user_config_dir (), 0700), ==, 0);
+  g_file_set_contents (mimeapps, "[Default Applications]\n"
+                                 "x-scheme-handler/help=ps-test-help-viewer.desktop\n",
+                       -1, &error);
+  g_assert_no_error (error);
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "help", NULL);
+
+  timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, on_timeout_cb, &timed_out);
+  while (!g_file_test (opened, G_FILE_TEST_EXISTS) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  g_assert_false (timed_out);
+
+  g_file_get_contents (opened, &uri, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (uri, ==, "help:org.primero.Sync");
+
+  g_unlink (opened);
+  g_unlink (viewer);
+  g_unlink (desktop_path);
+  g_unlink (mimeapps);
+  g_rmdir (dir);
+}
+
 /* A stand-in for the desktop's notification server, on the private bus. */
 typedef struct
 {
@@ -1498,6 +1593,8 @@ main (int   argc,
                   fixture_set_up, test_sync_file, fixture_tear_down);
       g_test_add ("/ps/ui/conflicts/names-and-search", Fixture, NULL,
                   fixture_set_up, test_conflicts_names_and_search, fixture_tear_down);
+      g_test_add ("/ps/ui/help", Fixture, NULL,
+                  fixture_set_up, test_help, fixture_tear_down);
       g_test_add_func ("/ps/ui/autostart", test_autostart);
       g_test_add_func ("/ps/ui/window-state", test_window_state);
     }
