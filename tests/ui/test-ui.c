@@ -16,6 +16,7 @@
 #include "ps-autostart.h"
 #include "ps-conflicts-page.h"
 #include "ps-context.h"
+#include "ps-diagnostics-dialog.h"
 #include "ps-record-generator.h"
 #include "ps-resolution-row.h"
 #include "ps-resolution.h"
@@ -918,6 +919,90 @@ test_conflicts_names_and_search (Fixture       *fixture,
 }
 
 static void
+collect_actionables (GtkWidget *widget,
+                     gpointer   user_data)
+{
+  GPtrArray *found = user_data;
+
+  if (GTK_IS_BUTTON (widget) && gtk_widget_get_visible (widget) &&
+      gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)) != NULL &&
+      g_str_has_prefix (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), "diagnostics."))
+    g_ptr_array_add (found, widget);
+  else if (GTK_IS_CONTAINER (widget))
+    gtk_container_forall (GTK_CONTAINER (widget), collect_actionables, found);
+}
+
+/* A refused login in the diagnostics names the next action: a button that
+ * opens the server's dialog with the password ready to be typed again.
+ */
+static void
+test_diagnostics_fix (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new_with_admin (TRUE, "admin", "Kestrel-Quarry-4410");
+  g_autoptr(PsServer) server = NULL;
+  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
+  PsDiagnosticsDialog *diagnostics;
+  PsServerDialog *server_dialog;
+  GtkWidget *fix = NULL;
+  gboolean destroyed = FALSE;
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+    ps_test_peer_create_db (peer, databases[d]);
+  server = add_peer_server (fixture, "Office with a new password", ps_test_peer_get_url (peer));
+  /* The right user, and no password in the keyring: the login is refused. */
+  ps_server_set_username (server, "admin");
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "diagnose-server",
+                                  g_variant_new_string (ps_server_get_id (server)));
+  timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, on_timeout_cb, &timed_out);
+  while ((diagnostics = PS_DIAGNOSTICS_DIALOG (find_toplevel (PS_TYPE_DIAGNOSTICS_DIALOG))) == NULL &&
+         !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  while (!timed_out &&
+         (ps_diagnostics_get_running (ps_diagnostics_dialog_get_diagnostics (diagnostics)) ||
+          ps_diagnostics_get_verdict (ps_diagnostics_dialog_get_diagnostics (diagnostics)) ==
+            PS_DIAGNOSTIC_PENDING))
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  g_assert_false (timed_out);
+  flush_events ();
+
+  /* The failed login's row offers to change the user name and password. */
+  collect_actionables (GTK_WIDGET (diagnostics), buttons);
+  for (guint i = 0; i < buttons->len; i++)
+    {
+      GVariant *target = gtk_actionable_get_action_target_value (buttons->pdata[i]);
+
+      g_test_message ("%s %s", gtk_button_get_label (buttons->pdata[i]),
+                      target != NULL ? g_variant_get_string (target, NULL) : "");
+      if (target != NULL && g_strcmp0 (g_variant_get_string (target, NULL), "password") == 0)
+        fix = buttons->pdata[i];
+    }
+  g_assert_nonnull (fix);
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (fix)), ==, "_Edit the User Name and Password");
+
+  g_signal_connect (diagnostics, "destroy", G_CALLBACK (on_destroy_cb), &destroyed);
+  gtk_button_clicked (GTK_BUTTON (fix));
+  flush_events ();
+  g_assert_true (destroyed);
+
+  /* The server's own dialog, the password field ready. */
+  server_dialog = PS_SERVER_DIALOG (find_toplevel (PS_TYPE_SERVER_DIALOG));
+  g_assert_nonnull (server_dialog);
+  g_assert_cmpstr (gtk_entry_get_text (GTK_ENTRY (get_child (server_dialog, PS_TYPE_SERVER_DIALOG,
+                                                             "description_entry"))),
+                   ==, "Office with a new password");
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (server_dialog)) ==
+                 GTK_WIDGET (get_child (server_dialog, PS_TYPE_SERVER_DIALOG, "password_entry")));
+  gtk_widget_destroy (GTK_WIDGET (server_dialog));
+  flush_events ();
+}
+
+static void
 find_menu_model (GtkWidget *widget,
                  gpointer   user_data)
 {
@@ -1595,6 +1680,8 @@ main (int   argc,
                   fixture_set_up, test_conflicts_names_and_search, fixture_tear_down);
       g_test_add ("/ps/ui/help", Fixture, NULL,
                   fixture_set_up, test_help, fixture_tear_down);
+      g_test_add ("/ps/ui/diagnostics/fix", Fixture, NULL,
+                  fixture_set_up, test_diagnostics_fix, fixture_tear_down);
       g_test_add_func ("/ps/ui/autostart", test_autostart);
       g_test_add_func ("/ps/ui/window-state", test_window_state);
     }
