@@ -711,9 +711,16 @@ test_sync_and_conflicts (Fixture       *fixture,
   fields_box = GTK_WIDGET (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE, "fields_box"));
   fields = gtk_container_get_children (GTK_CONTAINER (fields_box));
   g_assert_cmpuint (g_list_length (fields), ==, ps_resolution_get_n_decisions (resolution));
-  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE,
-                                                             "record_label"))),
-                   ==, ps_resolution_get_display_id (resolution));
+  /* Named as Primero's users know it: the generated cases have names. */
+  g_assert_nonnull (ps_resolution_get_name (resolution));
+  {
+    g_autofree char *title = g_strdup_printf ("%s (%s)", ps_resolution_get_name (resolution),
+                                              ps_resolution_get_display_id (resolution));
+
+    g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE,
+                                                               "record_label"))),
+                     ==, title);
+  }
 
   /* Only the record types that had conflicts are offered. */
   {
