@@ -408,6 +408,42 @@ test_fixture (gconstpointer data)
   assert_order_independent (leaves);
 }
 
+/* The report names the record as Primero's users know it: its display id
+ * and the name it has after the merge (a case's `name`, a tracing
+ * request's `relation_name`), so that a resolution can be found by them.
+ */
+static void
+test_report_names_record (void)
+{
+  const struct {
+    const char *fixture;
+    const char *display_id;
+    const char *name;
+  } cases[] = {
+    { "primero-scenario", "0011", "Hauwa Yusuf" },
+    { "tracing-request-conflict", "0000042", "Fatima Yusuf" },
+    /* Changed on both sides: the name kept, not the first leaf's. */
+    { "recency-per-field", "c-101", "Annie" },
+    /* A record without a name. */
+    { "multi-select", "c-104", NULL },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *dir = g_test_build_filename (G_TEST_DIST, "merge", cases[i].fixture, NULL);
+      g_autoptr(GPtrArray) leaves = load_fixture_leaves (dir);
+      g_autoptr(PsMergeResult) result = merge_ok (leaves);
+      JsonObject *report = report_object (result);
+
+      g_test_message ("%s", cases[i].fixture);
+      g_assert_cmpstr (json_object_get_string_member_with_default (report, "display_id", NULL),
+                       ==, cases[i].display_id);
+      g_assert_true (json_object_has_member (report, "name"));
+      g_assert_cmpstr (json_object_get_string_member_with_default (report, "name", NULL),
+                       ==, cases[i].name);
+    }
+}
+
 static void
 add_fixture_tests (void)
 {
@@ -2057,6 +2093,7 @@ main (int   argc,
   g_test_add_func ("/ps/merge/properties", test_properties);
   g_test_add_func ("/ps/merge/cli/merge", test_cli_merge);
   g_test_add_func ("/ps/merge/cli/report", test_cli_report);
+  g_test_add_func ("/ps/merge/report/names-record", test_report_names_record);
   g_test_add_func ("/ps/merge/cli/bad-input", test_cli_bad_input);
   g_test_add_func ("/ps/merge/raw/properties", test_raw_properties);
   g_test_add_func ("/ps/merge/raw/untracked-numbers", test_raw_untracked_numbers);

@@ -49,12 +49,55 @@ format_time (const char *iso8601)
   return g_date_time_format (local, "%Y-%m-%d %H:%M:%S");
 }
 
+/* A resolution names its record as Primero's users know it: the display id
+ * in the record column, the name and what was contested as its summary.
+ */
+static char *
+summarize_resolution (JsonObject  *entry,
+                      const char **record)
+{
+  JsonNode *node = json_object_get_member (entry, "resolution");
+  JsonObject *report;
+  JsonArray *decisions;
+  const char *display_id;
+  const char *name;
+  guint n_fields = 0;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  report = json_node_get_object (node);
+
+  display_id = get_string (report, "display_id");
+  if (display_id != NULL && *display_id != '\0')
+    *record = display_id;
+
+  decisions = json_object_has_member (report, "decisions") &&
+              JSON_NODE_HOLDS_ARRAY (json_object_get_member (report, "decisions"))
+                ? json_object_get_array_member (report, "decisions") : NULL;
+  if (decisions != NULL)
+    n_fields = json_array_get_length (decisions);
+
+  name = get_string (report, "name");
+  if (name != NULL && *name != '\0')
+    /* Translators: a record's name, then how many of its fields were edited on both sides */
+    return g_strdup_printf (ngettext ("%s, %u contested field",
+                                      "%s, %u contested fields", n_fields),
+                            name, n_fields);
+
+  return g_strdup_printf (ngettext ("%u contested field", "%u contested fields", n_fields),
+                          n_fields);
+}
+
 static void
 print_entry (JsonObject *entry)
 {
   g_autofree char *time = format_time (get_string (entry, "time"));
+  g_autofree char *resolution = NULL;
+  const char *record = get_string (entry, "record");
   const char *summary = get_string (entry, "summary");
 
+  if (summary == NULL && g_strcmp0 (get_string (entry, "kind"), "resolution") == 0)
+    summary = resolution = summarize_resolution (entry, &record);
   if (summary == NULL)
     summary = get_string (entry, "message");
   if (summary == NULL)
@@ -64,7 +107,7 @@ print_entry (JsonObject *entry)
            time,
            or_dash (get_string (entry, "kind")),
            or_dash (get_string (entry, "database")),
-           or_dash (get_string (entry, "record")),
+           or_dash (record),
            summary != NULL ? summary : "");
 }
 

@@ -113,6 +113,12 @@ static const char * const display_id_fields[] = {
   "short_id",
 };
 
+/* A case's name, a tracing request's (the enquirer's) name. */
+static const char * const name_fields[] = {
+  "name",
+  "relation_name",
+};
+
 G_DEFINE_QUARK (ps-merge-error-quark, ps_merge_error)
 
 static JsonNode *merge_node (Merge      *m,
@@ -1889,12 +1895,14 @@ merge_body (Merge *m)
 }
 
 static JsonNode *
-build_report (Merge *m)
+build_report (Merge    *m,
+              JsonNode *body)
 {
   g_autoptr(JsonObject) report = json_object_new ();
   g_autoptr(JsonArray) leaves = json_array_new ();
   g_autoptr(JsonArray) losing = json_array_new ();
   const char *display_id = NULL;
+  const char *name = NULL;
   JsonNode *node;
 
   for (guint i = 0; i < m->n_leaves; i++)
@@ -1915,8 +1923,18 @@ build_report (Merge *m)
         }
     }
 
+  /* The name the record keeps, so people find it by the name they see. */
+  for (guint j = 0; j < G_N_ELEMENTS (name_fields) && name == NULL; j++)
+    {
+      const char *value = get_string (json_node_get_object (body), name_fields[j]);
+
+      if (value != NULL && *value != '\0')
+        name = value;
+    }
+
   json_object_set_string_member (report, "id", get_string (m->leaves[0].body, "_id"));
   json_object_set_member (report, "display_id", string_or_null (display_id));
+  json_object_set_member (report, "name", string_or_null (name));
   json_object_set_member (report, "record_type",
                           string_or_null (get_string (m->leaves[0].body, "couchrest-type")));
   json_object_set_string_member (report, "method", m->tracked ? "histories" : "newer-document");
@@ -2081,7 +2099,7 @@ merge_leaves (JsonNode * const  *leaves,
   for (guint i = 1; i < n; i++)
     g_ptr_array_add (result->losing_revs, g_strdup (m.leaves[i].rev));
   result->n_decisions = json_array_get_length (m.decisions);
-  result->report = build_report (&m);
+  result->report = build_report (&m, result->body);
 
   for (guint i = 0; i < n; i++)
     leaf_clear (&m.leaves[i]);
@@ -2198,7 +2216,7 @@ ps_merge_result_get_losing_revs (PsMergeResult *result)
  * ps_merge_result_get_report:
  * @result: a #PsMergeResult
  *
- * The decisions, as JSON: `id`, `display_id`, `record_type`, `method`
+ * The decisions, as JSON: `id`, `display_id`, `name`, `record_type`, `method`
  * (`histories` or `newer-document`), `ancestor`, `winning_rev`,
  * `losing_revs`, `leaves`, `attachments_to_copy` (`{name, rev}`) and
  * `decisions`, each `{path, kind, kept, discarded}` where `kind` is one of

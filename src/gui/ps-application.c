@@ -152,6 +152,30 @@ on_about_activated_cb (GSimpleAction *action,
 }
 
 static void
+on_help_activated_cb (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  GtkApplication *app = GTK_APPLICATION (user_data);
+  GtkWindow *window = gtk_application_get_active_window (app);
+  g_autoptr(GError) error = NULL;
+
+  /* The guide keeps its id across profiles, as its pages are installed. */
+  if (!gtk_show_uri_on_window (window, "help:org.primero.Sync", GDK_CURRENT_TIME, &error))
+    {
+      GtkWidget *dialog;
+
+      dialog = gtk_message_dialog_new (window, GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                       GTK_MESSAGE_ERROR, GTK_BUTTONS_CLOSE,
+                                       _("The user guide could not be opened"));
+      gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog), "%s",
+                                                error->message);
+      g_signal_connect (dialog, "response", G_CALLBACK (gtk_widget_destroy), NULL);
+      gtk_window_present (GTK_WINDOW (dialog));
+    }
+}
+
+static void
 on_preferences_activated_cb (GSimpleAction *action,
                              GVariant      *parameter,
                              gpointer       user_data)
@@ -291,6 +315,7 @@ on_settings_run_in_background_changed_cb (GSettings     *settings,
 static const GActionEntry app_actions[] = {
   { "quit", on_quit_activated_cb },
   { "about", on_about_activated_cb },
+  { "help", on_help_activated_cb },
   { "preferences", on_preferences_activated_cb },
   { "sync-all", on_sync_all_activated_cb },
   { "sync-server", on_sync_server_activated_cb, "s" },
@@ -304,6 +329,7 @@ static const struct
 } app_accels[] = {
   { "app.quit", { "<Control>q", NULL } },
   { "app.preferences", { "<Control>comma", NULL } },
+  { "app.help", { "F1", NULL } },
   { "app.sync-all", { "<Control><Shift>r", NULL } },
   { "win.add-server", { "<Control>n", NULL } },
   { "win.sync-selected", { "<Control>r", NULL } },

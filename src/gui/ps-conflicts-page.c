@@ -27,11 +27,13 @@ struct _PsConflictsPage
   GCancellable       *read_cancellable;
   GCancellable       *edit_cancellable;
   GSimpleActionGroup *actions;
+  GPtrArray          *entries;
   gboolean           updating_filters;
 
   /* Template widgets */
   GtkComboBoxText    *server_combo;
   GtkComboBoxText    *type_combo;
+  GtkSearchEntry     *search_entry;
   GtkInfoBar         *message_bar;
   GtkLabel           *message_label;
   GtkStack           *content_stack;
@@ -369,7 +371,17 @@ show_resolution (PsConflictsPage *self,
   /* Translators: “RECORD TYPE, resolved while syncing with SERVER on DATE AND TIME” */
   details = g_strdup_printf (_("%s, resolved while syncing with %s, %s"), type,
                              server != NULL ? server : _("an unknown server"), time);
-  gtk_label_set_text (self->record_label, ps_resolution_get_display_id (resolution));
+  if (ps_resolution_get_name (resolution) != NULL)
+    {
+      g_autofree char *title = NULL;
+
+      /* Translators: a record's name and the id Primero shows, e.g. “Hauwa Yusuf (0011)” */
+      title = g_strdup_printf (_("%s (%s)"), ps_resolution_get_name (resolution),
+                               ps_resolution_get_display_id (resolution));
+      gtk_label_set_text (self->record_label, title);
+    }
+  else
+    gtk_label_set_text (self->record_label, ps_resolution_get_display_id (resolution));
   gtk_label_set_text (self->record_details_label, details);
 
   decisions = ps_resolution_get_decisions (resolution);
@@ -474,38 +486,33 @@ read_journal_thread (GTask        *task,
     g_task_return_pointer (task, entries, (GDestroyNotify) g_ptr_array_unref);
 }
 
+/* The resolutions last read, of the record type chosen and matching the
+ * search: the search needs no new read of the journal.
+ */
 static void
-on_journal_read_cb (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
+show_matching (PsConflictsPage *self)
 {
-  g_autoptr(PsConflictsPage) self = PS_CONFLICTS_PAGE (user_data);
-  g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GPtrArray) items = NULL;
   g_autoptr(PsResolution) selected = NULL;
-  g_autoptr(GError) error = NULL;
   GtkListBoxRow *row;
   const char *type;
+  const char *search;
 
-  entries = g_task_propagate_pointer (G_TASK (result), &error);
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  if (self->entries == NULL)
     return;
-  if (entries == NULL)
-    {
-      show_message (self, GTK_MESSAGE_ERROR, error->message);
-      return;
-    }
 
-  fill_type_combo (self, entries);
   type = gtk_combo_box_get_active_id (GTK_COMBO_BOX (self->type_combo));
+  search = gtk_entry_get_text (GTK_ENTRY (self->search_entry));
 
   items = g_ptr_array_new_with_free_func (g_object_unref);
-  for (guint i = 0; i < entries->len; i++)
+  for (guint i = 0; i < self->entries->len; i++)
     {
-      g_autoptr(PsResolution) resolution = ps_resolution_new (g_ptr_array_index (entries, i));
+      g_autoptr(PsResolution) resolution = ps_resolution_new (g_ptr_array_index (self->entries, i));
 
       if (type != NULL && *type != '\0' &&
           g_strcmp0 (ps_resolution_get_record_type (resolution), type) != 0)
+        continue;
+      if (!ps_resolution_matches (resolution, search))
         continue;
       g_ptr_array_add (items, g_steal_pointer (&resolution));
     }
@@ -518,7 +525,12 @@ on_journal_read_cb (GObject      *source,
                        g_list_model_get_n_items (G_LIST_MODEL (self->resolutions)),
                        items->pdata, items->len);
 
-  gtk_stack_set_visible_child_name (self->content_stack, items->len > 0 ? "list" : "empty");
+  if (items->len > 0)
+    gtk_stack_set_visible_child_name (self->content_stack, "list");
+  else if (search != NULL && *search != '\0' && self->entries->len > 0)
+    gtk_stack_set_visible_child_name (self->content_stack, "no-match");
+  else
+    gtk_stack_set_visible_child_name (self->content_stack, "empty");
 
   /* Keep the record the user was reading. */
   for (guint i = 0; selected != NULL && i < items->len; i++)
@@ -537,6 +549,30 @@ on_journal_read_cb (GObject      *source,
                              gtk_list_box_get_row_at_index (self->resolution_list, 0));
   else
     show_resolution (self, NULL);
+}
+
+static void
+on_journal_read_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(PsConflictsPage) self = PS_CONFLICTS_PAGE (user_data);
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+
+  entries = g_task_propagate_pointer (G_TASK (result), &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (entries == NULL)
+    {
+      show_message (self, GTK_MESSAGE_ERROR, error->message);
+      return;
+    }
+
+  fill_type_combo (self, entries);
+  g_clear_pointer (&self->entries, g_ptr_array_unref);
+  self->entries = g_steal_pointer (&entries);
+  show_matching (self);
 }
 
 static void
@@ -696,6 +732,13 @@ on_filter_changed_cb (GtkComboBox     *combo,
 }
 
 static void
+on_search_entry_search_changed_cb (GtkSearchEntry  *entry,
+                                   PsConflictsPage *self)
+{
+  show_matching (self);
+}
+
+static void
 on_resolution_list_row_selected_cb (GtkListBox      *box,
                                     GtkListBoxRow   *row,
                                     PsConflictsPage *self)
@@ -758,6 +801,7 @@ ps_conflicts_page_finalize (GObject *object)
   PsConflictsPage *self = (PsConflictsPage *)object;
 
   g_clear_object (&self->resolutions);
+  g_clear_pointer (&self->entries, g_ptr_array_unref);
   g_clear_object (&self->actions);
   g_clear_object (&self->context);
 
@@ -828,6 +872,7 @@ ps_conflicts_page_class_init (PsConflictsPageClass *klass)
 
   gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, server_combo);
   gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, type_combo);
+  gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, search_entry);
   gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, message_bar);
   gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, message_label);
   gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, content_stack);
@@ -838,6 +883,7 @@ ps_conflicts_page_class_init (PsConflictsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsConflictsPage, fields_box);
 
   gtk_widget_class_bind_template_callback (widget_class, on_filter_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_entry_search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_resolution_list_row_selected_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_message_bar_response_cb);
 }

@@ -41,6 +41,13 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 enum {
+  EDIT_REQUESTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+enum {
   RESPONSE_COPY = 1,
   RESPONSE_RUN = 2,
 };
@@ -127,13 +134,74 @@ bind_text (PsDiagnosticResult *result,
                                transform_string_to_visible, NULL, NULL, NULL);
 }
 
+/* The next action a failed or doubtful check calls for: the server's
+ * setting to change, or, where the cause may pass, another run.
+ */
+static const struct
+{
+  const char *check;
+  const char *field;
+  const char *label;
+} fixes[] = {
+  { "url", "url", N_("_Edit the Address") },
+  { "name-resolution", "url", N_("_Edit the Address") },
+  { "http", "url", N_("_Edit the Address") },
+  { "tls", "fingerprint", N_("_Edit the Certificate Fingerprint") },
+  { "credentials", "password", N_("_Edit the User Name and Password") },
+  { "databases", "prefix", N_("_Edit the Database Names") },
+};
+
+static GtkWidget *
+new_fix_button (PsDiagnosticResult *result)
+{
+  const char *check = ps_diagnostic_result_get_id (result);
+  GtkWidget *button;
+
+  /* The summary row has nothing to fix of its own. */
+  if (g_strcmp0 (check, "advice") == 0)
+    return NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (fixes); i++)
+    {
+      if (g_strcmp0 (check, fixes[i].check) == 0)
+        {
+          button = gtk_button_new_with_mnemonic (_(fixes[i].label));
+          gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "diagnostics.edit");
+          gtk_actionable_set_action_target (GTK_ACTIONABLE (button), "s", fixes[i].field);
+          return button;
+        }
+    }
+
+  button = gtk_button_new_with_mnemonic (_("_Try Again"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "diagnostics.retry");
+  return button;
+}
+
+static void
+update_fix_button (GtkWidget          *button,
+                   PsDiagnosticResult *result)
+{
+  PsDiagnosticVerdict verdict = ps_diagnostic_result_get_verdict (result);
+
+  gtk_widget_set_visible (button, verdict == PS_DIAGNOSTIC_FAIL ||
+                                  verdict == PS_DIAGNOSTIC_WARNING);
+}
+
+static void
+on_result_verdict_changed_cb (PsDiagnosticResult *result,
+                              GParamSpec         *pspec,
+                              GtkWidget          *button)
+{
+  update_fix_button (button, result);
+}
+
 static GtkWidget *
 create_result_row_cb (gpointer item,
                       gpointer user_data)
 {
   PsDiagnosticResult *result = PS_DIAGNOSTIC_RESULT (item);
   GtkWidget *row, *box, *texts, *heading, *image, *title, *verdict;
-  GtkWidget *explanation, *advice, *fingerprint;
+  GtkWidget *explanation, *advice, *fingerprint, *fix;
   PangoAttrList *attributes;
 
   row = gtk_list_box_row_new ();
@@ -187,7 +255,21 @@ create_result_row_cb (gpointer item,
   bind_text (result, "fingerprint", fingerprint);
   gtk_container_add (GTK_CONTAINER (texts), fingerprint);
 
+  fix = new_fix_button (result);
+  if (fix != NULL)
+    {
+      gtk_widget_set_halign (fix, GTK_ALIGN_START);
+      gtk_widget_set_margin_top (fix, 4);
+      gtk_container_add (GTK_CONTAINER (texts), fix);
+    }
+
   gtk_widget_show_all (row);
+  if (fix != NULL)
+    {
+      update_fix_button (fix, result);
+      g_signal_connect_object (result, "notify::verdict",
+                               G_CALLBACK (on_result_verdict_changed_cb), fix, 0);
+    }
   /* show_all ignores the bindings: apply them again. */
   gtk_widget_set_visible (explanation, *gtk_label_get_text (GTK_LABEL (explanation)) != '\0');
   gtk_widget_set_visible (advice, *gtk_label_get_text (GTK_LABEL (advice)) != '\0');
@@ -255,6 +337,29 @@ run (PsDiagnosticsDialog *self)
 /*
  * Callbacks
  */
+
+static void
+on_edit_activated_cb (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  PsDiagnosticsDialog *self = PS_DIAGNOSTICS_DIALOG (user_data);
+  g_autofree char *field = g_variant_dup_string (parameter, NULL);
+
+  /* Whoever opened the checks knows the server, and opens its dialog. */
+  g_object_ref (self);
+  g_signal_emit (self, signals[EDIT_REQUESTED], 0, field);
+  gtk_widget_destroy (GTK_WIDGET (self));
+  g_object_unref (self);
+}
+
+static void
+on_retry_activated_cb (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  run (PS_DIAGNOSTICS_DIALOG (user_data));
+}
 
 static void
 on_diagnostics_notify_cb (PsDiagnostics       *diagnostics,
@@ -432,6 +537,21 @@ ps_diagnostics_dialog_class_init (PsDiagnosticsDialogClass *klass)
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  /**
+   * PsDiagnosticsDialog::edit-requested:
+   * @field: the server's setting to change: `url`, `username`, `password`,
+   *   `fingerprint` or `prefix`
+   *
+   * The user chose to change the setting a check found wrong; the dialog
+   * closes after this.
+   */
+  signals[EDIT_REQUESTED] =
+    g_signal_new ("edit-requested",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
+
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/primero/Sync/ps-diagnostics-dialog.ui");
 
@@ -441,10 +561,21 @@ ps_diagnostics_dialog_class_init (PsDiagnosticsDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsDiagnosticsDialog, run_button);
 }
 
+static const GActionEntry dialog_actions[] = {
+  { "edit", on_edit_activated_cb, "s" },
+  { "retry", on_retry_activated_cb },
+};
+
 static void
 ps_diagnostics_dialog_init (PsDiagnosticsDialog *self)
 {
+  g_autoptr(GSimpleActionGroup) actions = g_simple_action_group_new ();
+
   self->cancellable = g_cancellable_new ();
+
+  g_action_map_add_action_entries (G_ACTION_MAP (actions), dialog_actions,
+                                   G_N_ELEMENTS (dialog_actions), self);
+  gtk_widget_insert_action_group (GTK_WIDGET (self), "diagnostics", G_ACTION_GROUP (actions));
 
   gtk_widget_init_template (GTK_WIDGET (self));
 }

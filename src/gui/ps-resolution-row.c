@@ -20,6 +20,7 @@ struct _PsResolutionRow
 
   /* Template widgets */
   GtkLabel      *display_id_label;
+  GtkLabel      *name_label;
   GtkLabel      *type_label;
   GtkLabel      *source_label;
   GtkLabel      *fields_label;
@@ -49,6 +50,7 @@ ps_resolution_row_constructed (GObject *object)
   g_autofree char *time = NULL;
   g_autofree char *source = NULL;
   g_autofree char *fields = NULL;
+  const char *name;
   guint n_fields;
 
   G_OBJECT_CLASS (ps_resolution_row_parent_class)->constructed (object);
@@ -72,6 +74,10 @@ ps_resolution_row_constructed (GObject *object)
                               n_fields);
 
   gtk_label_set_text (self->display_id_label, ps_resolution_get_display_id (self->resolution));
+  /* Older journal entries have no name. */
+  name = ps_resolution_get_name (self->resolution);
+  gtk_label_set_text (self->name_label, name != NULL ? name : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->name_label), name != NULL);
   gtk_label_set_text (self->type_label, type);
   gtk_label_set_text (self->source_label, source);
   gtk_label_set_text (self->fields_label, fields);
@@ -163,6 +169,7 @@ ps_resolution_row_class_init (PsResolutionRowClass *klass)
                                                "/org/primero/Sync/ps-resolution-row.ui");
 
   gtk_widget_class_bind_template_child (widget_class, PsResolutionRow, display_id_label);
+  gtk_widget_class_bind_template_child (widget_class, PsResolutionRow, name_label);
   gtk_widget_class_bind_template_child (widget_class, PsResolutionRow, type_label);
   gtk_widget_class_bind_template_child (widget_class, PsResolutionRow, source_label);
   gtk_widget_class_bind_template_child (widget_class, PsResolutionRow, fields_label);

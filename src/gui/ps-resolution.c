@@ -11,6 +11,8 @@
 
 #include "ps-resolution.h"
 
+#include <string.h>
+
 /* One journaled conflict resolution, as an item of a list model. */
 struct _PsResolution
 {
@@ -147,6 +149,73 @@ ps_resolution_get_display_id (PsResolution *self)
     display_id = ps_resolution_get_record_id (self);
 
   return display_id;
+}
+
+/* The record's name (a case's child, a tracing request's enquirer), or NULL. */
+const char *
+ps_resolution_get_name (PsResolution *self)
+{
+  const char *name;
+
+  g_return_val_if_fail (PS_IS_RESOLUTION (self), NULL);
+
+  name = get_string (get_report (self), "name");
+  return name != NULL && *name != '\0' ? name : NULL;
+}
+
+static char *
+fold (const char *text)
+{
+  g_autofree char *normalized = g_utf8_normalize (text, -1, G_NORMALIZE_ALL);
+
+  return normalized != NULL ? g_utf8_casefold (normalized, -1) : NULL;
+}
+
+/**
+ * ps_resolution_matches:
+ * @search: (nullable): what the user typed
+ *
+ * Whether the record is the one searched for: each word of @search is
+ * found, whatever its case, in the display id, the name or the database id.
+ *
+ * Returns: %TRUE if it matches, or when @search is empty
+ */
+gboolean
+ps_resolution_matches (PsResolution *self,
+                       const char   *search)
+{
+  g_autofree char *joined = NULL;
+  g_autofree char *haystack = NULL;
+  g_autofree char *needle = NULL;
+  g_auto(GStrv) words = NULL;
+  const char *display_id;
+  const char *name;
+  const char *record_id;
+
+  g_return_val_if_fail (PS_IS_RESOLUTION (self), FALSE);
+
+  if (search == NULL)
+    return TRUE;
+  needle = fold (search);
+  if (needle == NULL)
+    return FALSE;
+
+  display_id = ps_resolution_get_display_id (self);
+  name = ps_resolution_get_name (self);
+  record_id = ps_resolution_get_record_id (self);
+  joined = g_strjoin ("\n", display_id ?: "", name ?: "", record_id ?: "", NULL);
+  haystack = fold (joined);
+  if (haystack == NULL)
+    return FALSE;
+
+  words = g_strsplit_set (needle, " \t", -1);
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      if (*words[i] != '\0' && strstr (haystack, words[i]) == NULL)
+        return FALSE;
+    }
+
+  return TRUE;
 }
 
 const char *

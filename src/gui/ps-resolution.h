@@ -19,6 +19,9 @@ const char   *ps_resolution_get_server_id     (PsResolution *self);
 const char   *ps_resolution_get_database      (PsResolution *self);
 const char   *ps_resolution_get_record_id     (PsResolution *self);
 const char   *ps_resolution_get_display_id    (PsResolution *self);
+const char   *ps_resolution_get_name          (PsResolution *self);
+gboolean      ps_resolution_matches           (PsResolution *self,
+                                               const char   *search);
 const char   *ps_resolution_get_record_type   (PsResolution *self);
 const char   *ps_resolution_get_time          (PsResolution *self);
 JsonArray    *ps_resolution_get_decisions     (PsResolution *self);

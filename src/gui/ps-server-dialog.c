@@ -458,6 +458,17 @@ on_secrets_store_cb (GObject      *source,
   finish_save (self);
 }
 
+/* A check of the diagnostics found this field wrong: the dialog is the
+ * one that holds it.
+ */
+static void
+on_diagnostics_edit_requested_cb (PsDiagnosticsDialog *dialog,
+                                  const char          *field,
+                                  PsServerDialog      *self)
+{
+  ps_server_dialog_focus_field (self, field);
+}
+
 static void
 test_connection (PsServerDialog *self,
                  const char     *password)
@@ -465,12 +476,15 @@ test_connection (PsServerDialog *self,
   g_autoptr(PsServer) scratch = ps_server_new (NULL, NULL);
   g_autoptr(PsDiagnostics) diagnostics = NULL;
   g_autofree char *description = dup_trimmed_text (self->description_entry);
+  PsDiagnosticsDialog *dialog;
 
   apply_fields (self, scratch);
   diagnostics = ps_diagnostics_new_for_server (scratch, ps_context_get_session (self->context),
                                                password);
-  gtk_window_present (GTK_WINDOW (ps_diagnostics_dialog_new (GTK_WINDOW (self), diagnostics,
-                                                             description)));
+  dialog = ps_diagnostics_dialog_new (GTK_WINDOW (self), diagnostics, description);
+  g_signal_connect_object (dialog, "edit-requested",
+                           G_CALLBACK (on_diagnostics_edit_requested_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
@@ -954,4 +968,37 @@ ps_server_dialog_new (GtkWindow *parent,
                        "context", context,
                        "server", server,
                        NULL);
+}
+
+/**
+ * ps_server_dialog_focus_field:
+ * @self: a #PsServerDialog
+ * @field: `url`, `username`, `password`, `fingerprint` or `prefix`
+ *
+ * Puts the keyboard focus on a setting, opening the advanced settings
+ * when it is one of them, so that the user can change it at once.
+ */
+void
+ps_server_dialog_focus_field (PsServerDialog *self,
+                              const char     *field)
+{
+  GtkEntry *entry = self->url_entry;
+
+  g_return_if_fail (PS_IS_SERVER_DIALOG (self));
+  g_return_if_fail (field != NULL);
+
+  if (g_str_equal (field, "username"))
+    entry = self->username_entry;
+  else if (g_str_equal (field, "password"))
+    entry = self->password_entry;
+  else if (g_str_equal (field, "fingerprint"))
+    entry = self->fingerprint_entry;
+  else if (g_str_equal (field, "prefix"))
+    entry = self->prefix_entry;
+
+  if (entry == self->fingerprint_entry || entry == self->prefix_entry)
+    gtk_expander_set_expanded (self->advanced_expander, TRUE);
+
+  gtk_window_present (GTK_WINDOW (self));
+  gtk_widget_grab_focus (GTK_WIDGET (entry));
 }

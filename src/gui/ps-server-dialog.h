@@ -15,8 +15,10 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (PsServerDialog, ps_server_dialog, PS, SERVER_DIALOG, GtkDialog)
 
-PsServerDialog *ps_server_dialog_new (GtkWindow *parent,
-                                      PsContext *context,
-                                      PsServer  *server);
+PsServerDialog *ps_server_dialog_new         (GtkWindow      *parent,
+                                              PsContext      *context,
+                                              PsServer       *server);
+void            ps_server_dialog_focus_field (PsServerDialog *self,
+                                              const char     *field);
 
 G_END_DECLS

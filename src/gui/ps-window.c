@@ -160,7 +160,7 @@ free_server_id (gpointer  data,
   g_free (data);
 }
 
-static void
+static PsServerDialog *
 open_server_dialog (PsWindow *self,
                     PsServer *server)
 {
@@ -168,6 +168,8 @@ open_server_dialog (PsWindow *self,
 
   dialog = ps_server_dialog_new (GTK_WINDOW (self), self->context, server);
   gtk_window_present (GTK_WINDOW (dialog));
+
+  return dialog;
 }
 
 
@@ -363,6 +365,19 @@ on_remove_server_activated_cb (GSimpleAction *action,
 }
 
 static void
+on_diagnostics_edit_requested_cb (PsDiagnosticsDialog *dialog,
+                                  const char          *field,
+                                  gpointer             user_data)
+{
+  const char *server_id = user_data;
+  PsWindow *self = PS_WINDOW (gtk_window_get_transient_for (GTK_WINDOW (dialog)));
+  PsServer *server = lookup_server (self, server_id);
+
+  if (server != NULL)
+    ps_server_dialog_focus_field (open_server_dialog (self, server), field);
+}
+
+static void
 on_diagnose_password_cb (GObject      *source,
                          GAsyncResult *result,
                          gpointer      user_data)
@@ -373,6 +388,7 @@ on_diagnose_password_cb (GObject      *source,
   g_autoptr(PsDiagnostics) diagnostics = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(PsSecret) password = NULL;
+  PsDiagnosticsDialog *dialog;
   PsServer *server;
 
   password = ps_secrets_lookup_finish (result, &error);
@@ -392,8 +408,13 @@ on_diagnose_password_cb (GObject      *source,
                                                password);
   ps_secrets_wipe (&password);
 
-  gtk_window_present (GTK_WINDOW (ps_diagnostics_dialog_new (GTK_WINDOW (self), diagnostics,
-                                                             ps_server_get_description (server))));
+  dialog = ps_diagnostics_dialog_new (GTK_WINDOW (self), diagnostics,
+                                      ps_server_get_description (server));
+  /* The server is found again by id: it may be gone by then. */
+  g_signal_connect_data (dialog, "edit-requested",
+                         G_CALLBACK (on_diagnostics_edit_requested_cb),
+                         g_strdup (ps_server_get_id (server)), free_server_id, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void

@@ -16,8 +16,10 @@
 #include "ps-autostart.h"
 #include "ps-conflicts-page.h"
 #include "ps-context.h"
+#include "ps-diagnostics-dialog.h"
 #include "ps-fake-couch.h"
 #include "ps-record-generator.h"
+#include "ps-resolution-row.h"
 #include "ps-resolution.h"
 #include "ps-secrets.h"
 #include "ps-server-dialog.h"
@@ -782,9 +784,16 @@ test_sync_and_conflicts (Fixture       *fixture,
   fields_box = GTK_WIDGET (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE, "fields_box"));
   fields = gtk_container_get_children (GTK_CONTAINER (fields_box));
   g_assert_cmpuint (g_list_length (fields), ==, ps_resolution_get_n_decisions (resolution));
-  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE,
-                                                             "record_label"))),
-                   ==, ps_resolution_get_display_id (resolution));
+  /* Named as Primero's users know it: the generated cases have names. */
+  g_assert_nonnull (ps_resolution_get_name (resolution));
+  {
+    g_autofree char *title = g_strdup_printf ("%s (%s)", ps_resolution_get_name (resolution),
+                                              ps_resolution_get_display_id (resolution));
+
+    g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE,
+                                                               "record_label"))),
+                     ==, title);
+  }
 
   /* Only the record types that had conflicts are offered. */
   {
@@ -836,6 +845,336 @@ test_sync_and_conflicts (Fixture       *fixture,
 
   ps_server_set_url (this_instance, local_url);
   ps_sync_manager_stop (ps_context_get_sync_manager (fixture->context), ps_server_get_id (server));
+}
+
+static gboolean
+shows_exactly (GListModel *model,
+               guint       n_items,
+               const char *first_display_id)
+{
+  g_autoptr(PsResolution) first = NULL;
+
+  if (g_list_model_get_n_items (model) != n_items)
+    return FALSE;
+  if (n_items == 0 || first_display_id == NULL)
+    return TRUE;
+
+  first = g_list_model_get_item (model, 0);
+  return g_strcmp0 (ps_resolution_get_display_id (first), first_display_id) == 0;
+}
+
+/* Types a search as a user would, and waits for the list it gives: the
+ * search entry waits for the typing to pause before it searches.
+ */
+static void
+search_for (GtkEntry   *entry,
+            GListModel *model,
+            const char *text,
+            guint       n_items,
+            const char *first_display_id)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  gtk_entry_set_text (entry, text);
+  timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, on_timeout_cb, &timed_out);
+  while (!shows_exactly (model, n_items, first_display_id) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  if (timed_out)
+    g_test_message ("“%s”: %u items, not %u", text, g_list_model_get_n_items (model), n_items);
+  g_assert_false (timed_out);
+  flush_events ();
+}
+
+/* A journaled resolution as the resolver writes it; name may be NULL, as in
+ * entries journaled before resolutions carried names.
+ */
+static void
+journal_resolution (PsContext  *ctx,
+                    const char *record,
+                    const char *display_id,
+                    const char *name,
+                    const char *record_type)
+{
+  g_autoptr(JsonObject) entry = json_object_new ();
+  g_autoptr(JsonObject) report = json_object_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_object_set_string_member (report, "id", record);
+  json_object_set_string_member (report, "display_id", display_id);
+  if (name != NULL)
+    json_object_set_string_member (report, "name", name);
+  json_object_set_string_member (report, "record_type", record_type);
+  json_object_set_string_member (report, "method", "histories");
+  json_object_set_array_member (report, "decisions", json_array_new ());
+
+  json_object_set_string_member (entry, "kind", "resolution");
+  json_object_set_string_member (entry, "database", "primero_child_production");
+  json_object_set_string_member (entry, "record", record);
+  json_object_set_object_member (entry, "resolution", g_steal_pointer (&report));
+  ps_journal_append (ps_context_get_journal (ctx), entry, &error);
+  g_assert_no_error (error);
+}
+
+static const char *
+row_label (GtkListBox *list,
+           guint       index,
+           const char *name)
+{
+  GtkListBoxRow *row = gtk_list_box_get_row_at_index (list, index);
+  GtkWidget *label;
+
+  g_assert_nonnull (row);
+  label = GTK_WIDGET (get_child (row, PS_TYPE_RESOLUTION_ROW, name));
+  if (!gtk_widget_get_visible (label))
+    return NULL;
+
+  return gtk_label_get_text (GTK_LABEL (label));
+}
+
+/* Records are named and found the way Primero's users know them: by the id
+ * Primero shows and by name, whatever the case of what is typed.
+ */
+static void
+test_conflicts_names_and_search (Fixture       *fixture,
+                                 gconstpointer  user_data)
+{
+  GtkStack *main_stack = GTK_STACK (get_child (fixture->window, PS_TYPE_WINDOW, "main_stack"));
+  PsConflictsPage *conflicts;
+  GListModel *resolutions;
+  GtkListBox *list;
+  GtkEntry *search;
+  GtkStack *content_stack;
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "show-conflicts", NULL);
+  flush_events ();
+  conflicts = PS_CONFLICTS_PAGE (gtk_stack_get_visible_child (main_stack));
+  resolutions = ps_conflicts_page_get_resolutions (conflicts);
+  list = GTK_LIST_BOX (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE, "resolution_list"));
+  search = GTK_ENTRY (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE, "search_entry"));
+  content_stack = GTK_STACK (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE, "content_stack"));
+
+  journal_resolution (fixture->context, "3f2c9a1e0b7d4c55a1e2q7x0011",
+                      "q7x0011", "Hauwa Qwertyson", "Child");
+  journal_resolution (fixture->context, "8d1e6b2f9c3a4e77b0f1q7x0042",
+                      "q7x0042", "Fatima Qwertyson", "TracingRequest");
+  journal_resolution (fixture->context, "c0ffee00aa11bb22cc33q7x0099",
+                      "q7x0099", NULL, "Incident");
+
+  /* By surname, whatever its case: both named records, the newest first,
+   * each row naming its record.
+   */
+  search_for (search, resolutions, "QWERTYSON", 2, "q7x0042");
+  g_assert_cmpstr (row_label (list, 0, "display_id_label"), ==, "q7x0042");
+  g_assert_cmpstr (row_label (list, 0, "name_label"), ==, "Fatima Qwertyson");
+  g_assert_cmpstr (row_label (list, 1, "display_id_label"), ==, "q7x0011");
+  g_assert_cmpstr (row_label (list, 1, "name_label"), ==, "Hauwa Qwertyson");
+
+  /* The record shown is titled by its name and id. */
+  gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, 1));
+  flush_events ();
+  g_assert_cmpstr (gtk_label_get_text (GTK_LABEL (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE,
+                                                             "record_label"))),
+                   ==, "Hauwa Qwertyson (q7x0011)");
+
+  /* Every word counts: first name and surname. */
+  search_for (search, resolutions, "hauwa qwerty", 1, "q7x0011");
+
+  /* By the id Primero shows; a record without a name shows its id alone. */
+  search_for (search, resolutions, "Q7X0099", 1, "q7x0099");
+  g_assert_cmpstr (row_label (list, 0, "display_id_label"), ==, "q7x0099");
+  g_assert_null (row_label (list, 0, "name_label"));
+
+  /* Nothing found says so, rather than “No Conflicts Resolved”. */
+  search_for (search, resolutions, "no such child", 0, NULL);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (content_stack), ==, "no-match");
+
+  /* An empty search shows them all again. */
+  gtk_entry_set_text (search, "");
+  wait_for_items (resolutions, 3);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (content_stack), ==, "list");
+}
+
+static void
+collect_actionables (GtkWidget *widget,
+                     gpointer   user_data)
+{
+  GPtrArray *found = user_data;
+
+  if (GTK_IS_BUTTON (widget) && gtk_widget_get_visible (widget) &&
+      gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)) != NULL &&
+      g_str_has_prefix (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), "diagnostics."))
+    g_ptr_array_add (found, widget);
+  else if (GTK_IS_CONTAINER (widget))
+    gtk_container_forall (GTK_CONTAINER (widget), collect_actionables, found);
+}
+
+/* A refused login in the diagnostics names the next action: a button that
+ * opens the server's dialog with the password ready to be typed again.
+ */
+static void
+test_diagnostics_fix (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new_with_admin (TRUE, "admin", "Kestrel-Quarry-4410");
+  g_autoptr(PsServer) server = NULL;
+  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
+  PsDiagnosticsDialog *diagnostics;
+  PsServerDialog *server_dialog;
+  GtkWidget *fix = NULL;
+  gboolean destroyed = FALSE;
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+    ps_test_peer_create_db (peer, databases[d]);
+  server = add_peer_server (fixture, "Office with a new password", ps_test_peer_get_url (peer));
+  /* The right user, and no password in the keyring: the login is refused. */
+  ps_server_set_username (server, "admin");
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "diagnose-server",
+                                  g_variant_new_string (ps_server_get_id (server)));
+  timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, on_timeout_cb, &timed_out);
+  while ((diagnostics = PS_DIAGNOSTICS_DIALOG (find_toplevel (PS_TYPE_DIAGNOSTICS_DIALOG))) == NULL &&
+         !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  while (!timed_out &&
+         (ps_diagnostics_get_running (ps_diagnostics_dialog_get_diagnostics (diagnostics)) ||
+          ps_diagnostics_get_verdict (ps_diagnostics_dialog_get_diagnostics (diagnostics)) ==
+            PS_DIAGNOSTIC_PENDING))
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  g_assert_false (timed_out);
+  flush_events ();
+
+  /* The failed login's row offers to change the user name and password. */
+  collect_actionables (GTK_WIDGET (diagnostics), buttons);
+  for (guint i = 0; i < buttons->len; i++)
+    {
+      GVariant *target = gtk_actionable_get_action_target_value (buttons->pdata[i]);
+
+      g_test_message ("%s %s", gtk_button_get_label (buttons->pdata[i]),
+                      target != NULL ? g_variant_get_string (target, NULL) : "");
+      if (target != NULL && g_strcmp0 (g_variant_get_string (target, NULL), "password") == 0)
+        fix = buttons->pdata[i];
+    }
+  g_assert_nonnull (fix);
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (fix)), ==, "_Edit the User Name and Password");
+
+  g_signal_connect (diagnostics, "destroy", G_CALLBACK (on_destroy_cb), &destroyed);
+  gtk_button_clicked (GTK_BUTTON (fix));
+  flush_events ();
+  g_assert_true (destroyed);
+
+  /* The server's own dialog, the password field ready. */
+  server_dialog = PS_SERVER_DIALOG (find_toplevel (PS_TYPE_SERVER_DIALOG));
+  g_assert_nonnull (server_dialog);
+  g_assert_cmpstr (gtk_entry_get_text (GTK_ENTRY (get_child (server_dialog, PS_TYPE_SERVER_DIALOG,
+                                                             "description_entry"))),
+                   ==, "Office with a new password");
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (server_dialog)) ==
+                 GTK_WIDGET (get_child (server_dialog, PS_TYPE_SERVER_DIALOG, "password_entry")));
+  gtk_widget_destroy (GTK_WIDGET (server_dialog));
+  flush_events ();
+}
+
+static void
+find_menu_model (GtkWidget *widget,
+                 gpointer   user_data)
+{
+  GMenuModel **menu = user_data;
+
+  if (GTK_IS_MENU_BUTTON (widget) && gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (widget)))
+    *menu = gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (widget));
+}
+
+/* F1 and the main menu's Help open the user guide in the desktop's help
+ * viewer: here a viewer that writes down the address it was given, made the
+ * default for help: addresses the way a desktop makes yelp the default.
+ */
+static void
+test_help (Fixture       *fixture,
+           gconstpointer  user_data)
+{
+  g_autofree char *dir = g_dir_make_tmp ("ps-test-help-XXXXXX", NULL);
+  g_autofree char *viewer = g_build_filename (dir, "viewer", NULL);
+  g_autofree char *opened = g_build_filename (dir, "opened", NULL);
+  g_autofree char *script = NULL;
+  g_autofree char *apps_dir = g_build_filename (g_get_user_data_dir (), "applications", NULL);
+  g_autofree char *desktop_path = g_build_filename (apps_dir, "ps-test-help-viewer.desktop", NULL);
+  g_autofree char *desktop = NULL;
+  g_autofree char *mimeapps = g_build_filename (g_get_user_config_dir (), "mimeapps.list", NULL);
+  g_autofree char *uri = NULL;
+  g_auto(GStrv) accels = NULL;
+  g_autoptr(GError) error = NULL;
+  GMenuModel *menu = NULL;
+  gboolean in_menu = FALSE;
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  /* F1, as GNOME applications have it. */
+  accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->app), "app.help");
+  g_assert_nonnull (accels);
+  g_assert_cmpstr (accels[0], ==, "F1");
+
+  /* An entry of the main menu. */
+  gtk_container_forall (GTK_CONTAINER (gtk_window_get_titlebar (GTK_WINDOW (fixture->window))),
+                        find_menu_model, &menu);
+  g_assert_nonnull (menu);
+  for (int i = 0; i < g_menu_model_get_n_items (menu) && !in_menu; i++)
+    {
+      GMenuModel *section = g_menu_model_get_item_link (menu, i, G_MENU_LINK_SECTION);
+
+      for (int j = 0; section != NULL && j < g_menu_model_get_n_items (section); j++)
+        {
+          g_autofree char *action = NULL;
+
+          if (g_menu_model_get_item_attribute (section, j, G_MENU_ATTRIBUTE_ACTION, "s", &action) &&
+              g_strcmp0 (action, "app.help") == 0)
+            in_menu = TRUE;
+        }
+      g_clear_object (&section);
+    }
+  g_assert_true (in_menu);
+
+  script = g_strdup_printf ("#!/bin/sh\nprintf '%%s' \"$1\" > '%s.tmp' && mv '%s.tmp' '%s'\n",
+                            opened, opened, opened);
+  g_file_set_contents (viewer, script, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (viewer, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (apps_dir, 0700), ==, 0);
+  desktop = g_strdup_printf ("[Desktop Entry]\nType=Application\nName=Help Viewer\n"
+                             "Exec=%s %%u\nMimeType=x-scheme-handler/help;\n", viewer);
+  g_file_set_contents (desktop_path, desktop, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir_with_parents (g_get_user_config_dir (), 0700), ==, 0);
+  g_file_set_contents (mimeapps, "[Default Applications]\n"
+                                 "x-scheme-handler/help=ps-test-help-viewer.desktop\n",
+                       -1, &error);
+  g_assert_no_error (error);
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "help", NULL);
+
+  timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, on_timeout_cb, &timed_out);
+  while (!g_file_test (opened, G_FILE_TEST_EXISTS) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  g_assert_false (timed_out);
+
+  g_file_get_contents (opened, &uri, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (uri, ==, "help:org.primero.Sync");
+
+  g_unlink (opened);
+  g_unlink (viewer);
+  g_unlink (desktop_path);
+  g_unlink (mimeapps);
+  g_rmdir (dir);
 }
 
 /* A stand-in for the desktop's notification server, on the private bus. */
@@ -1438,6 +1777,12 @@ main (int   argc,
                   fixture_set_up, test_failure_notifies, fixture_tear_down);
       g_test_add ("/ps/ui/sync-file", Fixture, NULL,
                   fixture_set_up, test_sync_file, fixture_tear_down);
+      g_test_add ("/ps/ui/conflicts/names-and-search", Fixture, NULL,
+                  fixture_set_up, test_conflicts_names_and_search, fixture_tear_down);
+      g_test_add ("/ps/ui/help", Fixture, NULL,
+                  fixture_set_up, test_help, fixture_tear_down);
+      g_test_add ("/ps/ui/diagnostics/fix", Fixture, NULL,
+                  fixture_set_up, test_diagnostics_fix, fixture_tear_down);
       g_test_add_func ("/ps/ui/autostart", test_autostart);
       g_test_add_func ("/ps/ui/window-state", test_window_state);
     }
