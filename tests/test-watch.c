@@ -305,6 +305,40 @@ test_survives_server_restart (void)
   g_assert_nonnull (strstr (result.out, "Stopped; 2 records resolved"));
 }
 
+/* Stopping it while it waits for the server is as clean as ever; a
+ * database that is not there ends it, saying which.
+ */
+static void
+test_stops_cleanly_or_plainly (void)
+{
+  g_auto(Instance) instance = { 0, };
+  g_auto(PsCliResult) waiting = { 0, };
+  g_auto(PsCliResult) missing = { 0, };
+  g_autofree char *path = g_strdup_printf ("/%s", databases[1]);
+  g_autoptr(JsonNode) answer = NULL;
+  guint status = 0;
+  PsTestCli *cli;
+
+  instance_init (&instance, FALSE, FALSE);
+  ps_test_peer_stop (instance.peer);
+  cli = start_watch (&instance, NULL, NULL);
+  pause_for (6000);
+  g_assert_false (ps_test_cli_is_done (cli));
+  stop_watch (cli, &waiting);
+  g_assert_nonnull (strstr (waiting.out, "trying again in"));
+  g_assert_nonnull (strstr (waiting.out, "Stopped; 0 records resolved"));
+
+  ps_test_peer_start (instance.peer);
+  answer = ps_test_peer_request (instance.peer, "DELETE", path, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  cli = start_watch (&instance, NULL, NULL);
+  ps_test_cli_finish (cli, &missing);
+  g_assert_cmpint (missing.status, ==, 1);
+  g_assert_true (g_str_has_prefix (missing.err, "Error: The database http://127.0.0.1:"));
+  g_assert_nonnull (strstr (missing.err, "/primero_incident_production does not exist"));
+  ps_test_peer_assert_alive (instance.peer);
+}
+
 static char *
 write_password_file (const char *dir,
                      const char *name,
@@ -495,6 +529,7 @@ main (int   argc,
   g_test_add_func ("/ps/watch/resolves-as-conflicts-appear", test_resolves_as_conflicts_appear);
   g_test_add_func ("/ps/watch/resumes-from-checkpoint", test_resumes_from_checkpoint);
   g_test_add_func ("/ps/watch/survives-server-restart", test_survives_server_restart);
+  g_test_add_func ("/ps/watch/stops-cleanly-or-plainly", test_stops_cleanly_or_plainly);
   g_test_add_func ("/ps/watch/password-sources", test_password_sources);
   g_test_add_func ("/ps/watch/two-watchers-converge", test_two_watchers_converge);
 

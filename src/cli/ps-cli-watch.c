@@ -229,6 +229,14 @@ dup_database_names (PsServerStore *store)
 }
 
 static void
+print_password_hint (void)
+{
+  g_printerr (_("Give this instance’s password with --password-file, the systemd "
+                "credential “%s”, or “%s instance set --password-stdin”.\n"),
+              CREDENTIAL_NAME, g_get_prgname ());
+}
+
+static void
 on_watcher_resolved_cb (PsWatcher       *watcher,
                         PsCouchDatabase *database,
                         JsonObject      *report,
@@ -344,6 +352,8 @@ ps_cli_watch (int    argc,
   if (!find_password (local, password_file, &password, &error))
     {
       ps_cli_print_error (NULL, error);
+      if (g_error_matches (error, PS_SECRETS_ERROR, PS_SECRETS_ERROR_NO_KEYRING))
+        print_password_hint ();
       return PS_CLI_EXIT_FAILED;
     }
 
@@ -386,9 +396,7 @@ ps_cli_watch (int    argc,
 
   ps_cli_print_error (NULL, run.error);
   if (g_error_matches (run.error, PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED))
-    g_printerr (_("Give this instance’s password with --password-file, the systemd "
-                  "credential “%s”, or “%s instance set --password-stdin”.\n"),
-                CREDENTIAL_NAME, g_get_prgname ());
+    print_password_hint ();
   g_clear_error (&run.error);
   return PS_CLI_EXIT_FAILED;
 }

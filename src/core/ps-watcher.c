@@ -473,6 +473,17 @@ handle_error (Follower *follower,
       retry_later (follower, error);
       g_error_free (error);
     }
+  else if (g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND))
+    {
+      g_autofree char *url = ps_couch_database_dup_display_url (follower->database);
+
+      /* Every request is to the database itself: it is not there. */
+      g_error_free (error);
+      fail_run (self, g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND,
+                                   _("The database %s does not exist; create it, or change "
+                                     "the record types of this instance"), url));
+      follower_stopped (follower);
+    }
   else
     {
       g_prefix_error (&error, _("Watching %s: "), ps_couch_database_get_name (follower->database));
