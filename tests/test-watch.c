@@ -11,6 +11,7 @@
 #include "ps-test-cli.h"
 #include "ps-test-peer.h"
 #include "ps-test-replication.h"
+#include "ps-watcher.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
@@ -520,6 +521,95 @@ test_two_watchers_converge (void)
   ps_test_assert_same_rev_trees (first.peer, DB, second.peer, DB);
 }
 
+typedef struct
+{
+  gboolean  done;
+  GError   *error;
+  guint     resolved;
+} WatchRun;
+
+static void
+on_watch_done_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  WatchRun *run = user_data;
+
+  g_assert_false (ps_watcher_run_finish (PS_WATCHER (object), result, &run->error));
+  run->done = TRUE;
+}
+
+static void
+on_watch_resolved_cb (PsWatcher       *watcher,
+                      PsCouchDatabase *database,
+                      JsonObject      *report,
+                      WatchRun        *run)
+{
+  run->resolved++;
+}
+
+static guint
+count_long_polls (PsTestPeer *peer)
+{
+  g_autofree char *path = g_build_filename (ps_test_peer_get_dir (peer), "log.txt", NULL);
+  g_autofree char *log = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_file_get_contents (path, &log, NULL, &error);
+  g_assert_no_error (error);
+  return count_occurrences (log, "/" DB "/_changes?feed=longpoll");
+}
+
+/* This server ignores a long poll's timeout: the watcher ends each poll
+ * itself and polls again, and still sees the next conflict.
+ */
+static void
+test_poll_deadline (void)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new (TRUE);
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsCouchDatabase) database = NULL;
+  g_autoptr(PsJournal) journal = NULL;
+  g_autoptr(PsWatcher) watcher = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("ps-watcher-XXXXXX", &error);
+  g_autofree char *journal_path = g_build_filename (dir, "journal.jsonl", NULL);
+  g_autofree char *state_path = g_build_filename (dir, "state", "checkpoints.json", NULL);
+  g_autofree char *id = NULL;
+  WatchRun run = { 0, };
+
+  g_assert_no_error (error);
+  ps_test_peer_create_db (peer, DB);
+  database = open_database (session, peer);
+  journal = ps_journal_new_for_path (journal_path);
+  watcher = ps_watcher_new (journal, state_path);
+  ps_watcher_add_database (watcher, database);
+  ps_watcher_set_poll_deadline (watcher, 2);
+  g_signal_connect (watcher, "resolved", G_CALLBACK (on_watch_resolved_cb), &run);
+
+  ps_watcher_run_async (watcher, cancellable, on_watch_done_cb, &run);
+  pause_for (5000);
+  g_assert_cmpuint (count_long_polls (peer), >=, 2);
+  g_assert_false (run.done);
+
+  id = put_conflict (peer, 10, 0);
+  wait_until_resolved (peer, id);
+  /* The report follows once the server answered the last write. */
+  while (run.resolved == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (run.resolved, ==, 1);
+  g_assert_true (g_file_test (state_path, G_FILE_TEST_IS_REGULAR));
+
+  g_cancellable_cancel (cancellable);
+  while (!run.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (run.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&run.error);
+  ps_test_peer_assert_alive (peer);
+  ps_test_remove_dir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -532,6 +622,7 @@ main (int   argc,
   g_test_add_func ("/ps/watch/stops-cleanly-or-plainly", test_stops_cleanly_or_plainly);
   g_test_add_func ("/ps/watch/password-sources", test_password_sources);
   g_test_add_func ("/ps/watch/two-watchers-converge", test_two_watchers_converge);
+  g_test_add_func ("/ps/watch/poll-deadline", test_poll_deadline);
 
   return g_test_run ();
 }

@@ -586,12 +586,20 @@ on_changes_cb (GObject      *object,
   g_clear_handle_id (&follower->deadline_id, g_source_remove);
   g_clear_object (&follower->poll_cancellable);
 
-  /* Nothing changed before the deadline: ask again. */
+  /* Nothing changed before the deadline of a long poll: ask again. Any
+   * other request should have been answered by then.
+   */
   if (follower->deadline_hit && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
       !g_cancellable_is_cancelled (follower->self->cancellable))
     {
       g_clear_error (&error);
-      poll_changes (follower);
+      if (follower->state == PS_WATCHER_STATE_WATCHING)
+        poll_changes (follower);
+      else
+        handle_error (follower,
+                      g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_TIMED_OUT,
+                                   _("the server did not answer within %u s"),
+                                   follower->self->poll_deadline_s));
       return;
     }
   if (handle_error (follower, error))
