@@ -360,6 +360,7 @@ static void
 test_password_sources (void)
 {
   g_auto(Instance) instance = { 0, };
+  g_auto(PsCliResult) no_keyring = { 0, };
   g_auto(PsCliResult) refused = { 0, };
   g_auto(PsCliResult) wrong = { 0, };
   g_auto(PsCliResult) from_credentials = { 0, };
@@ -376,6 +377,16 @@ test_password_sources (void)
 
   instance_init (&instance, TRUE, TRUE);
   first = put_conflict (instance.peer, 7, 0);
+
+  /* No keyring and no other source: it says where else the password
+   * may come from.
+   */
+  env[0] = "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/bus";
+  cli = start_watch (&instance, env, NULL);
+  ps_test_cli_finish (cli, &no_keyring);
+  g_assert_cmpint (no_keyring.status, ==, 1);
+  g_assert_nonnull (strstr (no_keyring.err, "--password-file"));
+  g_assert_nonnull (strstr (no_keyring.err, "primero-sync-password"));
 
   /* A password file others may read is refused, plainly, and the
    * password is not shown.
