@@ -40,7 +40,6 @@
 
 #define PAGE_SIZE             200
 #define DEFAULT_POLL_DEADLINE 50
-#define BACKOFF_JITTER        0.2
 
 struct _PsWatcher
 {
@@ -446,7 +445,8 @@ retry_later (Follower     *follower,
   guint delay;
 
   follower->backoff_ms = ps_sync_policy_next_backoff_ms (follower->backoff_ms);
-  delay = ps_sync_policy_jittered_ms (follower->backoff_ms, BACKOFF_JITTER);
+  /* Watchers that failed together must not retry in lockstep. */
+  delay = ps_sync_policy_jittered_ms (follower->backoff_ms, g_random_double_range (0.8, 1.2));
   g_debug ("%s: trying again in %u ms: %s", ps_couch_database_get_name (follower->database),
            delay, error->message);
   set_state (follower, PS_WATCHER_STATE_WAITING, delay, error->message);
@@ -541,6 +541,15 @@ on_resolved_cb (GObject      *object,
    */
   if (handle_error (follower, error))
     return;
+
+  /* Stopped while resolving: the page may not be done, so it is read
+   * again next time rather than passed over.
+   */
+  if (g_cancellable_is_cancelled (follower->self->cancellable))
+    {
+      follower_stopped (follower);
+      return;
+    }
 
   follower->backoff_ms = 0;
   advance (follower);
