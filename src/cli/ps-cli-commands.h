@@ -44,6 +44,8 @@ int ps_cli_server    (int    argc,
                       char **argv);
 int ps_cli_sync      (int    argc,
                       char **argv);
+int ps_cli_watch     (int    argc,
+                      char **argv);
 
 /* Shared by the server and instance commands (ps-cli-server.c). */
 PsServerStore *ps_cli_load_server_store  (void);

@@ -25,6 +25,7 @@ static const PsCliCommand commands[] = {
   { "resolve", N_("Resolve the conflicted records of a database"), ps_cli_resolve },
   { "server", N_("Add, list, change or remove servers"), ps_cli_server },
   { "sync", N_("Sync this instance with configured servers"), ps_cli_sync },
+  { "watch", N_("Resolve this instance’s conflicts as they appear"), ps_cli_watch },
 };
 
 static void
