@@ -12,19 +12,8 @@
 #include "ps-cli-commands.h"
 #include "ps-cli-common.h"
 #include "ps-journal.h"
+#include "ps-json.h"
 #include "ps-server-store.h"
-
-static const char *
-get_string (JsonObject *entry,
-            const char *member)
-{
-  JsonNode *node = json_object_get_member (entry, member);
-
-  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
-}
 
 static const char *
 or_dash (const char *text)
@@ -67,7 +56,7 @@ summarize_resolution (JsonObject  *entry,
     return NULL;
   report = json_node_get_object (node);
 
-  display_id = get_string (report, "display_id");
+  display_id = ps_json_get_string (report, "display_id");
   if (display_id != NULL && *display_id != '\0')
     *record = display_id;
 
@@ -77,7 +66,7 @@ summarize_resolution (JsonObject  *entry,
   if (decisions != NULL)
     n_fields = json_array_get_length (decisions);
 
-  name = get_string (report, "name");
+  name = ps_json_get_string (report, "name");
   if (name != NULL && *name != '\0')
     /* Translators: a record's name, then how many of its fields were edited on both sides */
     return g_strdup_printf (ngettext ("%s, %u contested field",
@@ -91,22 +80,22 @@ summarize_resolution (JsonObject  *entry,
 static void
 print_entry (JsonObject *entry)
 {
-  g_autofree char *time = format_time (get_string (entry, "time"));
+  g_autofree char *time = format_time (ps_json_get_string (entry, "time"));
   g_autofree char *resolution = NULL;
-  const char *record = get_string (entry, "record");
-  const char *summary = get_string (entry, "summary");
+  const char *record = ps_json_get_string (entry, "record");
+  const char *summary = ps_json_get_string (entry, "summary");
 
-  if (summary == NULL && g_strcmp0 (get_string (entry, "kind"), "resolution") == 0)
+  if (summary == NULL && g_strcmp0 (ps_json_get_string (entry, "kind"), "resolution") == 0)
     summary = resolution = summarize_resolution (entry, &record);
   if (summary == NULL)
-    summary = get_string (entry, "message");
+    summary = ps_json_get_string (entry, "message");
   if (summary == NULL)
-    summary = get_string (entry, "error");
+    summary = ps_json_get_string (entry, "error");
 
   g_print ("%s  %-12s %-28s %-34s %s\n",
            time,
-           or_dash (get_string (entry, "kind")),
-           or_dash (get_string (entry, "database")),
+           or_dash (ps_json_get_string (entry, "kind")),
+           or_dash (ps_json_get_string (entry, "database")),
            or_dash (record),
            summary != NULL ? summary : "");
 }

@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "ps-conflicts-page.h"
+#include "ps-json.h"
 #include "ps-record-edit.h"
 #include "ps-resolution-row.h"
 #include "ps-resolution.h"
@@ -97,18 +98,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EditData, edit_data_free)
  */
 
 static const char *
-get_string (JsonObject *object,
-            const char *member)
-{
-  JsonNode *node = object != NULL ? json_object_get_member (object, member) : NULL;
-
-  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
-}
-
-static const char *
 get_server_description (PsConflictsPage *self,
                         const char      *server_id)
 {
@@ -185,11 +174,11 @@ format_value (JsonNode *value)
 static char *
 format_source (JsonObject *source)
 {
-  const char *user = get_string (source, "user");
-  const char *organisation = get_string (source, "organisation");
+  const char *user = ps_json_get_string (source, "user");
+  const char *organisation = ps_json_get_string (source, "organisation");
   g_autofree char *time = NULL;
 
-  time = ps_resolution_format_time (get_string (source, "time"));
+  time = ps_resolution_format_time (ps_json_get_string (source, "time"));
   if (user == NULL)
     user = _("an unknown user");
 
@@ -268,7 +257,7 @@ new_decision_widget (PsConflictsPage *self,
                      PsResolution    *resolution,
                      JsonObject      *decision)
 {
-  const char *path = get_string (decision, "path");
+  const char *path = ps_json_get_string (decision, "path");
   JsonNode *kept = json_object_get_member (decision, "kept");
   JsonNode *discarded = json_object_get_member (decision, "discarded");
   GtkWidget *frame = gtk_frame_new (NULL);
@@ -287,7 +276,7 @@ new_decision_widget (PsConflictsPage *self,
   }
   gtk_container_add (GTK_CONTAINER (box), title);
   gtk_container_add (GTK_CONTAINER (box),
-                     new_label (describe_kind (get_string (decision, "kind")), "dim-label"));
+                     new_label (describe_kind (ps_json_get_string (decision, "kind")), "dim-label"));
 
   if (kept != NULL && JSON_NODE_HOLDS_OBJECT (kept))
     gtk_container_add (GTK_CONTAINER (box),
@@ -708,7 +697,7 @@ on_journal_entry_added_cb (PsJournal       *journal,
                            JsonObject      *entry,
                            PsConflictsPage *self)
 {
-  if (g_strcmp0 (get_string (entry, "kind"), "resolution") == 0)
+  if (g_strcmp0 (ps_json_get_string (entry, "kind"), "resolution") == 0)
     ps_conflicts_page_refresh (self);
 }
 

@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 
+#include "ps-json.h"
 #include "ps-resolution.h"
 
 #include <string.h>
@@ -27,22 +28,6 @@ G_DEFINE_FINAL_TYPE (PsResolution, ps_resolution, G_TYPE_OBJECT)
 /*
  * Auxiliary methods
  */
-
-static const char *
-get_string (JsonObject *object,
-            const char *member)
-{
-  JsonNode *node;
-
-  if (object == NULL)
-    return NULL;
-
-  node = json_object_get_member (object, member);
-  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
-}
 
 static JsonObject *
 get_report (PsResolution *self)
@@ -114,7 +99,7 @@ ps_resolution_get_server_id (PsResolution *self)
 {
   g_return_val_if_fail (PS_IS_RESOLUTION (self), NULL);
 
-  return get_string (self->entry, "server");
+  return ps_json_get_string (self->entry, "server");
 }
 
 const char *
@@ -122,7 +107,7 @@ ps_resolution_get_database (PsResolution *self)
 {
   g_return_val_if_fail (PS_IS_RESOLUTION (self), NULL);
 
-  return get_string (self->entry, "database");
+  return ps_json_get_string (self->entry, "database");
 }
 
 const char *
@@ -132,8 +117,8 @@ ps_resolution_get_record_id (PsResolution *self)
 
   g_return_val_if_fail (PS_IS_RESOLUTION (self), NULL);
 
-  id = get_string (self->entry, "record");
-  return id != NULL ? id : get_string (get_report (self), "id");
+  id = ps_json_get_string (self->entry, "record");
+  return id != NULL ? id : ps_json_get_string (get_report (self), "id");
 }
 
 /* The id people know a record by; the database id when there is none. */
@@ -144,7 +129,7 @@ ps_resolution_get_display_id (PsResolution *self)
 
   g_return_val_if_fail (PS_IS_RESOLUTION (self), NULL);
 
-  display_id = get_string (get_report (self), "display_id");
+  display_id = ps_json_get_string (get_report (self), "display_id");
   if (display_id == NULL || *display_id == '\0')
     display_id = ps_resolution_get_record_id (self);
 
@@ -159,7 +144,7 @@ ps_resolution_get_name (PsResolution *self)
 
   g_return_val_if_fail (PS_IS_RESOLUTION (self), NULL);
 
-  name = get_string (get_report (self), "name");
+  name = ps_json_get_string (get_report (self), "name");
   return name != NULL && *name != '\0' ? name : NULL;
 }
 
@@ -223,7 +208,7 @@ ps_resolution_get_record_type (PsResolution *self)
 {
   g_return_val_if_fail (PS_IS_RESOLUTION (self), NULL);
 
-  return get_string (get_report (self), "record_type");
+  return ps_json_get_string (get_report (self), "record_type");
 }
 
 const char *
@@ -231,7 +216,7 @@ ps_resolution_get_time (PsResolution *self)
 {
   g_return_val_if_fail (PS_IS_RESOLUTION (self), NULL);
 
-  return get_string (self->entry, "time");
+  return ps_json_get_string (self->entry, "time");
 }
 
 JsonArray *
