@@ -707,13 +707,6 @@ ps_fetched_docs_parse_open_revs (PsFetchedDocs  *docs,
                       first_new, error);
 }
 
-/**
- * ps_fetched_docs_to_bulk_docs_body:
- * @docs: fetched revisions
- *
- * Returns: (transfer full): a `_bulk_docs` body with `new_edits: false`
- *   holding every revision that was found, byte for byte
- */
 /* Leaves a fetched revision out of the write, as if it had not come. */
 void
 ps_fetched_docs_drop (PsFetchedDocs *docs,
@@ -728,19 +721,45 @@ ps_fetched_docs_drop (PsFetchedDocs *docs,
   doc->json_len = 0;
 }
 
+/**
+ * ps_fetched_docs_to_bulk_docs_body:
+ * @docs: fetched revisions
+ *
+ * Returns: (transfer full): a `_bulk_docs` body with `new_edits: false`
+ *   holding every revision that was found, byte for byte
+ */
 GBytes *
 ps_fetched_docs_to_bulk_docs_body (PsFetchedDocs *docs)
+{
+  return ps_fetched_docs_to_bulk_docs_body_range (docs, 0, docs->docs->len);
+}
+
+/**
+ * ps_fetched_docs_to_bulk_docs_body_range:
+ * @docs: fetched revisions
+ * @start: the first index
+ * @end: one past the last index
+ *
+ * Returns: (transfer full): a `_bulk_docs` body with `new_edits: false`
+ *   holding the revisions from @start to @end that were found
+ */
+GBytes *
+ps_fetched_docs_to_bulk_docs_body_range (PsFetchedDocs *docs,
+                                         guint          start,
+                                         guint          end)
 {
   GString *body;
   gsize size = 64;
   gboolean first = TRUE;
 
-  for (guint i = 0; i < docs->docs->len; i++)
+  g_return_val_if_fail (start <= end && end <= docs->docs->len, NULL);
+
+  for (guint i = start; i < end; i++)
     size += g_array_index (docs->docs, PsFetchedDoc, i).json_len + 1;
 
   body = g_string_sized_new (size);
   g_string_append (body, "{\"new_edits\":false,\"docs\":[");
-  for (guint i = 0; i < docs->docs->len; i++)
+  for (guint i = start; i < end; i++)
     {
       const PsFetchedDoc *doc = &g_array_index (docs->docs, PsFetchedDoc, i);
 
@@ -754,4 +773,20 @@ ps_fetched_docs_to_bulk_docs_body (PsFetchedDocs *docs)
   g_string_append (body, "]}");
 
   return g_string_free_to_bytes (body);
+}
+
+/* How many of the revisions from @start to @end were found. */
+guint
+ps_fetched_docs_count_found_range (PsFetchedDocs *docs,
+                                   guint          start,
+                                   guint          end)
+{
+  guint found = 0;
+
+  g_return_val_if_fail (start <= end && end <= docs->docs->len, 0);
+
+  for (guint i = start; i < end; i++)
+    found += g_array_index (docs->docs, PsFetchedDoc, i).json != NULL;
+
+  return found;
 }

@@ -57,6 +57,12 @@ guint               ps_fetched_docs_count_found       (PsFetchedDocs  *docs);
 void                ps_fetched_docs_drop              (PsFetchedDocs  *docs,
                                                        guint           index);
 GBytes             *ps_fetched_docs_to_bulk_docs_body (PsFetchedDocs  *docs);
+GBytes             *ps_fetched_docs_to_bulk_docs_body_range (PsFetchedDocs *docs,
+                                                       guint           start,
+                                                       guint           end);
+guint               ps_fetched_docs_count_found_range (PsFetchedDocs  *docs,
+                                                       guint           start,
+                                                       guint           end);
 void                ps_fetched_docs_free              (PsFetchedDocs  *docs);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PsFetchedDocs, ps_fetched_docs_free)

@@ -79,29 +79,54 @@ finish_batch (Batch *batch)
   ps_replication_pump (self);
 }
 
-static void
-on_bulk_docs_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+/* One _bulk_docs request: the fetched revisions from start to end. */
+typedef struct
 {
-  g_autoptr(Batch) batch = user_data;
+  Batch *batch;
+  guint  start;
+  guint  end;
+} Write;
+
+static void
+write_free (Write *write)
+{
+  g_clear_pointer (&write->batch, ps_replication_batch_unref);
+  g_free (write);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Write, write_free)
+
+static void write_range (Batch *batch,
+                         guint  start,
+                         guint  end);
+
+static void
+list_failure (PsReplication *self,
+              const char    *id,
+              const char    *rev,
+              const char    *error,
+              const char    *reason)
+{
+  PsWriteFailure *failure = g_new0 (PsWriteFailure, 1);
+
+  failure->id = g_strdup (id != NULL ? id : "");
+  failure->rev = g_strdup (rev);
+  failure->error = g_strdup (error != NULL ? error : "error");
+  failure->reason = g_strdup (reason);
+  g_ptr_array_add (self->write_failures, failure);
+}
+
+/* The target took what it did not list; counts it and tells who listens. */
+static void
+count_written (Write    *write,
+               JsonNode *answer)
+{
+  Batch *batch = write->batch;
   PsReplication *self = batch->self;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) answer = NULL;
   g_autoptr(GHashTable) failed = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GPtrArray) written = g_ptr_array_new ();
   guint n_found;
   guint n_failed = 0;
-
-  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (self->task == NULL || batch->generation != self->generation)
-    return;
-
-  if (answer == NULL)
-    {
-      ps_replication_fail (self, self->target, _("Writing to"), g_steal_pointer (&error));
-      return;
-    }
 
   /* With new_edits=false, only the documents that failed are listed. */
   if (JSON_NODE_HOLDS_ARRAY (answer))
@@ -116,21 +141,16 @@ on_bulk_docs_cb (GObject      *object,
           if (item == NULL || !json_object_has_member (item, "error"))
             continue;
 
-          failure = g_new0 (PsWriteFailure, 1);
-          failure->id = g_strdup (ps_json_get_string (item, "id") != NULL
-                                   ? ps_json_get_string (item, "id") : "");
-          failure->rev = g_strdup (ps_json_get_string (item, "rev"));
-          failure->error = g_strdup (ps_json_get_string (item, "error") != NULL
-                                      ? ps_json_get_string (item, "error") : "error");
-          failure->reason = g_strdup (ps_json_get_string (item, "reason"));
+          list_failure (self, ps_json_get_string (item, "id"), ps_json_get_string (item, "rev"),
+                        ps_json_get_string (item, "error"), ps_json_get_string (item, "reason"));
+          failure = g_ptr_array_index (self->write_failures, self->write_failures->len - 1);
           g_hash_table_add (failed, failure->id);
-          g_ptr_array_add (self->write_failures, failure);
           n_failed++;
         }
     }
 
-  n_found = ps_fetched_docs_count_found (batch->fetched);
-  for (guint i = 0; i < ps_fetched_docs_get_length (batch->fetched); i++)
+  n_found = ps_fetched_docs_count_found_range (batch->fetched, write->start, write->end);
+  for (guint i = write->start; i < write->end; i++)
     {
       const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
 
@@ -148,8 +168,95 @@ on_bulk_docs_cb (GObject      *object,
                                  PROP_DOCS_WRITTEN);
   if (written->len > 1)
     ps_replication_emit_documents_written (self, (char **) written->pdata);
+}
 
-  finish_batch (batch);
+/* A proxy's body limit or CouchDB's max_http_request_size,
+ * max_document_size or max_attachment_size refuse a whole request with 413,
+ * whatever else it holds. Halves are sent until each revision refused is
+ * refused on its own; that one is listed, and the checkpoint stays before
+ * it so that it is copied once the limit allows.
+ */
+static void
+split_refused_write (Write  *write,
+                     GError *error)
+{
+  Batch *batch = write->batch;
+  PsReplication *self = batch->self;
+  guint found = ps_fetched_docs_count_found_range (batch->fetched, write->start, write->end);
+
+  if (found > 1)
+    {
+      guint middle = write->start + (write->end - write->start) / 2;
+
+      g_debug ("the target refused %u revisions as too large; sending them in halves", found);
+      write_range (batch, write->start, middle);
+      write_range (batch, middle, write->end);
+      return;
+    }
+
+  for (guint i = write->start; i < write->end; i++)
+    {
+      const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
+
+      if (doc->json == NULL)
+        continue;
+      g_debug ("the target refused %s %s as too large", doc->id, doc->rev);
+      list_failure (self, doc->id, doc->rev, "too_large", error->message);
+      ps_replication_add_to_counter (self, &self->doc_write_failures, 1,
+                                     PROP_DOC_WRITE_FAILURES);
+      batch->held_back = TRUE;
+    }
+}
+
+static void
+on_bulk_docs_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(Write) write = user_data;
+  Batch *batch = write->batch;
+  PsReplication *self = batch->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+
+  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  if (self->task == NULL || batch->generation != self->generation)
+    return;
+
+  if (answer != NULL)
+    count_written (write, answer);
+  else if (g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_TOO_LARGE))
+    split_refused_write (write, error);
+  else
+    {
+      ps_replication_fail (self, self->target, _("Writing to"), g_steal_pointer (&error));
+      return;
+    }
+
+  if (--batch->writes_pending == 0)
+    finish_batch (batch);
+}
+
+static void
+write_range (Batch *batch,
+             guint  start,
+             guint  end)
+{
+  PsReplication *self = batch->self;
+  g_autoptr(GBytes) body = NULL;
+  Write *write;
+
+  if (ps_fetched_docs_count_found_range (batch->fetched, start, end) == 0)
+    return;
+
+  write = g_new0 (Write, 1);
+  write->batch = ps_replication_batch_ref (batch);
+  write->start = start;
+  write->end = end;
+  batch->writes_pending++;
+  body = ps_fetched_docs_to_bulk_docs_body_range (batch->fetched, start, end);
+  ps_couch_database_request_async (self->target, "POST", "_bulk_docs", NULL, body,
+                                   self->run_cancellable, on_bulk_docs_cb, write);
 }
 
 /* The size of one attachment: its stub's length, or that of its data. */
@@ -285,7 +392,6 @@ static void
 write_batch (Batch *batch)
 {
   PsReplication *self = batch->self;
-  g_autoptr(GBytes) body = NULL;
   guint found;
 
   if (self->max_attachment_size > 0 || self->defer_attachments)
@@ -300,10 +406,7 @@ write_batch (Batch *batch)
       return;
     }
 
-  body = ps_fetched_docs_to_bulk_docs_body (batch->fetched);
-  ps_couch_database_request_async (self->target, "POST", "_bulk_docs", NULL, body,
-                                   self->run_cancellable, on_bulk_docs_cb,
-                                   ps_replication_batch_ref (batch));
+  write_range (batch, 0, ps_fetched_docs_get_length (batch->fetched));
 }
 
 static void  fetch_with_open_revs (Batch    *batch);

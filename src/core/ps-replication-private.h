@@ -100,6 +100,7 @@ struct _Batch
   JsonNode      *diff;         /* the answer of _revs_diff */
   PsFetchedDocs *fetched;
   guint          fetches_pending;
+  guint          writes_pending;  /* _bulk_docs requests, more once a refused one is split */
   guint          fetch_attempts;
   GError        *fetch_error;
   gboolean       done;
