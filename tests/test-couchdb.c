@@ -19,6 +19,14 @@
 
 #define RUN_TIMEOUT_S 120
 
+/* For the id with a NUL: a child of its first revision, and a conflicting leaf. */
+#define EDITS \
+    "{\"new_edits\":false,\"docs\":[" \
+    "{\"_id\":\"baz\\u0000\",\"_rev\":\"2-aaaa\",\"n\":10," \
+    "\"_revisions\":{\"start\":2,\"ids\":[\"aaaa\",\"%s\"]}}," \
+    "{\"_id\":\"baz\\u0000\",\"_rev\":\"1-bbbb\",\"n\":11}" \
+    "]}"
+
 static PsTestCouchServer *server_a;
 static PsTestCouchServer *server_b;
 
@@ -302,6 +310,109 @@ test_attachment_too_large (void)
   assert_arrived_or_listed (replication, "att_src", "att_dst", refused, "photo-large.jpg");
 }
 
+/* The server's raw answer: ids with a NUL cannot pass through json-glib. */
+static char *
+raw_request (PsTestCouchServer *server,
+             const char        *method,
+             const char        *path,
+             const char        *body,
+             guint             *status)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (ps_test_couch_server_get_url (server), path, NULL);
+  g_autoptr(SoupMessage) message = soup_message_new (method, url);
+  g_autofree char *credentials = g_strdup_printf ("%s:%s",
+                                                  ps_test_couch_server_get_user (server),
+                                                  ps_test_couch_server_get_password (server));
+  g_autofree char *encoded = g_base64_encode ((const guchar *) credentials,
+                                              strlen (credentials));
+  g_autofree char *authorization = g_strconcat ("Basic ", encoded, NULL);
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (message);
+  soup_message_headers_replace (soup_message_get_request_headers (message), "Authorization",
+                                authorization);
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (message, "application/json", bytes);
+    }
+  answer = soup_session_send_and_read (session, message, NULL, &error);
+  g_assert_no_error (error);
+  if (status != NULL)
+    *status = soup_message_get_status (message);
+  return g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
+}
+
+/* Ids are byte strings of any JSON-escapable content: one with a NUL, one
+ * that is only a NUL, and ids that need escaping in a URL or in JSON are
+ * copied whole, with their history, by the command a user runs.
+ */
+static void
+test_ids_with_nul_and_escapes (void)
+{
+  const char *docs =
+    "{\"docs\":["
+    "{\"_id\":\"baz\\u0000\",\"n\":1},"
+    "{\"_id\":\"\\u0000\",\"n\":2},"
+    "{\"_id\":\"\\u0000tail\",\"n\":3},"
+    "{\"_id\":\"a b/c?d%e#f&g+h\",\"n\":4},"
+    "{\"_id\":\"quote\\\"back\\\\slash\",\"n\":5},"
+    "{\"_id\":\"line\\nbreak\\u001f\",\"n\":6},"
+    "{\"_id\":\"caf\\u00e9 \\ud83d\\ude00\",\"n\":7},"
+    "{\"_id\":\"_design/nul\\u0000\",\"views\":{}},"
+    "{\"_id\":\"case-plain\",\"n\":8}"
+    "]}";
+  g_autofree char *source_url = ps_test_couch_server_db_url (server_a, "nul_src");
+  g_autofree char *target_url = ps_test_couch_server_db_url (server_b, "nul_dst");
+  g_autofree char *answer = NULL;
+  g_autofree char *first_rev = NULL;
+  g_autofree char *edit = NULL;
+  g_autofree char *source_all = NULL;
+  g_autofree char *target_all = NULL;
+  g_autofree char *source_conflicts = NULL;
+  g_autofree char *target_conflicts = NULL;
+  const char *args[] = { "replicate", source_url, target_url, "--create-target", "--json",
+                         NULL };
+  g_auto(PsCliResult) result = { 0, };
+  const char *rev;
+  guint status = 0;
+
+  ps_test_couch_server_fresh_db (server_a, "nul_src");
+  answer = raw_request (server_a, "POST", "/nul_src/_bulk_docs", docs, &status);
+  g_assert_cmpuint (status, ==, 201);
+  g_assert_null (strstr (answer, "\"error\""));
+
+  /* A conflicting second leaf on the id with a NUL. */
+  rev = strstr (answer, "\"rev\":\"1-");
+  g_assert_nonnull (rev);
+  first_rev = g_strndup (rev + strlen ("\"rev\":\"1-"), 32);
+  edit = g_strdup_printf (EDITS, first_rev);
+  g_free (answer);
+  answer = raw_request (server_a, "POST", "/nul_src/_bulk_docs", edit, &status);
+  g_assert_cmpuint (status, ==, 201);
+
+  ps_test_run_cli (&result, NULL, NULL, args);
+  if (result.status != 0)
+    g_printerr ("%s%s", result.out, result.err);
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_null (strstr (result.out, ps_test_couch_server_get_password (server_a)));
+
+  /* Byte for byte the same list of ids and revisions on both ends. */
+  source_all = raw_request (server_a, "GET", "/nul_src/_all_docs", NULL, NULL);
+  target_all = raw_request (server_b, "GET", "/nul_dst/_all_docs", NULL, NULL);
+  g_assert_nonnull (strstr (target_all, "\"id\":\"baz\\u0000\""));
+  g_assert_nonnull (strstr (target_all, "\"id\":\"\\u0000\""));
+  g_assert_cmpstr (strstr (target_all, "\"rows\""), ==, strstr (source_all, "\"rows\""));
+
+  source_conflicts = raw_request (server_a, "GET", "/nul_src/baz%00?conflicts=true", NULL, NULL);
+  target_conflicts = raw_request (server_b, "GET", "/nul_dst/baz%00?conflicts=true", NULL, NULL);
+  g_assert_nonnull (strstr (target_conflicts, "_conflicts"));
+  g_assert_cmpstr (target_conflicts, ==, source_conflicts);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -316,6 +427,7 @@ main (int   argc,
   g_test_add_func ("/ps/couchdb/request-too-large", test_request_too_large);
   g_test_add_func ("/ps/couchdb/document-too-large", test_document_too_large);
   g_test_add_func ("/ps/couchdb/attachment-too-large", test_attachment_too_large);
+  g_test_add_func ("/ps/couchdb/ids-with-nul-and-escapes", test_ids_with_nul_and_escapes);
 
   server_a = ps_test_couch_server_new (0);
   server_b = ps_test_couch_server_new (1);

@@ -217,11 +217,14 @@ on_bulk_docs_cb (GObject      *object,
   Batch *batch = write->batch;
   PsReplication *self = batch->self;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
   g_autoptr(JsonNode) answer = NULL;
 
-  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  bytes = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
   if (self->task == NULL || batch->generation != self->generation)
     return;
+  if (bytes != NULL)
+    answer = ps_couch_parse_json_keeping_ids (bytes, &error);
 
   if (answer != NULL)
     count_written (write, answer);
@@ -255,8 +258,8 @@ write_range (Batch *batch,
   write->end = end;
   batch->writes_pending++;
   body = ps_fetched_docs_to_bulk_docs_body_range (batch->fetched, start, end);
-  ps_couch_database_request_async (self->target, "POST", "_bulk_docs", NULL, body,
-                                   self->run_cancellable, on_bulk_docs_cb, write);
+  ps_couch_database_request_bytes_async (self->target, "POST", "_bulk_docs", NULL, body,
+                                         self->run_cancellable, on_bulk_docs_cb, write);
 }
 
 /* The size of one attachment: its stub's length, or that of its data. */
@@ -497,30 +500,33 @@ held_rev_key (const char *id,
   return g_strconcat (id, "\n", rev, NULL);
 }
 
-/* The _bulk_get request for what the target lacks, less what is held back. */
+/* The _bulk_get request for what the target lacks, less what is held back.
+ * Written by hand: ids are in their JSON form already.
+ */
 static GBytes *
 build_bulk_get_body (Batch *batch)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GString) body = g_string_new ("{\"docs\":[");
+  gboolean first = TRUE;
   JsonObjectIter iter;
   const char *id;
   JsonNode *entry;
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "docs");
-  json_builder_begin_array (builder);
-
   json_object_iter_init (&iter, json_node_get_object (batch->diff));
   while (json_object_iter_next (&iter, &id, &entry))
     {
+      g_autofree char *ancestors_json = NULL;
       JsonArray *missing;
-      JsonArray *ancestors;
+      JsonNode *ancestors;
 
       if (!JSON_NODE_HOLDS_OBJECT (entry))
         continue;
       missing = ps_json_get_array (json_node_get_object (entry), "missing");
-      ancestors = ps_json_get_array (json_node_get_object (entry), "possible_ancestors");
+      ancestors = json_object_get_member (json_node_get_object (entry), "possible_ancestors");
+      /* Attachments the target has in an ancestor are not sent again. */
+      if (ancestors != NULL && JSON_NODE_HOLDS_ARRAY (ancestors) &&
+          json_array_get_length (json_node_get_array (ancestors)) > 0)
+        ancestors_json = json_to_string (ancestors, FALSE);
 
       for (guint i = 0; missing != NULL && i < json_array_get_length (missing); i++)
         {
@@ -535,27 +541,19 @@ build_bulk_get_body (Batch *batch)
               if (g_hash_table_contains (batch->held_revs, key))
                 continue;
             }
-          json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "id");
-          json_builder_add_string_value (builder, id);
-          json_builder_set_member_name (builder, "rev");
-          json_builder_add_string_value (builder, rev);
-          if (ancestors != NULL && json_array_get_length (ancestors) > 0)
-            {
-              /* Attachments the target has in an ancestor are not sent again. */
-              json_builder_set_member_name (builder, "atts_since");
-              json_builder_add_value (builder, json_node_init_array (json_node_alloc (),
-                                                                     ancestors));
-            }
-          json_builder_end_object (builder);
+          g_string_append (body, first ? "{\"id\":" : ",{\"id\":");
+          ps_couch_append_json_id (body, id);
+          g_string_append (body, ",\"rev\":");
+          ps_couch_append_json_id (body, rev);
+          if (ancestors_json != NULL)
+            g_string_append_printf (body, ",\"atts_since\":%s", ancestors_json);
+          g_string_append_c (body, '}');
+          first = FALSE;
         }
     }
+  g_string_append (body, "]}");
 
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
-
-  root = json_builder_get_root (builder);
-  return ps_couch_json_to_bytes (root);
+  return g_string_free_to_bytes (g_steal_pointer (&body));
 }
 
 static void
@@ -722,7 +720,7 @@ fetch_with_open_revs (Batch *batch)
       if (missing == NULL || json_array_get_length (missing) == 0)
         continue;
 
-      path = ps_couch_escape_id (id);
+      path = ps_couch_id_to_path (id);
       open_revs = json_array_to_query_value (missing);
       if (ancestors != NULL && json_array_get_length (ancestors) > 0)
         atts_since = json_array_to_query_value (ancestors);
@@ -774,11 +772,14 @@ on_revs_diff_cb (GObject      *object,
   g_autoptr(Batch) batch = user_data;
   PsReplication *self = batch->self;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
   guint missing;
 
-  batch->diff = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  bytes = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
   if (self->task == NULL || batch->generation != self->generation)
     return;
+  if (bytes != NULL)
+    batch->diff = ps_couch_parse_json_keeping_ids (bytes, &error);
 
   if (batch->diff == NULL)
     {
@@ -813,11 +814,43 @@ on_revs_diff_cb (GObject      *object,
     fetch_with_bulk_get (batch);
 }
 
+/* {"id": ["rev", …], …}, written by hand: ids are in their JSON form. */
+static GBytes *
+build_revs_diff_body (JsonObject *revs)
+{
+  g_autoptr(GString) body = g_string_new ("{");
+  JsonObjectIter iter;
+  const char *id;
+  JsonNode *entry;
+  gboolean first = TRUE;
+
+  json_object_iter_init (&iter, revs);
+  while (json_object_iter_next (&iter, &id, &entry))
+    {
+      JsonArray *list = json_node_get_array (entry);
+
+      if (!first)
+        g_string_append_c (body, ',');
+      ps_couch_append_json_id (body, id);
+      g_string_append (body, ":[");
+      for (guint i = 0; i < json_array_get_length (list); i++)
+        {
+          if (i > 0)
+            g_string_append_c (body, ',');
+          ps_couch_append_json_id (body, json_array_get_string_element (list, i));
+        }
+      g_string_append_c (body, ']');
+      first = FALSE;
+    }
+  g_string_append_c (body, '}');
+
+  return g_string_free_to_bytes (g_steal_pointer (&body));
+}
+
 void
 ps_replication_start_batch (Batch *batch)
 {
   PsReplication *self = batch->self;
-  g_autoptr(JsonNode) root = NULL;
   g_autoptr(GBytes) body = NULL;
 
   if (json_object_get_size (batch->revs) == 0)
@@ -826,9 +859,8 @@ ps_replication_start_batch (Batch *batch)
       return;
     }
 
-  root = json_node_init_object (json_node_alloc (), batch->revs);
-  body = ps_couch_json_to_bytes (root);
-  ps_couch_database_request_async (self->target, "POST", "_revs_diff", NULL, body,
-                                   self->run_cancellable, on_revs_diff_cb,
-                                   ps_replication_batch_ref (batch));
+  body = build_revs_diff_body (batch->revs);
+  ps_couch_database_request_bytes_async (self->target, "POST", "_revs_diff", NULL, body,
+                                         self->run_cancellable, on_revs_diff_cb,
+                                         ps_replication_batch_ref (batch));
 }

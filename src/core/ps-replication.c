@@ -772,15 +772,19 @@ on_changes_cb (GObject      *object,
   g_autoptr(Call) call = user_data;
   PsReplication *self = call->self;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
   g_autoptr(JsonNode) answer = NULL;
   JsonObject *object_answer;
   JsonArray *results;
   JsonNode *last_seq;
   Batch *batch;
 
-  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  /* Ids stay whole, NULs and all: see ps_couch_parse_json_keeping_ids(). */
+  bytes = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
   if (ps_replication_call_is_stale (call))
     return;
+  if (bytes != NULL)
+    answer = ps_couch_parse_json_keeping_ids (bytes, &error);
 
   self->changes_in_flight = FALSE;
   if (answer == NULL)
@@ -843,9 +847,9 @@ read_changes (PsReplication *self)
     query = g_strdup_printf ("style=all_docs&since=%s&limit=%u", since, self->batch_size);
 
   self->changes_in_flight = TRUE;
-  ps_couch_database_request_async (self->source, "GET", "_changes", query, NULL,
-                                   self->run_cancellable, on_changes_cb,
-                                   ps_replication_call_new (self, NULL));
+  ps_couch_database_request_bytes_async (self->source, "GET", "_changes", query, NULL,
+                                         self->run_cancellable, on_changes_cb,
+                                         ps_replication_call_new (self, NULL));
 }
 
 /* Keeps every stage busy: reads changes while batches are in flight, writes
