@@ -232,12 +232,21 @@ ps_test_couch_server_new (guint index)
     use_running_server (server, value);
   else
     {
-      g_autofree char *random = g_uuid_string_random ();
+      static char *password = NULL;
 
+      /* A fresh secret per run, so that a test can look for it in output;
+       * the same for every server of the run, as they may share a keyring
+       * entry (this instance's password, from two homes).
+       */
+      if (password == NULL)
+        {
+          g_autofree char *random = g_uuid_string_random ();
+
+          password = g_strdup_printf ("pw-%.12s", random);
+        }
       server->script = g_strdup (value);
       server->user = g_strdup ("admin");
-      /* a fresh secret per run, so that a test can look for it in output */
-      server->password = g_strdup_printf ("pw-%.12s", random);
+      server->password = g_strdup (password);
       start_with_script (server);
     }
 

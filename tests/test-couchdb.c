@@ -150,6 +150,92 @@ run_to_end (PsReplication *replication)
   g_assert_cmpint (ps_replication_get_state (replication), ==, PS_REPLICATION_STATE_COMPLETED);
 }
 
+/* Records with every kind of revision tree: plain, deleted, with three
+ * conflicting leaves, and some with an attachment.
+ */
+static GPtrArray *
+load_records (PsTestPeer *peer,
+              const char *db,
+              guint       seed,
+              guint       count)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr(JsonArray) docs = json_array_new ();
+  g_autoptr(JsonArray) second = json_array_new ();
+  GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+
+  for (guint i = 0; i < count; i++)
+    {
+      JsonNode *record = ps_record_generator_child (rand, i);
+
+      if (i % 10 == 5)
+        add_attachment (json_node_get_object (record), "photo.jpg", 3000);
+      json_array_add_element (docs, json_node_copy (record));
+      if (i % 15 == 3)
+        json_array_add_element (second, ps_record_generator_deleted (record));
+      else if (i % 15 == 7)
+        {
+          g_autoptr(JsonArray) leaves = ps_record_generator_conflict_leaves (rand, record, 3);
+
+          for (guint j = 0; j < json_array_get_length (leaves); j++)
+            json_array_add_element (second, json_node_copy (json_array_get_element (leaves, j)));
+        }
+      g_ptr_array_add (records, record);
+    }
+  ps_test_peer_put_docs (peer, db, docs, FALSE);
+  ps_test_peer_put_docs (peer, db, second, FALSE);
+  return records;
+}
+
+/* A fleet of CouchDB and pouchdb-server instances: each way, the same
+ * revision trees arrive, conflicts and attachments included.
+ */
+static void
+test_mixed_fleet (void)
+{
+  g_autoptr(PsTestPeer) pouch = ps_test_peer_new (TRUE);
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GPtrArray) pouch_records = NULL;
+  PsTestPeer *couch = ps_test_couch_server_get_peer (server_a);
+  const struct { PsTestPeer *from; const char *from_db; PsTestPeer *to; const char *to_db; } ways[] = {
+    { couch, "fleet_couch", pouch, "fleet_from_couch" },
+    { pouch, "fleet_pouch", couch, "fleet_from_pouch" },
+  };
+
+  ps_test_couch_server_fresh_db (server_a, "fleet_couch");
+  ps_test_peer_create_db (pouch, "fleet_pouch");
+  records = load_records (couch, "fleet_couch", 21, 120);
+  pouch_records = load_records (pouch, "fleet_pouch", 22, 120);
+
+  for (guint w = 0; w < G_N_ELEMENTS (ways); w++)
+    {
+      g_autofree char *from_url = NULL;
+      g_autofree char *to_url = NULL;
+      g_autoptr(PsCouchDatabase) from = NULL;
+      g_autoptr(PsCouchDatabase) to = NULL;
+      g_autoptr(PsReplication) replication = NULL;
+      g_autoptr(GError) error = NULL;
+
+      from_url = ways[w].from == couch ? ps_test_couch_server_db_url (server_a, ways[w].from_db)
+                                       : ps_test_peer_db_url (pouch, ways[w].from_db);
+      to_url = ways[w].to == couch ? ps_test_couch_server_db_url (server_a, ways[w].to_db)
+                                   : ps_test_peer_db_url (pouch, ways[w].to_db);
+      from = ps_couch_database_new (session, from_url, &error);
+      g_assert_no_error (error);
+      to = ps_couch_database_new (session, to_url, &error);
+      g_assert_no_error (error);
+      replication = ps_replication_new (from, to);
+      ps_replication_set_create_target (replication, TRUE);
+      ps_replication_set_batch_size (replication, 30);
+      run_to_end (replication);
+      g_assert_cmpuint (ps_replication_get_doc_write_failures (replication), ==, 0);
+      ps_test_assert_same_rev_trees (ways[w].from, ways[w].from_db, ways[w].to, ways[w].to_db);
+      g_assert_cmpuint (ps_test_peer_count_conflicts (ways[w].to, ways[w].to_db), >, 0);
+    }
+  ps_test_peer_assert_alive (pouch);
+}
+
 static void
 test_records_with_conflicts (void)
 {
@@ -413,6 +499,40 @@ test_ids_with_nul_and_escapes (void)
   g_assert_cmpstr (target_conflicts, ==, source_conflicts);
 }
 
+/* A document with a NUL in its id that the target refuses is listed with
+ * its whole id, never cut at the NUL or left out.
+ */
+static void
+test_refused_nul_id_is_named (void)
+{
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsReplication) replication = NULL;
+  g_autofree char *filler = g_strnfill (20000, 'x');
+  g_autofree char *docs = NULL;
+  g_autofree char *answer = NULL;
+  g_autofree char *target_all = NULL;
+  guint status = 0;
+
+  ps_test_couch_server_fresh_db (server_a, "nulbig_src");
+  ps_test_couch_server_fresh_db (server_b, "nulbig_dst");
+  docs = g_strdup_printf ("{\"docs\":[{\"_id\":\"big\\u0000\",\"notes\":\"%s\"},"
+                          "{\"_id\":\"small\\u0000\"}]}", filler);
+  answer = raw_request (server_a, "POST", "/nulbig_src/_bulk_docs", docs, &status);
+  g_assert_cmpuint (status, ==, 201);
+
+  ps_test_couch_server_set_config (server_b, "couchdb", "max_document_size", "8000");
+  replication = new_replication (session, server_a, "nulbig_src", server_b, "nulbig_dst");
+  run_to_end (replication);
+  ps_test_couch_server_reset_config (server_b);
+
+  g_assert_cmpuint (ps_replication_get_docs_written (replication), ==, 1);
+  g_assert_cmpuint (ps_replication_get_doc_write_failures (replication), ==, 1);
+  g_assert_true (listed_as_failure (replication, "big\\u0000", "larger than it accepts"));
+  target_all = raw_request (server_b, "GET", "/nulbig_dst/_all_docs", NULL, NULL);
+  g_assert_nonnull (strstr (target_all, "\"id\":\"small\\u0000\""));
+  g_assert_null (strstr (target_all, "\"id\":\"big"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -424,10 +544,12 @@ main (int   argc,
     return 0;
 
   g_test_add_func ("/ps/couchdb/records-with-conflicts", test_records_with_conflicts);
+  g_test_add_func ("/ps/couchdb/mixed-fleet", test_mixed_fleet);
   g_test_add_func ("/ps/couchdb/request-too-large", test_request_too_large);
   g_test_add_func ("/ps/couchdb/document-too-large", test_document_too_large);
   g_test_add_func ("/ps/couchdb/attachment-too-large", test_attachment_too_large);
   g_test_add_func ("/ps/couchdb/ids-with-nul-and-escapes", test_ids_with_nul_and_escapes);
+  g_test_add_func ("/ps/couchdb/refused-nul-id-is-named", test_refused_nul_id_is_named);
 
   server_a = ps_test_couch_server_new (0);
   server_b = ps_test_couch_server_new (1);

@@ -308,13 +308,9 @@ append_id_form (GString    *out,
                   p += 6;
                 }
             }
-          /* A lone surrogate has no UTF-8: it stays escaped. */
+          /* A lone surrogate is no character: no server writes one. */
           if (c >= 0xd800 && c < 0xe000)
-            {
-              g_string_append_printf (out, "\\u%04x", c);
-              p++;
-              continue;
-            }
+            return FALSE;
           break;
         default:
           return FALSE;
@@ -366,8 +362,16 @@ ps_couch_parse_json_keeping_ids (GBytes  *bytes,
   g_autoptr(GError) parse_error = NULL;
   gsize size = 0;
   const char *p = g_bytes_get_data (bytes, &size);
-  const char *end = p + size;
+  const char *end;
 
+  if (p == NULL || size == 0)
+    {
+      g_set_error_literal (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                           _("the server’s answer is empty"));
+      return NULL;
+    }
+
+  end = p + size;
   text = g_string_sized_new (size + size / 16 + 16);
   while (p < end)
     {
@@ -424,21 +428,13 @@ ps_couch_append_json_id (GString    *out,
   g_string_append_c (out, '"');
 }
 
-/**
- * ps_couch_id_to_path:
- * @id: an id in its JSON form
- *
- * Returns: (transfer full): the id as a URL path below the database, every
- *   byte of it escaped where a URL needs it (a NUL is `%00`)
- */
-char *
-ps_couch_id_to_path (const char *id)
+/* The bytes of an id in its JSON form. */
+static GString *
+decode_id (const char *id)
 {
-  g_autoptr(GString) bytes = g_string_new (NULL);
-  g_autoptr(GString) path = g_string_new (NULL);
+  GString *bytes = g_string_new (NULL);
   const char *p = id;
   const char *end = id + strlen (id);
-  gsize name_start = 0;
 
   while (p < end)
     {
@@ -453,9 +449,6 @@ ps_couch_id_to_path (const char *id)
       p++;
       if (*p == 'u' && read_hex4 (p + 1, end, &c))
         {
-          /* a lone surrogate cannot be sent; the server answers not found */
-          if (c >= 0xd800 && c < 0xe000)
-            c = 0xfffd;
           if (c == 0)
             g_string_append_c (bytes, '\0');
           else
@@ -465,6 +458,46 @@ ps_couch_id_to_path (const char *id)
       else
         g_string_append_c (bytes, *p++);
     }
+
+  return bytes;
+}
+
+/**
+ * ps_couch_id_decode:
+ * @id: an id in its JSON form
+ *
+ * Returns: (transfer full): the id itself, as the rest of the application
+ *   handles ids; one with a NUL, which no C string holds, stays in its JSON
+ *   form, so that it is still named whole
+ */
+char *
+ps_couch_id_decode (const char *id)
+{
+  g_autoptr(GString) bytes = NULL;
+
+  if (strchr (id, '\\') == NULL)
+    return g_strdup (id);
+
+  bytes = decode_id (id);
+  if (memchr (bytes->str, '\0', bytes->len) != NULL)
+    return g_strdup (id);
+
+  return g_string_free (g_steal_pointer (&bytes), FALSE);
+}
+
+/**
+ * ps_couch_id_to_path:
+ * @id: an id in its JSON form
+ *
+ * Returns: (transfer full): the id as a URL path below the database, every
+ *   byte of it escaped where a URL needs it (a NUL is `%00`)
+ */
+char *
+ps_couch_id_to_path (const char *id)
+{
+  g_autoptr(GString) bytes = decode_id (id);
+  g_autoptr(GString) path = g_string_new (NULL);
+  gsize name_start = 0;
 
   /* Design and local documents keep their slash. */
   if (g_str_has_prefix (bytes->str, "_design/") || g_str_has_prefix (bytes->str, "_local/"))

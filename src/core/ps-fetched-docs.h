@@ -74,6 +74,7 @@ JsonNode           *ps_couch_parse_json_keeping_ids   (GBytes         *bytes,
 void                ps_couch_append_json_id           (GString        *out,
                                                        const char     *id);
 char               *ps_couch_id_to_path               (const char     *id);
+char               *ps_couch_id_decode                (const char     *id);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PsFetchedDocs, ps_fetched_docs_free)
 

@@ -109,7 +109,7 @@ list_failure (PsReplication *self,
 {
   PsWriteFailure *failure = g_new0 (PsWriteFailure, 1);
 
-  failure->id = g_strdup (id != NULL ? id : "");
+  failure->id = ps_couch_id_decode (id != NULL ? id : "");
   failure->rev = g_strdup (rev);
   failure->error = g_strdup (error != NULL ? error : "error");
   failure->reason = g_strdup (reason);
@@ -123,8 +123,9 @@ count_written (Write    *write,
 {
   Batch *batch = write->batch;
   PsReplication *self = batch->self;
-  g_autoptr(GHashTable) failed = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GPtrArray) written = g_ptr_array_new ();
+  g_autoptr(GHashTable) failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func (g_free);
+  const char *last_id = NULL;
   guint n_found;
   guint n_failed = 0;
 
@@ -136,15 +137,15 @@ count_written (Write    *write,
       for (guint i = 0; i < json_array_get_length (results); i++)
         {
           JsonObject *item = ps_json_get_object_element (results, i);
-          PsWriteFailure *failure;
+          const char *id;
 
           if (item == NULL || !json_object_has_member (item, "error"))
             continue;
 
           list_failure (self, ps_json_get_string (item, "id"), ps_json_get_string (item, "rev"),
                         ps_json_get_string (item, "error"), ps_json_get_string (item, "reason"));
-          failure = g_ptr_array_index (self->write_failures, self->write_failures->len - 1);
-          g_hash_table_add (failed, failure->id);
+          id = ps_json_get_string (item, "id");
+          g_hash_table_add (failed, g_strdup (id != NULL ? id : ""));
           n_failed++;
         }
     }
@@ -155,9 +156,11 @@ count_written (Write    *write,
       const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
 
       if (doc->json != NULL && !g_hash_table_contains (failed, doc->id) &&
-          (written->len == 0 || !g_str_equal (g_ptr_array_index (written, written->len - 1),
-                                              doc->id)))
-        g_ptr_array_add (written, doc->id);
+          (last_id == NULL || !g_str_equal (last_id, doc->id)))
+        {
+          g_ptr_array_add (written, ps_couch_id_decode (doc->id));
+          last_id = doc->id;
+        }
     }
   g_ptr_array_add (written, NULL);
 
@@ -322,7 +325,7 @@ hold_back_if_large (PsReplication      *self,
         continue;
 
       failure = g_new0 (PsWriteFailure, 1);
-      failure->id = g_strdup (doc->id);
+      failure->id = ps_couch_id_decode (doc->id);
       failure->rev = g_strdup (doc->rev);
       failure->error = g_strdup ("attachment_too_large");
       /* TRANSLATORS: “attachment “photo.jpg” (612 kB) is over the 500 kB limit …” */
@@ -378,7 +381,7 @@ list_fetch_failures (Batch *batch)
         continue;
 
       failure = g_new0 (PsWriteFailure, 1);
-      failure->id = g_strdup (doc->id);
+      failure->id = ps_couch_id_decode (doc->id);
       failure->rev = g_strdup (doc->rev);
       failure->error = g_strdup (doc->error);
       failure->reason = g_strdup (doc->reason);
