@@ -305,6 +305,7 @@ test_request_too_large (void)
   g_autoptr(SoupSession) session = ps_couch_session_new ();
   g_autoptr(JsonArray) docs = json_array_new ();
   g_autoptr(PsReplication) replication = NULL;
+  g_autoptr(PsReplication) again = NULL;
   const char *refused[] = { "case-big-1", "case-big-2", NULL };
 
   ps_test_couch_server_fresh_db (server_a, "size_src");
@@ -327,6 +328,12 @@ test_request_too_large (void)
   g_assert_cmpuint (ps_replication_get_docs_written (replication), ==, 60);
   g_assert_cmpuint (ps_replication_get_doc_write_failures (replication), ==, 2);
   assert_arrived_or_listed (replication, "size_src", "size_dst", refused, "");
+
+  /* The checkpoint stayed before them: once the limit allows, they come. */
+  again = new_replication (session, server_a, "size_src", server_b, "size_dst");
+  run_to_end (again);
+  g_assert_cmpuint (ps_replication_get_doc_write_failures (again), ==, 0);
+  assert_arrived_or_listed (again, "size_src", "size_dst", NULL, NULL);
 }
 
 /* CouchDB's max_document_size: the same, document by document. */
