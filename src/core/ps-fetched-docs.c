@@ -371,6 +371,14 @@ ps_couch_parse_json_keeping_ids (GBytes  *bytes,
       return NULL;
     }
 
+  /* json-glib recurses once per level, with no limit of its own. */
+  if (!ps_json_depth_within (p, size, MAX_DEPTH))
+    {
+      g_set_error (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                   _("the server sent JSON nested deeper than %u levels"), MAX_DEPTH);
+      return NULL;
+    }
+
   end = p + size;
   text = g_string_sized_new (size + size / 16 + 16);
   while (p < end)

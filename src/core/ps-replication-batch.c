@@ -220,14 +220,12 @@ on_bulk_docs_cb (GObject      *object,
   Batch *batch = write->batch;
   PsReplication *self = batch->self;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = NULL;
   g_autoptr(JsonNode) answer = NULL;
 
-  bytes = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
+  answer = ps_couch_database_request_keeping_ids_finish (PS_COUCH_DATABASE (object), result,
+                                                         &error);
   if (self->task == NULL || batch->generation != self->generation)
     return;
-  if (bytes != NULL)
-    answer = ps_couch_parse_json_keeping_ids (bytes, &error);
 
   if (answer != NULL)
     count_written (write, answer);
@@ -261,8 +259,8 @@ write_range (Batch *batch,
   write->end = end;
   batch->writes_pending++;
   body = ps_fetched_docs_to_bulk_docs_body_range (batch->fetched, start, end);
-  ps_couch_database_request_bytes_async (self->target, "POST", "_bulk_docs", NULL, body,
-                                         self->run_cancellable, on_bulk_docs_cb, write);
+  ps_couch_database_request_keeping_ids_async (self->target, "POST", "_bulk_docs", NULL, body,
+                                               self->run_cancellable, on_bulk_docs_cb, write);
 }
 
 /* The size of one attachment: its stub's length, or that of its data. */
@@ -775,14 +773,12 @@ on_revs_diff_cb (GObject      *object,
   g_autoptr(Batch) batch = user_data;
   PsReplication *self = batch->self;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = NULL;
   guint missing;
 
-  bytes = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
+  batch->diff = ps_couch_database_request_keeping_ids_finish (PS_COUCH_DATABASE (object),
+                                                              result, &error);
   if (self->task == NULL || batch->generation != self->generation)
     return;
-  if (bytes != NULL)
-    batch->diff = ps_couch_parse_json_keeping_ids (bytes, &error);
 
   if (batch->diff == NULL)
     {
@@ -863,7 +859,7 @@ ps_replication_start_batch (Batch *batch)
     }
 
   body = build_revs_diff_body (batch->revs);
-  ps_couch_database_request_bytes_async (self->target, "POST", "_revs_diff", NULL, body,
-                                         self->run_cancellable, on_revs_diff_cb,
-                                         ps_replication_batch_ref (batch));
+  ps_couch_database_request_keeping_ids_async (self->target, "POST", "_revs_diff", NULL, body,
+                                               self->run_cancellable, on_revs_diff_cb,
+                                               ps_replication_batch_ref (batch));
 }

@@ -51,6 +51,7 @@ struct _PsReplication
   JsonNode           *recorded_seq;     /* what the checkpoint says */
   gint64              last_checkpoint_time;
   gboolean            checkpoint_in_flight;
+  guint               checkpoint_reads;  /* of the two ends' checkpoints, still to come */
   guint               log_conflicts;
   gboolean            changes_in_flight;
   gboolean            caught_up;
