@@ -169,6 +169,25 @@ peek (Scanner *scanner,
   return scanner->pos < scanner->end && *scanner->pos == c;
 }
 
+static gboolean
+read_hex4 (const char *p,
+           const char *end,
+           gunichar   *out)
+{
+  gunichar value = 0;
+
+  if (end - p < 4)
+    return FALSE;
+  for (int i = 0; i < 4; i++)
+    {
+      if (!g_ascii_isxdigit (p[i]))
+        return FALSE;
+      value = value * 16 + g_ascii_xdigit_value (p[i]);
+    }
+  *out = value;
+  return TRUE;
+}
+
 /* Leaves the raw text between the quotes in start/len. */
 static gboolean
 scan_string (Scanner     *scanner,
@@ -200,12 +219,26 @@ scan_string (Scanner     *scanner,
             return FALSE;
           if (*scanner->pos == 'u')
             {
-              if (scanner->end - scanner->pos < 5)
+              gunichar code;
+              gunichar low;
+
+              if (!read_hex4 (scanner->pos + 1, scanner->end, &code))
                 return FALSE;
-              for (int i = 1; i <= 4; i++)
-                if (!g_ascii_isxdigit (scanner->pos[i]))
-                  return FALSE;
               scanner->pos += 4;
+              /* Written on as it is, so it must be a character: a surrogate
+               * comes in a pair, high then low.
+               */
+              if (code >= 0xdc00 && code < 0xe000)
+                return FALSE;
+              if (code >= 0xd800 && code < 0xdc00)
+                {
+                  if (scanner->end - scanner->pos < 7 || scanner->pos[1] != '\\' ||
+                      scanner->pos[2] != 'u' ||
+                      !read_hex4 (scanner->pos + 3, scanner->end, &low) ||
+                      low < 0xdc00 || low >= 0xe000)
+                    return FALSE;
+                  scanner->pos += 6;
+                }
             }
         }
       scanner->pos++;
@@ -236,25 +269,6 @@ append_id_char (GString  *out,
     g_string_append_printf (out, "\\u%04x", c);
   else
     g_string_append_unichar (out, c);
-}
-
-static gboolean
-read_hex4 (const char *p,
-           const char *end,
-           gunichar   *out)
-{
-  gunichar value = 0;
-
-  if (end - p < 4)
-    return FALSE;
-  for (int i = 0; i < 4; i++)
-    {
-      if (!g_ascii_isxdigit (p[i]))
-        return FALSE;
-      value = value * 16 + g_ascii_xdigit_value (p[i]);
-    }
-  *out = value;
-  return TRUE;
 }
 
 /* Appends the canonical form of the JSON string text from @p to @end. */
