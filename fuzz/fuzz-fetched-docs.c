@@ -31,6 +31,28 @@ LLVMFuzzerInitialize (int    *argc,
   return 0;
 }
 
+/* Ids travel in their JSON form, NULs and all: the form is written into
+ * requests as it is, so it must be a valid JSON string that reads back the
+ * same, and a URL path of plain ASCII.
+ */
+static void
+check_id_form (const char *id)
+{
+  g_autoptr(GString) quoted = g_string_new (NULL);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *path = ps_couch_id_to_path (id);
+
+  ps_couch_append_json_id (quoted, id);
+  bytes = g_bytes_new (quoted->str, quoted->len);
+  node = ps_couch_parse_json_keeping_ids (bytes, NULL);
+  g_assert (node != NULL && JSON_NODE_HOLDS_VALUE (node));
+  g_assert (g_str_equal (json_node_get_string (node), id));
+
+  for (const char *p = path; *p != '\0'; p++)
+    g_assert ((guchar) *p > 0x20 && (guchar) *p < 0x7f);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
@@ -39,7 +61,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(GBytes) bytes = g_bytes_new (data, size);
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = NULL;
   gboolean ok;
+
+  /* The same answer read as the replication reads _changes and _revs_diff. */
+  g_clear_pointer (&node, json_node_unref);
+  node = ps_couch_parse_json_keeping_ids (bytes, NULL);
 
 #ifdef FUZZ_OPEN_REVS
   ok = ps_fetched_docs_parse_open_revs (docs, bytes, &error);
@@ -64,6 +91,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
         {
           g_assert (g_utf8_validate (doc->id, -1, NULL));
           g_assert (doc->rev == NULL || g_utf8_validate (doc->rev, -1, NULL));
+          check_id_form (doc->id);
         }
       if (doc->json != NULL)
         {

@@ -47,6 +47,7 @@ struct _PsTestPeer
   GPid         pid;
   guint16      port;
   gboolean     in_memory;
+  gboolean     external;    /* a server this harness did not start */
 };
 
 typedef enum
@@ -616,6 +617,44 @@ ps_test_peer_new_with_admin (gboolean    in_memory,
   return peer;
 }
 
+/**
+ * ps_test_peer_new_for_server:
+ * @url: the root of a running CouchDB-compatible server, without credentials
+ * @user: its administrator
+ * @password: the administrator's password
+ *
+ * A peer for a server someone else runs, such as a real Apache CouchDB, so
+ * that the same helpers fill and compare its databases. Stopping it does
+ * nothing; the server stays up.
+ */
+PsTestPeer *
+ps_test_peer_new_for_server (const char *url,
+                             const char *user,
+                             const char *password)
+{
+  g_autofree char *credentials = NULL;
+  g_autofree char *encoded = NULL;
+  g_autoptr(GUri) uri = NULL;
+  PsTestPeer *peer = g_new0 (PsTestPeer, 1);
+
+  g_return_val_if_fail (url != NULL, NULL);
+  g_return_val_if_fail (user != NULL, NULL);
+  g_return_val_if_fail (password != NULL, NULL);
+
+  peer->external = TRUE;
+  peer->session = soup_session_new_with_options ("timeout", 60, "idle-timeout", 0, NULL);
+  soup_session_set_proxy_resolver (peer->session, NULL);
+  peer->url = g_strdup (url);
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  if (uri != NULL && g_uri_get_port (uri) > 0)
+    peer->port = g_uri_get_port (uri);
+
+  credentials = g_strdup_printf ("%s:%s", user, password);
+  encoded = g_base64_encode ((const guchar *) credentials, strlen (credentials));
+  peer->auth_header = g_strdup_printf ("Basic %s", encoded);
+  return peer;
+}
+
 void
 ps_test_peer_stop (PsTestPeer *peer)
 {
@@ -725,12 +764,25 @@ ps_test_peer_db_url (PsTestPeer *peer,
   return g_strdup_printf ("%s/%s", peer->url, escaped);
 }
 
+static GBytes *send_bytes (PsTestPeer *peer,
+                           const char *method,
+                           const char *path,
+                           GBytes     *body,
+                           guint      *status);
+
 void
 ps_test_peer_assert_alive (PsTestPeer *peer)
 {
   int wait_status = 0;
 
   g_return_if_fail (peer != NULL);
+
+  if (peer->external)
+    {
+      g_autoptr(GBytes) answer = send_bytes (peer, "GET", "/", NULL, NULL);
+
+      return;
+    }
 
   if (!process_alive (peer, &wait_status))
     {

@@ -16,6 +16,9 @@ PsTestPeer *ps_test_peer_new                 (gboolean     in_memory);
 PsTestPeer *ps_test_peer_new_with_admin      (gboolean     in_memory,
                                               const char  *user,
                                               const char  *password);
+PsTestPeer *ps_test_peer_new_for_server      (const char  *url,
+                                              const char  *user,
+                                              const char  *password);
 void        ps_test_peer_stop                (PsTestPeer  *peer);
 void        ps_test_peer_start               (PsTestPeer  *peer);
 void        ps_test_peer_free                (PsTestPeer  *peer);

@@ -13,6 +13,7 @@
 
 #include "ps-body-reader.h"
 #include "ps-couch-database.h"
+#include "ps-fetched-docs.h"
 #include "ps-throttled-input-stream.h"
 #include "ps-json.h"
 #include "ps-secrets.h"
@@ -65,6 +66,7 @@ typedef struct
   GBytes       *body;
   guint         attempt;
   gboolean      raw;
+  gboolean      keep_ids;         /* strings in their JSON form: see ps-fetched-docs.c */
   gboolean      renewed_session;
   guint         status;
 
@@ -887,6 +889,19 @@ return_body (GTask  *task,
       return;
     }
 
+  if (request->keep_ids)
+    {
+      node = ps_couch_parse_json_keeping_ids (body, &error);
+      if (node == NULL)
+        {
+          fail_or_retry (task, error);
+          return;
+        }
+      g_task_return_pointer (task, node, (GDestroyNotify) json_node_unref);
+      g_object_unref (task);
+      return;
+    }
+
   if (g_bytes_get_size (body) > PARSE_IN_THREAD_THRESHOLD)
     {
       g_autoptr(GTask) parse_task = g_task_new (NULL, g_task_get_cancellable (task),
@@ -1159,6 +1174,7 @@ start_request (PsCouchDatabase     *self,
   request->url = build_url (self, path, query);
   request->body = body != NULL ? g_bytes_ref (body) : NULL;
   request->raw = raw;
+  request->keep_ids = source_tag == ps_couch_database_request_keeping_ids_async;
   g_task_set_task_data (task, request, (GDestroyNotify) request_free);
 
   /* A source rather than a handler: the request may end, and be freed,
@@ -1258,6 +1274,43 @@ ps_couch_database_request_bytes_finish (PsCouchDatabase  *self,
   g_return_val_if_fail (PS_IS_COUCH_DATABASE (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ps_couch_database_request_bytes_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * ps_couch_database_request_keeping_ids_async:
+ *
+ * As ps_couch_database_request_async(), for answers whose strings are
+ * document ids: they come out in their JSON form, NULs and all (see
+ * ps_couch_parse_json_keeping_ids()).
+ */
+void
+ps_couch_database_request_keeping_ids_async (PsCouchDatabase     *self,
+                                             const char          *method,
+                                             const char          *path,
+                                             const char          *query,
+                                             GBytes              *body,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data)
+{
+  g_return_if_fail (PS_IS_COUCH_DATABASE (self));
+  g_return_if_fail (method != NULL);
+
+  start_request (self, method, path, query, body, FALSE,
+                 ps_couch_database_request_keeping_ids_async, cancellable, callback, user_data);
+}
+
+JsonNode *
+ps_couch_database_request_keeping_ids_finish (PsCouchDatabase  *self,
+                                              GAsyncResult     *result,
+                                              GError          **error)
+{
+  g_return_val_if_fail (PS_IS_COUCH_DATABASE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        ps_couch_database_request_keeping_ids_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -79,4 +79,16 @@ GBytes          *ps_couch_json_to_bytes                (JsonNode             *no
 char            *ps_couch_escape_id                    (const char           *doc_id);
 char            *ps_couch_redact_url                   (const char           *url);
 
+void             ps_couch_database_request_keeping_ids_async  (PsCouchDatabase      *self,
+                                                               const char           *method,
+                                                               const char           *path,
+                                                               const char           *query,
+                                                               GBytes               *body,
+                                                               GCancellable         *cancellable,
+                                                               GAsyncReadyCallback   callback,
+                                                               gpointer              user_data);
+JsonNode        *ps_couch_database_request_keeping_ids_finish (PsCouchDatabase      *self,
+                                                               GAsyncResult         *result,
+                                                               GError              **error);
+
 G_END_DECLS

@@ -110,7 +110,16 @@ ps_couch_error_from_status (guint       status,
 
     case SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE:
     case 431:
-      message = g_strdup_printf (_("the server refused a request as too large (%u)"), status);
+      /* CouchDB names the attachment over its max_attachment_size. */
+      if (g_strcmp0 (couch_error, "attachment_too_large") == 0 && couch_reason != NULL)
+        message = g_strdup_printf (_("the server refused the attachment “%s” as larger "
+                                     "than it accepts (%u)"), couch_reason, status);
+      else if (g_strcmp0 (couch_error, "document_too_large") == 0)
+        message = g_strdup_printf (_("the server refused a document as larger than it "
+                                     "accepts (%u)"), status);
+      else
+        message = g_strdup_printf (_("the server refused a request as too large (%u)"),
+                                   status);
       return new_error_with_reason (PS_COUCH_ERROR_TOO_LARGE, message, NULL);
 
     case 429:

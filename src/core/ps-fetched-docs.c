@@ -169,6 +169,25 @@ peek (Scanner *scanner,
   return scanner->pos < scanner->end && *scanner->pos == c;
 }
 
+static gboolean
+read_hex4 (const char *p,
+           const char *end,
+           gunichar   *out)
+{
+  gunichar value = 0;
+
+  if (end - p < 4)
+    return FALSE;
+  for (int i = 0; i < 4; i++)
+    {
+      if (!g_ascii_isxdigit (p[i]))
+        return FALSE;
+      value = value * 16 + g_ascii_xdigit_value (p[i]);
+    }
+  *out = value;
+  return TRUE;
+}
+
 /* Leaves the raw text between the quotes in start/len. */
 static gboolean
 scan_string (Scanner     *scanner,
@@ -200,12 +219,26 @@ scan_string (Scanner     *scanner,
             return FALSE;
           if (*scanner->pos == 'u')
             {
-              if (scanner->end - scanner->pos < 5)
+              gunichar code;
+              gunichar low;
+
+              if (!read_hex4 (scanner->pos + 1, scanner->end, &code))
                 return FALSE;
-              for (int i = 1; i <= 4; i++)
-                if (!g_ascii_isxdigit (scanner->pos[i]))
-                  return FALSE;
               scanner->pos += 4;
+              /* Written on as it is, so it must be a character: a surrogate
+               * comes in a pair, high then low.
+               */
+              if (code >= 0xdc00 && code < 0xe000)
+                return FALSE;
+              if (code >= 0xd800 && code < 0xdc00)
+                {
+                  if (scanner->end - scanner->pos < 7 || scanner->pos[1] != '\\' ||
+                      scanner->pos[2] != 'u' ||
+                      !read_hex4 (scanner->pos + 3, scanner->end, &low) ||
+                      low < 0xdc00 || low >= 0xe000)
+                    return FALSE;
+                  scanner->pos += 6;
+                }
             }
         }
       scanner->pos++;
@@ -214,23 +247,308 @@ scan_string (Scanner     *scanner,
   return FALSE;
 }
 
+/* Ids in their JSON form
+ *
+ * Document ids are byte strings of any JSON-escapable content, NUL
+ * included, and json-glib cuts a string at its first NUL. The replication
+ * therefore carries each id as the text between its JSON quotes, in one
+ * canonical spelling: `"` and `\` escaped, control characters as `\u00xx`,
+ * everything else as plain UTF-8. An id without those characters is the
+ * same in this form, and the form is written back into JSON as it is.
+ */
+
+static void
+append_id_char (GString  *out,
+                gunichar  c)
+{
+  if (c == '"')
+    g_string_append (out, "\\\"");
+  else if (c == '\\')
+    g_string_append (out, "\\\\");
+  else if (c < 0x20)
+    g_string_append_printf (out, "\\u%04x", c);
+  else
+    g_string_append_unichar (out, c);
+}
+
+/* Appends the canonical form of the JSON string text from @p to @end. */
+static gboolean
+append_id_form (GString    *out,
+                const char *p,
+                const char *end)
+{
+  if (!g_utf8_validate_len (p, end - p, NULL))
+    return FALSE;
+
+  while (p < end)
+    {
+      gunichar c;
+
+      if (*p != '\\')
+        {
+          const char *next = g_utf8_next_char (p);
+
+          if ((guchar) *p < 0x20 || *p == '"')
+            return FALSE;
+          g_string_append_len (out, p, next - p);
+          p = next;
+          continue;
+        }
+
+      if (++p >= end)
+        return FALSE;
+      switch (*p)
+        {
+        case '"': c = '"'; break;
+        case '\\': c = '\\'; break;
+        case '/': c = '/'; break;
+        case 'b': c = '\b'; break;
+        case 'f': c = '\f'; break;
+        case 'n': c = '\n'; break;
+        case 'r': c = '\r'; break;
+        case 't': c = '\t'; break;
+        case 'u':
+          if (!read_hex4 (p + 1, end, &c))
+            return FALSE;
+          p += 4;
+          if (c >= 0xd800 && c < 0xdc00)
+            {
+              gunichar low;
+
+              if (end - p > 6 && p[1] == '\\' && p[2] == 'u' &&
+                  read_hex4 (p + 3, end, &low) && low >= 0xdc00 && low < 0xe000)
+                {
+                  c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+                  p += 6;
+                }
+            }
+          /* A lone surrogate is no character: no server writes one. */
+          if (c >= 0xd800 && c < 0xe000)
+            return FALSE;
+          break;
+        default:
+          return FALSE;
+        }
+      append_id_char (out, c);
+      p++;
+    }
+
+  return TRUE;
+}
+
+/**
+ * ps_couch_id_from_json:
+ * @text: the text between the quotes of a JSON string
+ * @len: its length
+ *
+ * Returns: (transfer full) (nullable): the id in its JSON form, or %NULL
+ *   when @text is not a valid JSON string
+ */
+char *
+ps_couch_id_from_json (const char *text,
+                       gsize       len)
+{
+  g_autoptr(GString) out = g_string_sized_new (len);
+
+  if (!append_id_form (out, text, text + len))
+    return NULL;
+
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/**
+ * ps_couch_parse_json_keeping_ids:
+ * @bytes: a server's JSON answer
+ * @error: a %PS_COUCH_ERROR_INVALID_RESPONSE when it is not valid JSON
+ *
+ * Parses an answer whose strings are ids: every string, member names
+ * included, comes out in the JSON form of ids, NULs and all.
+ *
+ * Returns: (transfer full) (nullable): the answer
+ */
+JsonNode *
+ps_couch_parse_json_keeping_ids (GBytes  *bytes,
+                                 GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GString) text = NULL;
+  g_autoptr(GString) form = g_string_new (NULL);
+  g_autoptr(GError) parse_error = NULL;
+  gsize size = 0;
+  const char *p = g_bytes_get_data (bytes, &size);
+  const char *end;
+
+  if (p == NULL || size == 0)
+    {
+      g_set_error_literal (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                           _("the server’s answer is empty"));
+      return NULL;
+    }
+
+  /* json-glib recurses once per level, with no limit of its own. */
+  if (!ps_json_depth_within (p, size, MAX_DEPTH))
+    {
+      g_set_error (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                   _("the server sent JSON nested deeper than %u levels"), MAX_DEPTH);
+      return NULL;
+    }
+
+  end = p + size;
+  text = g_string_sized_new (size + size / 16 + 16);
+  while (p < end)
+    {
+      const char *close;
+
+      if (*p != '"')
+        {
+          g_string_append_c (text, *p++);
+          continue;
+        }
+
+      for (close = p + 1; close < end && *close != '"'; close++)
+        {
+          if (*close == '\\' && close + 1 < end)
+            close++;
+        }
+      g_string_truncate (form, 0);
+      if (close >= end || !append_id_form (form, p + 1, close))
+        {
+          g_set_error_literal (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                               _("the server’s answer is not valid JSON"));
+          return NULL;
+        }
+
+      /* Escaped once more, so that the parser gives back the form itself. */
+      g_string_append_c (text, '"');
+      for (gsize i = 0; i < form->len; i++)
+        {
+          if (form->str[i] == '\\' || form->str[i] == '"')
+            g_string_append_c (text, '\\');
+          g_string_append_c (text, form->str[i]);
+        }
+      g_string_append_c (text, '"');
+      p = close + 1;
+    }
+
+  if (!json_parser_load_from_data (parser, text->str, text->len, &parse_error))
+    {
+      g_set_error (error, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                   _("the server’s answer is not valid JSON: %s"), parse_error->message);
+      return NULL;
+    }
+
+  return json_parser_steal_root (parser);
+}
+
+/* Writes @id, in its JSON form, as a JSON string. */
+void
+ps_couch_append_json_id (GString    *out,
+                         const char *id)
+{
+  g_string_append_c (out, '"');
+  g_string_append (out, id);
+  g_string_append_c (out, '"');
+}
+
+/* The bytes of an id in its JSON form. */
+static GString *
+decode_id (const char *id)
+{
+  GString *bytes = g_string_new (NULL);
+  const char *p = id;
+  const char *end = id + strlen (id);
+
+  while (p < end)
+    {
+      gunichar c;
+
+      if (*p != '\\' || p + 1 >= end)
+        {
+          g_string_append_c (bytes, *p++);
+          continue;
+        }
+
+      p++;
+      if (*p == 'u' && read_hex4 (p + 1, end, &c))
+        {
+          if (c == 0)
+            g_string_append_c (bytes, '\0');
+          else
+            g_string_append_unichar (bytes, c);
+          p += 5;
+        }
+      else
+        g_string_append_c (bytes, *p++);
+    }
+
+  return bytes;
+}
+
+/**
+ * ps_couch_id_decode:
+ * @id: an id in its JSON form
+ *
+ * Returns: (transfer full): the id itself, as the rest of the application
+ *   handles ids; one with a NUL, which no C string holds, stays in its JSON
+ *   form, so that it is still named whole
+ */
+char *
+ps_couch_id_decode (const char *id)
+{
+  g_autoptr(GString) bytes = NULL;
+
+  if (strchr (id, '\\') == NULL)
+    return g_strdup (id);
+
+  bytes = decode_id (id);
+  if (memchr (bytes->str, '\0', bytes->len) != NULL)
+    return g_strdup (id);
+
+  return g_string_free (g_steal_pointer (&bytes), FALSE);
+}
+
+/**
+ * ps_couch_id_to_path:
+ * @id: an id in its JSON form
+ *
+ * Returns: (transfer full): the id as a URL path below the database, every
+ *   byte of it escaped where a URL needs it (a NUL is `%00`)
+ */
+char *
+ps_couch_id_to_path (const char *id)
+{
+  g_autoptr(GString) bytes = decode_id (id);
+  g_autoptr(GString) path = g_string_new (NULL);
+  gsize name_start = 0;
+
+  /* Design and local documents keep their slash. */
+  if (g_str_has_prefix (bytes->str, "_design/") || g_str_has_prefix (bytes->str, "_local/"))
+    {
+      name_start = strchr (bytes->str, '/') - bytes->str + 1;
+      g_string_append_len (path, bytes->str, name_start);
+    }
+
+  for (gsize i = name_start; i < bytes->len; i++)
+    {
+      guchar c = bytes->str[i];
+
+      if (g_ascii_isalnum (c) || strchr ("-._~", c) != NULL)
+        g_string_append_c (path, c);
+      else
+        g_string_append_printf (path, "%%%02X", c);
+    }
+
+  return g_string_free (g_steal_pointer (&path), FALSE);
+}
+
 static char *
 decode_string (const char *start,
                gsize       len)
 {
-  g_autofree char *quoted = NULL;
-  g_autoptr(JsonNode) node = NULL;
-
   if (memchr (start, '\\', len) == NULL)
     return g_utf8_make_valid (start, len);
 
-  quoted = g_strdup_printf ("\"%.*s\"", (int) len, start);
-  node = json_from_string (quoted, NULL);
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return g_strdup (json_node_get_string (node));
+  return ps_couch_id_from_json (start, len);
 }
 
 static gboolean
@@ -484,7 +802,7 @@ scan_error (Scanner      *scanner,
             PsFetchedDoc *doc)
 {
   g_autoptr(JsonNode) node = NULL;
-  g_autofree char *text = NULL;
+  g_autoptr(GBytes) text_bytes = NULL;
   const char *start;
   JsonObject *object;
 
@@ -493,8 +811,8 @@ scan_error (Scanner      *scanner,
   if (!skip_value (scanner, 2))
     return FALSE;
 
-  text = g_strndup (start, scanner->pos - start);
-  node = json_from_string (text, NULL);
+  text_bytes = g_bytes_new_static (start, scanner->pos - start);
+  node = ps_couch_parse_json_keeping_ids (text_bytes, NULL);
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     return FALSE;
 
@@ -707,13 +1025,6 @@ ps_fetched_docs_parse_open_revs (PsFetchedDocs  *docs,
                       first_new, error);
 }
 
-/**
- * ps_fetched_docs_to_bulk_docs_body:
- * @docs: fetched revisions
- *
- * Returns: (transfer full): a `_bulk_docs` body with `new_edits: false`
- *   holding every revision that was found, byte for byte
- */
 /* Leaves a fetched revision out of the write, as if it had not come. */
 void
 ps_fetched_docs_drop (PsFetchedDocs *docs,
@@ -728,19 +1039,45 @@ ps_fetched_docs_drop (PsFetchedDocs *docs,
   doc->json_len = 0;
 }
 
+/**
+ * ps_fetched_docs_to_bulk_docs_body:
+ * @docs: fetched revisions
+ *
+ * Returns: (transfer full): a `_bulk_docs` body with `new_edits: false`
+ *   holding every revision that was found, byte for byte
+ */
 GBytes *
 ps_fetched_docs_to_bulk_docs_body (PsFetchedDocs *docs)
+{
+  return ps_fetched_docs_to_bulk_docs_body_range (docs, 0, docs->docs->len);
+}
+
+/**
+ * ps_fetched_docs_to_bulk_docs_body_range:
+ * @docs: fetched revisions
+ * @start: the first index
+ * @end: one past the last index
+ *
+ * Returns: (transfer full): a `_bulk_docs` body with `new_edits: false`
+ *   holding the revisions from @start to @end that were found
+ */
+GBytes *
+ps_fetched_docs_to_bulk_docs_body_range (PsFetchedDocs *docs,
+                                         guint          start,
+                                         guint          end)
 {
   GString *body;
   gsize size = 64;
   gboolean first = TRUE;
 
-  for (guint i = 0; i < docs->docs->len; i++)
+  g_return_val_if_fail (start <= end && end <= docs->docs->len, NULL);
+
+  for (guint i = start; i < end; i++)
     size += g_array_index (docs->docs, PsFetchedDoc, i).json_len + 1;
 
   body = g_string_sized_new (size);
   g_string_append (body, "{\"new_edits\":false,\"docs\":[");
-  for (guint i = 0; i < docs->docs->len; i++)
+  for (guint i = start; i < end; i++)
     {
       const PsFetchedDoc *doc = &g_array_index (docs->docs, PsFetchedDoc, i);
 
@@ -754,4 +1091,20 @@ ps_fetched_docs_to_bulk_docs_body (PsFetchedDocs *docs)
   g_string_append (body, "]}");
 
   return g_string_free_to_bytes (body);
+}
+
+/* How many of the revisions from @start to @end were found. */
+guint
+ps_fetched_docs_count_found_range (PsFetchedDocs *docs,
+                                   guint          start,
+                                   guint          end)
+{
+  guint found = 0;
+
+  g_return_val_if_fail (start <= end && end <= docs->docs->len, 0);
+
+  for (guint i = start; i < end; i++)
+    found += g_array_index (docs->docs, PsFetchedDoc, i).json != NULL;
+
+  return found;
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -57,7 +58,23 @@ guint               ps_fetched_docs_count_found       (PsFetchedDocs  *docs);
 void                ps_fetched_docs_drop              (PsFetchedDocs  *docs,
                                                        guint           index);
 GBytes             *ps_fetched_docs_to_bulk_docs_body (PsFetchedDocs  *docs);
+GBytes             *ps_fetched_docs_to_bulk_docs_body_range (PsFetchedDocs *docs,
+                                                       guint           start,
+                                                       guint           end);
+guint               ps_fetched_docs_count_found_range (PsFetchedDocs  *docs,
+                                                       guint           start,
+                                                       guint           end);
 void                ps_fetched_docs_free              (PsFetchedDocs  *docs);
+
+/* Ids in their JSON form: see ps-fetched-docs.c. */
+char               *ps_couch_id_from_json             (const char     *text,
+                                                       gsize           len);
+JsonNode           *ps_couch_parse_json_keeping_ids   (GBytes         *bytes,
+                                                       GError        **error);
+void                ps_couch_append_json_id           (GString        *out,
+                                                       const char     *id);
+char               *ps_couch_id_to_path               (const char     *id);
+char               *ps_couch_id_decode                (const char     *id);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PsFetchedDocs, ps_fetched_docs_free)
 

@@ -79,29 +79,55 @@ finish_batch (Batch *batch)
   ps_replication_pump (self);
 }
 
-static void
-on_bulk_docs_cb (GObject      *object,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+/* One _bulk_docs request: the fetched revisions from start to end. */
+typedef struct
 {
-  g_autoptr(Batch) batch = user_data;
+  Batch *batch;
+  guint  start;
+  guint  end;
+} Write;
+
+static void
+write_free (Write *write)
+{
+  g_clear_pointer (&write->batch, ps_replication_batch_unref);
+  g_free (write);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Write, write_free)
+
+static void write_range (Batch *batch,
+                         guint  start,
+                         guint  end);
+
+static void
+list_failure (PsReplication *self,
+              const char    *id,
+              const char    *rev,
+              const char    *error,
+              const char    *reason)
+{
+  PsWriteFailure *failure = g_new0 (PsWriteFailure, 1);
+
+  failure->id = ps_couch_id_decode (id != NULL ? id : "");
+  failure->rev = g_strdup (rev);
+  failure->error = g_strdup (error != NULL ? error : "error");
+  failure->reason = g_strdup (reason);
+  g_ptr_array_add (self->write_failures, failure);
+}
+
+/* The target took what it did not list; counts it and tells who listens. */
+static void
+count_written (Write    *write,
+               JsonNode *answer)
+{
+  Batch *batch = write->batch;
   PsReplication *self = batch->self;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonNode) answer = NULL;
-  g_autoptr(GHashTable) failed = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GPtrArray) written = g_ptr_array_new ();
+  g_autoptr(GHashTable) failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func (g_free);
+  const char *last_id = NULL;
   guint n_found;
   guint n_failed = 0;
-
-  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (self->task == NULL || batch->generation != self->generation)
-    return;
-
-  if (answer == NULL)
-    {
-      ps_replication_fail (self, self->target, _("Writing to"), g_steal_pointer (&error));
-      return;
-    }
 
   /* With new_edits=false, only the documents that failed are listed. */
   if (JSON_NODE_HOLDS_ARRAY (answer))
@@ -111,33 +137,30 @@ on_bulk_docs_cb (GObject      *object,
       for (guint i = 0; i < json_array_get_length (results); i++)
         {
           JsonObject *item = ps_json_get_object_element (results, i);
-          PsWriteFailure *failure;
+          const char *id;
 
           if (item == NULL || !json_object_has_member (item, "error"))
             continue;
 
-          failure = g_new0 (PsWriteFailure, 1);
-          failure->id = g_strdup (ps_json_get_string (item, "id") != NULL
-                                   ? ps_json_get_string (item, "id") : "");
-          failure->rev = g_strdup (ps_json_get_string (item, "rev"));
-          failure->error = g_strdup (ps_json_get_string (item, "error") != NULL
-                                      ? ps_json_get_string (item, "error") : "error");
-          failure->reason = g_strdup (ps_json_get_string (item, "reason"));
-          g_hash_table_add (failed, failure->id);
-          g_ptr_array_add (self->write_failures, failure);
+          list_failure (self, ps_json_get_string (item, "id"), ps_json_get_string (item, "rev"),
+                        ps_json_get_string (item, "error"), ps_json_get_string (item, "reason"));
+          id = ps_json_get_string (item, "id");
+          g_hash_table_add (failed, g_strdup (id != NULL ? id : ""));
           n_failed++;
         }
     }
 
-  n_found = ps_fetched_docs_count_found (batch->fetched);
-  for (guint i = 0; i < ps_fetched_docs_get_length (batch->fetched); i++)
+  n_found = ps_fetched_docs_count_found_range (batch->fetched, write->start, write->end);
+  for (guint i = write->start; i < write->end; i++)
     {
       const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
 
       if (doc->json != NULL && !g_hash_table_contains (failed, doc->id) &&
-          (written->len == 0 || !g_str_equal (g_ptr_array_index (written, written->len - 1),
-                                              doc->id)))
-        g_ptr_array_add (written, doc->id);
+          (last_id == NULL || !g_str_equal (last_id, doc->id)))
+        {
+          g_ptr_array_add (written, ps_couch_id_decode (doc->id));
+          last_id = doc->id;
+        }
     }
   g_ptr_array_add (written, NULL);
 
@@ -148,8 +171,96 @@ on_bulk_docs_cb (GObject      *object,
                                  PROP_DOCS_WRITTEN);
   if (written->len > 1)
     ps_replication_emit_documents_written (self, (char **) written->pdata);
+}
 
-  finish_batch (batch);
+/* A proxy's body limit or CouchDB's max_http_request_size,
+ * max_document_size or max_attachment_size refuse a whole request with 413,
+ * whatever else it holds. Halves are sent until each revision refused is
+ * refused on its own; that one is listed, and the checkpoint stays before
+ * it so that it is copied once the limit allows.
+ */
+static void
+split_refused_write (Write  *write,
+                     GError *error)
+{
+  Batch *batch = write->batch;
+  PsReplication *self = batch->self;
+  guint found = ps_fetched_docs_count_found_range (batch->fetched, write->start, write->end);
+
+  if (found > 1)
+    {
+      guint middle = write->start + (write->end - write->start) / 2;
+
+      g_debug ("the target refused %u revisions as too large; sending them in halves", found);
+      write_range (batch, write->start, middle);
+      write_range (batch, middle, write->end);
+      return;
+    }
+
+  for (guint i = write->start; i < write->end; i++)
+    {
+      const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
+
+      if (doc->json == NULL)
+        continue;
+      g_debug ("the target refused %s %s as too large", doc->id, doc->rev);
+      list_failure (self, doc->id, doc->rev, "too_large", error->message);
+      ps_replication_add_to_counter (self, &self->doc_write_failures, 1,
+                                     PROP_DOC_WRITE_FAILURES);
+      batch->held_back = TRUE;
+    }
+}
+
+static void
+on_bulk_docs_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(Write) write = user_data;
+  Batch *batch = write->batch;
+  PsReplication *self = batch->self;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
+
+  answer = ps_couch_database_request_keeping_ids_finish (PS_COUCH_DATABASE (object), result,
+                                                         &error);
+  if (self->task == NULL || batch->generation != self->generation)
+    return;
+
+  if (answer != NULL)
+    count_written (write, answer);
+  else if (g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_TOO_LARGE))
+    split_refused_write (write, error);
+  else
+    {
+      ps_replication_fail (self, self->target, _("Writing to"), g_steal_pointer (&error));
+      return;
+    }
+
+  if (--batch->writes_pending == 0)
+    finish_batch (batch);
+}
+
+static void
+write_range (Batch *batch,
+             guint  start,
+             guint  end)
+{
+  PsReplication *self = batch->self;
+  g_autoptr(GBytes) body = NULL;
+  Write *write;
+
+  if (ps_fetched_docs_count_found_range (batch->fetched, start, end) == 0)
+    return;
+
+  write = g_new0 (Write, 1);
+  write->batch = ps_replication_batch_ref (batch);
+  write->start = start;
+  write->end = end;
+  batch->writes_pending++;
+  body = ps_fetched_docs_to_bulk_docs_body_range (batch->fetched, start, end);
+  ps_couch_database_request_keeping_ids_async (self->target, "POST", "_bulk_docs", NULL, body,
+                                               self->run_cancellable, on_bulk_docs_cb, write);
 }
 
 /* The size of one attachment: its stub's length, or that of its data. */
@@ -212,7 +323,7 @@ hold_back_if_large (PsReplication      *self,
         continue;
 
       failure = g_new0 (PsWriteFailure, 1);
-      failure->id = g_strdup (doc->id);
+      failure->id = ps_couch_id_decode (doc->id);
       failure->rev = g_strdup (doc->rev);
       failure->error = g_strdup ("attachment_too_large");
       /* TRANSLATORS: “attachment “photo.jpg” (612 kB) is over the 500 kB limit …” */
@@ -268,7 +379,7 @@ list_fetch_failures (Batch *batch)
         continue;
 
       failure = g_new0 (PsWriteFailure, 1);
-      failure->id = g_strdup (doc->id);
+      failure->id = ps_couch_id_decode (doc->id);
       failure->rev = g_strdup (doc->rev);
       failure->error = g_strdup (doc->error);
       failure->reason = g_strdup (doc->reason);
@@ -285,7 +396,6 @@ static void
 write_batch (Batch *batch)
 {
   PsReplication *self = batch->self;
-  g_autoptr(GBytes) body = NULL;
   guint found;
 
   if (self->max_attachment_size > 0 || self->defer_attachments)
@@ -300,10 +410,7 @@ write_batch (Batch *batch)
       return;
     }
 
-  body = ps_fetched_docs_to_bulk_docs_body (batch->fetched);
-  ps_couch_database_request_async (self->target, "POST", "_bulk_docs", NULL, body,
-                                   self->run_cancellable, on_bulk_docs_cb,
-                                   ps_replication_batch_ref (batch));
+  write_range (batch, 0, ps_fetched_docs_get_length (batch->fetched));
 }
 
 static void  fetch_with_open_revs (Batch    *batch);
@@ -394,30 +501,33 @@ held_rev_key (const char *id,
   return g_strconcat (id, "\n", rev, NULL);
 }
 
-/* The _bulk_get request for what the target lacks, less what is held back. */
+/* The _bulk_get request for what the target lacks, less what is held back.
+ * Written by hand: ids are in their JSON form already.
+ */
 static GBytes *
 build_bulk_get_body (Batch *batch)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GString) body = g_string_new ("{\"docs\":[");
+  gboolean first = TRUE;
   JsonObjectIter iter;
   const char *id;
   JsonNode *entry;
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "docs");
-  json_builder_begin_array (builder);
-
   json_object_iter_init (&iter, json_node_get_object (batch->diff));
   while (json_object_iter_next (&iter, &id, &entry))
     {
+      g_autofree char *ancestors_json = NULL;
       JsonArray *missing;
-      JsonArray *ancestors;
+      JsonNode *ancestors;
 
       if (!JSON_NODE_HOLDS_OBJECT (entry))
         continue;
       missing = ps_json_get_array (json_node_get_object (entry), "missing");
-      ancestors = ps_json_get_array (json_node_get_object (entry), "possible_ancestors");
+      ancestors = json_object_get_member (json_node_get_object (entry), "possible_ancestors");
+      /* Attachments the target has in an ancestor are not sent again. */
+      if (ancestors != NULL && JSON_NODE_HOLDS_ARRAY (ancestors) &&
+          json_array_get_length (json_node_get_array (ancestors)) > 0)
+        ancestors_json = json_to_string (ancestors, FALSE);
 
       for (guint i = 0; missing != NULL && i < json_array_get_length (missing); i++)
         {
@@ -432,27 +542,19 @@ build_bulk_get_body (Batch *batch)
               if (g_hash_table_contains (batch->held_revs, key))
                 continue;
             }
-          json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "id");
-          json_builder_add_string_value (builder, id);
-          json_builder_set_member_name (builder, "rev");
-          json_builder_add_string_value (builder, rev);
-          if (ancestors != NULL && json_array_get_length (ancestors) > 0)
-            {
-              /* Attachments the target has in an ancestor are not sent again. */
-              json_builder_set_member_name (builder, "atts_since");
-              json_builder_add_value (builder, json_node_init_array (json_node_alloc (),
-                                                                     ancestors));
-            }
-          json_builder_end_object (builder);
+          g_string_append (body, first ? "{\"id\":" : ",{\"id\":");
+          ps_couch_append_json_id (body, id);
+          g_string_append (body, ",\"rev\":");
+          ps_couch_append_json_id (body, rev);
+          if (ancestors_json != NULL)
+            g_string_append_printf (body, ",\"atts_since\":%s", ancestors_json);
+          g_string_append_c (body, '}');
+          first = FALSE;
         }
     }
+  g_string_append (body, "]}");
 
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
-
-  root = json_builder_get_root (builder);
-  return ps_couch_json_to_bytes (root);
+  return g_string_free_to_bytes (g_steal_pointer (&body));
 }
 
 static void
@@ -619,7 +721,7 @@ fetch_with_open_revs (Batch *batch)
       if (missing == NULL || json_array_get_length (missing) == 0)
         continue;
 
-      path = ps_couch_escape_id (id);
+      path = ps_couch_id_to_path (id);
       open_revs = json_array_to_query_value (missing);
       if (ancestors != NULL && json_array_get_length (ancestors) > 0)
         atts_since = json_array_to_query_value (ancestors);
@@ -673,7 +775,8 @@ on_revs_diff_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   guint missing;
 
-  batch->diff = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  batch->diff = ps_couch_database_request_keeping_ids_finish (PS_COUCH_DATABASE (object),
+                                                              result, &error);
   if (self->task == NULL || batch->generation != self->generation)
     return;
 
@@ -710,11 +813,43 @@ on_revs_diff_cb (GObject      *object,
     fetch_with_bulk_get (batch);
 }
 
+/* {"id": ["rev", …], …}, written by hand: ids are in their JSON form. */
+static GBytes *
+build_revs_diff_body (JsonObject *revs)
+{
+  g_autoptr(GString) body = g_string_new ("{");
+  JsonObjectIter iter;
+  const char *id;
+  JsonNode *entry;
+  gboolean first = TRUE;
+
+  json_object_iter_init (&iter, revs);
+  while (json_object_iter_next (&iter, &id, &entry))
+    {
+      JsonArray *list = json_node_get_array (entry);
+
+      if (!first)
+        g_string_append_c (body, ',');
+      ps_couch_append_json_id (body, id);
+      g_string_append (body, ":[");
+      for (guint i = 0; i < json_array_get_length (list); i++)
+        {
+          if (i > 0)
+            g_string_append_c (body, ',');
+          ps_couch_append_json_id (body, json_array_get_string_element (list, i));
+        }
+      g_string_append_c (body, ']');
+      first = FALSE;
+    }
+  g_string_append_c (body, '}');
+
+  return g_string_free_to_bytes (g_steal_pointer (&body));
+}
+
 void
 ps_replication_start_batch (Batch *batch)
 {
   PsReplication *self = batch->self;
-  g_autoptr(JsonNode) root = NULL;
   g_autoptr(GBytes) body = NULL;
 
   if (json_object_get_size (batch->revs) == 0)
@@ -723,9 +858,8 @@ ps_replication_start_batch (Batch *batch)
       return;
     }
 
-  root = json_node_init_object (json_node_alloc (), batch->revs);
-  body = ps_couch_json_to_bytes (root);
-  ps_couch_database_request_async (self->target, "POST", "_revs_diff", NULL, body,
-                                   self->run_cancellable, on_revs_diff_cb,
-                                   ps_replication_batch_ref (batch));
+  body = build_revs_diff_body (batch->revs);
+  ps_couch_database_request_keeping_ids_async (self->target, "POST", "_revs_diff", NULL, body,
+                                               self->run_cancellable, on_revs_diff_cb,
+                                               ps_replication_batch_ref (batch));
 }

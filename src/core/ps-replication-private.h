@@ -51,6 +51,7 @@ struct _PsReplication
   JsonNode           *recorded_seq;     /* what the checkpoint says */
   gint64              last_checkpoint_time;
   gboolean            checkpoint_in_flight;
+  guint               checkpoint_reads;  /* of the two ends' checkpoints, still to come */
   guint               log_conflicts;
   gboolean            changes_in_flight;
   gboolean            caught_up;
@@ -100,6 +101,7 @@ struct _Batch
   JsonNode      *diff;         /* the answer of _revs_diff */
   PsFetchedDocs *fetched;
   guint          fetches_pending;
+  guint          writes_pending;  /* _bulk_docs requests, more once a refused one is split */
   guint          fetch_attempts;
   GError        *fetch_error;
   gboolean       done;

@@ -778,7 +778,9 @@ on_changes_cb (GObject      *object,
   JsonNode *last_seq;
   Batch *batch;
 
-  answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
+  /* Ids stay whole, NULs and all: see ps_couch_parse_json_keeping_ids(). */
+  answer = ps_couch_database_request_keeping_ids_finish (PS_COUCH_DATABASE (object), result,
+                                                         &error);
   if (ps_replication_call_is_stale (call))
     return;
 
@@ -843,9 +845,9 @@ read_changes (PsReplication *self)
     query = g_strdup_printf ("style=all_docs&since=%s&limit=%u", since, self->batch_size);
 
   self->changes_in_flight = TRUE;
-  ps_couch_database_request_async (self->source, "GET", "_changes", query, NULL,
-                                   self->run_cancellable, on_changes_cb,
-                                   ps_replication_call_new (self, NULL));
+  ps_couch_database_request_keeping_ids_async (self->source, "GET", "_changes", query, NULL,
+                                               self->run_cancellable, on_changes_cb,
+                                               ps_replication_call_new (self, NULL));
 }
 
 /* Keeps every stage busy: reads changes while batches are in flight, writes
@@ -962,7 +964,8 @@ on_target_log_cb (GObject      *object,
 
   g_clear_pointer (&self->target_log, json_object_unref);
   self->target_log = log_from_answer (answer, &self->target_log_rev);
-  begin_reading (self);
+  if (--self->checkpoint_reads == 0)
+    begin_reading (self);
 }
 
 static void
@@ -990,16 +993,20 @@ on_source_log_cb (GObject      *object,
 
   g_clear_pointer (&self->source_log, json_object_unref);
   self->source_log = log_from_answer (answer, &self->source_log_rev);
-  ps_couch_database_request_async (self->target, "GET", self->local_path, NULL, NULL,
-                                   self->run_cancellable, on_target_log_cb,
-                                   ps_replication_call_new (self, NULL));
+  if (--self->checkpoint_reads == 0)
+    begin_reading (self);
 }
 
+/* Both ends at once: a run with nothing to do is mostly these round trips. */
 static void
 read_checkpoints (PsReplication *self)
 {
+  self->checkpoint_reads = 2;
   ps_couch_database_request_async (self->source, "GET", self->local_path, NULL, NULL,
                                    self->run_cancellable, on_source_log_cb,
+                                   ps_replication_call_new (self, NULL));
+  ps_couch_database_request_async (self->target, "GET", self->local_path, NULL, NULL,
+                                   self->run_cancellable, on_target_log_cb,
                                    ps_replication_call_new (self, NULL));
 }
 
