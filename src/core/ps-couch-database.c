@@ -16,7 +16,7 @@
 #include "ps-fetched-docs.h"
 #include "ps-throttled-input-stream.h"
 #include "ps-json.h"
-#include "ps-secrets.h"
+#include "ps-secret-memory.h"
 
 #include <sodium.h>
 #include "ps-url.h"

@@ -22,7 +22,7 @@
 #include "ps-discovery.h"
 #include "ps-host.h"
 #include "ps-json.h"
-#include "ps-secrets.h"
+#include "ps-secret-memory.h"
 #include "ps-url.h"
 
 /* In the order Primero lists its record types. */

@@ -8,6 +8,8 @@
 #include <gio/gio.h>
 #include <libsecret/secret.h>
 
+#include "ps-secret-memory.h"
+
 G_BEGIN_DECLS
 
 #define PS_SECRETS_ERROR (ps_secrets_error_quark ())
@@ -47,11 +49,5 @@ void                ps_secrets_clear_async   (const char           *server_id,
                                               gpointer              user_data);
 gboolean            ps_secrets_clear_finish  (GAsyncResult         *result,
                                               GError              **error);
-char               *ps_secrets_dup           (const char           *secret);
-void                ps_secrets_wipe          (char                **secret);
-
-/* A secret freed with ps_secrets_wipe() at the end of its scope. */
-typedef char *PsSecret;
-G_DEFINE_AUTO_CLEANUP_FREE_FUNC (PsSecret, secret_password_free, NULL)
 
 G_END_DECLS
