@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "ps-conflicts-page.h"
+#include "ps-decision-card.h"
 #include "ps-json.h"
 #include "ps-record-edit.h"
 #include "ps-resolution-row.h"
@@ -120,89 +121,6 @@ show_message (PsConflictsPage *self,
   gtk_info_bar_set_revealed (self->message_bar, TRUE);
 }
 
-static char *
-format_value (JsonNode *value)
-{
-  if (value == NULL || JSON_NODE_HOLDS_NULL (value))
-    return g_strdup (_("(empty)"));
-
-  if (JSON_NODE_HOLDS_VALUE (value))
-    {
-      GType type = json_node_get_value_type (value);
-
-      if (type == G_TYPE_STRING)
-        {
-          const char *text = json_node_get_string (value);
-
-          return g_strdup (*text != '\0' ? text : _("(empty)"));
-        }
-      if (type == G_TYPE_BOOLEAN)
-        return g_strdup (json_node_get_boolean (value) ? _("Yes") : _("No"));
-      if (type == G_TYPE_DOUBLE)
-        return g_strdup_printf ("%g", json_node_get_double (value));
-      return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (value));
-    }
-
-  if (JSON_NODE_HOLDS_ARRAY (value))
-    {
-      JsonArray *array = json_node_get_array (value);
-      g_autoptr(GString) text = g_string_new (NULL);
-      gboolean plain = TRUE;
-
-      /* Multi-select values read best as a list. */
-      for (guint i = 0; i < json_array_get_length (array) && plain; i++)
-        {
-          JsonNode *element = json_array_get_element (array, i);
-
-          if (json_node_get_value_type (element) != G_TYPE_STRING)
-            plain = FALSE;
-          else
-            {
-              if (i > 0)
-                g_string_append (text, _(", "));
-              g_string_append (text, json_node_get_string (element));
-            }
-        }
-      if (plain)
-        return json_array_get_length (array) > 0 ? g_string_free (g_steal_pointer (&text), FALSE)
-                                                 : g_strdup (_("(empty)"));
-    }
-
-  return json_to_string (value, TRUE);
-}
-
-static char *
-format_source (JsonObject *source)
-{
-  const char *user = ps_json_get_string (source, "user");
-  const char *organisation = ps_json_get_string (source, "organisation");
-  g_autofree char *time = NULL;
-
-  time = ps_resolution_format_time (ps_json_get_string (source, "time"));
-  if (user == NULL)
-    user = _("an unknown user");
-
-  if (organisation != NULL)
-    /* Translators: “by USER (ORGANISATION), DATE AND TIME” */
-    return g_strdup_printf (_("by %s (%s), %s"), user, organisation, time);
-
-  /* Translators: “by USER, DATE AND TIME” */
-  return g_strdup_printf (_("by %s, %s"), user, time);
-}
-
-static const char *
-describe_kind (const char *kind)
-{
-  if (g_strcmp0 (kind, "restored-after-clear") == 0)
-    return _("One side cleared this field; the value was kept.");
-  if (g_strcmp0 (kind, "row-kept-against-removal") == 0)
-    return _("One side removed this row while the other edited it; the row was kept.");
-  if (g_strcmp0 (kind, "newer-document") == 0)
-    return _("No history explains the difference; the more recently saved record won.");
-
-  return _("Changed on both sides; the most recent change won.");
-}
-
 static GtkWidget *
 new_label (const char *text,
            const char *style_class)
@@ -218,118 +136,6 @@ new_label (const char *text,
   gtk_widget_show (label);
 
   return label;
-}
-
-/* One value of a field: what it was, who set it, when. */
-static GtkWidget *
-new_value_box (const char *heading,
-               JsonObject *source)
-{
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  g_autofree char *value = NULL;
-  g_autofree char *origin = NULL;
-  g_autofree char *line = NULL;
-  GtkWidget *label;
-
-  value = format_value (json_object_get_member (source, "value"));
-  origin = format_source (source);
-
-  /* Translators: “Kept: VALUE” or “Discarded: VALUE” */
-  line = g_strdup_printf (_("%s: %s"), heading, value);
-  label = new_label (line, NULL);
-  gtk_container_add (GTK_CONTAINER (box), label);
-  gtk_container_add (GTK_CONTAINER (box), new_label (origin, "dim-label"));
-  gtk_widget_set_hexpand (box, TRUE);
-  gtk_widget_show (box);
-
-  return box;
-}
-
-static gboolean
-can_set_path (const char *path)
-{
-  /* Attachments are files, not fields. */
-  return path != NULL && !g_str_has_prefix (path, "_");
-}
-
-static GtkWidget *
-new_decision_widget (PsConflictsPage *self,
-                     PsResolution    *resolution,
-                     JsonObject      *decision)
-{
-  const char *path = ps_json_get_string (decision, "path");
-  JsonNode *kept = json_object_get_member (decision, "kept");
-  JsonNode *discarded = json_object_get_member (decision, "discarded");
-  GtkWidget *frame = gtk_frame_new (NULL);
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 8);
-  GtkWidget *title;
-
-  gtk_container_set_border_width (GTK_CONTAINER (box), 12);
-
-  title = new_label (path != NULL ? path : "", NULL);
-  {
-    PangoAttrList *attrs = pango_attr_list_new ();
-
-    pango_attr_list_insert (attrs, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
-    gtk_label_set_attributes (GTK_LABEL (title), attrs);
-    pango_attr_list_unref (attrs);
-  }
-  gtk_container_add (GTK_CONTAINER (box), title);
-  gtk_container_add (GTK_CONTAINER (box),
-                     new_label (describe_kind (ps_json_get_string (decision, "kind")), "dim-label"));
-
-  if (kept != NULL && JSON_NODE_HOLDS_OBJECT (kept))
-    gtk_container_add (GTK_CONTAINER (box),
-                       new_value_box (_("Kept"), json_node_get_object (kept)));
-
-  for (guint i = 0; discarded != NULL && JSON_NODE_HOLDS_ARRAY (discarded) &&
-                    i < json_array_get_length (json_node_get_array (discarded)); i++)
-    {
-      JsonNode *element = json_array_get_element (json_node_get_array (discarded), i);
-      GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-      JsonNode *value;
-      GtkWidget *button;
-      GVariant *target;
-      g_autofree char *value_json = NULL;
-
-      if (!JSON_NODE_HOLDS_OBJECT (element))
-        continue;
-
-      gtk_container_add (GTK_CONTAINER (row),
-                         new_value_box (_("Discarded"), json_node_get_object (element)));
-
-      if (can_set_path (path))
-        {
-          value = json_object_get_member (json_node_get_object (element), "value");
-          value_json = value != NULL ? json_to_string (value, FALSE) : g_strdup ("null");
-          target = g_variant_new ("(sssss)",
-                                  ps_resolution_get_server_id (resolution) != NULL
-                                    ? ps_resolution_get_server_id (resolution) : "",
-                                  ps_resolution_get_database (resolution) != NULL
-                                    ? ps_resolution_get_database (resolution) : "",
-                                  ps_resolution_get_record_id (resolution),
-                                  path, value_json);
-
-          button = gtk_button_new_with_mnemonic (_("_Use This Value Instead"));
-          gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-          gtk_widget_set_tooltip_text (button,
-                                       _("Set this field to the discarded value on this "
-                                         "instance; the next sync carries the change"));
-          gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "conflicts.use-value");
-          gtk_actionable_set_action_target_value (GTK_ACTIONABLE (button), target);
-          gtk_widget_show (button);
-          gtk_container_add (GTK_CONTAINER (row), button);
-        }
-
-      gtk_widget_show (row);
-      gtk_container_add (GTK_CONTAINER (box), row);
-    }
-
-  gtk_widget_show (box);
-  gtk_container_add (GTK_CONTAINER (frame), box);
-  gtk_widget_show (frame);
-
-  return frame;
 }
 
 static void
@@ -385,8 +191,7 @@ show_resolution (PsConflictsPage *self,
 
       if (JSON_NODE_HOLDS_OBJECT (decision))
         gtk_container_add (GTK_CONTAINER (self->fields_box),
-                           new_decision_widget (self, resolution,
-                                                json_node_get_object (decision)));
+                           ps_decision_card_new (resolution, json_node_get_object (decision)));
     }
 
   gtk_stack_set_visible_child_name (self->detail_stack, "details");
