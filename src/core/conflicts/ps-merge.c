@@ -15,7 +15,7 @@
 #include "ps-merge.h"
 #include "ps-timestamp.h"
 
-/* Primero's merge of conflicting leaves (DESIGN.md, "Conflict resolution").
+/* Primero's merge of conflicting leaves (docs/merge-rules.md).
  *
  * Each leaf's history entries that the other leaves lack are the changes it
  * made since the common ancestor. They are folded into a tree of Change
@@ -1178,7 +1178,7 @@ newest_leaf (Merge *m,
 
 /* Nothing in the histories explains this path (or there are no histories):
  * equal values stay, a value present on one side only is kept, differing
- * values take the newer document's (DESIGN.md rule 7).
+ * values take the newer document's (docs/merge-rules.md, rule 9).
  */
 static JsonNode *
 merge_untracked (Merge      *m,
@@ -1966,7 +1966,7 @@ static PsMergeResult *merge_leaves (JsonNode * const  *leaves,
  * @error: return location for a #PsMergeError
  *
  * Merges the conflicting leaves of one Primero record the Primero way
- * (DESIGN.md, "Conflict resolution"). Pure: no I/O, @leaves are not changed.
+ * (docs/merge-rules.md). Pure: no I/O, @leaves are not changed.
  * The same leaves in any order give byte-identical results. A leaf given
  * twice is counted once.
  *
