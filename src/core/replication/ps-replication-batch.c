@@ -47,6 +47,16 @@ ps_replication_batch_unref (Batch *batch)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Batch, ps_replication_batch_unref)
 
+
+/* An answer to a run that was stopped, or retried from its checkpoint,
+ * since the request went out: it must change nothing.
+ */
+static gboolean
+batch_is_stale (Batch *batch)
+{
+  return batch->self->task == NULL || batch->generation != batch->self->generation;
+}
+
 static void
 finish_batch (Batch *batch)
 {
@@ -224,7 +234,7 @@ on_bulk_docs_cb (GObject      *object,
 
   answer = ps_couch_database_request_keeping_ids_finish (PS_COUCH_DATABASE (object), result,
                                                          &error);
-  if (self->task == NULL || batch->generation != self->generation)
+  if (batch_is_stale (batch))
     return;
 
   if (answer != NULL)
@@ -447,7 +457,7 @@ on_bulk_get_cb (GObject      *object,
   g_autoptr(GBytes) answer = NULL;
 
   answer = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (self->task == NULL || batch->generation != self->generation)
+  if (batch_is_stale (batch))
     return;
 
   /* CouchDB before 2.0 has no _bulk_get: fall back to one request per
@@ -585,7 +595,7 @@ on_size_probe_cb (GObject      *object,
   gboolean attachments_to_fetch = FALSE;
 
   answer = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, NULL);
-  if (self->task == NULL || batch->generation != self->generation)
+  if (batch_is_stale (batch))
     return;
 
   /* Whatever went wrong, the full fetch meets it again and handles it. */
@@ -648,7 +658,7 @@ on_open_revs_cb (GObject      *object,
   g_autoptr(GBytes) answer = NULL;
 
   answer = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (self->task == NULL || batch->generation != self->generation)
+  if (batch_is_stale (batch))
     return;
 
   /* A document larger than a whole answer may be is listed, not copied. */
@@ -777,7 +787,7 @@ on_revs_diff_cb (GObject      *object,
 
   batch->diff = ps_couch_database_request_keeping_ids_finish (PS_COUCH_DATABASE (object),
                                                               result, &error);
-  if (self->task == NULL || batch->generation != self->generation)
+  if (batch_is_stale (batch))
     return;
 
   if (batch->diff == NULL)
