@@ -502,7 +502,12 @@ on_journal_entry_added_cb (PsJournal       *journal,
                            JsonObject      *entry,
                            PsConflictsPage *self)
 {
-  if (g_strcmp0 (ps_json_get_string (entry, "kind"), "resolution") == 0)
+  const char *kind = ps_json_get_string (entry, "kind");
+
+  /* A resolution is journaled before it is written, and its outcome after:
+   * one the server refused leaves the page.
+   */
+  if (g_strcmp0 (kind, "resolution") == 0 || g_strcmp0 (kind, "resolution-outcome") == 0)
     ps_conflicts_page_refresh (self);
 }
 
