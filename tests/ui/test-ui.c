@@ -18,6 +18,7 @@
 #include "ps-context.h"
 #include "ps-diagnostics-dialog.h"
 #include "ps-fake-couch.h"
+#include "ps-preferences-dialog.h"
 #include "ps-record-generator.h"
 #include "ps-resolution-row.h"
 #include "ps-resolution.h"
@@ -1728,6 +1729,36 @@ test_window_state (void)
   g_settings_reset (settings, "window-height");
 }
 
+/* Preferences say how many servers Sync All starts at once; the sync
+ * manager follows the setting.
+ */
+static void
+test_preferences_max_jobs (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  GSettings *settings = ps_application_get_settings (fixture->app);
+  PsSyncManager *manager = ps_context_get_sync_manager (fixture->context);
+  GtkWidget *dialog;
+
+  g_assert_cmpuint (ps_sync_manager_get_max_jobs (manager), ==,
+                    g_settings_get_uint (settings, "max-concurrent-syncs"));
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  flush_events ();
+  dialog = GTK_WIDGET (find_toplevel (PS_TYPE_PREFERENCES_DIALOG));
+  g_assert_nonnull (dialog);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (get_child (dialog, PS_TYPE_PREFERENCES_DIALOG,
+                                                         "max_jobs_spin")), 7);
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
+  while (find_toplevel (PS_TYPE_PREFERENCES_DIALOG) != NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_cmpuint (g_settings_get_uint (settings, "max-concurrent-syncs"), ==, 7);
+  g_assert_cmpuint (ps_sync_manager_get_max_jobs (manager), ==, 7);
+  g_settings_reset (settings, "max-concurrent-syncs");
+  g_assert_cmpuint (ps_sync_manager_get_max_jobs (manager), ==, 4);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1769,6 +1800,8 @@ main (int   argc,
                   fixture_set_up, test_server_dialog_saves, fixture_tear_down);
       g_test_add ("/ps/ui/server-dialog/asks-about-address", Fixture, NULL,
                   fixture_set_up, test_server_dialog_asks_about_address, fixture_tear_down);
+      g_test_add ("/ps/ui/preferences/max-jobs", Fixture, NULL,
+                  fixture_set_up, test_preferences_max_jobs, fixture_tear_down);
       g_test_add ("/ps/ui/delete-server", Fixture, NULL,
                   fixture_set_up, test_delete_server, fixture_tear_down);
       g_test_add ("/ps/ui/sync-and-conflicts", Fixture, NULL,
