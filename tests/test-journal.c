@@ -118,6 +118,40 @@ test_append_read (void)
                    ==, "rec-1");
 }
 
+/* A resolution whose record holds a very large or very small number is
+ * journaled as valid JSON, so that it is read back like any other.
+ */
+static void
+test_numbers_read_back (void)
+{
+  g_autofree char *path = journal_path ();
+  g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
+  g_autoptr(JsonObject) entry = new_entry ("resolution", "s1", "primero_child_production",
+                                           "rec-1", 1);
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *decision = json_object_new ();
+  JsonObject *kept = json_object_new ();
+  JsonObject *read_decision;
+
+  json_object_set_double_member (kept, "value", 1e308);
+  json_object_set_object_member (decision, "kept", kept);
+  json_object_set_double_member (decision, "tiny", 5e-324);
+  json_object_set_double_member (decision, "negative", -2.5e300);
+  json_object_set_object_member (entry, "decision", decision);
+  append_ok (journal, entry);
+
+  entries = ps_journal_read (journal, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 1);
+  read_decision = json_object_get_object_member (g_ptr_array_index (entries, 0), "decision");
+  g_assert_cmpfloat (json_object_get_double_member (json_object_get_object_member (read_decision,
+                                                                                   "kept"),
+                                                    "value"), ==, 1e308);
+  g_assert_cmpfloat (json_object_get_double_member (read_decision, "tiny"), ==, 5e-324);
+  g_assert_cmpfloat (json_object_get_double_member (read_decision, "negative"), ==, -2.5e300);
+}
+
 static void
 test_append_all (void)
 {
@@ -803,6 +837,7 @@ main (int   argc,
 
   g_test_add_func ("/ps/journal/append-read", test_append_read);
   g_test_add_func ("/ps/journal/append-all", test_append_all);
+  g_test_add_func ("/ps/journal/numbers-read-back", test_numbers_read_back);
   g_test_add_func ("/ps/journal/record-values-not-checked", test_record_values_not_checked);
   g_test_add_func ("/ps/journal/filter", test_filter);
   g_test_add_func ("/ps/journal/default-path-and-modes", test_default_path_and_modes);

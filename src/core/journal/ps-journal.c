@@ -439,7 +439,7 @@ append_line (PsJournal   *self,
 static char *
 entry_to_line (JsonObject *entry)
 {
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(GString) line = g_string_new (NULL);
   g_autoptr(JsonNode) node = NULL;
 
   if (!json_object_has_member (entry, "time"))
@@ -450,10 +450,13 @@ entry_to_line (JsonObject *entry)
       json_object_set_string_member (entry, "time", time);
     }
 
-  /* Compact output escapes newlines inside strings: one entry, one line. */
+  /* Compact output escapes newlines inside strings: one entry, one line.
+   * Not json-glib's generator: it writes 1e308 as `1e+308.0`, which no JSON
+   * reader takes back, and the entry would be lost to the journal.
+   */
   node = json_node_init_object (json_node_alloc (), entry);
-  json_generator_set_root (generator, node);
-  return json_generator_to_data (generator, NULL);
+  ps_json_write (line, node, NULL);
+  return g_string_free (g_steal_pointer (&line), FALSE);
 }
 
 gboolean
