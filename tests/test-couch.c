@@ -10,6 +10,7 @@
 #include "ps-fetched-docs.h"
 #include "ps-replication.h"
 #include "ps-test-replication.h"
+#include "ps-url.h"
 
 #include <string.h>
 
@@ -110,10 +111,10 @@ test_url_credentials_hidden (void)
   identity = ps_couch_database_dup_identity_url (database);
   g_assert_cmpstr (identity, ==, "https://couch.example.org:6984/proxy/primero_child_production");
 
-  redacted = ps_couch_redact_url ("https://admin:s3cret@host/db");
+  redacted = ps_url_redact ("https://admin:s3cret@host/db");
   g_assert_null (strstr (redacted, "s3cret"));
   g_clear_pointer (&redacted, g_free);
-  redacted = ps_couch_redact_url ("not a url admin:s3cret@host/db");
+  redacted = ps_url_redact ("not a url admin:s3cret@host/db");
   g_assert_null (strstr (redacted, "s3cret"));
 }
 

@@ -12,6 +12,7 @@
 #include "ps-server.h"
 #include "ps-test-cli.h"
 #include "ps-test-peer.h"
+#include "ps-url.h"
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -512,8 +513,8 @@ test_url_password_redacted (void)
                                               url_secrets[i]);
       g_autofree char *broken = g_strdup_printf ("https://admin:%s@exa mple.org/" DB,
                                                  url_secrets[i]);
-      g_autofree char *redacted = ps_couch_redact_url (url);
-      g_autofree char *redacted_broken = ps_couch_redact_url (broken);
+      g_autofree char *redacted = ps_url_redact (url);
+      g_autofree char *redacted_broken = ps_url_redact (broken);
 
       assert_url_secret_absent ("a redacted URL", redacted, url_secrets[i]);
       assert_url_secret_absent ("a redacted invalid URL", redacted_broken, url_secrets[i]);

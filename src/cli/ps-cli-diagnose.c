@@ -16,6 +16,7 @@
 #include "ps-couch-database.h"
 #include "ps-diagnostics.h"
 #include "ps-secrets.h"
+#include "ps-url.h"
 
 static void
 on_result_verdict_cb (PsDiagnosticResult *result,
@@ -224,7 +225,7 @@ ps_cli_diagnose (int    argc,
 
   if (!json)
     {
-      g_autofree char *shown = ps_couch_redact_url (ps_diagnostics_get_url (diagnostics));
+      g_autofree char *shown = ps_url_redact (ps_diagnostics_get_url (diagnostics));
 
       if (ps_diagnostics_get_username (diagnostics) != NULL)
         g_print (_("Checking %s as %s…\n"), shown, ps_diagnostics_get_username (diagnostics));

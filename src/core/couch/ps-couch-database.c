@@ -15,6 +15,7 @@
 #include "ps-couch-database.h"
 #include "ps-fetched-docs.h"
 #include "ps-throttled-input-stream.h"
+#include "ps-host.h"
 #include "ps-json.h"
 #include "ps-secret-memory.h"
 
@@ -435,22 +436,6 @@ ps_couch_database_dup_identity_url (PsCouchDatabase *self)
 }
 
 /**
- * ps_couch_redact_url:
- * @url: a URL that may carry a password
- *
- * Kept for the callers that show URLs; the work is ps_url_redact()'s.
- *
- * Returns: (transfer full): @url without its password, for display
- */
-char *
-ps_couch_redact_url (const char *url)
-{
-  g_return_val_if_fail (url != NULL, NULL);
-
-  return ps_url_redact (url);
-}
-
-/**
  * ps_couch_escape_id:
  * @doc_id: a document id
  *
@@ -539,15 +524,6 @@ build_url (PsCouchDatabase *self,
     }
 
   return g_string_free (url, FALSE);
-}
-
-static gboolean
-is_loopback (PsCouchDatabase *self)
-{
-  const char *host = g_uri_get_host (self->server_uri);
-
-  return g_str_equal (host, "localhost") || g_str_has_prefix (host, "127.") ||
-         g_str_equal (host, "::1");
 }
 
 static char *
@@ -642,7 +618,7 @@ new_message (PsCouchDatabase *self,
     soup_message_headers_replace (headers, "Cookie", self->session_cookie);
 
   /* Compressing costs both ends CPU; it only pays across a real network. */
-  if (is_loopback (self))
+  if (ps_host_is_loopback (g_uri_get_host (self->server_uri)))
     soup_message_disable_feature (message, SOUP_TYPE_CONTENT_DECODER);
 
   /* Every request the replicator sends can safely be repeated. */

@@ -77,7 +77,6 @@ GBytes          *ps_couch_database_request_bytes_finish (PsCouchDatabase     *se
 SoupSession     *ps_couch_session_new                  (void);
 GBytes          *ps_couch_json_to_bytes                (JsonNode             *node);
 char            *ps_couch_escape_id                    (const char           *doc_id);
-char            *ps_couch_redact_url                   (const char           *url);
 
 void             ps_couch_database_request_keeping_ids_async  (PsCouchDatabase      *self,
                                                                const char           *method,

@@ -12,6 +12,7 @@
 
 #include "ps-diagnostics-private.h"
 #include "ps-secrets.h"
+#include "ps-url.h"
 
 G_DEFINE_FINAL_TYPE (PsDiagnostics, ps_diagnostics, G_TYPE_OBJECT)
 
@@ -680,7 +681,7 @@ ps_diagnostics_run_async (PsDiagnostics       *self,
 
   run = g_new0 (Run, 1);
   run->step = STEP_URL;
-  run->display_url = ps_couch_redact_url (self->url);
+  run->display_url = ps_url_redact (self->url);
   if (cancellable != NULL)
     {
       run->cancellable = g_object_ref (cancellable);
@@ -727,7 +728,7 @@ ps_diagnostics_run_finish (PsDiagnostics  *self,
 static char *
 dup_display_url (PsDiagnostics *self)
 {
-  return ps_couch_redact_url (self->url != NULL ? self->url : "");
+  return ps_url_redact (self->url != NULL ? self->url : "");
 }
 
 /**

@@ -189,6 +189,8 @@ stop_job (gpointer data)
 
   g_signal_handlers_disconnect_matched (job, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
                                         on_job_state_cb, NULL);
+  g_signal_handlers_disconnect_matched (job, G_SIGNAL_MATCH_FUNC, 0, 0, NULL,
+                                        start_queued, NULL);
   ps_sync_job_stop (job);
   g_object_unref (job);
 }
@@ -355,7 +357,7 @@ ps_sync_manager_get_job (PsSyncManager *self,
   job = ps_sync_job_new (server, ps_server_store_get_local (self->store), self->session,
                          self->journal);
   g_signal_connect (job, "notify::state", G_CALLBACK (on_job_state_cb), self);
-  g_signal_connect (job, "notify::following", G_CALLBACK (on_job_state_cb), self);
+  g_signal_connect_swapped (job, "notify::following", G_CALLBACK (start_queued), self);
   g_hash_table_insert (self->jobs, g_strdup (ps_server_get_id (server)), job);
 
   return job;
