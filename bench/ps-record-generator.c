@@ -327,6 +327,8 @@ random_scalar (GRand      *rand,
 static JsonNode *
 deep_copy (JsonNode *node)
 {
+  JsonNode *result;
+
   if (node == NULL)
     return NULL;
 
@@ -342,7 +344,10 @@ deep_copy (JsonNode *node)
       while (json_object_iter_next (&iter, &name, &member))
         json_object_set_member (copy, name, deep_copy (member));
 
-      return json_node_init_object (json_node_alloc (), copy);
+      /* The node takes over the one reference: init_object would add a second. */
+      result = json_node_new (JSON_NODE_OBJECT);
+      json_node_take_object (result, copy);
+      return result;
     }
 
   if (JSON_NODE_HOLDS_ARRAY (node))
@@ -353,7 +358,9 @@ deep_copy (JsonNode *node)
       for (guint i = 0; i < json_array_get_length (array); i++)
         json_array_add_element (copy, deep_copy (json_array_get_element (array, i)));
 
-      return json_node_init_array (json_node_alloc (), copy);
+      result = json_node_new (JSON_NODE_ARRAY);
+      json_node_take_array (result, copy);
+      return result;
     }
 
   return json_node_copy (node);
