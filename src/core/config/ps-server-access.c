@@ -30,22 +30,6 @@ struct _PsServerAccess
 
 G_DEFINE_FINAL_TYPE (PsServerAccess, ps_server_access, G_TYPE_OBJECT)
 
-typedef struct
-{
-  PsServer    *server;
-  SoupSession *session;
-} Lookup;
-
-static void
-lookup_free (Lookup *lookup)
-{
-  g_clear_object (&lookup->server);
-  g_clear_object (&lookup->session);
-  g_free (lookup);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Lookup, lookup_free)
-
 static gboolean
 has_username (PsServer *server)
 {
@@ -71,24 +55,17 @@ on_password_looked_up_cb (GObject      *source,
                           gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  Lookup *lookup = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  PsServerAccess *self;
-  char *password;
-
-  password = ps_secrets_lookup_finish (result, &error);
-  if (error != NULL)
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
-    }
+  PsServerAccess *self = g_task_get_source_object (task);
+  GError *error = NULL;
 
   /* No password in the keyring is no error: the server says what it
    * refuses, as it would to anyone.
    */
-  self = create (lookup->server, lookup->session);
-  self->password = password;
-  g_task_return_pointer (task, self, g_object_unref);
+  self->password = ps_secrets_lookup_finish (result, &error);
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_object_ref (self), g_object_unref);
 }
 
 static void
@@ -135,26 +112,23 @@ ps_server_access_new_async (PsServer            *server,
                             GAsyncReadyCallback  callback,
                             gpointer             user_data)
 {
+  g_autoptr(PsServerAccess) self = NULL;
   g_autoptr(GTask) task = NULL;
-  g_autoptr(Lookup) lookup = NULL;
 
   g_return_if_fail (PS_IS_SERVER (server));
   g_return_if_fail (SOUP_IS_SESSION (session));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (NULL, cancellable, callback, user_data);
+  self = create (server, session);
+  task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, ps_server_access_new_async);
 
   if (!has_username (server))
     {
-      g_task_return_pointer (task, create (server, session), g_object_unref);
+      g_task_return_pointer (task, g_steal_pointer (&self), g_object_unref);
       return;
     }
 
-  lookup = g_new0 (Lookup, 1);
-  lookup->server = g_object_ref (server);
-  lookup->session = g_object_ref (session);
-  g_task_set_task_data (task, g_steal_pointer (&lookup), (GDestroyNotify) lookup_free);
   ps_secrets_lookup_async (ps_server_get_id (server), cancellable,
                            on_password_looked_up_cb, g_steal_pointer (&task));
 }
@@ -172,7 +146,7 @@ PsServerAccess *
 ps_server_access_new_finish (GAsyncResult  *result,
                              GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (G_IS_TASK (result), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ps_server_access_new_async,
                         NULL);
 
