@@ -996,6 +996,7 @@ test_healthy_peer (void)
   g_autoptr(PsTestPeer) peer = ps_test_peer_new_with_admin (TRUE, ADMIN, TEST_PASSWORD);
   g_autoptr(PsDiagnostics) diagnostics = NULL;
   g_autoptr(PsServer) server = NULL;
+  g_autoptr(PsServerAccess) access = NULL;
   g_autoptr(SoupSession) session = ps_couch_session_new ();
   g_autofree char *text = NULL;
   GListModel *results;
@@ -1009,7 +1010,8 @@ test_healthy_peer (void)
   server = ps_server_new ("Field office", ps_test_peer_get_url (peer));
   ps_server_set_username (server, ADMIN);
   ps_server_set_continuous (server, TRUE);
-  diagnostics = ps_diagnostics_new_for_server (server, session, TEST_PASSWORD);
+  access = ps_server_access_new (server, session, TEST_PASSWORD);
+  diagnostics = ps_diagnostics_new_for_access (access);
   results = ps_diagnostics_get_results (diagnostics);
   g_signal_connect (results, "items-changed", G_CALLBACK (on_item_added_cb), &added);
   run_diagnostics (diagnostics);

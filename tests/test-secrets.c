@@ -15,7 +15,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "ps-couch-database.h"
 #include "ps-secrets.h"
+#include "ps-server-access-private.h"
 #include "ps-server-store.h"
 
 #define TEST_PASSWORD  "Tp-3x!amp1e-pw-7f2c"
@@ -527,6 +529,172 @@ test_non_pageable (void)
   clear_password ("locked");
 }
 
+static PsServerAccess *
+new_access (PsServer     *server,
+            SoupSession  *session,
+            GError      **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  ps_server_access_new_async (server, session, NULL, on_result_cb, &result);
+  return ps_server_access_new_finish (wait_for_result (&result), error);
+}
+
+static PsServer *
+new_server (const char *description,
+            const char *username)
+{
+  PsServer *server = ps_server_new (description, "https://example.org:6984");
+
+  ps_server_set_username (server, username);
+  return server;
+}
+
+static void
+test_access_lookup (void)
+{
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsServer) field = new_server ("Field office", "admin");
+  g_autoptr(PsServer) head = new_server ("Head office", "admin");
+  g_autoptr(PsServer) nobody = new_server ("Open office", NULL);
+  g_autoptr(GError) error = NULL;
+
+  store_password (ps_server_get_id (field), "Field office", TEST_PASSWORD);
+  store_password (ps_server_get_id (head), "Head office", OTHER_PASSWORD);
+  store_password (ps_server_get_id (nobody), "Open office", TEST_PASSWORD);
+
+  /* Each server gets its own password. */
+  {
+    g_autoptr(PsServerAccess) access = new_access (head, session, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (ps_server_access_get_server (access) == head);
+    g_assert_true (ps_server_access_get_session (access) == session);
+    g_assert_true (ps_server_access_has_password (access));
+    g_assert_cmpstr (ps_server_access_get_password (access), ==, OTHER_PASSWORD);
+  }
+  {
+    g_autoptr(PsServerAccess) access = new_access (field, session, &error);
+    g_autoptr(PsServer) edited = new_server ("Field office", "admin");
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (ps_server_access_get_password (access), ==, TEST_PASSWORD);
+
+    /* Settings being edited use the password kept for the server. */
+    {
+      g_autoptr(PsServerAccess) copy = ps_server_access_new_for_settings (access, edited);
+
+      g_assert_true (ps_server_access_get_server (copy) == edited);
+      g_assert_cmpstr (ps_server_access_get_password (copy), ==, TEST_PASSWORD);
+    }
+  }
+
+  /* A server with no user logs in as nobody: no password is used. */
+  {
+    g_autoptr(PsServerAccess) access = new_access (nobody, session, &error);
+
+    g_assert_no_error (error);
+    g_assert_false (ps_server_access_has_password (access));
+    g_assert_null (ps_server_access_get_password (access));
+  }
+
+  /* A password typed by the user is used as it is. */
+  {
+    g_autoptr(PsServerAccess) access = ps_server_access_new (nobody, session, OTHER_PASSWORD);
+
+    g_assert_cmpstr (ps_server_access_get_password (access), ==, OTHER_PASSWORD);
+  }
+
+  clear_password (ps_server_get_id (field));
+  clear_password (ps_server_get_id (head));
+  clear_password (ps_server_get_id (nobody));
+}
+
+static void
+test_access_missing (void)
+{
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsServer) server = new_server ("Field office", "admin");
+  g_autoptr(PsServerAccess) access = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* No password in the keyring: the server says what it refuses. */
+  access = new_access (server, session, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (access);
+  g_assert_false (ps_server_access_has_password (access));
+}
+
+static void
+test_access_no_keyring (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(SoupSession) session = NULL;
+      g_autoptr(PsServer) server = new_server ("Field office", "admin");
+      g_autoptr(PsServerAccess) access = NULL;
+      g_autoptr(GError) error = NULL;
+
+      /* A fresh process: nothing has reached the session bus yet. */
+      g_setenv ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus", TRUE);
+      session = ps_couch_session_new ();
+      access = new_access (server, session, &error);
+      g_assert_error (error, PS_SECRETS_ERROR, PS_SECRETS_ERROR_NO_KEYRING);
+      g_assert_null (access);
+      g_print ("%s\n", error->message);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stdout ("*No keyring is available*");
+}
+
+/* Whether the memory at @p still holds @password. */
+static gboolean
+still_holds (gconstpointer  p,
+             const char    *password)
+{
+  return memcmp (p, password, strlen (password)) == 0;
+}
+
+static void
+test_access_wiped (void)
+{
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsServer) server = new_server ("Field office", "admin");
+  g_autoptr(GError) error = NULL;
+  PsServerAccess *access;
+  const char *password;
+
+  /* Freed memory is read below: only libsecret's locked pool, which
+   * stays mapped, allows that.
+   */
+  if (!can_lock_memory ())
+    {
+      g_test_skip ("this process cannot lock memory (AddressSanitizer, or RLIMIT_MEMLOCK)");
+      return;
+    }
+
+  store_password (ps_server_get_id (server), "Field office", TEST_PASSWORD);
+  access = new_access (server, session, &error);
+  g_assert_no_error (error);
+  password = ps_server_access_get_password (access);
+  g_assert_cmpstr (password, ==, TEST_PASSWORD);
+  g_assert_true (is_locked (password));
+  g_object_unref (access);
+  g_assert_false (still_holds (password, TEST_PASSWORD));
+
+  /* A typed password is copied into locked memory, and wiped too. */
+  access = ps_server_access_new (server, session, OTHER_PASSWORD);
+  password = ps_server_access_get_password (access);
+  g_assert_true (is_locked (password));
+  g_object_unref (access);
+  g_assert_false (still_holds (password, OTHER_PASSWORD));
+
+  clear_password (ps_server_get_id (server));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -540,6 +708,10 @@ main (int   argc,
   g_test_add_func ("/ps/secrets/cli-no-keyring", test_cli_no_keyring);
 
   g_test_add_func ("/ps/secrets/non-pageable", test_non_pageable);
+  g_test_add_func ("/ps/server-access/lookup", test_access_lookup);
+  g_test_add_func ("/ps/server-access/missing", test_access_missing);
+  g_test_add_func ("/ps/server-access/no-keyring", test_access_no_keyring);
+  g_test_add_func ("/ps/server-access/wiped", test_access_wiped);
 
   return g_test_run ();
 }

@@ -177,13 +177,32 @@ instance_of (PsTestPeer *peer)
 }
 
 /* Exports the source's databases, after the positions in @state when given. */
+/* This instance, as the tests' peers have it: no user, no password. */
+static PsExport *
+new_export (SoupSession *session,
+            PsServer    *instance)
+{
+  g_autoptr(PsServerAccess) access = ps_server_access_new (instance, session, NULL);
+
+  return ps_export_new (access, "all");
+}
+
+static PsImport *
+new_import (SoupSession *session,
+            PsServer    *instance)
+{
+  g_autoptr(PsServerAccess) access = ps_server_access_new (instance, session, NULL);
+
+  return ps_import_new (access);
+}
+
 static PsExport *
 run_export (Fixture       *fixture,
         const char    *path,
         PsExportState *state)
 {
   g_autoptr(PsServer) instance = instance_of (fixture->source);
-  g_autoptr(PsExport) export = ps_export_new (fixture->session, instance, NULL, "all");
+  g_autoptr(PsExport) export = new_export (fixture->session, instance);
   Done done = { 0, };
 
   for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
@@ -213,7 +232,7 @@ run_import_with_state (Fixture        *fixture,
                        GError        **error)
 {
   g_autoptr(PsServer) instance = instance_of (fixture->target);
-  g_autoptr(PsImport) import = ps_import_new (fixture->session, instance, NULL);
+  g_autoptr(PsImport) import = new_import (fixture->session, instance);
   Done done = { 0, };
 
   ps_import_set_journal (import, fixture->journal);
@@ -929,7 +948,7 @@ test_weak_passphrase_is_refused (Fixture       *fixture,
 
   for (guint i = 0; i < G_N_ELEMENTS (weak); i++)
     {
-      g_autoptr(PsExport) export = ps_export_new (fixture->session, instance, NULL, "all");
+      g_autoptr(PsExport) export = new_export (fixture->session, instance);
       Done done = { 0, };
 
       ps_export_add_database (export, databases[0], NULL);
@@ -961,7 +980,7 @@ test_export_refuses_system_database (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (system); i++)
     {
-      g_autoptr(PsExport) export = ps_export_new (session, instance, NULL, "all");
+      g_autoptr(PsExport) export = new_export (session, instance);
       Done done = { 0, };
 
       ps_export_add_database (export, "primero_child_production", NULL);
@@ -1014,7 +1033,7 @@ test_import_warns_of_missing_predecessor (Fixture       *fixture,
     g_autoptr(PsServer) instance = instance_of (fixture->source);
     Done done = { 0, };
 
-    second_export = ps_export_new (fixture->session, instance, NULL, "all");
+    second_export = new_export (fixture->session, instance);
     for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
       ps_export_add_database (second_export, databases[d],
                               ps_export_state_get_since (state, "all", databases[d]));
@@ -1083,7 +1102,7 @@ test_export_fails_on_bulk_get_error (void)
                        "application/json", changes);
   for (guint i = 0; i < G_N_ELEMENTS (answers); i++)
     {
-      g_autoptr(PsExport) export = ps_export_new (session, instance, NULL, "all");
+      g_autoptr(PsExport) export = new_export (session, instance);
       g_autofree char *bulk_get =
         g_strdup_printf ("{\"results\":[{\"id\":\"a\",\"docs\":[{\"ok\":{\"_id\":\"a\","
                          "\"_rev\":\"1-x\",\"_revisions\":{\"start\":1,\"ids\":[\"x\"]}}}]},"

@@ -186,27 +186,16 @@ ps_cli_read_passphrase (const char  *passphrase_file,
   return passphrase;
 }
 
-/* The keyring password of @server's user; %NULL when it logs in as nobody. */
-gboolean
-ps_cli_lookup_password (PsServer  *server,
-                        char     **password,
-                        GError   **error)
+/* @server, with its user's password from the keyring. */
+PsServerAccess *
+ps_cli_new_access (PsServer     *server,
+                   SoupSession  *session,
+                   GError      **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  GError *lookup_error = NULL;
 
-  *password = NULL;
-  if (ps_server_get_username (server) == NULL || *ps_server_get_username (server) == '\0')
-    return TRUE;
-
-  ps_secrets_lookup_async (ps_server_get_id (server), NULL, ps_cli_wait_cb, &result);
-  *password = ps_secrets_lookup_finish (ps_cli_wait (&result), &lookup_error);
-  if (lookup_error != NULL)
-    {
-      g_propagate_error (error, lookup_error);
-      return FALSE;
-    }
-  return TRUE;
+  ps_server_access_new_async (server, session, NULL, ps_cli_wait_cb, &result);
+  return ps_server_access_new_finish (ps_cli_wait (&result), error);
 }
 
 /* The counts of a sync file's summary, one line per database. */
@@ -270,8 +259,8 @@ ps_cli_wait_cb (GObject      *source,
  * and hands it over for the call's _finish().
  *
  *   g_autoptr(GAsyncResult) result = NULL;
- *   ps_secrets_lookup_async (id, NULL, ps_cli_wait_cb, &result);
- *   password = ps_secrets_lookup_finish (ps_cli_wait (&result), &error);
+ *   ps_server_access_new_async (server, session, NULL, ps_cli_wait_cb, &result);
+ *   access = ps_server_access_new_finish (ps_cli_wait (&result), &error);
  */
 GAsyncResult *
 ps_cli_wait (GAsyncResult **result)

@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ps-cli-commands.h"
+#include "ps-server-access.h"
 
 G_BEGIN_DECLS
 
@@ -35,8 +36,8 @@ char           *ps_cli_read_password       (const char          *prompt,
 char           *ps_cli_read_passphrase     (const char          *passphrase_file,
                                             gboolean             confirm,
                                             GError             **error);
-gboolean        ps_cli_lookup_password     (PsServer            *server,
-                                            char               **password,
+PsServerAccess *ps_cli_new_access          (PsServer            *server,
+                                            SoupSession         *session,
                                             GError             **error);
 void            ps_cli_print_file_counts   (JsonObject          *summary);
 void            ps_cli_print_json          (JsonNode            *node);

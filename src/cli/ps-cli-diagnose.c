@@ -59,22 +59,24 @@ on_results_changed_cb (GListModel *model,
     }
 }
 
-static char *
-lookup_keyring_password (PsServer *server)
+static PsDiagnostics *
+diagnose_configured (PsServer    *server,
+                     SoupSession *session)
 {
+  g_autoptr(PsServerAccess) access = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GAsyncResult) waited = NULL;
-  char *password;
 
-  ps_secrets_lookup_async (ps_server_get_id (server), NULL, ps_cli_wait_cb, &waited);
-  password = ps_secrets_lookup_finish (ps_cli_wait (&waited), &error);
+  access = ps_cli_new_access (server, session, &error);
 
-  /* The checks still say what works without it. */
-  if (error != NULL)
-    g_printerr (_("Warning: the password could not be read from the keyring: %s\n"),
-                error->message);
+  /* The checks still say what works without the password. */
+  if (access == NULL)
+    {
+      g_printerr (_("Warning: the password could not be read from the keyring: %s\n"),
+                  error->message);
+      access = ps_server_access_new (server, session, NULL);
+    }
 
-  return password;
+  return ps_diagnostics_new_for_access (access);
 }
 
 static gboolean
@@ -185,8 +187,6 @@ ps_cli_diagnose (int    argc,
           return PS_CLI_EXIT_FAILED;
         }
     }
-  else if (server != NULL && ps_server_get_username (server) != NULL)
-    password = lookup_keyring_password (server);
 
   session = ps_couch_session_new ();
 
@@ -202,7 +202,7 @@ ps_cli_diagnose (int    argc,
                                             ps_server_get_continuous (server));
         }
       else
-        diagnostics = ps_diagnostics_new_for_server (server, session, password);
+        diagnostics = diagnose_configured (server, session);
     }
   else
     {

@@ -61,7 +61,7 @@ ps_cli_export (int    argc,
   g_autofree char *server_id = NULL;
   g_autofree char *passphrase_file = NULL;
   g_auto(PsSecret) passphrase = NULL;
-  g_auto(PsSecret) password = NULL;
+  g_autoptr(PsServerAccess) access = NULL;
   g_auto(GStrv) names = NULL;
   gboolean all = FALSE;
   gboolean since_last = FALSE;
@@ -120,7 +120,9 @@ ps_cli_export (int    argc,
   names = ps_server_dup_database_names (server);
 
   state = ps_export_state_new_for_store (store);
-  if (!ps_cli_lookup_password (ps_server_store_get_local (store), &password, &error))
+  access = ps_cli_new_access (ps_server_store_get_local (store),
+                              ps_context_get_session (ps_context), &error);
+  if (access == NULL)
     {
       ps_cli_print_error (NULL, error);
       return PS_CLI_EXIT_FAILED;
@@ -134,8 +136,7 @@ ps_cli_export (int    argc,
       return PS_CLI_EXIT_USAGE;
     }
 
-  export = ps_export_new (ps_context_get_session (ps_context), ps_server_store_get_local (store),
-                          password, peer);
+  export = ps_export_new (access, peer);
   for (guint i = 0; names[i] != NULL; i++)
     ps_export_add_database (export, names[i],
                             since_last ? ps_export_state_get_since (state, peer, names[i]) : NULL);
@@ -147,7 +148,6 @@ ps_cli_export (int    argc,
   ps_export_run_async (export, to, passphrase, cancellable, on_export_done_cb, &run);
   ps_secrets_wipe (&passphrase);
   ps_cli_run_until_done (&run.done);
-  ps_secrets_wipe (&password);
   if (ps_cli_stdout_is_terminal ())
     g_print ("\n");
 

@@ -101,7 +101,7 @@ ps_cli_import (int    argc,
   g_autoptr(GError) error = NULL;
   g_autofree char *passphrase_file = NULL;
   g_auto(PsSecret) passphrase = NULL;
-  g_auto(PsSecret) password = NULL;
+  g_autoptr(PsServerAccess) access = NULL;
   gboolean summary_only = FALSE;
   PsServerStore *store;
   ImportRun run = { 0, };
@@ -131,7 +131,9 @@ ps_cli_import (int    argc,
 
   ps_context = ps_context_new ();
   store = ps_context_get_server_store (ps_context);
-  if (!ps_cli_lookup_password (ps_server_store_get_local (store), &password, &error))
+  access = ps_cli_new_access (ps_server_store_get_local (store),
+                              ps_context_get_session (ps_context), &error);
+  if (access == NULL)
     {
       ps_cli_print_error (NULL, error);
       return PS_CLI_EXIT_FAILED;
@@ -144,8 +146,7 @@ ps_cli_import (int    argc,
       return PS_CLI_EXIT_USAGE;
     }
 
-  import = ps_import_new (ps_context_get_session (ps_context), ps_server_store_get_local (store),
-                          password);
+  import = ps_import_new (access);
   ps_import_set_journal (import, ps_context_get_journal (ps_context));
   state = ps_export_state_new_for_store (store);
   ps_import_set_state (import, state);
@@ -155,7 +156,6 @@ ps_cli_import (int    argc,
   ps_import_run_async (import, argv[1], passphrase, cancellable, on_import_done_cb, &run);
   ps_secrets_wipe (&passphrase);
   ps_cli_run_until_done (&run.done);
-  ps_secrets_wipe (&password);
 
   if (ps_import_get_warning (import) != NULL)
     g_printerr (_("Warning: %s\n"), ps_import_get_warning (import));

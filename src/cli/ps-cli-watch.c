@@ -156,48 +156,39 @@ read_password_file (const char  *path,
   return password;
 }
 
-/* From --password-file, else from systemd's credentials, else from the
- * keyring. @password is %NULL when this instance logs in as nobody.
+/* This instance with its password: from --password-file, else from
+ * systemd's credentials, else from the keyring. Without a user, it logs
+ * in as nobody.
  */
-static gboolean
-find_password (PsServer    *local,
-               const char  *password_file,
-               char       **password,
-               GError     **error)
+static PsServerAccess *
+find_access (PsServer     *local,
+             SoupSession  *session,
+             const char   *password_file,
+             GError      **error)
 {
   const char *credentials = g_getenv ("CREDENTIALS_DIRECTORY");
-  char *keyring_password = NULL;
+  g_autofree char *path = NULL;
+  g_auto(PsCliWatchPassword) password = NULL;
 
-  *password = NULL;
   if (password_file != NULL)
+    path = g_strdup (password_file);
+  else if (ps_server_get_username (local) == NULL || *ps_server_get_username (local) == '\0')
+    return ps_server_access_new (local, session, NULL);
+  else if (credentials != NULL && *credentials != '\0')
     {
-      *password = read_password_file (password_file, TRUE, error);
-      return *password != NULL;
+      /* systemd makes the credential readable by the service only. */
+      path = g_build_filename (credentials, CREDENTIAL_NAME, NULL);
+      if (!g_file_test (path, G_FILE_TEST_EXISTS))
+        g_clear_pointer (&path, g_free);
     }
 
-  if (ps_server_get_username (local) == NULL || *ps_server_get_username (local) == '\0')
-    return TRUE;
+  if (path == NULL)
+    return ps_cli_new_access (local, session, error);
 
-  /* systemd makes the credential readable by the service only. */
-  if (credentials != NULL && *credentials != '\0')
-    {
-      g_autofree char *path = g_build_filename (credentials, CREDENTIAL_NAME, NULL);
-
-      if (g_file_test (path, G_FILE_TEST_EXISTS))
-        {
-          *password = read_password_file (path, FALSE, error);
-          return *password != NULL;
-        }
-    }
-
-  if (!ps_cli_lookup_password (local, &keyring_password, error))
-    return FALSE;
-  if (keyring_password != NULL)
-    {
-      *password = g_strdup (keyring_password);
-      secret_password_free (keyring_password);
-    }
-  return TRUE;
+  password = read_password_file (path, password_file != NULL, error);
+  if (password == NULL)
+    return NULL;
+  return ps_server_access_new (local, session, password);
 }
 
 /* The record databases `sync` replicates into this instance: its own,
@@ -317,7 +308,7 @@ ps_cli_watch (int    argc,
   g_autoptr(GCancellable) cancellable = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) names = NULL;
-  g_auto(PsCliWatchPassword) password = NULL;
+  g_autoptr(PsServerAccess) access = NULL;
   g_autofree char *password_file = NULL;
   WatchRun run = { 0, };
   PsServer *local;
@@ -349,7 +340,9 @@ ps_cli_watch (int    argc,
     return PS_CLI_EXIT_FAILED;
   local = ps_server_store_get_local (store);
 
-  if (!find_password (local, password_file, &password, &error))
+  session = ps_couch_session_new ();
+  access = find_access (local, session, password_file, &error);
+  if (access == NULL)
     {
       ps_cli_print_error (NULL, error);
       if (g_error_matches (error, PS_SECRETS_ERROR, PS_SECRETS_ERROR_NO_KEYRING))
@@ -357,7 +350,6 @@ ps_cli_watch (int    argc,
       return PS_CLI_EXIT_FAILED;
     }
 
-  session = ps_couch_session_new ();
   journal = ps_journal_new ();
   watcher = ps_watcher_new (journal, NULL);
   names = dup_database_names (store);
@@ -365,7 +357,7 @@ ps_cli_watch (int    argc,
     {
       g_autoptr(PsCouchDatabase) database = NULL;
 
-      database = ps_server_open_database (local, session, password, names[i], &error);
+      database = ps_server_access_open_database (access, names[i], &error);
       if (database == NULL)
         {
           ps_cli_print_error (NULL, error);
@@ -373,8 +365,8 @@ ps_cli_watch (int    argc,
         }
       ps_watcher_add_database (watcher, database);
     }
-  /* The databases hold their own copy of it. */
-  ps_secrets_wipe (&password);
+  /* The databases hold their own copy of the password. */
+  g_clear_object (&access);
 
   g_signal_connect (watcher, "resolved", G_CALLBACK (on_watcher_resolved_cb), &run);
   g_signal_connect (watcher, "not-resolved", G_CALLBACK (on_watcher_not_resolved_cb), &run);

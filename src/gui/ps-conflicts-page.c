@@ -15,7 +15,7 @@
 #include "ps-record-edit.h"
 #include "ps-resolution-row.h"
 #include "ps-resolution.h"
-#include "ps-secrets.h"
+#include "ps-server-access.h"
 
 /* The journal is read in a thread; this many resolutions are plenty to look through. */
 #define MAX_RESOLUTIONS 1000
@@ -403,16 +403,12 @@ on_record_edited_cb (GObject      *source,
 static void
 edit_record (PsConflictsPage *self,
              EditData        *data,
-             const char      *password)
+             PsServerAccess  *access)
 {
-  PsServer *local = ps_server_store_get_local (ps_context_get_server_store (self->context));
-  g_autofree char *escaped = g_uri_escape_string (data->database, NULL, FALSE);
-  g_autofree char *url = g_strconcat (ps_server_get_url (local), "/", escaped, NULL);
   g_autoptr(PsCouchDatabase) database = NULL;
   g_autoptr(GError) error = NULL;
-  const char *username = ps_server_get_username (local);
 
-  database = ps_couch_database_new (ps_context_get_session (self->context), url, &error);
+  database = ps_server_access_open_database (access, data->database, &error);
   if (database == NULL)
     {
       GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self->actions), "use-value");
@@ -422,11 +418,6 @@ edit_record (PsConflictsPage *self,
       return;
     }
 
-  if (username != NULL && *username != '\0')
-    ps_couch_database_set_credentials (database, username, password);
-  if (ps_server_get_pinned_fingerprint (local) != NULL)
-    ps_couch_database_set_pinned_fingerprint (database, ps_server_get_pinned_fingerprint (local));
-
   ps_record_edit_set_field_async (database, data->record, data->path, data->value,
                                   ps_context_get_journal (self->context),
                                   *data->server != '\0' ? data->server : NULL,
@@ -435,25 +426,26 @@ edit_record (PsConflictsPage *self,
 }
 
 static void
-on_local_password_cb (GObject      *source,
-                      GAsyncResult *result,
-                      gpointer      user_data)
+on_local_access_cb (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
 {
   g_autoptr(GTask) task = G_TASK (user_data);
   PsConflictsPage *self = g_task_get_source_object (task);
+  g_autoptr(PsServerAccess) access = NULL;
   g_autoptr(GError) error = NULL;
-  char *password;
 
-  password = ps_secrets_lookup_finish (result, &error);
+  access = ps_server_access_new_finish (result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
   /* Without the password, the server says what it refuses. */
-  edit_record (self, g_task_get_task_data (task), password);
-  if (password != NULL)
-    secret_password_free (password);
+  if (access == NULL)
+    access = ps_server_access_new (ps_server_store_get_local (
+                                     ps_context_get_server_store (self->context)),
+                                   ps_context_get_session (self->context), NULL);
+  edit_record (self, g_task_get_task_data (task), access);
 }
-
 
 /*
  * Callbacks
@@ -484,17 +476,11 @@ on_use_value_activated_cb (GSimpleAction *action,
   g_simple_action_set_enabled (action, FALSE);
 
   local = ps_server_store_get_local (ps_context_get_server_store (self->context));
-  if (ps_server_get_username (local) == NULL || *ps_server_get_username (local) == '\0')
-    {
-      edit_record (self, data, NULL);
-      return;
-    }
-
   task = g_task_new (self, self->edit_cancellable, NULL, NULL);
   g_task_set_source_tag (task, on_use_value_activated_cb);
   g_task_set_task_data (task, g_steal_pointer (&data), (GDestroyNotify) edit_data_free);
-  ps_secrets_lookup_async (ps_server_get_id (local), self->edit_cancellable,
-                           on_local_password_cb, task);
+  ps_server_access_new_async (local, ps_context_get_session (self->context),
+                              self->edit_cancellable, on_local_access_cb, task);
 }
 
 static void

@@ -469,18 +469,34 @@ on_diagnostics_edit_requested_cb (PsDiagnosticsDialog *dialog,
   ps_server_dialog_focus_field (self, field);
 }
 
-static void
-test_connection (PsServerDialog *self,
-                 const char     *password)
+/* The fields as they are, with the password typed, else the one kept
+ * for the server in @stored.
+ */
+static PsServerAccess *
+new_edited_access (PsServerDialog *self,
+                   PsServerAccess *stored)
 {
   g_autoptr(PsServer) scratch = ps_server_new (NULL, NULL);
+  const char *typed = gtk_entry_get_text (self->password_entry);
+
+  apply_fields (self, scratch);
+  if (*typed == '\0' && stored != NULL)
+    return ps_server_access_new_for_settings (stored, scratch);
+
+  return ps_server_access_new (scratch, ps_context_get_session (self->context),
+                               *typed != '\0' ? typed : NULL);
+}
+
+static void
+test_connection (PsServerDialog *self,
+                 PsServerAccess *stored)
+{
+  g_autoptr(PsServerAccess) access = new_edited_access (self, stored);
   g_autoptr(PsDiagnostics) diagnostics = NULL;
   g_autofree char *description = dup_trimmed_text (self->description_entry);
   PsDiagnosticsDialog *dialog;
 
-  apply_fields (self, scratch);
-  diagnostics = ps_diagnostics_new_for_server (scratch, ps_context_get_session (self->context),
-                                               password);
+  diagnostics = ps_diagnostics_new_for_access (access);
   dialog = ps_diagnostics_dialog_new (GTK_WINDOW (self), diagnostics, description);
   g_signal_connect_object (dialog, "edit-requested",
                            G_CALLBACK (on_diagnostics_edit_requested_cb), self, 0);
@@ -488,21 +504,21 @@ test_connection (PsServerDialog *self,
 }
 
 static void
-on_test_password_cb (GObject      *source,
-                     GAsyncResult *result,
-                     gpointer      user_data)
+on_test_access_cb (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
 {
   g_autoptr(PsServerDialog) self = PS_SERVER_DIALOG (user_data);
+  g_autoptr(PsServerAccess) access = NULL;
   g_autoptr(GError) error = NULL;
-  g_auto(PsSecret) password = NULL;
 
-  password = ps_secrets_lookup_finish (result, &error);
+  access = ps_server_access_new_finish (result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   if (error != NULL)
     show_error (self, error->message);
 
-  test_connection (self, password);
+  test_connection (self, access);
 }
 
 static void
@@ -517,12 +533,12 @@ on_test_button_clicked_cb (GtkButton      *button,
   /* Editing without retyping the password tests the stored one. */
   if (*password == '\0' && self->server != NULL)
     {
-      ps_secrets_lookup_async (ps_server_get_id (self->server), self->cancellable,
-                               on_test_password_cb, g_object_ref (self));
+      ps_server_access_new_async (self->server, ps_context_get_session (self->context),
+                                  self->cancellable, on_test_access_cb, g_object_ref (self));
       return;
     }
 
-  test_connection (self, *password != '\0' ? password : NULL);
+  test_connection (self, NULL);
 }
 
 static void
@@ -683,32 +699,31 @@ on_confirm_bar_response_cb (GtkInfoBar     *bar,
 
 static void
 discover (PsServerDialog *self,
-          const char     *password)
+          PsServerAccess *stored)
 {
-  g_autofree char *url = dup_normalized_url (self);
-  g_autofree char *username = dup_trimmed_text (self->username_entry);
+  g_autoptr(PsServerAccess) access = new_edited_access (self, stored);
 
-  ps_discovery_run_async (ps_context_get_session (self->context), url, username, password,
-                          self->cancellable, on_discovered_cb, g_object_ref (self));
+  ps_server_access_discover_async (access, self->cancellable, on_discovered_cb,
+                                   g_object_ref (self));
 }
 
 static void
-on_discovery_password_cb (GObject      *source,
-                          GAsyncResult *result,
-                          gpointer      user_data)
+on_discovery_access_cb (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
 {
   g_autoptr(PsServerDialog) self = PS_SERVER_DIALOG (user_data);
+  g_autoptr(PsServerAccess) access = NULL;
   g_autoptr(GError) error = NULL;
-  g_auto(PsSecret) password = NULL;
 
-  password = ps_secrets_lookup_finish (result, &error);
+  access = ps_server_access_new_finish (result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
   /* Without the keyring, a CouchDB is still found; an application may
    * refuse, and says so.
    */
-  discover (self, password);
+  discover (self, access);
 }
 
 static void
@@ -737,12 +752,13 @@ save (PsServerDialog *self)
   password = gtk_entry_get_text (self->password_entry);
   if (*password == '\0' && self->server != NULL)
     {
-      ps_secrets_lookup_async (ps_server_get_id (self->server), self->cancellable,
-                               on_discovery_password_cb, g_object_ref (self));
+      ps_server_access_new_async (self->server, ps_context_get_session (self->context),
+                                  self->cancellable, on_discovery_access_cb,
+                                  g_object_ref (self));
       return;
     }
 
-  discover (self, *password != '\0' ? password : NULL);
+  discover (self, NULL);
 }
 
 

@@ -195,11 +195,10 @@ on_import_done_cb (GObject      *object,
 
 static void
 start (PsSyncFileDialog *self,
-       const char       *password)
+       PsServerAccess   *access)
 {
   PsServerStore *store = ps_context_get_server_store (self->context);
-  PsServer *local = ps_server_store_get_local (store);
-  SoupSession *session = ps_context_get_session (self->context);
+  PsServer *local = ps_server_access_get_server (access);
   const char *passphrase = gtk_entry_get_text (GTK_ENTRY (self->passphrase_entry));
 
   gtk_label_set_text (GTK_LABEL (self->status_label), "");
@@ -208,7 +207,7 @@ start (PsSyncFileDialog *self,
       g_autoptr(PsExportState) state = ps_export_state_new_for_store (store);
 
       g_clear_object (&self->import);
-      self->import = ps_import_new (session, local, password);
+      self->import = ps_import_new (access);
       ps_import_set_journal (self->import, ps_context_get_journal (self->context));
       ps_import_set_state (self->import, state);
       gtk_progress_bar_set_text (GTK_PROGRESS_BAR (self->progress_bar),
@@ -233,7 +232,7 @@ start (PsSyncFileDialog *self,
     self->databases = ps_server_dup_database_names (server);
 
     g_clear_object (&self->export);
-    self->export = ps_export_new (session, local, password, self->peer);
+    self->export = ps_export_new (access, self->peer);
     for (guint i = 0; self->databases[i] != NULL; i++)
       ps_export_add_database (self->export, self->databases[i],
                               since_last ? ps_export_state_get_since (state, self->peer,
@@ -250,16 +249,16 @@ start (PsSyncFileDialog *self,
 }
 
 static void
-on_password_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
+on_access_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
   g_autoptr(PsSyncFileDialog) self = user_data;
   g_autoptr(GError) error = NULL;
   g_autofree char *message = NULL;
-  char *password = ps_secrets_lookup_finish (result, &error);
+  g_autoptr(PsServerAccess) access = ps_server_access_new_finish (result, &error);
 
-  if (error != NULL)
+  if (access == NULL)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
@@ -269,8 +268,7 @@ on_password_cb (GObject      *object,
       return;
     }
 
-  start (self, password);
-  ps_secrets_wipe (&password);
+  start (self, access);
 }
 
 static void
@@ -278,7 +276,7 @@ ps_sync_file_dialog_response (GtkDialog *dialog,
                               int        response_id)
 {
   PsSyncFileDialog *self = PS_SYNC_FILE_DIALOG (dialog);
-  PsServer *local;
+  PsServerStore *store = ps_context_get_server_store (self->context);
 
   if (response_id != GTK_RESPONSE_OK)
     {
@@ -291,12 +289,9 @@ ps_sync_file_dialog_response (GtkDialog *dialog,
     return;
   set_running (self, TRUE);
 
-  local = ps_server_store_get_local (ps_context_get_server_store (self->context));
-  if (ps_server_get_username (local) == NULL || *ps_server_get_username (local) == '\0')
-    start (self, NULL);
-  else
-    ps_secrets_lookup_async (ps_server_get_id (local), self->cancellable, on_password_cb,
-                             g_object_ref (self));
+  ps_server_access_new_async (ps_server_store_get_local (store),
+                              ps_context_get_session (self->context), self->cancellable,
+                              on_access_cb, g_object_ref (self));
 }
 
 static void

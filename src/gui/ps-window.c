@@ -378,20 +378,20 @@ on_diagnostics_edit_requested_cb (PsDiagnosticsDialog *dialog,
 }
 
 static void
-on_diagnose_password_cb (GObject      *source,
-                         GAsyncResult *result,
-                         gpointer      user_data)
+on_diagnose_access_cb (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
 {
   g_autoptr(GTask) task = G_TASK (user_data);
   PsWindow *self = g_task_get_source_object (task);
   const char *server_id = g_task_get_task_data (task);
   g_autoptr(PsDiagnostics) diagnostics = NULL;
+  g_autoptr(PsServerAccess) access = NULL;
   g_autoptr(GError) error = NULL;
-  g_auto(PsSecret) password = NULL;
   PsDiagnosticsDialog *dialog;
   PsServer *server;
 
-  password = ps_secrets_lookup_finish (result, &error);
+  access = ps_server_access_new_finish (result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
@@ -401,12 +401,12 @@ on_diagnose_password_cb (GObject      *source,
 
   /* Without the keyring the checks still run, and say what fails. */
   if (error != NULL)
-    show_error (self, error->message);
+    {
+      show_error (self, error->message);
+      access = ps_server_access_new (server, ps_context_get_session (self->context), NULL);
+    }
 
-  diagnostics = ps_diagnostics_new_for_server (server,
-                                               ps_context_get_session (self->context),
-                                               password);
-  ps_secrets_wipe (&password);
+  diagnostics = ps_diagnostics_new_for_access (access);
 
   dialog = ps_diagnostics_dialog_new (GTK_WINDOW (self), diagnostics,
                                       ps_server_get_description (server));
@@ -424,16 +424,18 @@ on_diagnose_server_activated_cb (GSimpleAction *action,
 {
   PsWindow *self = PS_WINDOW (user_data);
   const char *server_id = g_variant_get_string (parameter, NULL);
+  PsServer *server = lookup_server (self, server_id);
   GTask *task;
 
-  if (lookup_server (self, server_id) == NULL)
+  if (server == NULL)
     return;
 
   /* The task only carries the window and the id to the callback. */
   task = g_task_new (self, self->cancellable, NULL, NULL);
   g_task_set_source_tag (task, on_diagnose_server_activated_cb);
   g_task_set_task_data (task, g_strdup (server_id), g_free);
-  ps_secrets_lookup_async (server_id, self->cancellable, on_diagnose_password_cb, task);
+  ps_server_access_new_async (server, ps_context_get_session (self->context), self->cancellable,
+                              on_diagnose_access_cb, task);
 }
 
 static void

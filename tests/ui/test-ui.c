@@ -139,6 +139,20 @@ lookup_password (const char *server_id)
   return password;
 }
 
+static void
+store_password (const char *server_id,
+                const char *password)
+{
+  Waiter waiter = { NULL };
+  g_autoptr(GError) error = NULL;
+
+  ps_secrets_store_async (server_id, NULL, password, NULL, on_async_done_cb, &waiter);
+  wait_for_result (&waiter);
+  g_assert_true (ps_secrets_store_finish (waiter.result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&waiter.result);
+}
+
 static GObject *
 get_child (gpointer    widget,
            GType       type,
@@ -1083,6 +1097,62 @@ test_diagnostics_fix (Fixture       *fixture,
   flush_events ();
 }
 
+/* Testing a server being edited, without typing its password again,
+ * logs in with the one in the keyring.
+ */
+static void
+test_server_dialog_tests_stored_password (Fixture       *fixture,
+                                          gconstpointer  user_data)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new_with_admin (TRUE, "admin", "Lantern-Orchard-2281");
+  g_autoptr(PsServer) server = NULL;
+  PsDiagnosticsDialog *diagnostics = NULL;
+  PsDiagnostics *checks = NULL;
+  PsDiagnosticResult *login;
+  PsServerDialog *server_dialog;
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
+    ps_test_peer_create_db (peer, databases[d]);
+  server = add_peer_server (fixture, "Office with a kept password", ps_test_peer_get_url (peer));
+  ps_server_set_username (server, "admin");
+  store_password (ps_server_get_id (server), "Lantern-Orchard-2281");
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "edit-server",
+                                  g_variant_new_string (ps_server_get_id (server)));
+  flush_events ();
+  server_dialog = PS_SERVER_DIALOG (find_toplevel (PS_TYPE_SERVER_DIALOG));
+  g_assert_nonnull (server_dialog);
+  g_assert_cmpstr (gtk_entry_get_text (GTK_ENTRY (get_child (server_dialog, PS_TYPE_SERVER_DIALOG,
+                                                             "password_entry"))), ==, "");
+  gtk_button_clicked (GTK_BUTTON (get_child (server_dialog, PS_TYPE_SERVER_DIALOG,
+                                             "test_button")));
+
+  timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, on_timeout_cb, &timed_out);
+  while ((diagnostics = PS_DIAGNOSTICS_DIALOG (find_toplevel (PS_TYPE_DIAGNOSTICS_DIALOG))) == NULL &&
+         !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (diagnostics != NULL)
+    checks = ps_diagnostics_dialog_get_diagnostics (diagnostics);
+  while (!timed_out &&
+         (ps_diagnostics_get_running (checks) ||
+          ps_diagnostics_get_verdict (checks) == PS_DIAGNOSTIC_PENDING))
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  g_assert_false (timed_out);
+
+  login = ps_diagnostics_lookup_result (checks, "credentials");
+  g_assert_nonnull (login);
+  g_test_message ("%s", ps_diagnostic_result_get_explanation (login));
+  g_assert_cmpint (ps_diagnostic_result_get_verdict (login), ==, PS_DIAGNOSTIC_PASS);
+
+  gtk_widget_destroy (GTK_WIDGET (diagnostics));
+  gtk_widget_destroy (GTK_WIDGET (server_dialog));
+  flush_events ();
+}
+
 static void
 find_menu_model (GtkWidget *widget,
                  gpointer   user_data)
@@ -1814,6 +1884,9 @@ main (int   argc,
                   fixture_set_up, test_conflicts_names_and_search, fixture_tear_down);
       g_test_add ("/ps/ui/help", Fixture, NULL,
                   fixture_set_up, test_help, fixture_tear_down);
+      g_test_add ("/ps/ui/server-dialog/tests-stored-password", Fixture, NULL,
+                  fixture_set_up, test_server_dialog_tests_stored_password,
+                  fixture_tear_down);
       g_test_add ("/ps/ui/diagnostics/fix", Fixture, NULL,
                   fixture_set_up, test_diagnostics_fix, fixture_tear_down);
       g_test_add_func ("/ps/ui/autostart", test_autostart);

@@ -180,6 +180,31 @@ on_configuration_cb (GObject      *object,
   g_task_return_pointer (task, found, (GDestroyNotify) found_free);
 }
 
+/* A request for JSON, or %NULL when libsoup refuses the address: then
+ * the task has returned (and is unreferenced).
+ */
+static SoupMessage *
+new_json_message (GTask      *task,
+                  const char *method,
+                  const char *url)
+{
+  Discovery *discovery = g_task_get_task_data (task);
+  SoupMessage *message;
+
+  message = discovery->uri != NULL ? soup_message_new (method, url) : NULL;
+  if (message == NULL)
+    {
+      g_task_return_new_error (task, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_URL,
+                               _("The address is not a valid URL"));
+      g_object_unref (task);
+      return NULL;
+    }
+
+  soup_message_headers_replace (soup_message_get_request_headers (message), "Accept",
+                                "application/json");
+  return message;
+}
+
 static void
 ask_application (GTask *task)
 {
@@ -192,17 +217,12 @@ ask_application (GTask *task)
   form = soup_form_encode ("user_name", discovery->username != NULL ? discovery->username : "",
                            "password", discovery->password != NULL ? discovery->password : "",
                            NULL);
-  message = soup_message_new (SOUP_METHOD_POST, url);
+  message = new_json_message (task, SOUP_METHOD_POST, url);
   if (message == NULL)
     {
       ps_secrets_wipe (&form);
-      g_task_return_new_error (task, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_URL,
-                               _("The address is not a valid URL"));
-      g_object_unref (task);
       return;
     }
-  soup_message_headers_replace (soup_message_get_request_headers (message), "Accept",
-                                "application/json");
   /* The form holds the password: it is wiped when libsoup is done with it. */
   body = g_bytes_new_with_free_func (form, strlen (form), (GDestroyNotify) secret_password_free,
                                      form);
@@ -284,17 +304,10 @@ ps_discovery_run_async (SoupSession         *session,
   discovery->uri = ps_url_parse (url, NULL);
 
   welcome_url = g_strconcat (url, "/", NULL);
-  message = discovery->uri != NULL ? soup_message_new (SOUP_METHOD_GET, welcome_url) : NULL;
+  message = new_json_message (task, SOUP_METHOD_GET, welcome_url);
   if (message == NULL)
-    {
-      g_task_return_new_error (task, PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_URL,
-                               _("The address is not a valid URL"));
-      g_object_unref (task);
-      return;
-    }
+    return;
 
-  soup_message_headers_replace (soup_message_get_request_headers (message), "Accept",
-                                "application/json");
   ps_body_reader_send_async (session, message, MAX_ANSWER_SIZE, cancellable, on_welcome_cb, task);
 }
 

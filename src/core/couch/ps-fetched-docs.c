@@ -979,6 +979,32 @@ finish_scan (PsFetchedDocs  *docs,
   return TRUE;
 }
 
+/* An answer of _bulk_get (an object with "results") or of open_revs
+ * (an array of entries).
+ */
+static gboolean
+scan_answer (PsFetchedDocs  *docs,
+             GBytes         *bytes,
+             gboolean        open_revs,
+             GError        **error)
+{
+  gsize len = 0;
+  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
+  Scanner scanner = { data != NULL ? data : "", (data != NULL ? data : "") + len };
+  ResultScan scan = { docs, NULL };
+  guint first_new = docs->docs->len;
+  gboolean scanned;
+
+  if (len == 0)
+    scanned = FALSE;
+  else if (open_revs)
+    scanned = scan_array (&scanner, scan_entry, &scan);
+  else
+    scanned = scan_object (&scanner, top_member, &scan);
+
+  return finish_scan (docs, bytes, &scanner, scanned, first_new, error);
+}
+
 /**
  * ps_fetched_docs_parse_bulk_get:
  * @docs: where to add the revisions
@@ -992,15 +1018,7 @@ ps_fetched_docs_parse_bulk_get (PsFetchedDocs  *docs,
                                 GBytes         *bytes,
                                 GError        **error)
 {
-  gsize len = 0;
-  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
-  Scanner scanner = { data != NULL ? data : "", (data != NULL ? data : "") + len };
-  ResultScan scan = { docs, NULL };
-  guint first_new = docs->docs->len;
-
-  return finish_scan (docs, bytes, &scanner,
-                      len > 0 && scan_object (&scanner, top_member, &scan),
-                      first_new, error);
+  return scan_answer (docs, bytes, FALSE, error);
 }
 
 /**
@@ -1014,15 +1032,7 @@ ps_fetched_docs_parse_open_revs (PsFetchedDocs  *docs,
                                  GBytes         *bytes,
                                  GError        **error)
 {
-  gsize len = 0;
-  const char *data = bytes != NULL ? g_bytes_get_data (bytes, &len) : NULL;
-  Scanner scanner = { data != NULL ? data : "", (data != NULL ? data : "") + len };
-  ResultScan scan = { docs, NULL };
-  guint first_new = docs->docs->len;
-
-  return finish_scan (docs, bytes, &scanner,
-                      len > 0 && scan_array (&scanner, scan_entry, &scan),
-                      first_new, error);
+  return scan_answer (docs, bytes, TRUE, error);
 }
 
 /* Leaves a fetched revision out of the write, as if it had not come. */

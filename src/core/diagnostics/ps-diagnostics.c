@@ -12,6 +12,7 @@
 
 #include "ps-diagnostics-private.h"
 #include "ps-secrets.h"
+#include "ps-server-access-private.h"
 #include "ps-url.h"
 
 G_DEFINE_FINAL_TYPE (PsDiagnostics, ps_diagnostics, G_TYPE_OBJECT)
@@ -336,28 +337,26 @@ ps_diagnostics_new (SoupSession        *session,
 }
 
 /**
- * ps_diagnostics_new_for_server:
- * @server: a configured server
- * @session: the session HTTP requests go through
- * @password: (nullable): the password from the keyring
+ * ps_diagnostics_new_for_access:
+ * @access: a configured server, with its password
  *
- * Returns: (transfer full): checks for @server, not started yet
+ * Returns: (transfer full): checks for the server of @access, not started
+ *   yet
  */
 PsDiagnostics *
-ps_diagnostics_new_for_server (PsServer    *server,
-                               SoupSession *session,
-                               const char  *password)
+ps_diagnostics_new_for_access (PsServerAccess *access)
 {
+  PsServer *server;
   g_auto(GStrv) databases = NULL;
 
-  g_return_val_if_fail (PS_IS_SERVER (server), NULL);
-  g_return_val_if_fail (SOUP_IS_SESSION (session), NULL);
+  g_return_val_if_fail (PS_IS_SERVER_ACCESS (access), NULL);
 
+  server = ps_server_access_get_server (access);
   databases = ps_server_dup_database_names (server);
-  return ps_diagnostics_new (session,
+  return ps_diagnostics_new (ps_server_access_get_session (access),
                              ps_server_get_url (server) != NULL ? ps_server_get_url (server) : "",
                              ps_server_get_username (server),
-                             password,
+                             ps_server_access_get_password (access),
                              ps_server_get_pinned_fingerprint (server),
                              (const char * const *) databases,
                              ps_server_get_continuous (server));

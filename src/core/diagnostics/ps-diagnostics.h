@@ -10,7 +10,7 @@
 #include <libsoup/soup.h>
 
 #include "ps-diagnostic-result.h"
-#include "ps-server.h"
+#include "ps-server-access.h"
 
 G_BEGIN_DECLS
 
@@ -41,9 +41,7 @@ PsDiagnostics       *ps_diagnostics_new                (SoupSession          *se
                                                         const char           *pinned_fingerprint,
                                                         const char * const   *databases,
                                                         gboolean              continuous);
-PsDiagnostics       *ps_diagnostics_new_for_server     (PsServer             *server,
-                                                        SoupSession          *session,
-                                                        const char           *password);
+PsDiagnostics       *ps_diagnostics_new_for_access     (PsServerAccess       *access);
 const char          *ps_diagnostics_get_url            (PsDiagnostics        *self);
 const char          *ps_diagnostics_get_username       (PsDiagnostics        *self);
 guint                ps_diagnostics_get_step_timeout   (PsDiagnostics        *self);

@@ -42,9 +42,7 @@ struct _PsExport
 {
   GObject           parent_instance;
 
-  SoupSession      *session;
-  PsServer         *instance;
-  char             *password;
+  PsServerAccess   *access;        /* this instance, with its password */
   char             *peer;
   GPtrArray        *databases;     /* ExportDatabase */
   JsonObject       *summary;
@@ -86,9 +84,7 @@ ps_export_finalize (GObject *object)
 
   g_assert (self->task == NULL);
 
-  g_clear_object (&self->session);
-  g_clear_object (&self->instance);
-  ps_secrets_wipe (&self->password);
+  g_clear_object (&self->access);
   g_clear_pointer (&self->peer, g_free);
   g_clear_pointer (&self->databases, g_ptr_array_unref);
   g_clear_pointer (&self->summary, json_object_unref);
@@ -124,29 +120,22 @@ ps_export_init (PsExport *self)
 
 /**
  * ps_export_new:
- * @session: the HTTP session
- * @instance: this instance, whose databases are exported
- * @password: (nullable): the password of @instance's user
+ * @access: this instance, whose databases are exported, with its password
  * @peer: the server id the file is for, or "all"
  *
  * Returns: (transfer full): a new export; add databases before running it
  */
 PsExport *
-ps_export_new (SoupSession *session,
-               PsServer    *instance,
-               const char  *password,
-               const char  *peer)
+ps_export_new (PsServerAccess *access,
+               const char     *peer)
 {
   PsExport *self;
 
-  g_return_val_if_fail (SOUP_IS_SESSION (session), NULL);
-  g_return_val_if_fail (PS_IS_SERVER (instance), NULL);
+  g_return_val_if_fail (PS_IS_SERVER_ACCESS (access), NULL);
   g_return_val_if_fail (peer != NULL, NULL);
 
   self = g_object_new (PS_TYPE_EXPORT, NULL);
-  self->session = g_object_ref (session);
-  self->instance = g_object_ref (instance);
-  self->password = ps_secrets_dup (password);
+  self->access = g_object_ref (access);
   self->peer = g_strdup (peer);
   return self;
 }
@@ -449,8 +438,7 @@ next_database (PsExport *self)
     }
 
   database = current (self);
-  self->database = ps_server_open_database (self->instance, self->session, self->password,
-                                            database->name, &error);
+  self->database = ps_server_access_open_database (self->access, database->name, &error);
   if (self->database == NULL ||
       !ps_sync_file_writer_add (self->writer, PS_SYNC_FILE_ITEM_DATABASE,
                                 database->name, strlen (database->name), &error))
@@ -481,7 +469,7 @@ build_header (PsExport *self)
     }
 
   json_object_set_string_member (header, "created", created);
-  json_object_set_string_member (header, "instance", ps_server_get_id (self->instance));
+  json_object_set_string_member (header, "instance", ps_server_get_id (ps_server_access_get_server (self->access)));
   json_object_set_string_member (header, "peer", self->peer);
   json_object_set_string_member (header, "contents", since_last ? "since-last" : "everything");
   json_object_set_array_member (header, "databases", names);

@@ -8,7 +8,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
-#include "ps-server.h"
+#include "ps-server-access.h"
 
 G_BEGIN_DECLS
 
@@ -16,9 +16,7 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (PsExport, ps_export, PS, EXPORT, GObject)
 
-PsExport   *ps_export_new          (SoupSession          *session,
-                                    PsServer             *instance,
-                                    const char           *password,
+PsExport   *ps_export_new          (PsServerAccess       *access,
                                     const char           *peer);
 void        ps_export_add_database (PsExport             *self,
                                     const char           *name,

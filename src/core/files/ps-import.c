@@ -49,9 +49,7 @@ struct _PsImport
 {
   GObject           parent_instance;
 
-  SoupSession      *session;
-  PsServer         *instance;
-  char             *password;
+  PsServerAccess   *access;        /* this instance, with its password */
   PsJournal        *journal;
   PsExportState    *state;
   char             *warning;
@@ -117,12 +115,10 @@ ps_import_finalize (GObject *object)
   g_assert (self->task == NULL);
 
   clear_run (self);
-  g_clear_object (&self->session);
-  g_clear_object (&self->instance);
+  g_clear_object (&self->access);
   g_clear_object (&self->journal);
   g_clear_object (&self->state);
   g_clear_pointer (&self->warning, g_free);
-  ps_secrets_wipe (&self->password);
 
   G_OBJECT_CLASS (ps_import_parent_class)->finalize (object);
 }
@@ -150,26 +146,20 @@ ps_import_init (PsImport *self)
 
 /**
  * ps_import_new:
- * @session: the HTTP session
- * @instance: this instance, whose databases receive the records
- * @password: (nullable): the password of @instance's user
+ * @access: this instance, whose databases receive the records, with its
+ *   password
  *
  * Returns: (transfer full): a new import
  */
 PsImport *
-ps_import_new (SoupSession *session,
-               PsServer    *instance,
-               const char  *password)
+ps_import_new (PsServerAccess *access)
 {
   PsImport *self;
 
-  g_return_val_if_fail (SOUP_IS_SESSION (session), NULL);
-  g_return_val_if_fail (PS_IS_SERVER (instance), NULL);
+  g_return_val_if_fail (PS_IS_SERVER_ACCESS (access), NULL);
 
   self = g_object_new (PS_TYPE_IMPORT, NULL);
-  self->session = g_object_ref (session);
-  self->instance = g_object_ref (instance);
-  self->password = ps_secrets_dup (password);
+  self->access = g_object_ref (access);
   return self;
 }
 
@@ -663,8 +653,7 @@ begin_database (PsImport *self,
                                      g_bytes_get_size (name_bytes));
   GError *error = NULL;
 
-  self->database = ps_server_open_database (self->instance, self->session, self->password,
-                                            name, &error);
+  self->database = ps_server_access_open_database (self->access, name, &error);
   g_ptr_array_set_size (self->written_ids, 0);
   g_hash_table_remove_all (self->written_set);
   if (self->database == NULL)
@@ -796,8 +785,9 @@ check_next_database (PsImport *self)
 
   if (self->index < self->names->len)
     {
-      database = ps_server_open_database (self->instance, self->session, self->password,
-                                          g_ptr_array_index (self->names, self->index), &error);
+      database = ps_server_access_open_database (self->access,
+                                                 g_ptr_array_index (self->names, self->index),
+                                                 &error);
       if (database == NULL)
         {
           fail (self, error);
@@ -917,7 +907,7 @@ ps_import_run_async (PsImport            *self,
   data = g_new0 (VerifyData, 1);
   data->reader = self->reader;
   data->passphrase = g_strdup (passphrase);
-  data->allowed = ps_server_dup_database_names (self->instance);
+  data->allowed = ps_server_dup_database_names (ps_server_access_get_server (self->access));
   verify_task = g_task_new (self, cancellable, on_verified_cb, NULL);
   g_task_set_source_tag (verify_task, ps_import_run_async);
   g_task_set_task_data (verify_task, data, (GDestroyNotify) verify_data_free);

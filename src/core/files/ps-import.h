@@ -10,7 +10,7 @@
 
 #include "ps-export-state.h"
 #include "ps-journal.h"
-#include "ps-server.h"
+#include "ps-server-access.h"
 
 G_BEGIN_DECLS
 
@@ -18,9 +18,7 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (PsImport, ps_import, PS, IMPORT, GObject)
 
-PsImport   *ps_import_new           (SoupSession          *session,
-                                     PsServer             *instance,
-                                     const char           *password);
+PsImport   *ps_import_new           (PsServerAccess       *access);
 void        ps_import_set_journal   (PsImport             *self,
                                      PsJournal            *journal);
 void        ps_import_set_state     (PsImport             *self,

@@ -14,6 +14,7 @@
 #include "ps-bandwidth-limiter.h"
 #include "ps-replication.h"
 #include "ps-resolver.h"
+#include "ps-server-access.h"
 #include "ps-sync-database.h"
 #include "ps-sync-job.h"
 
@@ -49,8 +50,8 @@ struct _PsSyncJob
   gint64              failing_since;     /* first failure of a pass not yet recovered */
 
   GCancellable       *cancellable;
-  char               *remote_password;
-  char               *local_password;
+  PsServerAccess     *remote_access;     /* each with its password */
+  PsServerAccess     *local_access;
   GListStore         *databases;
 
   /* The one-shot pass (ps-sync-pass.c) */

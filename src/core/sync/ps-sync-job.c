@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include "ps-host.h"
-#include "ps-secrets.h"
 #include "ps-sync-job-private.h"
 #include "ps-sync-policy.h"
 #include "ps-url.h"
@@ -215,8 +214,8 @@ ps_sync_job_finalize (GObject *object)
   g_clear_error (&self->error);
   g_clear_pointer (&self->written_ids, g_ptr_array_unref);
   g_clear_pointer (&self->links, g_ptr_array_unref);
-  ps_secrets_wipe (&self->remote_password);
-  ps_secrets_wipe (&self->local_password);
+  g_clear_object (&self->remote_access);
+  g_clear_object (&self->local_access);
 
   G_OBJECT_CLASS (ps_sync_job_parent_class)->finalize (object);
 }
@@ -832,20 +831,19 @@ ps_sync_job_needs_consent (PsSyncJob *self,
 /* Databases */
 
 static PsCouchDatabase *
-open_database (PsSyncJob   *self,
-               PsServer    *server,
-               const char  *password,
-               const char  *name,
-               GError     **error)
+open_database (PsSyncJob       *self,
+               PsServerAccess  *access,
+               const char      *name,
+               GError         **error)
 {
   g_autoptr(PsCouchDatabase) database = NULL;
 
-  database = ps_server_open_database (server, self->session, password, name, error);
+  database = ps_server_access_open_database (access, name, error);
   if (database == NULL)
     return NULL;
 
   /* The cap is on the remote's link; this instance is usually local. */
-  if (server == self->server)
+  if (access == self->remote_access)
     ps_couch_database_set_bandwidth_limiters (database, self->upload_limiter,
                                               self->download_limiter);
 
@@ -859,15 +857,14 @@ ps_sync_job_new_replication (PsSyncJob       *self,
                              GError         **error)
 {
   const char *name = ps_sync_database_get_name (database);
-  g_autoptr(PsCouchDatabase) remote = open_database (self, self->server, self->remote_password,
-                                                     name, error);
+  g_autoptr(PsCouchDatabase) remote = open_database (self, self->remote_access, name, error);
   g_autoptr(PsCouchDatabase) local = NULL;
   PsReplication *replication;
   guint64 max_attachment_bytes;
 
   if (remote == NULL)
     return NULL;
-  local = open_database (self, self->local, self->local_password, name, error);
+  local = open_database (self, self->local_access, name, error);
   if (local == NULL)
     return NULL;
 
@@ -892,7 +889,7 @@ ps_sync_job_new_resolver (PsSyncJob       *self,
                           PsSyncDatabase  *database,
                           GError         **error)
 {
-  g_autoptr(PsCouchDatabase) local = open_database (self, self->local, self->local_password,
+  g_autoptr(PsCouchDatabase) local = open_database (self, self->local_access,
                                                     ps_sync_database_get_name (database), error);
   PsResolver *resolver;
 
@@ -922,56 +919,36 @@ begin_pass (PsSyncJob *self)
 
 /* Starting and stopping */
 
+/* Both passwords are looked up before the first pass: the remote's,
+ * then this instance's.
+ */
 static void
-on_local_password_cb (GObject      *object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
+on_access_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
   g_autoptr(PsSyncJob) self = user_data;
+  g_autoptr(PsServerAccess) access = NULL;
   g_autoptr(GError) error = NULL;
 
-  ps_secrets_wipe (&self->local_password);
-  self->local_password = ps_secrets_lookup_finish (result, &error);
-  if (error != NULL)
+  access = ps_server_access_new_finish (result, &error);
+  if (access == NULL)
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         ps_sync_job_fail (self, error);
       return;
     }
 
+  if (self->remote_access == NULL)
+    {
+      g_set_object (&self->remote_access, access);
+      ps_server_access_new_async (self->local, self->session, self->cancellable,
+                                  on_access_cb, g_object_ref (self));
+      return;
+    }
+
+  g_set_object (&self->local_access, access);
   begin_pass (self);
-}
-
-static void
-lookup_local_password (PsSyncJob *self)
-{
-  if (ps_server_get_username (self->local) == NULL)
-    {
-      begin_pass (self);
-      return;
-    }
-  ps_secrets_lookup_async (ps_server_get_id (self->local), self->cancellable,
-                           on_local_password_cb, g_object_ref (self));
-}
-
-static void
-on_remote_password_cb (GObject      *object,
-                       GAsyncResult *result,
-                       gpointer      user_data)
-{
-  g_autoptr(PsSyncJob) self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  ps_secrets_wipe (&self->remote_password);
-  self->remote_password = ps_secrets_lookup_finish (result, &error);
-  if (error != NULL)
-    {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        ps_sync_job_fail (self, error);
-      return;
-    }
-
-  lookup_local_password (self);
 }
 
 /**
@@ -1009,13 +986,10 @@ ps_sync_job_start (PsSyncJob *self,
 
   connect_monitor (self);
 
-  if (ps_server_get_username (self->server) == NULL)
-    {
-      lookup_local_password (self);
-      return;
-    }
-  ps_secrets_lookup_async (ps_server_get_id (self->server), self->cancellable,
-                           on_remote_password_cb, g_object_ref (self));
+  g_clear_object (&self->remote_access);
+  g_clear_object (&self->local_access);
+  ps_server_access_new_async (self->server, self->session, self->cancellable,
+                              on_access_cb, g_object_ref (self));
 }
 
 /**
