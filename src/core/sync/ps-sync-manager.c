@@ -522,7 +522,7 @@ is_wanted_on_server (PsSyncManager *self,
          ps_server_store_lookup (self->store, ps_server_get_id (server)) != NULL;
 }
 
-static void start_polling (PsSyncManager *self);
+static void poll_all (PsSyncManager *self);
 
 static void
 on_documents_applied_cb (GObject      *object,
@@ -544,8 +544,9 @@ on_documents_applied_cb (GObject      *object,
       return;
     }
 
-  if (data->wanted)
-    start_polling (self);
+  /* A running manager shows the new documents' state at once. */
+  if (data->wanted && self->poll_id != 0)
+    poll_all (self);
   else if (!g_cancellable_is_cancelled (self->cancellable))
     record_status (self, data->server, NULL);
 
