@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include "ps-server-store.h"
+#include "ps-sync-manager.h"
 
 G_BEGIN_DECLS
 
@@ -58,5 +59,13 @@ gboolean       ps_cli_clear_password     (const char     *server_id);
 char          *ps_cli_describe_password  (PsServer       *server);
 void           ps_cli_warn_if_insecure   (PsServer       *server);
 void           ps_cli_print_server       (PsServer       *server);
+
+/* On-server servers, shared with the sync command (ps-cli-server.c). */
+PsSyncManager             *ps_cli_new_sync_manager            (PsServerStore  *store);
+gboolean                   ps_cli_apply_server_replication    (PsServerStore  *store,
+                                                               PsServer       *server);
+PsServerReplicationStatus *ps_cli_read_server_replication     (PsSyncManager  *manager,
+                                                               PsServer       *server);
+void                       ps_cli_print_server_replication    (PsServerReplicationStatus *status);
 
 G_END_DECLS

@@ -85,6 +85,15 @@ static const ServerOption server_options[] = {
   { "fingerprint", 0, G_OPTION_ARG_STRING, FIELD (fingerprint),
     N_("The SHA-256 fingerprint of a self-signed certificate to trust"),
     N_("The SHA-256 fingerprint of a certificate to trust; empty to trust none"), N_("HEX") },
+  { "on-server", 0, G_OPTION_ARG_NONE, FIELD (on_server),
+    N_("Keep syncing on the server: this instance’s CouchDB replicates, also when no one "
+       "is logged in, and the server’s password is kept in its _replicator database"),
+    N_("Keep syncing on the server: this instance’s CouchDB replicates, also when no one "
+       "is logged in, and the server’s password is kept in its _replicator database"),
+    NULL },
+  { "on-desktop", 0, G_OPTION_ARG_NONE, FIELD (on_desktop),
+    NULL, N_("Sync from the desktop again, and remove the server’s replication documents"),
+    NULL },
   { "password-stdin", 0, G_OPTION_ARG_NONE, FIELD (password_stdin),
     N_("Read the password from standard input (otherwise it is asked for at a terminal)"),
     N_("Change the password: read it from standard input, or ask for it at a terminal"),
@@ -160,6 +169,8 @@ ps_cli_server_options_check (PsCliServerOptions *options,
   if (options->defer_attachments && options->no_defer_attachments)
     return ps_cli_usage_error (context, _("Use either --defer-attachments or "
                                           "--no-defer-attachments."));
+  if (options->on_server && options->on_desktop)
+    return ps_cli_usage_error (context, _("Use either --on-server or --on-desktop."));
   if (options->databases != NULL &&
       (options->prefix != NULL || options->suffix != NULL || options->record_types != NULL))
     return ps_cli_usage_error (context, _("Use either --database or --prefix, --suffix "
@@ -250,6 +261,8 @@ ps_cli_server_options_apply (PsCliServerOptions *options,
   if (options->direction != NULL &&
       ps_sync_direction_from_string (options->direction, &direction))
     ps_server_set_direction (server, direction);
+  if (options->on_server || options->on_desktop)
+    ps_server_set_on_server (server, options->on_server);
 
   /* New names for the databases replace a list given before. */
   if (options->prefix != NULL)

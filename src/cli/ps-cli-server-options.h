@@ -34,6 +34,8 @@ typedef struct
   gboolean   password_stdin;
   gboolean   no_check;
   gboolean   accept_discovered_url;
+  gboolean   on_server;
+  gboolean   on_desktop;
 
   /* Filled by ps_cli_server_options_check() */
   char      *normalized_url;

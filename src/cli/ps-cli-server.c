@@ -141,6 +141,94 @@ ps_cli_warn_if_insecure (PsServer *server)
                 ps_server_get_url (server));
 }
 
+/* On-server servers: the documents follow the settings as soon as they
+ * are saved, and their state is read live from this instance.
+ */
+
+PsSyncManager *
+ps_cli_new_sync_manager (PsServerStore *store)
+{
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+
+  return ps_sync_manager_new (store, session, NULL);
+}
+
+/* Writes or removes the server's replication documents, and says what it
+ * did; the store must already hold the saved settings (or no longer the
+ * server, once removed).
+ */
+gboolean
+ps_cli_apply_server_replication (PsServerStore *store,
+                                 PsServer      *server)
+{
+  g_autoptr(PsSyncManager) manager = ps_cli_new_sync_manager (store);
+  g_autoptr(GAsyncResult) waited = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) written = NULL;
+  g_auto(GStrv) removed = NULL;
+  gboolean on_server = ps_server_get_on_server (server) &&
+                       ps_server_store_lookup (store, ps_server_get_id (server)) != NULL;
+
+  ps_sync_manager_apply_server_replication_async (manager, server, NULL, ps_cli_wait_cb,
+                                                  &waited);
+  if (!ps_sync_manager_apply_server_replication_finish_changes (manager, ps_cli_wait (&waited),
+                                                                &written, &removed, &error))
+    {
+      ps_cli_print_error (_("The replication documents in this instance’s CouchDB could not "
+                            "be updated"), error);
+      return FALSE;
+    }
+
+  for (guint i = 0; written[i] != NULL; i++)
+    g_print (_("Wrote the replication document %s\n"), written[i]);
+  for (guint i = 0; removed[i] != NULL; i++)
+    g_print (_("Removed the replication document %s\n"), removed[i]);
+  if (on_server && written[0] == NULL)
+    g_print (_("The replication documents were already up to date.\n"));
+  if (on_server)
+    g_print (_("The password for “%s” is now kept in this instance’s CouchDB, in its "
+               "_replicator database, where the CouchDB administrators can read it.\n"),
+             ps_server_get_description (server));
+
+  return TRUE;
+}
+
+/* Never NULL: a status that cannot be read says why. */
+PsServerReplicationStatus *
+ps_cli_read_server_replication (PsSyncManager *manager,
+                                PsServer      *server)
+{
+  g_autoptr(GAsyncResult) waited = NULL;
+  g_autoptr(GError) error = NULL;
+  PsServerReplicationStatus *status;
+
+  ps_sync_manager_read_server_replication_async (manager, server, NULL, ps_cli_wait_cb, &waited);
+  status = ps_sync_manager_read_server_replication_finish (manager, ps_cli_wait (&waited),
+                                                           &error);
+  if (status == NULL)
+    status = ps_server_replication_status_new_with_error (PS_SERVER_REPLICATION_STATE_UNKNOWN,
+                                                          error != NULL ? error->message : "");
+  return status;
+}
+
+void
+ps_cli_print_server_replication (PsServerReplicationStatus *status)
+{
+  PsServerReplicationState state = ps_server_replication_status_get_state (status);
+  const char *error = ps_server_replication_status_get_error (status);
+  guint64 written = ps_server_replication_status_get_docs_written (status);
+  guint64 failures = ps_server_replication_status_get_write_failures (status);
+  guint64 pending = ps_server_replication_status_get_changes_pending (status);
+
+  g_print ("%-18s ", _("On the server:"));
+  /* TRANSLATORS: the state of CouchDB's replication, then three counts. */
+  g_print (_("%s: %" G_GUINT64_FORMAT " written, %" G_GUINT64_FORMAT " failed, %"
+             G_GUINT64_FORMAT " pending\n"),
+           ps_server_replication_state_to_label (state), written, failures, pending);
+  if (error != NULL && *error != '\0')
+    g_print ("%-18s %s\n", _("Server error:"), error);
+}
+
 /* Settings and how the last sync went, as scripts read them. */
 static JsonNode *
 server_to_json (PsServer *server)
@@ -323,6 +411,9 @@ server_add (int    argc,
     g_printerr (_("No password was stored; set one with “%s edit %s --password-stdin”.\n"),
                 g_get_prgname (), ps_server_get_id (server));
 
+  if (ps_server_get_on_server (server) && !ps_cli_apply_server_replication (store, server))
+    return PS_CLI_EXIT_FAILED;
+
   return PS_CLI_EXIT_OK;
 }
 
@@ -428,6 +519,9 @@ ps_cli_print_server (PsServer *server)
                                                     : _("with their records"));
   g_print ("%-18s %s\n", _("Metered networks:"),
            ps_server_get_allow_metered (server) ? _("sync") : _("pause"));
+  g_print ("%-18s %s\n", _("Syncs from:"),
+           ps_server_get_on_server (server) ? _("this instance’s CouchDB (on the server)")
+                                            : _("the desktop"));
   g_print ("%-18s %s\n", _("Databases:"), databases);
   if (fingerprint != NULL)
     g_print ("%-18s %s\n", _("Trusted certificate:"), fingerprint);
@@ -454,6 +548,7 @@ server_show (int    argc,
   };
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(PsServerStore) store = NULL;
+  g_autoptr(PsServerReplicationStatus) status = NULL;
   PsServer *server;
 
   context = ps_cli_option_context_new (_("show ID"),
@@ -473,14 +568,28 @@ server_show (int    argc,
   if (server == NULL)
     return PS_CLI_EXIT_FAILED;
 
+  if (ps_server_get_on_server (server))
+    {
+      g_autoptr(PsSyncManager) manager = ps_cli_new_sync_manager (store);
+
+      status = ps_cli_read_server_replication (manager, server);
+    }
+
   if (json)
     {
       g_autoptr(JsonNode) node = server_to_json (server);
 
+      if (status != NULL)
+        json_object_set_member (json_node_get_object (node), "on_server",
+                                ps_server_replication_status_to_json (status));
       ps_cli_print_json (node);
     }
   else
-    ps_cli_print_server (server);
+    {
+      ps_cli_print_server (server);
+      if (status != NULL)
+        ps_cli_print_server_replication (status);
+    }
 
   return PS_CLI_EXIT_OK;
 }
@@ -495,6 +604,7 @@ server_edit (int    argc,
   g_autoptr(PsServerStore) store = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(PsSecret) password = NULL;
+  gboolean was_on_server;
   PsServer *server;
   int status;
 
@@ -516,6 +626,7 @@ server_edit (int    argc,
   server = find_server (store, argv[1]);
   if (server == NULL)
     return PS_CLI_EXIT_FAILED;
+  was_on_server = ps_server_get_on_server (server);
 
   if (options.description != NULL &&
       !ps_server_store_check_description (store, options.description, server, &error))
@@ -547,6 +658,11 @@ server_edit (int    argc,
 
   g_print (_("Changed “%s”\n"), ps_server_get_description (server));
 
+  /* Any setting may change the documents: names, direction, password. */
+  if ((was_on_server || ps_server_get_on_server (server) || options.on_desktop) &&
+      !ps_cli_apply_server_replication (store, server))
+    return PS_CLI_EXIT_FAILED;
+
   return PS_CLI_EXIT_OK;
 }
 
@@ -563,6 +679,7 @@ server_remove (int    argc,
   g_autoptr(GAsyncResult) waited = NULL;
   g_autofree char *id = NULL;
   g_autofree char *description = NULL;
+  g_autoptr(PsServer) kept = NULL;
   gboolean removed = FALSE;
   gboolean deleted;
   PsServer *server;
@@ -586,12 +703,16 @@ server_remove (int    argc,
 
   id = g_strdup (ps_server_get_id (server));
   description = g_strdup (ps_server_get_description (server));
+  kept = g_object_ref (server);
 
   ps_server_store_delete_async (store, id, NULL, ps_cli_wait_cb, &waited);
   deleted = ps_server_store_delete_finish (store, ps_cli_wait (&waited), &removed, &error);
   if (removed)
     g_print (_("Removed “%s”\n"), description);
-  if (!deleted)
+  /* Gone from the store: its documents go too. */
+  if (removed && ps_server_get_on_server (kept) && !ps_cli_apply_server_replication (store, kept))
+    deleted = FALSE;
+  if (!deleted && error != NULL)
     {
       ps_cli_print_error (removed ? _("The password could not be removed from the keyring")
                                   : NULL,
@@ -599,7 +720,7 @@ server_remove (int    argc,
       return PS_CLI_EXIT_FAILED;
     }
 
-  return PS_CLI_EXIT_OK;
+  return deleted ? PS_CLI_EXIT_OK : PS_CLI_EXIT_FAILED;
 }
 
 static const PsCliCommand subcommands[] = {

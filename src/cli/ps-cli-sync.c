@@ -93,6 +93,97 @@ print_not_synced (PsSyncJob *job)
     }
 }
 
+/* What `sync --status` knows of a server without syncing it. */
+static JsonNode *
+status_to_json (PsServer                  *server,
+                PsServerReplicationStatus *replication)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  const char *outcome = ps_server_get_last_outcome (server);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, ps_server_get_id (server));
+  json_builder_set_member_name (builder, "description");
+  json_builder_add_string_value (builder, ps_server_get_description (server));
+  json_builder_set_member_name (builder, "last-outcome");
+  if (outcome != NULL)
+    json_builder_add_string_value (builder, outcome);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "last-sync-time");
+  json_builder_add_int_value (builder, ps_server_get_last_sync_time (server));
+  json_builder_set_member_name (builder, "on_server");
+  if (replication != NULL)
+    json_builder_add_value (builder, ps_server_replication_status_to_json (replication));
+  else
+    json_builder_add_null_value (builder);
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+static void
+print_status (PsServer                  *server,
+              PsServerReplicationStatus *replication)
+{
+  const char *outcome = ps_server_get_last_outcome (server);
+  gint64 last_sync = ps_server_get_last_sync_time (server);
+
+  g_print ("%s (%s)\n", ps_server_get_description (server), ps_server_get_id (server));
+  if (last_sync != 0)
+    {
+      g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (last_sync);
+      g_autofree char *text = g_date_time_format (time, "%Y-%m-%d %H:%M:%S");
+
+      g_print ("%-18s %s\n", _("Last sync:"), text);
+    }
+  else
+    {
+      g_print ("%-18s %s\n", _("Last sync:"), _("never"));
+    }
+  if (outcome != NULL)
+    g_print ("%-18s %s\n", _("Last outcome:"), outcome);
+  if (replication != NULL)
+    ps_cli_print_server_replication (replication);
+}
+
+static int
+show_status (PsServerStore *store,
+             GPtrArray     *servers,
+             gboolean       json)
+{
+  g_autoptr(PsSyncManager) manager = ps_cli_new_sync_manager (store);
+  g_autoptr(JsonArray) array = json_array_new ();
+
+  for (guint i = 0; i < servers->len; i++)
+    {
+      PsServer *server = g_ptr_array_index (servers, i);
+      g_autoptr(PsServerReplicationStatus) replication = NULL;
+
+      if (ps_server_get_on_server (server))
+        replication = ps_cli_read_server_replication (manager, server);
+
+      if (json)
+        json_array_add_element (array, status_to_json (server, replication));
+      else
+        {
+          if (i > 0)
+            g_print ("\n");
+          print_status (server, replication);
+        }
+    }
+
+  if (json)
+    {
+      g_autoptr(JsonNode) node = json_node_init_array (json_node_alloc (), array);
+
+      ps_cli_print_json (node);
+    }
+
+  return PS_CLI_EXIT_OK;
+}
+
 int
 ps_cli_sync (int    argc,
              char **argv)
@@ -104,6 +195,9 @@ ps_cli_sync (int    argc,
   gboolean all = FALSE;
   gboolean once = FALSE;
   gboolean allow_metered = FALSE;
+  gboolean status = FALSE;
+  gboolean json = FALSE;
+  gboolean failed = FALSE;
   SyncRun run = { 0, };
   PsServerStore *store;
   PsSyncManager *manager;
@@ -113,6 +207,10 @@ ps_cli_sync (int    argc,
       N_("Sync once and stop, also for continuous servers"), NULL },
     { "allow-metered", 0, 0, G_OPTION_ARG_NONE, &allow_metered,
       N_("Sync once even over a connection that may cost money"), NULL },
+    { "status", 0, 0, G_OPTION_ARG_NONE, &status,
+      N_("Do not sync: show the last sync of each server named (all without one) and, for "
+         "servers synced on the server, the replication’s state"), NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("With --status, print a JSON array"), NULL },
     { NULL }
   };
 
@@ -121,10 +219,17 @@ ps_cli_sync (int    argc,
                                          "description) or with all of them: for every record "
                                          "database, pull, resolve conflicts, push. Continuous "
                                          "servers keep syncing until interrupted unless --once "
-                                         "is given. Passwords come from the keyring."),
+                                         "is given. Passwords come from the keyring. A server "
+                                         "synced on the server has its replication documents "
+                                         "written again instead."),
                                        entries);
   if (!ps_cli_parse_options (context, &argc, &argv))
     return PS_CLI_EXIT_USAGE;
+  if (json && !status)
+    return ps_cli_usage_error (context, _("--json goes with --status."));
+  /* The status of every server is the usual question. */
+  if (status && argc == 1)
+    all = TRUE;
   if ((all && argc != 1) || (!all && argc != 2))
     return ps_cli_usage_error (context, _("Name one server, or give --all."));
 
@@ -154,6 +259,26 @@ ps_cli_sync (int    argc,
           return PS_CLI_EXIT_FAILED;
         }
       g_ptr_array_add (servers, g_object_ref (server));
+    }
+
+  if (status)
+    return show_status (store, servers, json);
+
+  /* CouchDB syncs these: their documents are brought up to date instead. */
+  for (guint i = 0; i < servers->len;)
+    {
+      PsServer *server = g_ptr_array_index (servers, i);
+
+      if (!ps_server_get_on_server (server))
+        {
+          i++;
+          continue;
+        }
+      g_print (_("%s is synced on the server by this instance’s CouchDB.\n"),
+               ps_server_get_description (server));
+      if (!ps_cli_apply_server_replication (store, server))
+        failed = TRUE;
+      g_ptr_array_remove_index (servers, i);
     }
 
   /* A continuous job pauses by itself; a one-shot sync must be asked for. */
@@ -210,5 +335,5 @@ ps_cli_sync (int    argc,
     }
 
   g_print (ngettext ("%u record resolved\n", "%u records resolved\n", run.resolved), run.resolved);
-  return run.failed ? PS_CLI_EXIT_FAILED : PS_CLI_EXIT_OK;
+  return run.failed || failed ? PS_CLI_EXIT_FAILED : PS_CLI_EXIT_OK;
 }

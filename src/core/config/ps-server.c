@@ -41,6 +41,7 @@ struct _PsServer
   guint            max_attachment_size;   /* kB; 0 = none */
   guint            continuous : 1;
   guint            allow_metered : 1;
+  guint            on_server : 1;
   guint            defer_attachments : 1;
   guint            is_insecure : 1;
 };
@@ -69,6 +70,7 @@ enum {
   PROP_ALLOW_METERED,
   PROP_MAX_ATTACHMENT_SIZE,
   PROP_DEFER_ATTACHMENTS,
+  PROP_ON_SERVER,
   N_PROPS
 };
 
@@ -384,6 +386,8 @@ ps_server_to_json (PsServer *self)
   json_builder_add_boolean_value (builder, self->defer_attachments);
   json_builder_set_member_name (builder, "max-attachment-size");
   json_builder_add_int_value (builder, self->max_attachment_size);
+  json_builder_set_member_name (builder, "on_server");
+  json_builder_add_boolean_value (builder, self->on_server);
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);
@@ -585,6 +589,11 @@ ps_server_new_from_json (JsonNode  *node,
     return NULL;
   if (member != NULL)
     ps_server_set_allow_metered (server, json_node_get_boolean (member));
+
+  if (!check_member_type (object, "on_server", G_TYPE_BOOLEAN, &member, error))
+    return NULL;
+  if (member != NULL)
+    ps_server_set_on_server (server, json_node_get_boolean (member));
 
   if (!read_limit (object, "bandwidth-limit", server, ps_server_set_bandwidth_limit, error) ||
       !read_limit (object, "max-attachment-size", server, ps_server_set_max_attachment_size,
@@ -982,6 +991,43 @@ ps_server_set_allow_metered (PsServer *self,
 }
 
 /**
+ * ps_server_get_on_server:
+ * @self: a #PsServer
+ *
+ * Returns: whether @self is synced by this instance's CouchDB replicator,
+ *   which keeps going when no desktop session is open
+ */
+gboolean
+ps_server_get_on_server (PsServer *self)
+{
+  g_return_val_if_fail (PS_IS_SERVER (self), FALSE);
+
+  return self->on_server;
+}
+
+/**
+ * ps_server_set_on_server:
+ * @self: a #PsServer
+ * @on_server: whether CouchDB's replicator syncs @self
+ *
+ * The replication documents follow only when the sync manager applies
+ * them (ps_sync_manager_apply_server_replication_async()).
+ */
+void
+ps_server_set_on_server (PsServer *self,
+                         gboolean  on_server)
+{
+  g_return_if_fail (PS_IS_SERVER (self));
+
+  on_server = !!on_server;
+  if (self->on_server == (guint) on_server)
+    return;
+
+  self->on_server = on_server;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ON_SERVER]);
+}
+
+/**
  * ps_server_get_direction:
  * @self: a #PsServer
  *
@@ -1313,6 +1359,10 @@ ps_server_get_property (GObject    *object,
       g_value_set_boolean (value, self->allow_metered);
       break;
 
+    case PROP_ON_SERVER:
+      g_value_set_boolean (value, self->on_server);
+      break;
+
     case PROP_MAX_ATTACHMENT_SIZE:
       g_value_set_uint (value, self->max_attachment_size);
       break;
@@ -1394,6 +1444,10 @@ ps_server_set_property (GObject      *object,
 
     case PROP_ALLOW_METERED:
       ps_server_set_allow_metered (self, g_value_get_boolean (value));
+      break;
+
+    case PROP_ON_SERVER:
+      ps_server_set_on_server (self, g_value_get_boolean (value));
       break;
 
     case PROP_MAX_ATTACHMENT_SIZE:
@@ -1520,6 +1574,13 @@ ps_server_class_init (PsServerClass *klass)
 
   properties[PROP_ALLOW_METERED] =
     g_param_spec_boolean ("allow-metered", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_ON_SERVER] =
+    g_param_spec_boolean ("on-server", NULL, NULL,
                           FALSE,
                           (G_PARAM_READWRITE |
                            G_PARAM_EXPLICIT_NOTIFY |

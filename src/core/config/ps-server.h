@@ -100,6 +100,9 @@ void              ps_server_set_defer_attachments  (PsServer           *self,
 gboolean          ps_server_get_allow_metered      (PsServer           *self);
 void              ps_server_set_allow_metered      (PsServer           *self,
                                                     gboolean            allow_metered);
+gboolean          ps_server_get_on_server          (PsServer           *self);
+void              ps_server_set_on_server          (PsServer           *self,
+                                                    gboolean            on_server);
 PsSyncDirection   ps_server_get_direction          (PsServer           *self);
 void              ps_server_set_direction          (PsServer           *self,
                                                     PsSyncDirection     direction);

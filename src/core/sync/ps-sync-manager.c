@@ -6,12 +6,22 @@
  * a removed server's job is stopped and dropped. It turns the jobs' state
  * changes into "sync-failed" and "sync-recovered" for notifications, and
  * saves each server's last outcome.
+ *
+ * A server set as on-server has no job: its replication documents are
+ * written into this instance's `_replicator` (ps-replicator-documents.c)
+ * and their state polled from `_scheduler/docs` (ps-server-replication.c),
+ * which gives "server-replication-failed" and "-recovered" in the same way.
  */
 
 #define G_LOG_DOMAIN "ps-sync-manager"
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
+#include "ps-replicator-documents.h"
+#include "ps-secrets.h"
+#include "ps-server-access.h"
 #include "ps-sync-manager.h"
 
 struct _PsSyncManager
@@ -25,6 +35,13 @@ struct _PsSyncManager
   GHashTable    *failed;      /* server ids whose failure was announced */
   GQueue         queue;       /* Queued, waiting for a free slot */
   guint          max_jobs;
+
+  GHashTable    *replication;          /* server id → PsServerReplicationStatus */
+  GHashTable    *replication_failed;   /* server ids whose failure was announced */
+  GCancellable  *cancellable;
+  guint          poll_interval;        /* ms */
+  guint          poll_id;
+  guint          n_polls;              /* status reads in flight */
 };
 
 /* A server waiting for its turn. */
@@ -35,12 +52,14 @@ typedef struct
 } Queued;
 
 #define DEFAULT_MAX_JOBS 4
+#define DEFAULT_POLL_INTERVAL 5000
 
 G_DEFINE_FINAL_TYPE (PsSyncManager, ps_sync_manager, G_TYPE_OBJECT)
 
 enum {
   PROP_0,
   PROP_MAX_JOBS,
+  PROP_REPLICATION_POLL_INTERVAL,
   N_PROPS
 };
 
@@ -49,6 +68,9 @@ static GParamSpec *properties[N_PROPS];
 enum {
   SYNC_FAILED,
   SYNC_RECOVERED,
+  SERVER_REPLICATION_CHANGED,
+  SERVER_REPLICATION_FAILED,
+  SERVER_REPLICATION_RECOVERED,
   N_SIGNALS
 };
 
@@ -169,6 +191,16 @@ drop_missing_jobs (PsSyncManager *self)
           g_hash_table_iter_remove (&iter);
         }
     }
+
+  g_hash_table_iter_init (&iter, self->replication);
+  while (g_hash_table_iter_next (&iter, &id, NULL))
+    {
+      if (ps_server_store_lookup (self->store, id) == NULL)
+        {
+          g_hash_table_remove (self->replication_failed, id);
+          g_hash_table_iter_remove (&iter);
+        }
+    }
 }
 
 static void
@@ -202,6 +234,8 @@ ps_sync_manager_dispose (GObject *object)
 
   g_queue_clear_full (&self->queue, (GDestroyNotify) queued_free);
   g_clear_pointer (&self->jobs, g_hash_table_unref);
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->poll_id, g_source_remove);
 
   G_OBJECT_CLASS (ps_sync_manager_parent_class)->dispose (object);
 }
@@ -215,6 +249,9 @@ ps_sync_manager_finalize (GObject *object)
   g_clear_object (&self->session);
   g_clear_object (&self->journal);
   g_clear_pointer (&self->failed, g_hash_table_unref);
+  g_clear_pointer (&self->replication, g_hash_table_unref);
+  g_clear_pointer (&self->replication_failed, g_hash_table_unref);
+  g_clear_object (&self->cancellable);
 
   G_OBJECT_CLASS (ps_sync_manager_parent_class)->finalize (object);
 }
@@ -231,6 +268,9 @@ ps_sync_manager_get_property (GObject    *object,
     {
     case PROP_MAX_JOBS:
       g_value_set_uint (value, self->max_jobs);
+      break;
+    case PROP_REPLICATION_POLL_INTERVAL:
+      g_value_set_uint (value, self->poll_interval);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -249,6 +289,9 @@ ps_sync_manager_set_property (GObject      *object,
     {
     case PROP_MAX_JOBS:
       ps_sync_manager_set_max_jobs (self, g_value_get_uint (value));
+      break;
+    case PROP_REPLICATION_POLL_INTERVAL:
+      ps_sync_manager_set_replication_poll_interval (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -270,6 +313,11 @@ ps_sync_manager_class_init (PsSyncManagerClass *klass)
                        "How many servers make their first pass at once; 0 for no limit",
                        0, G_MAXUINT, DEFAULT_MAX_JOBS,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_REPLICATION_POLL_INTERVAL] =
+    g_param_spec_uint ("replication-poll-interval", "Replication poll interval",
+                       "How often, in milliseconds, the state of on-server servers is read",
+                       10, G_MAXUINT, DEFAULT_POLL_INTERVAL,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -289,6 +337,35 @@ ps_sync_manager_class_init (PsSyncManagerClass *klass)
   signals[SYNC_RECOVERED] =
     g_signal_new ("sync-recovered", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, PS_TYPE_SYNC_JOB);
+
+  /**
+   * PsSyncManager::server-replication-changed:
+   * @self: a #PsSyncManager
+   * @server: the on-server #PsServer whose status was read
+   */
+  signals[SERVER_REPLICATION_CHANGED] =
+    g_signal_new ("server-replication-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, PS_TYPE_SERVER);
+
+  /**
+   * PsSyncManager::server-replication-failed:
+   * @self: a #PsSyncManager
+   * @server: the on-server #PsServer
+   * @status: its #PsServerReplicationStatus, crashing or failed
+   */
+  signals[SERVER_REPLICATION_FAILED] =
+    g_signal_new ("server-replication-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, PS_TYPE_SERVER,
+                  PS_TYPE_SERVER_REPLICATION_STATUS);
+
+  /**
+   * PsSyncManager::server-replication-recovered:
+   * @self: a #PsSyncManager
+   * @server: the #PsServer that replicates again, or is no longer on-server
+   */
+  signals[SERVER_REPLICATION_RECOVERED] =
+    g_signal_new ("server-replication-recovered", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, PS_TYPE_SERVER);
 }
 
 static void
@@ -298,6 +375,10 @@ ps_sync_manager_init (PsSyncManager *self)
   self->failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_queue_init (&self->queue);
   self->max_jobs = DEFAULT_MAX_JOBS;
+  self->replication = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->replication_failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->cancellable = g_cancellable_new ();
+  self->poll_interval = DEFAULT_POLL_INTERVAL;
 }
 
 /**
@@ -363,14 +444,572 @@ ps_sync_manager_get_job (PsSyncManager *self,
   return job;
 }
 
+/* On-server servers: their replication documents and status. */
+
+typedef struct
+{
+  PsServer        *server;
+  PsServer        *local;
+  PsServerAccess  *local_access;
+  PsServerAccess  *server_access;
+  gboolean         apply;     /* write or remove the documents, else read the status */
+  gboolean   wanted;
+  char     **written;
+  char     **removed;
+} ReplicationData;
+
+static void
+replication_data_free (ReplicationData *data)
+{
+  g_clear_object (&data->server);
+  g_clear_object (&data->local);
+  g_clear_object (&data->local_access);
+  g_clear_object (&data->server_access);
+  g_strfreev (data->written);
+  g_strfreev (data->removed);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ReplicationData, replication_data_free)
+
+static void
+record_status (PsSyncManager             *self,
+               PsServer                  *server,
+               PsServerReplicationStatus *status)
+{
+  const char *id = ps_server_get_id (server);
+  PsServerReplicationState state = PS_SERVER_REPLICATION_STATE_UNKNOWN;
+
+  if (status != NULL)
+    {
+      state = ps_server_replication_status_get_state (status);
+      g_hash_table_replace (self->replication, g_strdup (id), g_object_ref (status));
+    }
+  else
+    {
+      g_hash_table_remove (self->replication, id);
+    }
+
+  g_signal_emit (self, signals[SERVER_REPLICATION_CHANGED], 0, server);
+
+  switch (state)
+    {
+    case PS_SERVER_REPLICATION_STATE_CRASHING:
+    case PS_SERVER_REPLICATION_STATE_FAILED:
+      if (g_hash_table_add (self->replication_failed, g_strdup (id)))
+        g_signal_emit (self, signals[SERVER_REPLICATION_FAILED], 0, server, status);
+      break;
+
+    case PS_SERVER_REPLICATION_STATE_RUNNING:
+    case PS_SERVER_REPLICATION_STATE_PENDING:
+      if (g_hash_table_remove (self->replication_failed, id))
+        g_signal_emit (self, signals[SERVER_REPLICATION_RECOVERED], 0, server);
+      break;
+
+    case PS_SERVER_REPLICATION_STATE_UNKNOWN:
+    default:
+      /* No status at all: the server went back to the desktop. */
+      if (status == NULL && g_hash_table_remove (self->replication_failed, id))
+        g_signal_emit (self, signals[SERVER_REPLICATION_RECOVERED], 0, server);
+      break;
+    }
+}
+
+static gboolean
+is_wanted_on_server (PsSyncManager *self,
+                     PsServer      *server)
+{
+  return ps_server_get_on_server (server) &&
+         ps_server_store_lookup (self->store, ps_server_get_id (server)) != NULL;
+}
+
+static void poll_all (PsSyncManager *self);
+
+static void
+on_documents_applied_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PsSyncManager *self = g_task_get_source_object (task);
+  ReplicationData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  /* The passwords are not needed any more, whatever happened. */
+  g_clear_object (&data->local_access);
+  g_clear_object (&data->server_access);
+
+  if (!ps_replicator_documents_apply_finish (result, &data->written, &data->removed, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  /* A running manager shows the new documents' state at once. */
+  if (data->wanted && self->poll_id != 0)
+    poll_all (self);
+  else if (!g_cancellable_is_cancelled (self->cancellable))
+    record_status (self, data->server, NULL);
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_status_read_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PsSyncManager *self = g_task_get_source_object (task);
+  ReplicationData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PsServerReplicationStatus) status = NULL;
+
+  status = ps_server_replication_status_read_finish (result, &error);
+  if (status == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (status == NULL)
+    status = ps_server_replication_status_new_with_error (PS_SERVER_REPLICATION_STATE_UNKNOWN,
+                                                          error->message);
+
+  /* Switched back to the desktop while the status was being read. */
+  if (is_wanted_on_server (self, data->server))
+    record_status (self, data->server, status);
+
+  g_task_return_pointer (task, g_steal_pointer (&status), g_object_unref);
+}
+
+static void
+run_with_passwords (GTask *owned)
+{
+  g_autoptr(GTask) task = owned;
+  PsSyncManager *self = g_task_get_source_object (task);
+  ReplicationData *data = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PsCouchDatabase) replicator = NULL;
+
+  if (!data->apply)
+    {
+      replicator = ps_server_access_open_database (data->local_access, "_replicator", &error);
+      g_clear_object (&data->local_access);
+      if (replicator == NULL)
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        ps_server_replication_status_read_async (replicator, data->server, cancellable,
+                                                 on_status_read_cb, g_steal_pointer (&task));
+      return;
+    }
+
+  /* The desktop must not replicate alongside CouchDB. */
+  if (data->wanted)
+    ps_sync_manager_stop (self, ps_server_get_id (data->server));
+
+  /* Removing documents needs no remote password. */
+  if (data->server_access == NULL)
+    data->server_access = ps_server_access_new (data->server, self->session, NULL);
+  ps_replicator_documents_apply_async (data->local_access, data->server_access, data->wanted,
+                                       cancellable, on_documents_applied_cb,
+                                       g_steal_pointer (&task));
+}
+
+static gboolean
+needs_password (PsServer *server)
+{
+  const char *username = ps_server_get_username (server);
+
+  return username != NULL && *username != '\0';
+}
+
+static void
+on_server_access_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ReplicationData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  data->server_access = ps_server_access_new_finish (result, &error);
+  if (data->server_access == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  if (needs_password (data->server) && !ps_server_access_has_password (data->server_access))
+    {
+      g_task_return_new_error (task, PS_SECRETS_ERROR, PS_SECRETS_ERROR_FAILED,
+                               _("The password for “%s” is not in the keyring. "
+                                 "Enter it in the server’s settings."),
+                               ps_server_get_description (data->server));
+      return;
+    }
+
+  run_with_passwords (g_steal_pointer (&task));
+}
+
+static void
+on_local_access_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  PsSyncManager *self = g_task_get_source_object (task);
+  ReplicationData *data = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  data->local_access = ps_server_access_new_finish (result, &error);
+  if (data->local_access == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  /* A CouchDB with no administrator needs no password of its own. */
+  if (needs_password (data->local) && !ps_server_access_has_password (data->local_access))
+    {
+      g_task_return_new_error (task, PS_SECRETS_ERROR, PS_SECRETS_ERROR_FAILED,
+                               _("The password of this instance’s CouchDB is not in the "
+                                 "keyring. Set this instance up first."));
+      return;
+    }
+
+  if (data->apply && data->wanted)
+    {
+      GCancellable *cancellable = g_task_get_cancellable (task);
+
+      ps_server_access_new_async (data->server, self->session, cancellable,
+                                  on_server_access_cb, g_steal_pointer (&task));
+      return;
+    }
+
+  run_with_passwords (g_steal_pointer (&task));
+}
+
+static GTask *
+new_replication_task (PsSyncManager       *self,
+                      PsServer            *server,
+                      gboolean             apply,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data,
+                      gpointer             source_tag)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  ReplicationData *data = g_new0 (ReplicationData, 1);
+
+  g_task_set_source_tag (task, source_tag);
+  data->server = g_object_ref (server);
+  data->local = g_object_ref (ps_server_store_get_local (self->store));
+  data->apply = apply;
+  data->wanted = is_wanted_on_server (self, server);
+  g_task_set_task_data (task, data, (GDestroyNotify) replication_data_free);
+
+  return task;
+}
+
+static void
+start_replication_task (GTask *task)
+{
+  PsSyncManager *self = g_task_get_source_object (task);
+  ReplicationData *data = g_task_get_task_data (task);
+
+  ps_server_access_new_async (data->local, self->session, g_task_get_cancellable (task),
+                              on_local_access_cb, task);
+}
+
+/**
+ * ps_sync_manager_apply_server_replication_async:
+ * @self: a #PsSyncManager
+ * @server: a server, after its settings were saved (or it was removed)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the documents match the settings
+ * @user_data: data for @callback
+ *
+ * Writes @server's documents into this instance's `_replicator` when it is
+ * on-server, and removes them when it is not, or no longer in the store.
+ * Only changed documents are written. An on-server server's desktop job
+ * is stopped.
+ */
+void
+ps_sync_manager_apply_server_replication_async (PsSyncManager       *self,
+                                                PsServer            *server,
+                                                GCancellable        *cancellable,
+                                                GAsyncReadyCallback  callback,
+                                                gpointer             user_data)
+{
+  g_return_if_fail (PS_IS_SYNC_MANAGER (self));
+  g_return_if_fail (PS_IS_SERVER (server));
+
+  start_replication_task (new_replication_task (self, server, TRUE, cancellable, callback,
+                                                user_data,
+                                                ps_sync_manager_apply_server_replication_async));
+}
+
+gboolean
+ps_sync_manager_apply_server_replication_finish (PsSyncManager  *self,
+                                                 GAsyncResult   *result,
+                                                 GError        **error)
+{
+  return ps_sync_manager_apply_server_replication_finish_changes (self, result, NULL, NULL,
+                                                                  error);
+}
+
+/**
+ * ps_sync_manager_apply_server_replication_finish_changes:
+ * @self: a #PsSyncManager
+ * @result: the #GAsyncResult
+ * @written: (out) (optional) (transfer full): ids of the documents written
+ * @removed: (out) (optional) (transfer full): ids of the documents removed
+ * @error: return location for a #GError
+ *
+ * As ps_sync_manager_apply_server_replication_finish(), telling what changed.
+ */
+gboolean
+ps_sync_manager_apply_server_replication_finish_changes (PsSyncManager   *self,
+                                                         GAsyncResult    *result,
+                                                         char          ***written,
+                                                         char          ***removed,
+                                                         GError         **error)
+{
+  ReplicationData *data;
+
+  g_return_val_if_fail (PS_IS_SYNC_MANAGER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        ps_sync_manager_apply_server_replication_async, FALSE);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+
+  data = g_task_get_task_data (G_TASK (result));
+  if (written != NULL)
+    *written = g_steal_pointer (&data->written);
+  if (removed != NULL)
+    *removed = g_steal_pointer (&data->removed);
+  return TRUE;
+}
+
+/**
+ * ps_sync_manager_read_server_replication_async:
+ * @self: a #PsSyncManager
+ * @server: an on-server server
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the status
+ * @user_data: data for @callback
+ *
+ * Reads @server's status now, as the poll does, and emits the same signals.
+ */
+void
+ps_sync_manager_read_server_replication_async (PsSyncManager       *self,
+                                               PsServer            *server,
+                                               GCancellable        *cancellable,
+                                               GAsyncReadyCallback  callback,
+                                               gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (PS_IS_SYNC_MANAGER (self));
+  g_return_if_fail (PS_IS_SERVER (server));
+
+  task = new_replication_task (self, server, FALSE, cancellable, callback, user_data,
+                               ps_sync_manager_read_server_replication_async);
+  if (!ps_server_get_on_server (server))
+    {
+      g_task_return_pointer (task, NULL, NULL);
+      return;
+    }
+  start_replication_task (g_steal_pointer (&task));
+}
+
+/**
+ * ps_sync_manager_read_server_replication_finish:
+ * @self: a #PsSyncManager
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * A status that could not be read is %PS_SERVER_REPLICATION_STATE_UNKNOWN
+ * with the reason; an error is only for a missing password or a
+ * cancellation.
+ *
+ * Returns: (transfer full) (nullable): the status; %NULL for a server that
+ *   is not on-server
+ */
+PsServerReplicationStatus *
+ps_sync_manager_read_server_replication_finish (PsSyncManager  *self,
+                                                GAsyncResult   *result,
+                                                GError        **error)
+{
+  g_return_val_if_fail (PS_IS_SYNC_MANAGER (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
+                        ps_sync_manager_read_server_replication_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/**
+ * ps_sync_manager_get_server_replication:
+ * @self: a #PsSyncManager
+ * @server: a server
+ *
+ * Returns: (transfer none) (nullable): the last status read for @server
+ */
+PsServerReplicationStatus *
+ps_sync_manager_get_server_replication (PsSyncManager *self,
+                                        PsServer      *server)
+{
+  g_return_val_if_fail (PS_IS_SYNC_MANAGER (self), NULL);
+  g_return_val_if_fail (PS_IS_SERVER (server), NULL);
+
+  return g_hash_table_lookup (self->replication, ps_server_get_id (server));
+}
+
+static void
+on_polled_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  PsSyncManager *self = PS_SYNC_MANAGER (object);
+  g_autoptr(PsServerReplicationStatus) status = NULL;
+  g_autoptr(GError) error = NULL;
+
+  self->n_polls--;
+  status = ps_sync_manager_read_server_replication_finish (self, result, &error);
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      ReplicationData *data = g_task_get_task_data (G_TASK (result));
+      g_autoptr(PsServerReplicationStatus) unknown = NULL;
+
+      /* A password missing from the keyring: shown, not announced. */
+      unknown = ps_server_replication_status_new_with_error (PS_SERVER_REPLICATION_STATE_UNKNOWN,
+                                                             error->message);
+      if (is_wanted_on_server (self, data->server))
+        record_status (self, data->server, unknown);
+    }
+}
+
+static void
+poll_all (PsSyncManager *self)
+{
+  GListModel *servers = G_LIST_MODEL (self->store);
+
+  /* A slow instance is not asked again before it answered. */
+  if (self->n_polls > 0)
+    return;
+
+  for (guint i = 0; i < g_list_model_get_n_items (servers); i++)
+    {
+      g_autoptr(PsServer) server = g_list_model_get_item (servers, i);
+
+      if (!ps_server_get_on_server (server))
+        continue;
+      self->n_polls++;
+      ps_sync_manager_read_server_replication_async (self, server, self->cancellable,
+                                                     on_polled_cb, NULL);
+    }
+}
+
+static gboolean
+on_poll_cb (gpointer user_data)
+{
+  poll_all (PS_SYNC_MANAGER (user_data));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+start_polling (PsSyncManager *self)
+{
+  if (self->poll_id != 0)
+    return;
+
+  self->poll_id = g_timeout_add (self->poll_interval, on_poll_cb, self);
+  poll_all (self);
+}
+
+guint
+ps_sync_manager_get_replication_poll_interval (PsSyncManager *self)
+{
+  g_return_val_if_fail (PS_IS_SYNC_MANAGER (self), 0);
+  return self->poll_interval;
+}
+
+/**
+ * ps_sync_manager_set_replication_poll_interval:
+ * @self: a #PsSyncManager
+ * @interval_ms: how often, in milliseconds, on-server servers' status is read
+ */
+void
+ps_sync_manager_set_replication_poll_interval (PsSyncManager *self,
+                                               guint          interval_ms)
+{
+  g_return_if_fail (PS_IS_SYNC_MANAGER (self));
+  g_return_if_fail (interval_ms >= 10);
+
+  if (self->poll_interval == interval_ms)
+    return;
+
+  self->poll_interval = interval_ms;
+  if (self->poll_id != 0)
+    {
+      g_clear_handle_id (&self->poll_id, g_source_remove);
+      self->poll_id = g_timeout_add (self->poll_interval, on_poll_cb, self);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REPLICATION_POLL_INTERVAL]);
+}
+
+static void
+on_sync_applied_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  PsSyncManager *self = PS_SYNC_MANAGER (object);
+  ReplicationData *data = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  if (ps_sync_manager_apply_server_replication_finish (self, result, &error))
+    return;
+
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_autoptr(PsServerReplicationStatus) status = NULL;
+
+      /* Sync was asked for and cannot happen: as loud as a failed sync. */
+      status = ps_server_replication_status_new_with_error (PS_SERVER_REPLICATION_STATE_FAILED,
+                                                            error->message);
+      record_status (self, data->server, status);
+    }
+}
+
+/* Sync and Sync All on an on-server server: CouchDB syncs, if its
+ * documents are in place. */
+static void
+apply_for_sync (PsSyncManager *self,
+                PsServer      *server)
+{
+  start_polling (self);
+  ps_sync_manager_apply_server_replication_async (self, server, self->cancellable,
+                                                  on_sync_applied_cb, NULL);
+}
+
 static void
 sync_server (PsSyncManager *self,
              const char    *server_id,
              gboolean       once)
 {
-  PsSyncJob *job = ps_sync_manager_get_job (self, server_id);
+  PsServer *server = ps_server_store_lookup (self->store, server_id);
+  PsSyncJob *job;
   Queued *queued;
 
+  if (server != NULL && ps_server_get_on_server (server))
+    {
+      apply_for_sync (self, server);
+      return;
+    }
+
+  job = ps_sync_manager_get_job (self, server_id);
   if (job == NULL || ps_sync_job_get_running (job) ||
       ps_sync_job_get_state (job) == PS_SYNC_STATE_QUEUED)
     return;
@@ -518,7 +1157,9 @@ ps_sync_manager_start_continuous (PsSyncManager *self)
     {
       g_autoptr(PsServer) server = g_list_model_get_item (servers, i);
 
-      if (ps_server_get_continuous (server))
+      if (ps_server_get_on_server (server))
+        start_polling (self);
+      else if (ps_server_get_continuous (server))
         ps_sync_manager_sync (self, ps_server_get_id (server));
     }
 }

@@ -368,3 +368,42 @@ ps_url_text_has_password (const char *text)
 
   return FALSE;
 }
+
+/**
+ * ps_url_redact_text:
+ * @text: any text, which may hold URLs, such as another server's error
+ *
+ * Returns: (transfer full): @text with the user information of every URL
+ *   in it removed, as ps_url_text_has_password() finds them
+ */
+char *
+ps_url_redact_text (const char *text)
+{
+  GString *out;
+  const char *p = text;
+  const char *found;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  out = g_string_sized_new (strlen (text));
+  while ((found = strstr (p, "://")) != NULL)
+    {
+      const char *authority = found + 3;
+      gsize len = strcspn (authority, "\"'<> \t\r\n");
+      const char *at = g_strrstr_len (authority, len, "@");
+
+      if (at == NULL)
+        {
+          g_string_append_len (out, p, authority + len - p);
+        }
+      else
+        {
+          g_string_append_len (out, p, authority - p);
+          g_string_append_len (out, at + 1, authority + len - (at + 1));
+        }
+      p = authority + len;
+    }
+  g_string_append (out, p);
+
+  return g_string_free (out, FALSE);
+}

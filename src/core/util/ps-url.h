@@ -36,5 +36,6 @@ gboolean  ps_url_normalize_server  (const char  *text,
 char     *ps_url_redact            (const char  *text);
 char     *ps_url_strip_credentials (const char  *text);
 gboolean  ps_url_text_has_password (const char  *text);
+char     *ps_url_redact_text       (const char  *text);
 
 G_END_DECLS
