@@ -244,13 +244,21 @@ server_to_json (PsServer *server)
   return node;
 }
 
+/* The saved servers, and the one a command names by id or description;
+ * %NULL, with the reason printed, when either cannot be had.
+ */
 static PsServer *
-find_server (PsServerStore *store,
-             const char    *name)
+load_named_server (const char     *name,
+                   PsServerStore **store)
 {
   g_autoptr(GError) error = NULL;
-  PsServer *server = ps_server_store_find (store, name, &error);
+  PsServer *server;
 
+  *store = ps_cli_load_server_store ();
+  if (*store == NULL)
+    return NULL;
+
+  server = ps_server_store_find (*store, name, &error);
   if (server == NULL)
     ps_cli_print_error (NULL, error);
 
@@ -560,11 +568,7 @@ server_show (int    argc,
   if (argc != 2)
     return ps_cli_usage_error (context, _("Name one server."));
 
-  store = ps_cli_load_server_store ();
-  if (store == NULL)
-    return PS_CLI_EXIT_FAILED;
-
-  server = find_server (store, argv[1]);
+  server = load_named_server (argv[1], &store);
   if (server == NULL)
     return PS_CLI_EXIT_FAILED;
 
@@ -619,11 +623,7 @@ server_edit (int    argc,
   if ((status = ps_cli_server_options_check (&options, context)) >= 0)
     return status;
 
-  store = ps_cli_load_server_store ();
-  if (store == NULL)
-    return PS_CLI_EXIT_FAILED;
-
-  server = find_server (store, argv[1]);
+  server = load_named_server (argv[1], &store);
   if (server == NULL)
     return PS_CLI_EXIT_FAILED;
   was_on_server = ps_server_get_on_server (server);
@@ -693,11 +693,7 @@ server_remove (int    argc,
   if (argc != 2)
     return ps_cli_usage_error (context, _("Name one server."));
 
-  store = ps_cli_load_server_store ();
-  if (store == NULL)
-    return PS_CLI_EXIT_FAILED;
-
-  server = find_server (store, argv[1]);
+  server = load_named_server (argv[1], &store);
   if (server == NULL)
     return PS_CLI_EXIT_FAILED;
 
