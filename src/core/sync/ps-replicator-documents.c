@@ -275,8 +275,10 @@ on_change_cb (GObject      *object,
 }
 
 static void
-next_change (GTask *task)
+next_change (GTask *owned)
 {
+  g_autoptr(GTask) task = owned;
+  GCancellable *cancellable = g_task_get_cancellable (task);
   ApplyData *data = g_task_get_task_data (task);
   Change *change = g_queue_peek_head (&data->changes);
   g_autofree char *path = NULL;
@@ -305,9 +307,8 @@ next_change (GTask *task)
     }
 
   ps_couch_database_request_async (data->replicator, change->remove ? "DELETE" : "PUT", path,
-                                   query, body, g_task_get_cancellable (task), on_change_cb,
-                                   task);
-  g_steal_pointer (&task);
+                                   query, body, cancellable, on_change_cb,
+                                   g_steal_pointer (&task));
 }
 
 static void
@@ -401,6 +402,7 @@ on_listed_cb (GObject      *object,
   ApplyData *data = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) answer = NULL;
+  GCancellable *cancellable;
   JsonArray *rows = NULL;
 
   answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
@@ -413,9 +415,9 @@ on_listed_cb (GObject      *object,
           return;
         }
       data->created = TRUE;
+      cancellable = g_task_get_cancellable (task);
       ps_couch_database_request_async (data->replicator, "PUT", NULL, NULL, NULL,
-                                       g_task_get_cancellable (task), on_created_cb,
-                                       g_steal_pointer (&task));
+                                       cancellable, on_created_cb, g_steal_pointer (&task));
       return;
     }
   if (answer == NULL)

@@ -582,10 +582,12 @@ on_status_read_cb (GObject      *object,
 }
 
 static void
-run_with_passwords (GTask *task)
+run_with_passwords (GTask *owned)
 {
+  g_autoptr(GTask) task = owned;
   PsSyncManager *self = g_task_get_source_object (task);
   ReplicationData *data = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(GError) error = NULL;
   g_autoptr(PsCouchDatabase) replicator = NULL;
 
@@ -600,8 +602,7 @@ run_with_passwords (GTask *task)
   if (!data->apply)
     {
       ps_secrets_wipe (&data->local_password);
-      ps_server_replication_status_read_async (replicator, data->server,
-                                               g_task_get_cancellable (task),
+      ps_server_replication_status_read_async (replicator, data->server, cancellable,
                                                on_status_read_cb, g_steal_pointer (&task));
       return;
     }
@@ -612,7 +613,7 @@ run_with_passwords (GTask *task)
 
   ps_replicator_documents_apply_async (replicator, data->local, data->local_password,
                                        data->server, data->server_password, data->wanted,
-                                       g_task_get_cancellable (task), on_documents_applied_cb,
+                                       cancellable, on_documents_applied_cb,
                                        g_steal_pointer (&task));
 }
 
@@ -676,7 +677,9 @@ on_local_password_cb (GObject      *object,
 
   if (data->apply && data->wanted && needs_password (data->server))
     {
-      ps_secrets_lookup_async (ps_server_get_id (data->server), g_task_get_cancellable (task),
+      GCancellable *cancellable = g_task_get_cancellable (task);
+
+      ps_secrets_lookup_async (ps_server_get_id (data->server), cancellable,
                                on_server_password_cb, g_steal_pointer (&task));
       return;
     }
