@@ -12,8 +12,6 @@
 #include "ps-server-row.h"
 #include "ps-url.h"
 
-#include <string.h>
-
 /* The most of CouchDB's error a row shows; the server's page has it all. */
 #define MAX_SHORT_ERROR_CHARS 100
 
@@ -102,13 +100,31 @@ get_replication_icon_name (PsServerReplicationState state)
     }
 }
 
+static char *
+collapse_whitespace (const char *text)
+{
+  g_auto(GStrv) words = g_strsplit_set (text, " \t\r\n", -1);
+  g_autoptr(GString) line = g_string_new (NULL);
+
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      if (*words[i] == '\0')
+        continue;
+      if (line->len > 0)
+        g_string_append_c (line, ' ');
+      g_string_append (line, words[i]);
+    }
+
+  return g_string_free (g_steal_pointer (&line), FALSE);
+}
+
 /* The state, and for a failing replication CouchDB's reason in short. */
 static char *
 dup_replication_status_text (PsServerReplicationStatus *status)
 {
   PsServerReplicationState state = PS_SERVER_REPLICATION_STATE_UNKNOWN;
   const char *error = NULL;
-  g_autofree char *first_line = NULL;
+  g_autofree char *one_line = NULL;
   g_autofree char *short_error = NULL;
 
   if (status != NULL)
@@ -117,25 +133,27 @@ dup_replication_status_text (PsServerReplicationStatus *status)
       error = ps_server_replication_status_get_error (status);
     }
 
+  /* An unknown state says why it is unknown, when it can. */
   if (error == NULL || *error == '\0' ||
-      (state != PS_SERVER_REPLICATION_STATE_CRASHING &&
-       state != PS_SERVER_REPLICATION_STATE_FAILED))
+      state == PS_SERVER_REPLICATION_STATE_RUNNING ||
+      state == PS_SERVER_REPLICATION_STATE_PENDING)
     return g_strdup (ps_server_replication_state_to_label (state));
 
-  first_line = g_strndup (error, strcspn (error, "\r\n"));
-  if (g_utf8_strlen (first_line, -1) > MAX_SHORT_ERROR_CHARS)
+  /* CouchDB's reasons are Erlang terms over several lines: one line here. */
+  one_line = collapse_whitespace (error);
+  if (g_utf8_strlen (one_line, -1) > MAX_SHORT_ERROR_CHARS)
     {
-      g_autofree char *start = g_utf8_substring (first_line, 0, MAX_SHORT_ERROR_CHARS - 1);
+      g_autofree char *start = g_utf8_substring (one_line, 0, MAX_SHORT_ERROR_CHARS - 1);
 
       short_error = g_strconcat (start, "…", NULL);
     }
   else
     {
-      short_error = g_steal_pointer (&first_line);
+      short_error = g_steal_pointer (&one_line);
     }
 
   /* Translators: the first %s is the state of a replication, e.g. “Failing,
-   * retrying”, the second the reason CouchDB gives, as it gives it
+   * retrying”, the second the reason, as CouchDB (or the connection) gives it
    */
   return g_strdup_printf (_("%s: %s"), ps_server_replication_state_to_label (state),
                           short_error);

@@ -164,18 +164,29 @@ on_server_replication_applied_cb (GObject      *source,
                                   GAsyncResult *result,
                                   gpointer      user_data)
 {
-  g_autoptr(PsWindow) self = PS_WINDOW (user_data);
+  g_autoptr(GTask) task = G_TASK (user_data);
+  PsWindow *self = g_task_get_source_object (task);
+  PsServer *server = g_task_get_task_data (task);
+  PsSyncManager *manager = PS_SYNC_MANAGER (source);
   g_autoptr(GError) error = NULL;
   g_autofree char *message = NULL;
 
-  if (ps_sync_manager_apply_server_replication_finish (PS_SYNC_MANAGER (source), result,
-                                                       &error) ||
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
+  if (!ps_sync_manager_apply_server_replication_finish (manager, result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
 
-  message = g_strdup_printf (_("The replication documents in this instance’s CouchDB could "
-                               "not be updated: %s"), error->message);
-  show_error (self, message);
+      message = g_strdup_printf (_("The replication documents in this instance’s CouchDB "
+                                   "could not be updated: %s"), error->message);
+      show_error (self, message);
+      return;
+    }
+
+  /* The manager follows a server's replication from its first sync on;
+   * for one just set so, that is now (the documents are already in place).
+   */
+  if (ps_server_get_on_server (server) && lookup_server (self, ps_server_get_id (server)) != NULL)
+    ps_sync_manager_sync (manager, ps_server_get_id (server));
 }
 
 /* Writes the server's documents into this instance's _replicator, or
@@ -185,10 +196,15 @@ static void
 apply_server_replication (PsWindow *self,
                           PsServer *server)
 {
+  GTask *task;
+
+  /* The task only carries the window and the server to the callback. */
+  task = g_task_new (self, self->cancellable, NULL, NULL);
+  g_task_set_source_tag (task, apply_server_replication);
+  g_task_set_task_data (task, g_object_ref (server), g_object_unref);
   ps_sync_manager_apply_server_replication_async (ps_context_get_sync_manager (self->context),
                                                   server, self->cancellable,
-                                                  on_server_replication_applied_cb,
-                                                  g_object_ref (self));
+                                                  on_server_replication_applied_cb, task);
 }
 
 static void
