@@ -416,7 +416,13 @@ on_history_read_cb (GObject      *source,
       return;
     }
 
-  gtk_label_set_text (self->history_empty_label, _("This server has not been synced yet."));
+  /* CouchDB's own syncs are not in this computer's history. */
+  if (self->server != NULL && ps_server_get_on_server (self->server))
+    gtk_label_set_text (self->history_empty_label,
+                        _("This server has not been synced from this computer. This "
+                          "instance’s CouchDB syncs it."));
+  else
+    gtk_label_set_text (self->history_empty_label, _("This server has not been synced yet."));
   gtk_widget_set_visible (GTK_WIDGET (self->history_empty_label), entries->len == 0);
   gtk_widget_set_visible (GTK_WIDGET (self->history_list), entries->len > 0);
   for (guint i = 0; i < entries->len; i++)
@@ -463,6 +469,7 @@ on_server_notify_on_server_cb (PsServer     *server,
                                PsServerPage *self)
 {
   update_job_state (self);
+  refresh_history (self);
 }
 
 static void

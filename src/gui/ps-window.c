@@ -182,10 +182,13 @@ on_server_replication_applied_cb (GObject      *source,
       return;
     }
 
-  /* The manager follows a server's replication from its first sync on;
-   * for one just set so, that is now (the documents are already in place).
+  /* The manager follows a server's replication once it was synced (or was
+   * on the server when the manager started): for one just set so, that is
+   * now. Its documents are in place, so this writes nothing again.
    */
-  if (ps_server_get_on_server (server) && lookup_server (self, ps_server_get_id (server)) != NULL)
+  if (ps_server_get_on_server (server) &&
+      lookup_server (self, ps_server_get_id (server)) != NULL &&
+      ps_sync_manager_get_server_replication (manager, server) == NULL)
     ps_sync_manager_sync (manager, ps_server_get_id (server));
 }
 
