@@ -68,6 +68,7 @@ struct _PsServerDialog
   GtkCheckButton  *allow_metered_check;
   GtkCheckButton  *defer_attachments_check;
   GtkCheckButton  *on_server_check;
+  GtkLabel        *on_server_message;
   GtkWidget       *save_button;
   GtkWidget       *test_button;
 };
@@ -290,6 +291,20 @@ validate (PsServerDialog *self)
                    _("The SHA-256 fingerprint you checked with the server’s administrator"),
                    MESSAGE_HINT);
     }
+
+  /* CouchDB's replicator checks the certificate itself, with its own
+   * authorities: a pinned one means nothing to it.
+   */
+  if (get_on_server (self) && *fingerprint_text != '\0')
+    set_message (self->on_server_message,
+                 _("This instance’s CouchDB does not know the pinned certificate: it syncs "
+                   "with the server only if it trusts the server’s certificate itself."),
+                 MESSAGE_WARNING);
+  else
+    set_message (self->on_server_message,
+                 _("This instance’s CouchDB syncs with the server by itself, also while "
+                   "this computer is off."),
+                 MESSAGE_HINT);
 
   /* Databases: the same check as when the server is added to the store. */
   scratch = ps_server_new (NULL, NULL);
@@ -581,6 +596,7 @@ on_on_server_check_toggled_cb (GtkToggleButton *button,
 {
   /* Ticked again, it is asked again. */
   self->on_server_agreed = FALSE;
+  validate (self);
 }
 
 static void save (PsServerDialog *self);
@@ -1034,6 +1050,7 @@ ps_server_dialog_class_init (PsServerDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, allow_metered_check);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, defer_attachments_check);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, on_server_check);
+  gtk_widget_class_bind_template_child (widget_class, PsServerDialog, on_server_message);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, advanced_expander);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, direction_combo);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, prefix_entry);

@@ -1459,6 +1459,15 @@ test_server_dialog_on_server_consent (Fixture       *fixture,
   g_assert_false (gtk_toggle_button_get_active (check));
   gtk_toggle_button_set_active (check, TRUE);
 
+  /* CouchDB's replicator knows nothing of a certificate pinned here. */
+  set_entry (dialog, "fingerprint_entry",
+             "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+             "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89");
+  g_assert_true (save_is_enabled (dialog));
+  g_assert_nonnull (strstr (message_of (dialog, "on_server_message"), "pinned certificate"));
+  set_entry (dialog, "fingerprint_entry", "");
+  g_assert_null (strstr (message_of (dialog, "on_server_message"), "pinned certificate"));
+
   /* The question says where the password goes, and who can read it. */
   question = save_and_find_question (dialog);
   g_object_get (question, "text", &primary, "secondary-text", &secondary, NULL);
