@@ -32,6 +32,7 @@ struct _PsServerPage
   GBindingGroup *server_bindings;   /* the server's description and URL */
   GSignalGroup *job_signals;
   GSignalGroup *server_signals;     /* whether it is kept on the server */
+  char         *shown_replication;  /* the status the page shows, as JSON */
   GSignalGroup *database_signals;   /* the job's list of databases */
 
   /* Template widgets */
@@ -243,13 +244,25 @@ new_replication_row (PsServerReplicationStatus *status,
 }
 
 static void
+clear_replication_rows (PsServerPage *self)
+{
+  g_autoptr(GList) children = NULL;
+
+  children = gtk_container_get_children (GTK_CONTAINER (self->replication_list));
+  for (GList *l = children; l != NULL; l = l->next)
+    gtk_widget_destroy (GTK_WIDGET (l->data));
+  gtk_widget_show (GTK_WIDGET (self->replication_empty_label));
+  g_clear_pointer (&self->shown_replication, g_free);
+}
+
+static void
 update_replication_state (PsServerPage *self)
 {
   PsSyncManager *manager = ps_context_get_sync_manager (self->context);
   PsServerReplicationStatus *status;
   PsServerReplicationState state = PS_SERVER_REPLICATION_STATE_UNKNOWN;
-  g_autoptr(GList) children = NULL;
   g_autofree char *state_text = NULL;
+  g_autofree char *shown = NULL;
   const char *error = NULL;
   guint n_entries = 0;
   gboolean failing;
@@ -273,19 +286,29 @@ update_replication_state (PsServerPage *self)
   gtk_widget_set_visible (GTK_WIDGET (self->replication_edit_button), failing);
   gtk_widget_set_visible (GTK_WIDGET (self->replication_diagnose_button), failing);
 
-  /* Written again from the status each time: a handful of rows. */
-  children = gtk_container_get_children (GTK_CONTAINER (self->replication_list));
-  for (GList *l = children; l != NULL; l = l->next)
-    gtk_widget_destroy (GTK_WIDGET (l->data));
-  for (guint i = 0; i < n_entries; i++)
-    gtk_container_add (GTK_CONTAINER (self->replication_list), new_replication_row (status, i));
-  gtk_widget_set_visible (GTK_WIDGET (self->replication_empty_label), n_entries == 0);
-
   gtk_button_set_label (self->sync_button, _("_Update Server Replication"));
   gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.sync-server");
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_button),
                                _("Write this server’s replication documents into this "
                                  "instance’s CouchDB again"));
+
+  /* The status is read every few seconds: the rows are made again only
+   * when it changed, so that a screen reader's place in them stays.
+   */
+  if (status != NULL)
+    {
+      g_autoptr(JsonNode) node = ps_server_replication_status_to_json (status);
+
+      shown = json_to_string (node, FALSE);
+    }
+  if (g_strcmp0 (shown, self->shown_replication) == 0)
+    return;
+
+  clear_replication_rows (self);
+  self->shown_replication = g_steal_pointer (&shown);
+  for (guint i = 0; i < n_entries; i++)
+    gtk_container_add (GTK_CONTAINER (self->replication_list), new_replication_row (status, i));
+  gtk_widget_set_visible (GTK_WIDGET (self->replication_empty_label), n_entries == 0);
 }
 
 static void
@@ -537,6 +560,7 @@ ps_server_page_dispose (GObject *object)
   g_clear_object (&self->job_signals);
   g_clear_object (&self->server_signals);
   g_clear_object (&self->database_signals);
+  g_clear_pointer (&self->shown_replication, g_free);
   g_clear_object (&self->job);
   g_clear_object (&self->server);
 
@@ -727,6 +751,7 @@ ps_server_page_set_server (PsServerPage *self,
   g_signal_group_set_target (self->job_signals, NULL);
   g_signal_group_set_target (self->database_signals, NULL);
   gtk_list_box_bind_model (self->database_list, NULL, NULL, NULL, NULL);
+  clear_replication_rows (self);
 
   if (server != NULL)
     {
