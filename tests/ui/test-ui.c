@@ -1594,6 +1594,60 @@ assert_no_password (const char *text,
   g_assert_null (strstr (text, password));
 }
 
+static guint
+count_replicator_docs (PsTestCouchServer *instance,
+                       const char        *server_id)
+{
+  g_autofree char *prefix = g_strdup_printf ("primero-sync-%s-", server_id);
+  g_autoptr(JsonNode) answer = NULL;
+  JsonArray *rows;
+  guint status = 0;
+  guint n = 0;
+
+  answer = ps_test_peer_request (ps_test_couch_server_get_peer (instance), "GET",
+                                 "/_replicator/_all_docs", NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  rows = json_object_get_array_member (json_node_get_object (answer), "rows");
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      JsonObject *row = json_array_get_object_element (rows, i);
+
+      if (g_str_has_prefix (json_object_get_string_member (row, "id"), prefix))
+        n++;
+    }
+
+  return n;
+}
+
+static gboolean
+on_tick_cb (gpointer user_data)
+{
+  gboolean *ticked = user_data;
+
+  *ticked = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop until this instance's _replicator holds @n_docs of
+ * the server's documents, as the window writes or removes them.
+ */
+static void
+wait_for_replicator_docs (PsTestCouchServer *instance,
+                          const char        *server_id,
+                          guint              n_docs)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_SECONDS * G_USEC_PER_SEC;
+
+  while (count_replicator_docs (instance, server_id) != n_docs)
+    {
+      gboolean ticked = FALSE;
+
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_timeout_add (100, on_tick_cb, &ticked);
+      wait_for_flag (&ticked);
+    }
+}
+
 /* A server kept in sync on the server, against two real CouchDBs, whose
  * password is wrong: CouchDB's replicator fails, and the row, the page and
  * a notification say so with CouchDB's reason. With the password mended
@@ -1747,7 +1801,11 @@ test_on_server_crashing (Fixture       *fixture,
     g_assert_false (timed_out);
   }
 
-  /* Back to the desktop: no question, and the row is the desktop's again. */
+  /* Back to the desktop: no question, its documents go, and the row is
+   * the desktop's again.
+   */
+  g_assert_cmpuint (count_replicator_docs (instance, ps_server_get_id (server)), ==,
+                    2 * g_strv_length (names));
   dialog = open_edit_dialog (fixture, server);
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (get_child (dialog, PS_TYPE_SERVER_DIALOG,
                                                               "on_server_check")), FALSE);
@@ -1760,6 +1818,24 @@ test_on_server_crashing (Fixture       *fixture,
                                                                  "on_server_badge"))));
   g_assert_false (is_failing_status (get_status (fixture, server)));
   g_assert_false (is_running_status (get_status (fixture, server)));
+  wait_for_replicator_docs (instance, ps_server_get_id (server), 0);
+
+  /* Deleted while kept on the server: its documents go with it. */
+  dialog = open_edit_dialog (fixture, server);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (get_child (dialog, PS_TYPE_SERVER_DIALOG,
+                                                              "on_server_check")), TRUE);
+  destroyed = FALSE;
+  g_signal_connect (dialog, "destroy", G_CALLBACK (on_destroy_cb), &destroyed);
+  gtk_dialog_response (GTK_DIALOG (save_and_find_question (dialog)), GTK_RESPONSE_ACCEPT);
+  wait_for_flag (&destroyed);
+  wait_for_replicator_docs (instance, ps_server_get_id (server), 2 * g_strv_length (names));
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "remove-server",
+                                  g_variant_new_string (ps_server_get_id (server)));
+  flush_events ();
+  gtk_dialog_response (GTK_DIALOG (find_toplevel (GTK_TYPE_MESSAGE_DIALOG)), GTK_RESPONSE_ACCEPT);
+  flush_events ();
+  g_assert_null (ps_server_store_lookup (store, ps_server_get_id (server)));
+  wait_for_replicator_docs (instance, ps_server_get_id (server), 0);
 
   notifications_stop (fixture, &notifications);
   g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "show-servers", NULL);
