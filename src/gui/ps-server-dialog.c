@@ -374,8 +374,6 @@ fill_fields (PsServerDialog *self)
                                     ps_server_get_defer_attachments (self->server));
       gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->on_server_check),
                                     ps_server_get_on_server (self->server));
-      if (ps_server_get_on_server (self->server))
-        gtk_expander_set_expanded (self->advanced_expander, TRUE);
       fingerprint = ps_server_get_pinned_fingerprint (self->server);
       if (fingerprint != NULL)
         gtk_entry_set_text (self->fingerprint_entry, fingerprint);
