@@ -4,7 +4,8 @@
  *
  * PS_TEST_COUCHDB names the server: either the `couchdb-run` script of a
  * CouchDB release, which this harness uses to start one server per index on
- * ports 25984 and up in a folder of the build directory, or the URL of a
+ * ports 25984 and up (PS_TEST_COUCHDB_FIRST_PORT moves them, so that two
+ * checkouts can test at once) in a folder of the build directory, or the URL of a
  * running server with an administrator's credentials, which every index
  * then shares (the tests give each side its own database names).
  */
@@ -157,10 +158,41 @@ restore_local_ini (const char *dir)
     g_file_set_contents (orig, contents, length, NULL);
 }
 
+/* A new CouchDB makes up its cookie secret at the first login. When
+ * several replications log in at once, each makes up and saves its own,
+ * and the session cookies issued under the ones overwritten answer 401
+ * until CouchDB's replicator retries, minutes later. A server in use has
+ * long settled its secret; so does this one, before any login.
+ */
+static void
+set_cookie_secret (PsTestCouchServer *server)
+{
+  g_autofree char *secret = g_uuid_string_random ();
+  g_autoptr(JsonNode) body = json_node_new (JSON_NODE_VALUE);
+  g_autoptr(JsonNode) answer = NULL;
+  guint status = 0;
+
+  json_node_set_string (body, secret);
+  answer = ps_test_peer_request (server->peer, "PUT", "/_node/_local/_config/chttpd_auth/secret",
+                                 body, &status);
+  g_assert_cmpuint (status, ==, SOUP_STATUS_OK);
+}
+
+static char *
+dup_port (guint index)
+{
+  const char *first = g_getenv ("PS_TEST_COUCHDB_FIRST_PORT");
+  guint64 first_port = first != NULL ? g_ascii_strtoull (first, NULL, 10) : FIRST_PORT;
+
+  if (first_port < 1024 || first_port > 65000)
+    first_port = FIRST_PORT;
+  return g_strdup_printf ("%u", (guint) first_port + index);
+}
+
 static void
 start_with_script (PsTestCouchServer *server)
 {
-  g_autofree char *port = g_strdup_printf ("%u", FIRST_PORT + server->index);
+  g_autofree char *port = dup_port (server->index);
   g_autofree char *base = NULL;
   g_autofree char *data = NULL;
   g_autofree char *pid_path = NULL;
@@ -251,6 +283,8 @@ ps_test_couch_server_new (guint index)
     }
 
   server->peer = ps_test_peer_new_for_server (server->url, server->user, server->password);
+  if (server->script != NULL)
+    set_cookie_secret (server);
   return server;
 }
 

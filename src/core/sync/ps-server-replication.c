@@ -16,6 +16,7 @@
 
 #include "ps-json.h"
 #include "ps-replicator-documents.h"
+#include "ps-replicator-error.h"
 #include "ps-server-replication.h"
 #include "ps-url.h"
 
@@ -34,7 +35,8 @@ struct _PsServerReplicationStatus
   GObject                   parent_instance;
 
   PsServerReplicationState  state;
-  char                     *error;
+  char                     *error;           /* in plain words */
+  char                     *couchdb_error;   /* as CouchDB gave it */
   GArray                   *entries;   /* Entry */
 };
 
@@ -106,6 +108,7 @@ ps_server_replication_status_finalize (GObject *object)
   PsServerReplicationStatus *self = (PsServerReplicationStatus *)object;
 
   g_clear_pointer (&self->error, g_free);
+  g_clear_pointer (&self->couchdb_error, g_free);
   g_clear_pointer (&self->entries, g_array_unref);
 
   G_OBJECT_CLASS (ps_server_replication_status_parent_class)->finalize (object);
@@ -223,7 +226,11 @@ add_entry (PsServerReplicationStatus *self,
   if (doc != NULL && self->error == NULL &&
       (entry.state == PS_SERVER_REPLICATION_STATE_CRASHING ||
        entry.state == PS_SERVER_REPLICATION_STATE_FAILED))
-    self->error = dup_error (doc);
+    {
+      self->couchdb_error = dup_error (doc);
+      if (self->couchdb_error != NULL)
+        self->error = ps_replicator_error_describe (self->couchdb_error);
+    }
 
   self->state = MAX (self->state, entry.state);
   g_array_append_val (self->entries, entry);
@@ -305,7 +312,8 @@ ps_server_replication_status_get_state (PsServerReplicationStatus *self)
  * @self: a #PsServerReplicationStatus
  *
  * Returns: (nullable): CouchDB's reason for the first crashing or failed
- *   document, without credentials
+ *   document in plain words (ps_replicator_error_describe()), without
+ *   credentials
  */
 const char *
 ps_server_replication_status_get_error (PsServerReplicationStatus *self)
@@ -419,7 +427,7 @@ ps_server_replication_status_get_entry_changes_pending (PsServerReplicationStatu
  * ps_server_replication_status_to_json:
  * @self: a #PsServerReplicationStatus
  *
- * Returns: (transfer full): `{"state", "error", "docs_written",
+ * Returns: (transfer full): `{"state", "error", "couchdb_error", "docs_written",
  *   "write_failures", "changes_pending", "databases": [...]}`
  */
 JsonNode *
@@ -435,6 +443,11 @@ ps_server_replication_status_to_json (PsServerReplicationStatus *self)
   json_builder_set_member_name (builder, "error");
   if (self->error != NULL)
     json_builder_add_string_value (builder, self->error);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "couchdb_error");
+  if (self->couchdb_error != NULL)
+    json_builder_add_string_value (builder, self->couchdb_error);
   else
     json_builder_add_null_value (builder);
   json_builder_set_member_name (builder, "docs_written");

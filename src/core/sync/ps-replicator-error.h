@@ -1,0 +1,14 @@
+/* ps-replicator-error.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+char *ps_replicator_error_describe (const char *reason);
+
+G_END_DECLS
