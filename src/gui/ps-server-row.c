@@ -13,7 +13,7 @@
 #include "ps-url.h"
 
 /* The most of CouchDB's error a row shows; the server's page has it all. */
-#define MAX_SHORT_ERROR_CHARS 100
+#define MAX_SHORT_ERROR_CHARS 160
 
 struct _PsServerRow
 {
@@ -118,9 +118,12 @@ collapse_whitespace (const char *text)
   return g_string_free (g_steal_pointer (&line), FALSE);
 }
 
-/* The state, and for a failing replication CouchDB's reason in short. */
+/* The state, and for a failing replication the reason, cut after
+ * @max_chars characters unless that is 0.
+ */
 static char *
-dup_replication_status_text (PsServerReplicationStatus *status)
+dup_replication_status_text (PsServerReplicationStatus *status,
+                             guint                      max_chars)
 {
   PsServerReplicationState state = PS_SERVER_REPLICATION_STATE_UNKNOWN;
   const char *error = NULL;
@@ -139,11 +142,11 @@ dup_replication_status_text (PsServerReplicationStatus *status)
       state == PS_SERVER_REPLICATION_STATE_PENDING)
     return g_strdup (ps_server_replication_state_to_label (state));
 
-  /* CouchDB's reasons are Erlang terms over several lines: one line here. */
+  /* A reason may span several lines (CouchDB's own terms do): one here. */
   one_line = collapse_whitespace (error);
-  if (g_utf8_strlen (one_line, -1) > MAX_SHORT_ERROR_CHARS)
+  if (max_chars > 0 && g_utf8_strlen (one_line, -1) > max_chars)
     {
-      g_autofree char *start = g_utf8_substring (one_line, 0, MAX_SHORT_ERROR_CHARS - 1);
+      g_autofree char *start = g_utf8_substring (one_line, 0, max_chars - 1);
 
       short_error = g_strconcat (start, "…", NULL);
     }
@@ -189,6 +192,7 @@ update_replication_state (PsServerRow *self)
   PsServerReplicationStatus *status = NULL;
   PsServerReplicationState state = PS_SERVER_REPLICATION_STATE_UNKNOWN;
   g_autofree char *text = NULL;
+  g_autofree char *full_text = NULL;
   g_autofree char *description = NULL;
 
   if (self->manager != NULL)
@@ -196,12 +200,13 @@ update_replication_state (PsServerRow *self)
   if (status != NULL)
     state = ps_server_replication_status_get_state (status);
 
-  text = dup_replication_status_text (status);
+  text = dup_replication_status_text (status, MAX_SHORT_ERROR_CHARS);
+  full_text = dup_replication_status_text (status, 0);
   /* Translators: %s is the state of the replication, maybe with CouchDB's
    * reason, e.g. “Running” or “Failing, retrying: unauthorized”
    */
   description = g_strdup_printf (_("Synced on the server by this instance’s CouchDB. %s"),
-                                 text);
+                                 full_text);
   set_status (self, get_replication_icon_name (state), text, description,
               state == PS_SERVER_REPLICATION_STATE_CRASHING ||
               state == PS_SERVER_REPLICATION_STATE_FAILED);
