@@ -667,8 +667,8 @@ wait_for_status (Fixture    *fixture,
     {
       PsServerReplicationStatus *status;
 
-      status = ps_sync_manager_get_server_replication (ps_context_get_sync_manager (fixture->context),
-                                                       server);
+      status = ps_sync_manager_get_server_replication (
+        ps_context_get_sync_manager (fixture->context), server);
       g_test_message ("The window says: %s",
                       gtk_label_get_text (GTK_LABEL (get_child (fixture->window, PS_TYPE_WINDOW,
                                                                 "error_label"))));
@@ -1436,7 +1436,8 @@ static void
 test_server_dialog_on_server_consent (Fixture       *fixture,
                                       gconstpointer  user_data)
 {
-  PsServer *this_instance = ps_server_store_get_local (ps_context_get_server_store (fixture->context));
+  PsServerStore *store = ps_context_get_server_store (fixture->context);
+  PsServer *this_instance = ps_server_store_get_local (store);
   g_autofree char *local_url = g_strdup (ps_server_get_url (this_instance));
   g_autofree char *closed_url = g_strdup_printf ("http://127.0.0.1:%u", closed_port ());
   GtkInfoBar *error_bar = GTK_INFO_BAR (get_child (fixture->window, PS_TYPE_WINDOW, "error_bar"));
@@ -1564,8 +1565,8 @@ wait_for_row (Fixture    *fixture,
     {
       PsServerReplicationStatus *status;
 
-      status = ps_sync_manager_get_server_replication (ps_context_get_sync_manager (fixture->context),
-                                                       server);
+      status = ps_sync_manager_get_server_replication (
+        ps_context_get_sync_manager (fixture->context), server);
       g_test_message ("The window says: %s",
                       gtk_label_get_text (GTK_LABEL (get_child (fixture->window, PS_TYPE_WINDOW,
                                                                 "error_label"))));
