@@ -233,35 +233,53 @@ on_show_server_activated_cb (GSimpleAction *action,
   PsWindow *window = ensure_window (self);
   const char *server_id = g_variant_get_string (parameter, NULL);
   PsServerStore *store = ps_context_get_server_store (self->context);
-  PsSyncJob *job;
+  PsSyncManager *manager = ps_context_get_sync_manager (self->context);
+  PsServer *server;
+  gboolean failed;
 
   gtk_window_present (GTK_WINDOW (window));
-  if (ps_server_store_lookup (store, server_id) == NULL)
+  server = ps_server_store_lookup (store, server_id);
+  if (server == NULL)
     return;
 
   ps_window_show_server (window, server_id);
 
   /* Coming from a failure, what the user wants next is why. */
-  job = ps_sync_manager_get_job (ps_context_get_sync_manager (self->context), server_id);
-  if (ps_sync_job_get_state (job) == PS_SYNC_STATE_FAILED)
+  if (ps_server_get_on_server (server))
+    {
+      PsServerReplicationStatus *status = ps_sync_manager_get_server_replication (manager,
+                                                                                  server);
+      PsServerReplicationState state = status != NULL
+                                       ? ps_server_replication_status_get_state (status)
+                                       : PS_SERVER_REPLICATION_STATE_UNKNOWN;
+
+      failed = state == PS_SERVER_REPLICATION_STATE_CRASHING ||
+               state == PS_SERVER_REPLICATION_STATE_FAILED;
+    }
+  else
+    {
+      failed = ps_sync_job_get_state (ps_sync_manager_get_job (manager, server_id)) ==
+               PS_SYNC_STATE_FAILED;
+    }
+  if (failed)
     g_action_group_activate_action (G_ACTION_GROUP (window), "diagnose-server", parameter);
 }
 
+/* A failed sync from this desktop and a failing replication on the server
+ * are told alike, under the same id: a server syncs one way or the other.
+ */
 static void
-on_sync_manager_sync_failed_cb (PsSyncManager *manager,
-                                PsSyncJob     *job,
-                                PsApplication *self)
+notify_sync_failed (PsApplication *self,
+                    PsServer      *server,
+                    const char    *message)
 {
-  PsServer *server = ps_sync_job_get_server (job);
   g_autoptr(GNotification) notification = NULL;
   g_autofree char *id = dup_notification_id (server);
   g_autofree char *title = NULL;
-  const char *message;
   GVariant *target;
 
   /* Translators: %s is the description of a server, e.g. “Field office” */
   title = g_strdup_printf (_("Sync with %s failed"), ps_server_get_description (server));
-  message = ps_sync_job_get_error_message (job);
 
   notification = g_notification_new (title);
   if (message != NULL && *message != '\0')
@@ -279,13 +297,45 @@ on_sync_manager_sync_failed_cb (PsSyncManager *manager,
 }
 
 static void
+withdraw_sync_failed (PsApplication *self,
+                      PsServer      *server)
+{
+  g_autofree char *id = dup_notification_id (server);
+
+  g_application_withdraw_notification (G_APPLICATION (self), id);
+}
+
+static void
+on_sync_manager_sync_failed_cb (PsSyncManager *manager,
+                                PsSyncJob     *job,
+                                PsApplication *self)
+{
+  notify_sync_failed (self, ps_sync_job_get_server (job), ps_sync_job_get_error_message (job));
+}
+
+static void
 on_sync_manager_sync_recovered_cb (PsSyncManager *manager,
                                    PsSyncJob     *job,
                                    PsApplication *self)
 {
-  g_autofree char *id = dup_notification_id (ps_sync_job_get_server (job));
+  withdraw_sync_failed (self, ps_sync_job_get_server (job));
+}
 
-  g_application_withdraw_notification (G_APPLICATION (self), id);
+static void
+on_sync_manager_server_replication_failed_cb (PsSyncManager             *manager,
+                                              PsServer                  *server,
+                                              PsServerReplicationStatus *status,
+                                              PsApplication             *self)
+{
+  notify_sync_failed (self, server, ps_server_replication_status_get_error (status));
+}
+
+static void
+on_sync_manager_server_replication_recovered_cb (PsSyncManager *manager,
+                                                 PsServer      *server,
+                                                 PsApplication *self)
+{
+  withdraw_sync_failed (self, server);
 }
 
 static void
@@ -379,6 +429,11 @@ ps_application_startup (GApplication *application)
                            G_CALLBACK (on_sync_manager_sync_failed_cb), self, 0);
   g_signal_connect_object (manager, "sync-recovered",
                            G_CALLBACK (on_sync_manager_sync_recovered_cb), self, 0);
+  g_signal_connect_object (manager, "server-replication-failed",
+                           G_CALLBACK (on_sync_manager_server_replication_failed_cb), self, 0);
+  g_signal_connect_object (manager, "server-replication-recovered",
+                           G_CALLBACK (on_sync_manager_server_replication_recovered_cb),
+                           self, 0);
 
   g_signal_connect_object (ps_context_get_server_store (self->context), "items-changed",
                            G_CALLBACK (on_server_store_items_changed_cb), self, 0);

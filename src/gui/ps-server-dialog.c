@@ -25,6 +25,9 @@
  * application in front of it, as the command line does. When the
  * application names a CouchDB address that is not encrypted or on another
  * host, the dialog says so and saves only once the user agreed.
+ *
+ * Keeping a server in sync on the server moves its password into this
+ * instance's `_replicator` database: the dialog asks before saving that.
  */
 struct _PsServerDialog
 {
@@ -38,6 +41,7 @@ struct _PsServerDialog
   char            *discovered_url;       /* the CouchDB address to ask about */
   char            *accepted_url;         /* the address found or agreed to */
   char           **discovered_databases;
+  gboolean         on_server_agreed;     /* the user agreed to store the password there */
 
   /* Template widgets */
   GtkInfoBar      *error_bar;
@@ -63,6 +67,8 @@ struct _PsServerDialog
   GtkSpinButton   *attachment_spin;
   GtkCheckButton  *allow_metered_check;
   GtkCheckButton  *defer_attachments_check;
+  GtkCheckButton  *on_server_check;
+  GtkLabel        *on_server_message;
   GtkWidget       *save_button;
   GtkWidget       *test_button;
 };
@@ -77,6 +83,13 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum {
+  SAVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 typedef enum
 {
@@ -145,6 +158,12 @@ get_direction (PsServerDialog *self)
   return direction;
 }
 
+static gboolean
+get_on_server (PsServerDialog *self)
+{
+  return gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (self->on_server_check));
+}
+
 /* Copies the fields into @server; the URL and fingerprint must be valid. */
 static void
 apply_fields (PsServerDialog *self,
@@ -179,6 +198,7 @@ apply_fields (PsServerDialog *self,
                                          GTK_TOGGLE_BUTTON (self->allow_metered_check)));
   ps_server_set_defer_attachments (server, gtk_toggle_button_get_active (
                                              GTK_TOGGLE_BUTTON (self->defer_attachments_check)));
+  ps_server_set_on_server (server, get_on_server (self));
 }
 
 static gboolean
@@ -272,6 +292,20 @@ validate (PsServerDialog *self)
                    MESSAGE_HINT);
     }
 
+  /* CouchDB's replicator checks the certificate itself, with its own
+   * authorities: a pinned one means nothing to it.
+   */
+  if (get_on_server (self) && *fingerprint_text != '\0')
+    set_message (self->on_server_message,
+                 _("This instance’s CouchDB does not know the pinned certificate: it syncs "
+                   "with the server only if it trusts the server’s certificate itself."),
+                 MESSAGE_WARNING);
+  else
+    set_message (self->on_server_message,
+                 _("This instance’s CouchDB syncs with the server by itself, also while "
+                   "this computer is off."),
+                 MESSAGE_HINT);
+
   /* Databases: the same check as when the server is added to the store. */
   scratch = ps_server_new (NULL, NULL);
   apply_fields (self, scratch);
@@ -338,6 +372,8 @@ fill_fields (PsServerDialog *self)
                                     ps_server_get_allow_metered (self->server));
       gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->defer_attachments_check),
                                     ps_server_get_defer_attachments (self->server));
+      gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (self->on_server_check),
+                                    ps_server_get_on_server (self->server));
       fingerprint = ps_server_get_pinned_fingerprint (self->server);
       if (fingerprint != NULL)
         gtk_entry_set_text (self->fingerprint_entry, fingerprint);
@@ -384,11 +420,14 @@ finish_save (PsServerDialog *self)
   g_autoptr(GError) error = NULL;
   PsServer *server;
   gboolean was_continuous = FALSE;
+  gboolean was_on_server = FALSE;
+  gboolean syncs_desktop;
 
   if (self->server != NULL)
     {
       server = self->server;
       was_continuous = ps_server_get_continuous (server);
+      was_on_server = ps_server_get_on_server (server);
       apply_fields (self, server);
       apply_discovered_databases (self, server);
     }
@@ -415,15 +454,21 @@ finish_save (PsServerDialog *self)
       return;
     }
 
-  if (ps_server_get_continuous (server) != was_continuous || self->server == NULL)
+  /* Only a continuous sync from this desktop starts or stops here; the
+   * documents of a server kept on the server are written by whoever
+   * handles "saved".
+   */
+  syncs_desktop = ps_server_get_continuous (server) && !ps_server_get_on_server (server);
+  if (syncs_desktop != (was_continuous && !was_on_server) || self->server == NULL)
     {
-      if (ps_server_get_continuous (server))
+      if (syncs_desktop)
         ps_sync_manager_sync (manager, ps_server_get_id (server));
       else if (self->server != NULL)
         ps_sync_manager_stop (manager, ps_server_get_id (server));
     }
 
   self->saving = FALSE;
+  g_signal_emit (self, signals[SAVED], 0, server, was_on_server);
   gtk_widget_destroy (GTK_WIDGET (self));
 }
 
@@ -556,6 +601,15 @@ static void
 on_combo_changed_cb (GtkComboBox    *combo,
                      PsServerDialog *self)
 {
+  validate (self);
+}
+
+static void
+on_on_server_check_toggled_cb (GtkToggleButton *button,
+                               PsServerDialog  *self)
+{
+  /* Ticked again, it is asked again. */
+  self->on_server_agreed = FALSE;
   validate (self);
 }
 
@@ -727,6 +781,64 @@ on_discovery_access_cb (GObject      *source,
 }
 
 static void
+on_consent_dialog_response_cb (GtkDialog      *dialog,
+                               int             response_id,
+                               PsServerDialog *self)
+{
+  gtk_widget_destroy (GTK_WIDGET (dialog));
+
+  /* Cancelled: nothing is saved, and the user can untick the box. */
+  if (response_id != GTK_RESPONSE_ACCEPT)
+    return;
+
+  self->on_server_agreed = TRUE;
+  save (self);
+}
+
+static gboolean
+needs_consent (PsServerDialog *self)
+{
+  if (!get_on_server (self) || self->on_server_agreed)
+    return FALSE;
+
+  /* A server already kept on the server was agreed to when it was set so. */
+  return self->server == NULL || !ps_server_get_on_server (self->server);
+}
+
+static void
+ask_consent (PsServerDialog *self)
+{
+  g_autofree char *description = dup_trimmed_text (self->description_entry);
+  GtkWidget *dialog;
+  GtkWidget *button;
+
+  dialog = gtk_message_dialog_new (GTK_WINDOW (self),
+                                   GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
+                                   GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE,
+                                   /* Translators: %s is the description of a server */
+                                   _("Keep syncing with “%s” on the server?"), description);
+  /* Translators: %s is the description of a server */
+  gtk_message_dialog_format_secondary_text (GTK_MESSAGE_DIALOG (dialog),
+                                            _("This instance’s CouchDB will then sync with "
+                                              "the server by itself. For that, the password "
+                                              "of “%s” is stored in the _replicator database "
+                                              "of this instance’s CouchDB, where the "
+                                              "administrators of this instance’s CouchDB can "
+                                              "read it."),
+                                            description);
+  gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Cancel"), GTK_RESPONSE_CANCEL);
+  button = gtk_dialog_add_button (GTK_DIALOG (dialog), _("_Keep Syncing on the Server"),
+                                  GTK_RESPONSE_ACCEPT);
+  gtk_style_context_add_class (gtk_widget_get_style_context (button), "suggested-action");
+  /* The password leaves the keyring only on a deliberate choice. */
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_consent_dialog_response_cb),
+                           self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 save (PsServerDialog *self)
 {
   g_autofree char *url = NULL;
@@ -734,6 +846,12 @@ save (PsServerDialog *self)
 
   if (self->saving || !validate (self))
     return;
+
+  if (needs_consent (self))
+    {
+      ask_consent (self);
+      return;
+    }
 
   gtk_info_bar_set_revealed (self->error_bar, FALSE);
   gtk_info_bar_set_revealed (self->confirm_bar, FALSE);
@@ -910,6 +1028,22 @@ ps_server_dialog_class_init (PsServerDialogClass *klass)
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  /**
+   * PsServerDialog::saved:
+   * @self: a #PsServerDialog
+   * @server: the server saved
+   * @was_on_server: whether it was kept in sync on the server before
+   *
+   * The settings are saved and the dialog is about to close: the owner
+   * writes or removes the server's replication documents.
+   */
+  signals[SAVED] =
+    g_signal_new ("saved",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, PS_TYPE_SERVER, G_TYPE_BOOLEAN);
+
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/primero/Sync/ps-server-dialog.ui");
 
@@ -929,6 +1063,8 @@ ps_server_dialog_class_init (PsServerDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, attachment_spin);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, allow_metered_check);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, defer_attachments_check);
+  gtk_widget_class_bind_template_child (widget_class, PsServerDialog, on_server_check);
+  gtk_widget_class_bind_template_child (widget_class, PsServerDialog, on_server_message);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, advanced_expander);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, direction_combo);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, prefix_entry);
@@ -941,6 +1077,7 @@ ps_server_dialog_class_init (PsServerDialogClass *klass)
 
   gtk_widget_class_bind_template_callback (widget_class, on_entry_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_combo_changed_cb);
+  gtk_widget_class_bind_template_callback (widget_class, on_on_server_check_toggled_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_test_button_clicked_cb);
   gtk_widget_class_bind_template_callback (widget_class, on_confirm_bar_response_cb);
 }

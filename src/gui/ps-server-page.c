@@ -17,7 +17,10 @@
 
 #define MAX_HISTORY 50
 
-/* One server in detail: its sync, database by database, and its history. */
+/* One server in detail: its sync, database by database, and its history.
+ * For a server kept in sync on the server, what CouchDB's replicator says
+ * of each of its replications takes the place of the desktop's sync.
+ */
 struct _PsServerPage
 {
   GtkBox        parent_instance;
@@ -28,6 +31,8 @@ struct _PsServerPage
   GCancellable *read_cancellable;
   GBindingGroup *server_bindings;   /* the server's description and URL */
   GSignalGroup *job_signals;
+  GSignalGroup *server_signals;     /* whether it is kept on the server */
+  char         *shown_replication;  /* the status the page shows, as JSON */
   GSignalGroup *database_signals;   /* the job's list of databases */
 
   /* Template widgets */
@@ -43,6 +48,15 @@ struct _PsServerPage
   GtkLabel     *databases_empty_label;
   GtkListBox   *history_list;
   GtkLabel     *history_empty_label;
+  GtkWidget    *databases_box;
+  GtkWidget    *replication_box;
+  GtkLabel     *replication_state_label;
+  GtkWidget    *replication_error_box;
+  GtkLabel     *replication_error_label;
+  GtkButton    *replication_edit_button;
+  GtkButton    *replication_diagnose_button;
+  GtkLabel     *replication_empty_label;
+  GtkListBox   *replication_list;
 };
 
 G_DEFINE_FINAL_TYPE (PsServerPage, ps_server_page, GTK_TYPE_BOX)
@@ -142,15 +156,184 @@ create_database_row_cb (gpointer item,
   return GTK_WIDGET (ps_database_row_new (PS_SYNC_DATABASE (item)));
 }
 
+static const char *
+describe_direction (PsSyncDirection direction)
+{
+  if (direction == PS_SYNC_DIRECTION_PUSH)
+    return _("From this instance to the server");
+
+  return _("From the server to this instance");
+}
+
+static char *
+describe_counts (guint64 docs_written,
+                 guint64 write_failures,
+                 guint64 changes_pending)
+{
+  g_autofree char *written_text = g_strdup_printf ("%" G_GUINT64_FORMAT, docs_written);
+  g_autofree char *failures_text = g_strdup_printf ("%" G_GUINT64_FORMAT, write_failures);
+  g_autofree char *pending_text = g_strdup_printf ("%" G_GUINT64_FORMAT, changes_pending);
+
+  /* Translators: “12 documents written, 0 write failures, 3 changes pending” */
+  return g_strdup_printf (_("%s documents written, %s write failures, %s changes pending"),
+                          written_text, failures_text, pending_text);
+}
+
+static GtkWidget *
+new_dim_label (const char *text)
+{
+  GtkWidget *label = gtk_label_new (text);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_line_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  gtk_style_context_add_class (gtk_widget_get_style_context (label), "dim-label");
+
+  return label;
+}
+
+/* One replication: a database, one way. */
+static GtkWidget *
+new_replication_row (PsServerReplicationStatus *status,
+                     guint                      i)
+{
+  PsServerReplicationState state = ps_server_replication_status_get_entry_state (status, i);
+  const char *database = ps_server_replication_status_get_entry_database (status, i);
+  const char *direction = describe_direction (
+    ps_server_replication_status_get_entry_direction (status, i));
+  const char *state_text = ps_server_replication_state_to_label (state);
+  g_autofree char *counts = NULL;
+  g_autofree char *accessible_name = NULL;
+  GtkWidget *row = gtk_list_box_row_new ();
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
+  GtkWidget *title_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *database_label = gtk_label_new (database);
+  GtkWidget *state_label = gtk_label_new (state_text);
+  PangoAttrList *attributes = pango_attr_list_new ();
+
+  counts = describe_counts (ps_server_replication_status_get_entry_docs_written (status, i),
+                            ps_server_replication_status_get_entry_write_failures (status, i),
+                            ps_server_replication_status_get_entry_changes_pending (status, i));
+
+  g_object_set (box, "margin-start", 12, "margin-end", 12, "margin-top", 8,
+                "margin-bottom", 8, NULL);
+  pango_attr_list_insert (attributes, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
+  gtk_label_set_attributes (GTK_LABEL (database_label), attributes);
+  pango_attr_list_unref (attributes);
+  gtk_label_set_xalign (GTK_LABEL (database_label), 0);
+  gtk_label_set_ellipsize (GTK_LABEL (database_label), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_widget_set_hexpand (database_label, TRUE);
+  if (state == PS_SERVER_REPLICATION_STATE_CRASHING ||
+      state == PS_SERVER_REPLICATION_STATE_FAILED)
+    gtk_style_context_add_class (gtk_widget_get_style_context (state_label), "error");
+
+  gtk_container_add (GTK_CONTAINER (title_box), database_label);
+  gtk_container_add (GTK_CONTAINER (title_box), state_label);
+  gtk_container_add (GTK_CONTAINER (box), title_box);
+  gtk_container_add (GTK_CONTAINER (box), new_dim_label (direction));
+  gtk_container_add (GTK_CONTAINER (box), new_dim_label (counts));
+  gtk_container_add (GTK_CONTAINER (row), box);
+  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
+
+  /* A screen reader says the whole row at once, as it is seen. */
+  accessible_name = g_strjoin (". ", database, direction, state_text, counts, NULL);
+  atk_object_set_name (gtk_widget_get_accessible (row), accessible_name);
+  gtk_widget_show_all (row);
+
+  return row;
+}
+
+static void
+clear_replication_rows (PsServerPage *self)
+{
+  g_autoptr(GList) children = NULL;
+
+  children = gtk_container_get_children (GTK_CONTAINER (self->replication_list));
+  for (GList *l = children; l != NULL; l = l->next)
+    gtk_widget_destroy (GTK_WIDGET (l->data));
+  gtk_widget_show (GTK_WIDGET (self->replication_empty_label));
+  g_clear_pointer (&self->shown_replication, g_free);
+}
+
+static void
+update_replication_state (PsServerPage *self)
+{
+  PsSyncManager *manager = ps_context_get_sync_manager (self->context);
+  PsServerReplicationStatus *status;
+  PsServerReplicationState state = PS_SERVER_REPLICATION_STATE_UNKNOWN;
+  g_autofree char *state_text = NULL;
+  g_autofree char *shown = NULL;
+  const char *error = NULL;
+  guint n_entries = 0;
+  gboolean failing;
+
+  status = ps_sync_manager_get_server_replication (manager, self->server);
+  if (status != NULL)
+    {
+      state = ps_server_replication_status_get_state (status);
+      error = ps_server_replication_status_get_error (status);
+      n_entries = ps_server_replication_status_get_n_entries (status);
+    }
+  failing = state == PS_SERVER_REPLICATION_STATE_CRASHING ||
+            state == PS_SERVER_REPLICATION_STATE_FAILED;
+
+  /* Translators: %s is the state of a replication, e.g. “Running” */
+  state_text = g_strdup_printf (_("State: %s"), ps_server_replication_state_to_label (state));
+  gtk_label_set_text (self->replication_state_label, state_text);
+
+  gtk_label_set_text (self->replication_error_label, error != NULL ? error : "");
+  gtk_widget_set_visible (self->replication_error_box, error != NULL && *error != '\0');
+  gtk_widget_set_visible (GTK_WIDGET (self->replication_edit_button), failing);
+  gtk_widget_set_visible (GTK_WIDGET (self->replication_diagnose_button), failing);
+
+  gtk_button_set_label (self->sync_button, _("_Update Server Replication"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.sync-server");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_button),
+                               _("Write this server’s replication documents into this "
+                                 "instance’s CouchDB again"));
+
+  /* The status is read every few seconds: the rows are made again only
+   * when it changed, so that a screen reader's place in them stays.
+   */
+  if (status != NULL)
+    {
+      g_autoptr(JsonNode) node = ps_server_replication_status_to_json (status);
+
+      shown = json_to_string (node, FALSE);
+    }
+  if (g_strcmp0 (shown, self->shown_replication) == 0)
+    return;
+
+  clear_replication_rows (self);
+  self->shown_replication = g_steal_pointer (&shown);
+  for (guint i = 0; i < n_entries; i++)
+    gtk_container_add (GTK_CONTAINER (self->replication_list), new_replication_row (status, i));
+  gtk_widget_set_visible (GTK_WIDGET (self->replication_empty_label), n_entries == 0);
+}
+
 static void
 update_job_state (PsServerPage *self)
 {
   g_autofree char *status = NULL;
   const char *error;
   PsSyncState state;
+  gboolean on_server;
 
   if (self->job == NULL)
     return;
+
+  /* CouchDB syncs it: the desktop's sync has nothing to show. */
+  on_server = ps_server_get_on_server (self->server);
+  gtk_widget_set_visible (self->replication_box, on_server);
+  gtk_widget_set_visible (self->databases_box, !on_server);
+  gtk_widget_set_visible (GTK_WIDGET (self->status_label), !on_server);
+  if (on_server)
+    {
+      gtk_widget_hide (self->error_box);
+      update_replication_state (self);
+      return;
+    }
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_button), NULL);
 
   state = ps_sync_job_get_state (self->job);
   status = ps_sync_job_dup_status_text (self->job);
@@ -256,7 +439,13 @@ on_history_read_cb (GObject      *source,
       return;
     }
 
-  gtk_label_set_text (self->history_empty_label, _("This server has not been synced yet."));
+  /* CouchDB's own syncs are not in this computer's history. */
+  if (self->server != NULL && ps_server_get_on_server (self->server))
+    gtk_label_set_text (self->history_empty_label,
+                        _("This server has not been synced from this computer. This "
+                          "instance’s CouchDB syncs it."));
+  else
+    gtk_label_set_text (self->history_empty_label, _("This server has not been synced yet."));
   gtk_widget_set_visible (GTK_WIDGET (self->history_empty_label), entries->len == 0);
   gtk_widget_set_visible (GTK_WIDGET (self->history_list), entries->len > 0);
   for (guint i = 0; i < entries->len; i++)
@@ -298,6 +487,24 @@ on_job_notify_cb (PsSyncJob    *job,
 }
 
 static void
+on_server_notify_on_server_cb (PsServer     *server,
+                               GParamSpec   *pspec,
+                               PsServerPage *self)
+{
+  update_job_state (self);
+  refresh_history (self);
+}
+
+static void
+on_server_replication_changed_cb (PsSyncManager *manager,
+                                  PsServer      *server,
+                                  PsServerPage  *self)
+{
+  if (server == self->server)
+    update_job_state (self);
+}
+
+static void
 on_databases_items_changed_cb (GListModel   *model,
                                guint         position,
                                guint         removed,
@@ -335,6 +542,9 @@ ps_server_page_constructed (GObject *object)
 
   g_signal_connect_object (ps_context_get_journal (self->context), "entry-added",
                            G_CALLBACK (on_journal_entry_added_cb), self, 0);
+  g_signal_connect_object (ps_context_get_sync_manager (self->context),
+                           "server-replication-changed",
+                           G_CALLBACK (on_server_replication_changed_cb), self, 0);
 }
 
 static void
@@ -348,7 +558,9 @@ ps_server_page_dispose (GObject *object)
     gtk_list_box_bind_model (self->database_list, NULL, NULL, NULL, NULL);
   g_clear_object (&self->server_bindings);
   g_clear_object (&self->job_signals);
+  g_clear_object (&self->server_signals);
   g_clear_object (&self->database_signals);
+  g_clear_pointer (&self->shown_replication, g_free);
   g_clear_object (&self->job);
   g_clear_object (&self->server);
 
@@ -453,6 +665,16 @@ ps_server_page_class_init (PsServerPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, databases_empty_label);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, history_list);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, history_empty_label);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, databases_box);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, replication_box);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, replication_state_label);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, replication_error_box);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, replication_error_label);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, replication_edit_button);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage,
+                                        replication_diagnose_button);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, replication_empty_label);
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, replication_list);
 }
 
 static void
@@ -472,6 +694,10 @@ ps_server_page_init (PsServerPage *self)
   self->job_signals = g_signal_group_new (PS_TYPE_SYNC_JOB);
   g_signal_group_connect_object (self->job_signals, "notify",
                                  G_CALLBACK (on_job_notify_cb), self, 0);
+
+  self->server_signals = g_signal_group_new (PS_TYPE_SERVER);
+  g_signal_group_connect_object (self->server_signals, "notify::on-server",
+                                 G_CALLBACK (on_server_notify_on_server_cb), self, 0);
 
   self->database_signals = g_signal_group_new (G_TYPE_LIST_STORE);
   g_signal_group_connect_object (self->database_signals, "items-changed",
@@ -521,9 +747,11 @@ ps_server_page_set_server (PsServerPage *self,
   g_clear_object (&self->job);
   g_set_object (&self->server, server);
   g_binding_group_set_source (self->server_bindings, server);
+  g_signal_group_set_target (self->server_signals, server);
   g_signal_group_set_target (self->job_signals, NULL);
   g_signal_group_set_target (self->database_signals, NULL);
   gtk_list_box_bind_model (self->database_list, NULL, NULL, NULL, NULL);
+  clear_replication_rows (self);
 
   if (server != NULL)
     {
@@ -537,6 +765,14 @@ ps_server_page_set_server (PsServerPage *self,
       gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->sync_button), target);
       gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->diagnose_button), target);
       gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->edit_button), target);
+      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (self->replication_edit_button),
+                                              target);
+      gtk_actionable_set_action_target_value (
+        GTK_ACTIONABLE (self->replication_diagnose_button), target);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->replication_edit_button),
+                                      "win.edit-server");
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->replication_diagnose_button),
+                                      "win.diagnose-server");
       gtk_actionable_set_action_name (GTK_ACTIONABLE (self->edit_button), "win.edit-server");
       gtk_actionable_set_action_name (GTK_ACTIONABLE (self->diagnose_button),
                                       "win.diagnose-server");

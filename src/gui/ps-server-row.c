@@ -12,17 +12,22 @@
 #include "ps-server-row.h"
 #include "ps-url.h"
 
+/* The most of CouchDB's error a row shows; the server's page has it all. */
+#define MAX_SHORT_ERROR_CHARS 160
+
 struct _PsServerRow
 {
   GtkListBoxRow   parent_instance;
 
   PsServer       *server;
   PsSyncJob      *job;
+  PsSyncManager  *manager;
 
   /* Template widgets */
   GtkImage       *state_image;
   GtkLabel       *description_label;
   GtkLabel       *continuous_badge;
+  GtkLabel       *on_server_badge;
   GtkLabel       *host_label;
   GtkLabel       *status_label;
   GtkLabel       *last_sync_label;
@@ -37,6 +42,7 @@ enum {
   PROP_0,
   PROP_SERVER,
   PROP_JOB,
+  PROP_MANAGER,
   N_PROPS
 };
 
@@ -75,32 +81,168 @@ get_state_icon_name (PsSyncState state)
     }
 }
 
+static const char *
+get_replication_icon_name (PsServerReplicationState state)
+{
+  switch (state)
+    {
+    case PS_SERVER_REPLICATION_STATE_PENDING:
+      return "content-loading-symbolic";
+    case PS_SERVER_REPLICATION_STATE_RUNNING:
+      return "emblem-synchronizing-symbolic";
+    case PS_SERVER_REPLICATION_STATE_CRASHING:
+      return "dialog-warning-symbolic";
+    case PS_SERVER_REPLICATION_STATE_FAILED:
+      return "dialog-error-symbolic";
+    case PS_SERVER_REPLICATION_STATE_UNKNOWN:
+    default:
+      return "network-server-symbolic";
+    }
+}
+
+static char *
+collapse_whitespace (const char *text)
+{
+  g_auto(GStrv) words = g_strsplit_set (text, " \t\r\n", -1);
+  g_autoptr(GString) line = g_string_new (NULL);
+
+  for (guint i = 0; words[i] != NULL; i++)
+    {
+      if (*words[i] == '\0')
+        continue;
+      if (line->len > 0)
+        g_string_append_c (line, ' ');
+      g_string_append (line, words[i]);
+    }
+
+  return g_string_free (g_steal_pointer (&line), FALSE);
+}
+
+/* The state, and for a failing replication the reason, cut after
+ * @max_chars characters unless that is 0.
+ */
+static char *
+dup_replication_status_text (PsServerReplicationStatus *status,
+                             guint                      max_chars)
+{
+  PsServerReplicationState state = PS_SERVER_REPLICATION_STATE_UNKNOWN;
+  const char *error = NULL;
+  g_autofree char *one_line = NULL;
+  g_autofree char *short_error = NULL;
+
+  if (status != NULL)
+    {
+      state = ps_server_replication_status_get_state (status);
+      error = ps_server_replication_status_get_error (status);
+    }
+
+  /* An unknown state says why it is unknown, when it can. */
+  if (error == NULL || *error == '\0' ||
+      state == PS_SERVER_REPLICATION_STATE_RUNNING ||
+      state == PS_SERVER_REPLICATION_STATE_PENDING)
+    return g_strdup (ps_server_replication_state_to_label (state));
+
+  /* A reason may span several lines (CouchDB's own terms do): one here. */
+  one_line = collapse_whitespace (error);
+  if (max_chars > 0 && g_utf8_strlen (one_line, -1) > max_chars)
+    {
+      g_autofree char *start = g_utf8_substring (one_line, 0, max_chars - 1);
+
+      short_error = g_strconcat (start, "…", NULL);
+    }
+  else
+    {
+      short_error = g_steal_pointer (&one_line);
+    }
+
+  /* Translators: the first %s is the state of a replication, e.g. “Failing,
+   * retrying”, the second the reason, as CouchDB (or the connection) gives it
+   */
+  return g_strdup_printf (_("%s: %s"), ps_server_replication_state_to_label (state),
+                          short_error);
+}
+
+static void
+set_status (PsServerRow *self,
+            const char  *icon_name,
+            const char  *status,
+            const char  *description,
+            gboolean     failed)
+{
+  GtkStyleContext *style = gtk_widget_get_style_context (GTK_WIDGET (self->status_label));
+
+  gtk_image_set_from_icon_name (self->state_image, icon_name, GTK_ICON_SIZE_LARGE_TOOLBAR);
+  gtk_label_set_text (self->status_label, status);
+
+  /* The icon's meaning is in the status text for screen readers, and the
+   * row says it without being entered.
+   */
+  atk_object_set_name (gtk_widget_get_accessible (GTK_WIDGET (self->state_image)), status);
+  atk_object_set_description (gtk_widget_get_accessible (GTK_WIDGET (self)), description);
+
+  if (failed)
+    gtk_style_context_add_class (style, "error");
+  else
+    gtk_style_context_remove_class (style, "error");
+}
+
+static void
+update_replication_state (PsServerRow *self)
+{
+  PsServerReplicationStatus *status = NULL;
+  PsServerReplicationState state = PS_SERVER_REPLICATION_STATE_UNKNOWN;
+  g_autofree char *text = NULL;
+  g_autofree char *full_text = NULL;
+  g_autofree char *description = NULL;
+
+  if (self->manager != NULL)
+    status = ps_sync_manager_get_server_replication (self->manager, self->server);
+  if (status != NULL)
+    state = ps_server_replication_status_get_state (status);
+
+  text = dup_replication_status_text (status, MAX_SHORT_ERROR_CHARS);
+  full_text = dup_replication_status_text (status, 0);
+  /* Translators: %s is the state of the replication, maybe with CouchDB's
+   * reason, e.g. “Running” or “Failing, retrying: unauthorized”
+   */
+  description = g_strdup_printf (_("Synced on the server by this instance’s CouchDB. %s"),
+                                 full_text);
+  set_status (self, get_replication_icon_name (state), text, description,
+              state == PS_SERVER_REPLICATION_STATE_CRASHING ||
+              state == PS_SERVER_REPLICATION_STATE_FAILED);
+
+  /* No sync runs from this desktop: there is nothing to follow or stop. */
+  gtk_widget_hide (GTK_WIDGET (self->progress_bar));
+  gtk_widget_hide (GTK_WIDGET (self->last_sync_label));
+  gtk_button_set_label (self->sync_button, _("Update"));
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.sync-server");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_button),
+                               _("Write this server’s replication documents into this "
+                                 "instance’s CouchDB again"));
+}
+
 static void
 update_job_state (PsServerRow *self)
 {
-  GtkStyleContext *style;
   PsSyncState state;
   g_autofree char *status = NULL;
   gboolean running;
+
+  if (ps_server_get_on_server (self->server))
+    {
+      update_replication_state (self);
+      return;
+    }
 
   state = ps_sync_job_get_state (self->job);
   /* A queued sync can be taken back like a running one. */
   running = ps_sync_job_get_running (self->job) || state == PS_SYNC_STATE_QUEUED;
   status = ps_sync_job_dup_status_text (self->job);
 
-  gtk_image_set_from_icon_name (self->state_image, get_state_icon_name (state),
-                                GTK_ICON_SIZE_LARGE_TOOLBAR);
-  gtk_label_set_text (self->status_label, status != NULL ? status : "");
-
-  /* The icon's meaning is in the status text for screen readers. */
-  atk_object_set_name (gtk_widget_get_accessible (GTK_WIDGET (self->state_image)),
-                       status != NULL ? status : "");
-
-  style = gtk_widget_get_style_context (GTK_WIDGET (self->status_label));
-  if (state == PS_SYNC_STATE_FAILED)
-    gtk_style_context_add_class (style, "error");
-  else
-    gtk_style_context_remove_class (style, "error");
+  set_status (self, get_state_icon_name (state), status != NULL ? status : "",
+              status != NULL ? status : "", state == PS_SYNC_STATE_FAILED);
+  gtk_widget_set_visible (GTK_WIDGET (self->last_sync_label),
+                          ps_server_get_last_sync_time (self->server) > 0);
 
   gtk_widget_set_visible (GTK_WIDGET (self->progress_bar), state == PS_SYNC_STATE_SYNCING);
   gtk_progress_bar_set_fraction (self->progress_bar,
@@ -182,18 +324,6 @@ transform_time_to_last_sync (GBinding     *binding,
   return TRUE;
 }
 
-static gboolean
-transform_time_to_visible (GBinding     *binding,
-                           const GValue *from_value,
-                           GValue       *to_value,
-                           gpointer      user_data)
-{
-  /* Until the first sync, the status already says so. */
-  g_value_set_boolean (to_value, g_value_get_int64 (from_value) > 0);
-
-  return TRUE;
-}
-
 static void
 setup_menu (PsServerRow *self)
 {
@@ -236,6 +366,26 @@ on_job_notify_cb (PsSyncJob   *job,
   update_job_state (self);
 }
 
+/* Until the first sync, the status already says so; a server kept on the
+ * server is not synced from here at all.
+ */
+static void
+on_server_notify_cb (PsServer    *server,
+                     GParamSpec  *pspec,
+                     PsServerRow *self)
+{
+  update_job_state (self);
+}
+
+static void
+on_server_replication_changed_cb (PsSyncManager *manager,
+                                  PsServer      *server,
+                                  PsServerRow   *self)
+{
+  if (server == self->server)
+    update_job_state (self);
+}
+
 
 /*
  * GObject overrides
@@ -265,14 +415,20 @@ ps_server_row_constructed (GObject *object)
                                self->last_sync_label, "label",
                                G_BINDING_SYNC_CREATE,
                                transform_time_to_last_sync, NULL, NULL, NULL);
-  g_object_bind_property_full (self->server, "last-sync-time",
-                               self->last_sync_label, "visible",
-                               G_BINDING_SYNC_CREATE,
-                               transform_time_to_visible, NULL, NULL, NULL);
+  g_object_bind_property (self->server, "on-server",
+                          self->on_server_badge, "visible",
+                          G_BINDING_SYNC_CREATE);
 
   setup_menu (self);
 
   g_signal_connect_object (self->job, "notify", G_CALLBACK (on_job_notify_cb), self, 0);
+  g_signal_connect_object (self->server, "notify::on-server",
+                           G_CALLBACK (on_server_notify_cb), self, 0);
+  g_signal_connect_object (self->server, "notify::last-sync-time",
+                           G_CALLBACK (on_server_notify_cb), self, 0);
+  if (self->manager != NULL)
+    g_signal_connect_object (self->manager, "server-replication-changed",
+                             G_CALLBACK (on_server_replication_changed_cb), self, 0);
   update_job_state (self);
 }
 
@@ -283,6 +439,12 @@ ps_server_row_dispose (GObject *object)
 
   if (self->job != NULL)
     g_signal_handlers_disconnect_by_func (self->job, on_job_notify_cb, self);
+  if (self->server != NULL)
+    g_signal_handlers_disconnect_by_func (self->server, on_server_notify_cb, self);
+  if (self->manager != NULL)
+    g_signal_handlers_disconnect_by_func (self->manager, on_server_replication_changed_cb,
+                                          self);
+  g_clear_object (&self->manager);
   g_clear_object (&self->job);
   g_clear_object (&self->server);
 
@@ -307,6 +469,10 @@ ps_server_row_get_property (GObject    *object,
       g_value_set_object (value, self->job);
       break;
 
+    case PROP_MANAGER:
+      g_value_set_object (value, self->manager);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -328,6 +494,10 @@ ps_server_row_set_property (GObject      *object,
 
     case PROP_JOB:
       self->job = g_value_dup_object (value);
+      break;
+
+    case PROP_MANAGER:
+      self->manager = g_value_dup_object (value);
       break;
 
     default:
@@ -358,6 +528,13 @@ ps_server_row_class_init (PsServerRowClass *klass)
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                          G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
 
+  /* Where the status of a server kept on the server comes from. */
+  properties[PROP_MANAGER] =
+    g_param_spec_object ("manager", NULL, NULL,
+                         PS_TYPE_SYNC_MANAGER,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                         G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
@@ -366,6 +543,7 @@ ps_server_row_class_init (PsServerRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PsServerRow, state_image);
   gtk_widget_class_bind_template_child (widget_class, PsServerRow, description_label);
   gtk_widget_class_bind_template_child (widget_class, PsServerRow, continuous_badge);
+  gtk_widget_class_bind_template_child (widget_class, PsServerRow, on_server_badge);
   gtk_widget_class_bind_template_child (widget_class, PsServerRow, host_label);
   gtk_widget_class_bind_template_child (widget_class, PsServerRow, status_label);
   gtk_widget_class_bind_template_child (widget_class, PsServerRow, last_sync_label);
@@ -385,16 +563,27 @@ ps_server_row_init (PsServerRow *self)
  * Public API
  */
 
+/**
+ * ps_server_row_new:
+ * @server: the server shown
+ * @job: its sync job
+ * @manager: (nullable): the sync manager, for a server kept on the server
+ *
+ * Returns: (transfer floating): a new row
+ */
 PsServerRow *
-ps_server_row_new (PsServer  *server,
-                   PsSyncJob *job)
+ps_server_row_new (PsServer      *server,
+                   PsSyncJob     *job,
+                   PsSyncManager *manager)
 {
   g_return_val_if_fail (PS_IS_SERVER (server), NULL);
   g_return_val_if_fail (PS_IS_SYNC_JOB (job), NULL);
+  g_return_val_if_fail (manager == NULL || PS_IS_SYNC_MANAGER (manager), NULL);
 
   return g_object_new (PS_TYPE_SERVER_ROW,
                        "server", server,
                        "job", job,
+                       "manager", manager,
                        NULL);
 }
 

@@ -9,6 +9,7 @@
 
 #include "ps-server.h"
 #include "ps-sync-job.h"
+#include "ps-sync-manager.h"
 
 G_BEGIN_DECLS
 
@@ -16,9 +17,10 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (PsServerRow, ps_server_row, PS, SERVER_ROW, GtkListBoxRow)
 
-PsServerRow *ps_server_row_new        (PsServer    *server,
-                                       PsSyncJob   *job);
-PsServer    *ps_server_row_get_server (PsServerRow *self);
-PsSyncJob   *ps_server_row_get_job    (PsServerRow *self);
+PsServerRow *ps_server_row_new        (PsServer      *server,
+                                       PsSyncJob     *job,
+                                       PsSyncManager *manager);
+PsServer    *ps_server_row_get_server (PsServerRow   *self);
+PsSyncJob   *ps_server_row_get_job    (PsServerRow   *self);
 
 G_END_DECLS

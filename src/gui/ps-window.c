@@ -124,13 +124,12 @@ create_row_cb (gpointer item,
 {
   PsWindow *self = PS_WINDOW (user_data);
   PsServer *server = PS_SERVER (item);
+  PsSyncManager *manager = ps_context_get_sync_manager (self->context);
   PsSyncJob *job;
-
   GtkWidget *row;
 
-  job = ps_sync_manager_get_job (ps_context_get_sync_manager (self->context),
-                                 ps_server_get_id (server));
-  row = GTK_WIDGET (ps_server_row_new (server, job));
+  job = ps_sync_manager_get_job (manager, ps_server_get_id (server));
+  row = GTK_WIDGET (ps_server_row_new (server, job, manager));
 
   /* Activating a row opens the server's details. */
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
@@ -160,6 +159,67 @@ free_server_id (gpointer  data,
   g_free (data);
 }
 
+static void
+on_server_replication_applied_cb (GObject      *source,
+                                  GAsyncResult *result,
+                                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = G_TASK (user_data);
+  PsWindow *self = g_task_get_source_object (task);
+  PsServer *server = g_task_get_task_data (task);
+  PsSyncManager *manager = PS_SYNC_MANAGER (source);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+
+  if (!ps_sync_manager_apply_server_replication_finish (manager, result, &error))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+
+      message = g_strdup_printf (_("The replication documents in this instance’s CouchDB "
+                                   "could not be updated: %s"), error->message);
+      show_error (self, message);
+      return;
+    }
+
+  /* The manager follows a server's replication once it was synced (or was
+   * on the server when the manager started): for one just set so, that is
+   * now. Its documents are in place, so this writes nothing again.
+   */
+  if (ps_server_get_on_server (server) &&
+      lookup_server (self, ps_server_get_id (server)) != NULL &&
+      ps_sync_manager_get_server_replication (manager, server) == NULL)
+    ps_sync_manager_sync (manager, ps_server_get_id (server));
+}
+
+/* Writes the server's documents into this instance's _replicator, or
+ * removes them when it is no longer kept in sync there (or is gone).
+ */
+static void
+apply_server_replication (PsWindow *self,
+                          PsServer *server)
+{
+  GTask *task;
+
+  /* The task only carries the window and the server to the callback. */
+  task = g_task_new (self, self->cancellable, NULL, NULL);
+  g_task_set_source_tag (task, apply_server_replication);
+  g_task_set_task_data (task, g_object_ref (server), g_object_unref);
+  ps_sync_manager_apply_server_replication_async (ps_context_get_sync_manager (self->context),
+                                                  server, self->cancellable,
+                                                  on_server_replication_applied_cb, task);
+}
+
+static void
+on_server_dialog_saved_cb (PsServerDialog *dialog,
+                           PsServer       *server,
+                           gboolean        was_on_server,
+                           PsWindow       *self)
+{
+  if (ps_server_get_on_server (server) || was_on_server)
+    apply_server_replication (self, server);
+}
+
 static PsServerDialog *
 open_server_dialog (PsWindow *self,
                     PsServer *server)
@@ -167,6 +227,7 @@ open_server_dialog (PsWindow *self,
   PsServerDialog *dialog;
 
   dialog = ps_server_dialog_new (GTK_WINDOW (self), self->context, server);
+  g_signal_connect_object (dialog, "saved", G_CALLBACK (on_server_dialog_saved_cb), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 
   return dialog;
@@ -296,6 +357,7 @@ on_delete_dialog_response_cb (GtkDialog *dialog,
   PsWindow *self = PS_WINDOW (gtk_window_get_transient_for (GTK_WINDOW (dialog)));
   g_autofree char *server_id = g_strdup (user_data);
   PsServerStore *store;
+  g_autoptr(PsServer) server = NULL;
 
   gtk_widget_destroy (GTK_WIDGET (dialog));
 
@@ -303,12 +365,19 @@ on_delete_dialog_response_cb (GtkDialog *dialog,
     return;
 
   store = ps_context_get_server_store (self->context);
-  if (ps_server_store_lookup (store, server_id) == NULL)
+  server = ps_server_store_lookup (store, server_id);
+  if (server == NULL)
     return;
+  g_object_ref (server);
 
   ps_sync_manager_stop (ps_context_get_sync_manager (self->context), server_id);
+
   ps_server_store_delete_async (store, server_id, self->cancellable, on_server_deleted_cb,
                                 g_object_ref (self));
+
+  /* The store lets go of the server at once; its documents go with it. */
+  if (ps_server_get_on_server (server) && ps_server_store_lookup (store, server_id) == NULL)
+    apply_server_replication (self, server);
 }
 
 static void
@@ -531,6 +600,13 @@ sync_server_asking (PsWindow *self,
 {
   g_autoptr(GPtrArray) servers = NULL;
 
+  /* CouchDB syncs it: syncing now writes its documents again. */
+  if (ps_server_get_on_server (server))
+    {
+      apply_server_replication (self, server);
+      return;
+    }
+
   if (!needs_asking (self, server))
     {
       ps_sync_manager_sync (ps_context_get_sync_manager (self->context),
@@ -563,6 +639,11 @@ ps_window_sync_all (PsWindow *self)
     {
       g_autoptr(PsServer) server = g_list_model_get_item (servers, i);
 
+      if (ps_server_get_on_server (server))
+        {
+          apply_server_replication (self, server);
+          continue;
+        }
       if (needs_asking (self, server))
         {
           g_ptr_array_add (to_ask, g_steal_pointer (&server));

@@ -27,6 +27,7 @@
 #include "ps-server-page.h"
 #include "ps-server-row.h"
 #include "ps-sync-file-dialog.h"
+#include "ps-test-couch-server.h"
 #include "ps-test-peer.h"
 #include "ps-window-state.h"
 #include "ps-window.h"
@@ -676,6 +677,23 @@ wait_for_status (Fixture    *fixture,
     g_source_remove (timeout_id);
   if (timed_out)
     g_test_message ("The row reads “%s”", get_status (fixture, server));
+  if (timed_out)
+    {
+      PsServerReplicationStatus *status;
+
+      status = ps_sync_manager_get_server_replication (
+        ps_context_get_sync_manager (fixture->context), server);
+      g_test_message ("The window says: %s",
+                      gtk_label_get_text (GTK_LABEL (get_child (fixture->window, PS_TYPE_WINDOW,
+                                                                "error_label"))));
+      if (status != NULL)
+        {
+          g_autoptr(JsonNode) node = ps_server_replication_status_to_json (status);
+          g_autofree char *json = json_to_string (node, FALSE);
+
+          g_test_message ("The status: %s", json);
+        }
+    }
   g_assert_false (timed_out);
 }
 
@@ -1253,6 +1271,10 @@ typedef struct
 {
   GPtrArray *titles;
   gboolean   owned;
+  GPtrArray *bodies;
+  guint      n_closed;
+  guint      registration;
+  guint      owner;
 } Notifications;
 
 static const char notifications_xml[] =
@@ -1289,11 +1311,19 @@ on_notifications_method_call_cb (GDBusConnection       *connection,
   if (g_str_equal (method_name, "Notify"))
     {
       const char *summary;
+      const char *body;
 
       g_variant_get_child (parameters, 3, "&s", &summary);
+      g_variant_get_child (parameters, 4, "&s", &body);
       g_ptr_array_add (notifications->titles, g_strdup (summary));
+      g_ptr_array_add (notifications->bodies, g_strdup (body));
       g_dbus_method_invocation_return_value (invocation,
                                              g_variant_new ("(u)", notifications->titles->len));
+    }
+  else if (g_str_equal (method_name, "CloseNotification"))
+    {
+      notifications->n_closed++;
+      g_dbus_method_invocation_return_value (invocation, NULL);
     }
   else if (g_str_equal (method_name, "GetCapabilities"))
     {
@@ -1338,30 +1368,53 @@ closed_port (void)
   return port;
 }
 
+/* Takes the desktop's notification server's name on the private bus. */
+static void
+notifications_start (Fixture       *fixture,
+                     Notifications *notifications)
+{
+  static const GDBusInterfaceVTable vtable = { on_notifications_method_call_cb, NULL, NULL, { 0 } };
+  g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (notifications_xml, NULL);
+  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (fixture->app));
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (bus);
+  notifications->titles = g_ptr_array_new_with_free_func (g_free);
+  notifications->bodies = g_ptr_array_new_with_free_func (g_free);
+  notifications->registration =
+    g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications",
+                                       info->interfaces[0], &vtable,
+                                       notifications, NULL, &error);
+  g_assert_no_error (error);
+  notifications->owner = g_bus_own_name_on_connection (bus, "org.freedesktop.Notifications",
+                                                       G_BUS_NAME_OWNER_FLAGS_NONE,
+                                                       on_name_acquired_cb, NULL,
+                                                       notifications, NULL);
+  wait_for_flag (&notifications->owned);
+}
+
+static void
+notifications_stop (Fixture       *fixture,
+                    Notifications *notifications)
+{
+  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (fixture->app));
+
+  g_bus_unown_name (notifications->owner);
+  g_dbus_connection_unregister_object (bus, notifications->registration);
+  g_clear_pointer (&notifications->titles, g_ptr_array_unref);
+  g_clear_pointer (&notifications->bodies, g_ptr_array_unref);
+}
+
 static void
 test_failure_notifies (Fixture       *fixture,
                        gconstpointer  user_data)
 {
-  static const GDBusInterfaceVTable vtable = { on_notifications_method_call_cb, NULL, NULL, { 0 } };
-  g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (notifications_xml, NULL);
-  Notifications notifications = { g_ptr_array_new_with_free_func (g_free), FALSE };
-  GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (fixture->app));
+  Notifications notifications = { NULL, };
   g_autoptr(PsServer) server = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *url = NULL;
   PsServerRow *row;
-  guint registration;
-  guint owner;
 
-  g_assert_nonnull (bus);
-  registration = g_dbus_connection_register_object (bus, "/org/freedesktop/Notifications",
-                                                    info->interfaces[0], &vtable,
-                                                    &notifications, NULL, &error);
-  g_assert_no_error (error);
-  owner = g_bus_own_name_on_connection (bus, "org.freedesktop.Notifications",
-                                        G_BUS_NAME_OWNER_FLAGS_NONE,
-                                        on_name_acquired_cb, NULL, &notifications, NULL);
-  wait_for_flag (&notifications.owned);
+  notifications_start (fixture, &notifications);
 
   url = g_strdup_printf ("http://127.0.0.1:%u", closed_port ());
   server = add_peer_server (fixture, "Closed office", url);
@@ -1384,9 +1437,495 @@ test_failure_notifies (Fixture       *fixture,
   g_assert_cmpuint (notifications.titles->len, ==, 1);
   g_assert_nonnull (strstr (g_ptr_array_index (notifications.titles, 0), "Closed office"));
 
-  g_bus_unown_name (owner);
-  g_dbus_connection_unregister_object (bus, registration);
-  g_ptr_array_unref (notifications.titles);
+  notifications_stop (fixture, &notifications);
+}
+
+/* The setting as servers.json keeps it, read back from the file. */
+static gboolean
+saved_on_server (Fixture    *fixture,
+                 const char *server_id)
+{
+  g_autofree char *path = g_build_filename (fixture->config_dir, "servers.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonArray *servers;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  servers = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)),
+                                          "servers");
+  for (guint i = 0; i < json_array_get_length (servers); i++)
+    {
+      JsonObject *object = json_array_get_object_element (servers, i);
+
+      if (g_strcmp0 (json_object_get_string_member (object, "id"), server_id) == 0)
+        return json_object_get_boolean_member_with_default (object, "on_server", FALSE);
+    }
+
+  g_assert_not_reached ();
+}
+
+static PsServerDialog *
+open_edit_dialog (Fixture  *fixture,
+                  PsServer *server)
+{
+  GtkWindow *dialog;
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "edit-server",
+                                  g_variant_new_string (ps_server_get_id (server)));
+  flush_events ();
+  dialog = find_toplevel (PS_TYPE_SERVER_DIALOG);
+  g_assert_nonnull (dialog);
+
+  return PS_SERVER_DIALOG (dialog);
+}
+
+/* Saves with "Keep syncing on the server" ticked and returns the question
+ * asked before, still open.
+ */
+static GtkMessageDialog *
+save_and_find_question (PsServerDialog *dialog)
+{
+  GtkWindow *question;
+
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
+  flush_events ();
+  question = find_toplevel (GTK_TYPE_MESSAGE_DIALOG);
+  g_assert_nonnull (question);
+  g_assert_true (gtk_window_get_transient_for (question) == GTK_WINDOW (dialog));
+
+  return GTK_MESSAGE_DIALOG (question);
+}
+
+/* Keeping a server in sync on the server moves its password into this
+ * instance's _replicator: the dialog says so and asks first; Cancel saves
+ * nothing. Agreed, the window writes the documents, and says plainly when
+ * this instance's CouchDB cannot be reached.
+ */
+static void
+test_server_dialog_on_server_consent (Fixture       *fixture,
+                                      gconstpointer  user_data)
+{
+  PsServerStore *store = ps_context_get_server_store (fixture->context);
+  PsServer *this_instance = ps_server_store_get_local (store);
+  g_autofree char *local_url = g_strdup (ps_server_get_url (this_instance));
+  g_autofree char *closed_url = g_strdup_printf ("http://127.0.0.1:%u", closed_port ());
+  GtkInfoBar *error_bar = GTK_INFO_BAR (get_child (fixture->window, PS_TYPE_WINDOW, "error_bar"));
+  g_autoptr(PsServer) server = NULL;
+  g_autofree char *primary = NULL;
+  g_autofree char *secondary = NULL;
+  GtkMessageDialog *question;
+  PsServerDialog *dialog;
+  GtkToggleButton *check;
+  gboolean destroyed = FALSE;
+  gboolean revealed = FALSE;
+  const char *error_text;
+
+  ps_server_set_url (this_instance, closed_url);
+  server = add_server (fixture, "Arua office", "Quartz-Lantern-58");
+  g_assert_false (ps_server_get_on_server (server));
+
+  dialog = open_edit_dialog (fixture, server);
+  check = GTK_TOGGLE_BUTTON (get_child (dialog, PS_TYPE_SERVER_DIALOG, "on_server_check"));
+  g_assert_false (gtk_toggle_button_get_active (check));
+  gtk_toggle_button_set_active (check, TRUE);
+
+  /* CouchDB's replicator knows nothing of a certificate pinned here. */
+  set_entry (dialog, "fingerprint_entry",
+             "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:"
+             "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89");
+  g_assert_true (save_is_enabled (dialog));
+  g_assert_nonnull (strstr (message_of (dialog, "on_server_message"), "pinned certificate"));
+  set_entry (dialog, "fingerprint_entry", "");
+  g_assert_null (strstr (message_of (dialog, "on_server_message"), "pinned certificate"));
+
+  /* The question says where the password goes, and who can read it. */
+  question = save_and_find_question (dialog);
+  g_object_get (question, "text", &primary, "secondary-text", &secondary, NULL);
+  g_test_message ("The dialog asks: %s %s", primary, secondary);
+  g_assert_nonnull (strstr (primary, "Arua office"));
+  g_assert_nonnull (strstr (secondary, "_replicator"));
+  g_assert_nonnull (strstr (secondary, "administrators"));
+  g_assert_null (strstr (secondary, "Quartz-Lantern-58"));
+
+  /* Cancel: nothing is saved, the dialog stays for another choice. */
+  gtk_dialog_response (GTK_DIALOG (question), GTK_RESPONSE_CANCEL);
+  flush_events ();
+  g_assert_null (find_toplevel (GTK_TYPE_MESSAGE_DIALOG));
+  g_assert_true (find_toplevel (PS_TYPE_SERVER_DIALOG) == GTK_WINDOW (dialog));
+  g_assert_false (ps_server_get_on_server (server));
+  g_assert_false (saved_on_server (fixture, ps_server_get_id (server)));
+
+  /* Agreed: saved, and the documents are written into this instance's
+   * CouchDB, which does not answer here.
+   */
+  g_signal_connect (dialog, "destroy", G_CALLBACK (on_destroy_cb), &destroyed);
+  g_signal_connect (error_bar, "notify::revealed", G_CALLBACK (on_revealed_cb), &revealed);
+  question = save_and_find_question (dialog);
+  gtk_dialog_response (GTK_DIALOG (question), GTK_RESPONSE_ACCEPT);
+  wait_for_flag (&destroyed);
+  g_assert_true (ps_server_get_on_server (server));
+  g_assert_true (saved_on_server (fixture, ps_server_get_id (server)));
+
+  wait_for_flag (&revealed);
+  g_signal_handlers_disconnect_by_data (error_bar, &revealed);
+  error_text = gtk_label_get_text (GTK_LABEL (get_child (fixture->window, PS_TYPE_WINDOW,
+                                                         "error_label")));
+  g_test_message ("The window says: %s", error_text);
+  g_assert_nonnull (strstr (error_text, "replication documents"));
+  g_assert_null (strstr (error_text, "Quartz-Lantern-58"));
+  gtk_info_bar_set_revealed (error_bar, FALSE);
+
+  /* A server already kept on the server is not asked about again, and
+   * going back to the desktop asks nothing.
+   */
+  dialog = open_edit_dialog (fixture, server);
+  check = GTK_TOGGLE_BUTTON (get_child (dialog, PS_TYPE_SERVER_DIALOG, "on_server_check"));
+  g_assert_true (gtk_toggle_button_get_active (check));
+  gtk_toggle_button_set_active (check, FALSE);
+  destroyed = FALSE;
+  g_signal_connect (dialog, "destroy", G_CALLBACK (on_destroy_cb), &destroyed);
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
+  flush_events ();
+  g_assert_null (find_toplevel (GTK_TYPE_MESSAGE_DIALOG));
+  wait_for_flag (&destroyed);
+  g_assert_false (ps_server_get_on_server (server));
+  g_assert_false (saved_on_server (fixture, ps_server_get_id (server)));
+
+  ps_server_set_url (this_instance, local_url);
+}
+
+static void
+store_password (const char *server_id,
+                const char *password)
+{
+  Waiter waiter = { NULL };
+  g_autoptr(GError) error = NULL;
+
+  ps_secrets_store_async (server_id, "test", password, NULL, on_async_done_cb, &waiter);
+  wait_for_result (&waiter);
+  ps_secrets_store_finish (waiter.result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&waiter.result);
+}
+
+static gboolean
+is_failing_status (const char *status)
+{
+  return g_str_has_prefix (status, "Failing, retrying: ") || g_str_has_prefix (status, "Failed: ");
+}
+
+/* Runs the main loop until @done says the server's row reads right. */
+static void
+wait_for_row (Fixture    *fixture,
+              PsServer   *server,
+              gboolean  (*done) (const char *status))
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS * 4, on_timeout_cb, &timed_out);
+  while (!done (get_status (fixture, server)) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  g_test_message ("The row reads “%s”", get_status (fixture, server));
+  if (timed_out)
+    {
+      PsServerReplicationStatus *status;
+
+      status = ps_sync_manager_get_server_replication (
+        ps_context_get_sync_manager (fixture->context), server);
+      g_test_message ("The window says: %s",
+                      gtk_label_get_text (GTK_LABEL (get_child (fixture->window, PS_TYPE_WINDOW,
+                                                                "error_label"))));
+      if (status != NULL)
+        {
+          g_autoptr(JsonNode) node = ps_server_replication_status_to_json (status);
+          g_autofree char *json = json_to_string (node, FALSE);
+
+          g_test_message ("The status: %s", json);
+        }
+    }
+  g_assert_false (timed_out);
+}
+
+static gboolean
+is_running_status (const char *status)
+{
+  return g_str_equal (status, "Running") || g_str_equal (status, "Waiting");
+}
+
+static void
+assert_no_password (const char *text,
+                    const char *password)
+{
+  g_assert_nonnull (text);
+  g_assert_null (strstr (text, password));
+}
+
+static guint
+count_replicator_docs (PsTestCouchServer *instance,
+                       const char        *server_id)
+{
+  g_autofree char *prefix = g_strdup_printf ("primero-sync-%s-", server_id);
+  g_autoptr(JsonNode) answer = NULL;
+  JsonArray *rows;
+  guint status = 0;
+  guint n = 0;
+
+  answer = ps_test_peer_request (ps_test_couch_server_get_peer (instance), "GET",
+                                 "/_replicator/_all_docs", NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  rows = json_object_get_array_member (json_node_get_object (answer), "rows");
+  for (guint i = 0; i < json_array_get_length (rows); i++)
+    {
+      JsonObject *row = json_array_get_object_element (rows, i);
+
+      if (g_str_has_prefix (json_object_get_string_member (row, "id"), prefix))
+        n++;
+    }
+
+  return n;
+}
+
+static gboolean
+on_tick_cb (gpointer user_data)
+{
+  gboolean *ticked = user_data;
+
+  *ticked = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop until this instance's _replicator holds @n_docs of
+ * the server's documents, as the window writes or removes them.
+ */
+static void
+wait_for_replicator_docs (PsTestCouchServer *instance,
+                          const char        *server_id,
+                          guint              n_docs)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_SECONDS * G_USEC_PER_SEC;
+
+  while (count_replicator_docs (instance, server_id) != n_docs)
+    {
+      gboolean ticked = FALSE;
+
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_timeout_add (100, on_tick_cb, &ticked);
+      wait_for_flag (&ticked);
+    }
+}
+
+/* A server kept in sync on the server, against two real CouchDBs, whose
+ * password is wrong: CouchDB's replicator fails, and the row, the page and
+ * a notification say so with CouchDB's reason. With the password mended
+ * and the documents written again, it runs and the notification goes.
+ */
+static void
+test_on_server_crashing (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  PsServerStore *store = ps_context_get_server_store (fixture->context);
+  PsServer *this_instance = ps_server_store_get_local (store);
+  PsSyncManager *manager = ps_context_get_sync_manager (fixture->context);
+  GtkStack *stack = GTK_STACK (get_child (fixture->window, PS_TYPE_WINDOW, "stack"));
+  g_autofree char *local_url = g_strdup (ps_server_get_url (this_instance));
+  g_autofree char *local_username = g_strdup (ps_server_get_username (this_instance));
+  g_autoptr(PsTestCouchServer) instance = NULL;
+  g_autoptr(PsTestCouchServer) remote = NULL;
+  Notifications notifications = { NULL, };
+  g_autoptr(PsServer) server = NULL;
+  g_auto(GStrv) names = NULL;
+  const char *wrong_password = "Wrong-Basalt-771";
+  const char *password;
+  PsServerDialog *dialog;
+  PsServerPage *page;
+  PsServerRow *row;
+  GtkListBox *list;
+  AtkObject *accessible;
+  gboolean destroyed = FALSE;
+  const char *text;
+
+  if (g_getenv ("PS_TEST_COUCHDB") == NULL || *g_getenv ("PS_TEST_COUCHDB") == '\0')
+    {
+      g_test_skip ("no CouchDB (set PS_TEST_COUCHDB to a couchdb-run script or a server URL)");
+      return;
+    }
+
+  /* Servers 4 and 5: the couchdb suite's programs use the others. */
+  instance = ps_test_couch_server_new (4);
+  remote = ps_test_couch_server_new (5);
+  password = ps_test_couch_server_get_password (remote);
+  for (guint i = 0; i < 2; i++)
+    {
+      PsTestCouchServer *couch = i == 0 ? instance : remote;
+
+      ps_test_couch_server_set_config (couch, "replicator", "startup_jitter", "0");
+      /* Five wrong passwords lock the user out for minutes, even with the
+       * right one: mending it is tested at once here.
+       */
+      ps_test_couch_server_set_config (couch, "chttpd_auth_lockout", "mode", "off");
+    }
+  notifications_start (fixture, &notifications);
+
+  ps_server_set_url (this_instance, ps_test_couch_server_get_url (instance));
+  ps_server_set_username (this_instance, ps_test_couch_server_get_user (instance));
+  store_password (ps_server_get_id (this_instance),
+                  ps_test_couch_server_get_password (instance));
+
+  server = add_peer_server (fixture, "Gulu field office",
+                            ps_test_couch_server_get_url (remote));
+  ps_server_set_username (server, ps_test_couch_server_get_user (remote));
+  store_password (ps_server_get_id (server), wrong_password);
+  names = ps_server_dup_database_names (server);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      ps_test_couch_server_fresh_db (instance, names[i]);
+      ps_test_couch_server_fresh_db (remote, names[i]);
+    }
+  ps_sync_manager_set_replication_poll_interval (manager, 500);
+
+  /* Turned on as a user does, in the dialog, agreeing to the question. */
+  dialog = open_edit_dialog (fixture, server);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (get_child (dialog, PS_TYPE_SERVER_DIALOG,
+                                                              "on_server_check")), TRUE);
+  g_signal_connect (dialog, "destroy", G_CALLBACK (on_destroy_cb), &destroyed);
+  gtk_dialog_response (GTK_DIALOG (save_and_find_question (dialog)), GTK_RESPONSE_ACCEPT);
+  wait_for_flag (&destroyed);
+  g_assert_true (ps_server_get_on_server (server));
+
+  /* The row: the state and CouchDB's reason, also for a screen reader. */
+  wait_for_row (fixture, server, is_failing_status);
+  row = find_server_row (fixture, server);
+  text = get_status (fixture, server);
+  /* Why, in plain words, on one line. */
+  g_assert_nonnull (strstr (text, "refused"));
+  g_assert_null (strchr (text, '\n'));
+  assert_no_password (text, wrong_password);
+  assert_no_password (text, password);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (get_child (row, PS_TYPE_SERVER_ROW,
+                                                                "on_server_badge"))));
+  accessible = gtk_widget_get_accessible (GTK_WIDGET (row));
+  g_test_message ("The row's description: %s", atk_object_get_description (accessible));
+  g_assert_nonnull (strstr (atk_object_get_description (accessible),
+                            g_str_has_prefix (text, "Failed") ? "Failed" : "Failing, retrying"));
+  /* The whole reason, where the row's text may shorten it. */
+  g_assert_nonnull (strstr (atk_object_get_description (accessible),
+                            ps_server_replication_status_get_error (
+                              ps_sync_manager_get_server_replication (manager, server))));
+
+  /* The desktop is told, as for a failed sync. */
+  {
+    gboolean timed_out = FALSE;
+    guint timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, on_timeout_cb, &timed_out);
+
+    while (notifications.titles->len == 0 && !timed_out)
+      g_main_context_iteration (NULL, TRUE);
+    if (!timed_out)
+      g_source_remove (timeout_id);
+    g_assert_false (timed_out);
+  }
+  g_test_message ("Notified: %s: %s", (char *) g_ptr_array_index (notifications.titles, 0),
+                  (char *) g_ptr_array_index (notifications.bodies, 0));
+  g_assert_nonnull (strstr (g_ptr_array_index (notifications.titles, 0), "Gulu field office"));
+  g_assert_cmpstr (g_ptr_array_index (notifications.bodies, 0), !=, "");
+  assert_no_password (g_ptr_array_index (notifications.bodies, 0), wrong_password);
+
+  /* The page: the section with the state, the error and each replication. */
+  g_signal_emit_by_name (get_child (fixture->window, PS_TYPE_WINDOW, "server_list"),
+                         "row-activated", row);
+  flush_events ();
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "server");
+  page = PS_SERVER_PAGE (gtk_stack_get_visible_child (stack));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (get_child (page, PS_TYPE_SERVER_PAGE,
+                                                                "replication_box"))));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (get_child (page, PS_TYPE_SERVER_PAGE,
+                                                                 "databases_box"))));
+  text = gtk_label_get_text (GTK_LABEL (get_child (page, PS_TYPE_SERVER_PAGE,
+                                                   "replication_state_label")));
+  g_test_message ("The page says: %s", text);
+  g_assert_true (g_str_equal (text, "State: Failing, retrying") ||
+                 g_str_equal (text, "State: Failed"));
+  text = gtk_label_get_text (GTK_LABEL (get_child (page, PS_TYPE_SERVER_PAGE,
+                                                   "replication_error_label")));
+  g_test_message ("CouchDB's error: %s", text);
+  g_assert_cmpstr (text, !=, "");
+  assert_no_password (text, wrong_password);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (get_child (page, PS_TYPE_SERVER_PAGE,
+                                                                "replication_error_box"))));
+  list = GTK_LIST_BOX (get_child (page, PS_TYPE_SERVER_PAGE, "replication_list"));
+  {
+    GtkListBoxRow *entry = gtk_list_box_get_row_at_index (list, 0);
+    const char *name;
+
+    g_assert_nonnull (entry);
+    name = atk_object_get_name (gtk_widget_get_accessible (GTK_WIDGET (entry)));
+    g_test_message ("The first replication reads: %s", name);
+    g_assert_nonnull (strstr (name, names[0]));
+    g_assert_nonnull (strstr (name, "documents written"));
+  }
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (get_child (page, PS_TYPE_SERVER_PAGE,
+                                                                "sync_button"))),
+                   ==, "_Update Server Replication");
+
+  /* Mended: the right password, and the documents written again. */
+  store_password (ps_server_get_id (server), password);
+  gtk_button_clicked (GTK_BUTTON (get_child (page, PS_TYPE_SERVER_PAGE, "sync_button")));
+  wait_for_row (fixture, server, is_running_status);
+  {
+    gboolean timed_out = FALSE;
+    guint timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, on_timeout_cb, &timed_out);
+
+    while (notifications.n_closed == 0 && !timed_out)
+      g_main_context_iteration (NULL, TRUE);
+    if (!timed_out)
+      g_source_remove (timeout_id);
+    g_assert_false (timed_out);
+  }
+
+  /* Back to the desktop: no question, its documents go, and the row is
+   * the desktop's again.
+   */
+  g_assert_cmpuint (count_replicator_docs (instance, ps_server_get_id (server)), ==,
+                    2 * g_strv_length (names));
+  dialog = open_edit_dialog (fixture, server);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (get_child (dialog, PS_TYPE_SERVER_DIALOG,
+                                                              "on_server_check")), FALSE);
+  destroyed = FALSE;
+  g_signal_connect (dialog, "destroy", G_CALLBACK (on_destroy_cb), &destroyed);
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
+  wait_for_flag (&destroyed);
+  row = find_server_row (fixture, server);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (get_child (row, PS_TYPE_SERVER_ROW,
+                                                                 "on_server_badge"))));
+  g_assert_false (is_failing_status (get_status (fixture, server)));
+  g_assert_false (is_running_status (get_status (fixture, server)));
+  wait_for_replicator_docs (instance, ps_server_get_id (server), 0);
+
+  /* Deleted while kept on the server: its documents go with it. */
+  dialog = open_edit_dialog (fixture, server);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (get_child (dialog, PS_TYPE_SERVER_DIALOG,
+                                                              "on_server_check")), TRUE);
+  destroyed = FALSE;
+  g_signal_connect (dialog, "destroy", G_CALLBACK (on_destroy_cb), &destroyed);
+  gtk_dialog_response (GTK_DIALOG (save_and_find_question (dialog)), GTK_RESPONSE_ACCEPT);
+  wait_for_flag (&destroyed);
+  wait_for_replicator_docs (instance, ps_server_get_id (server), 2 * g_strv_length (names));
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "remove-server",
+                                  g_variant_new_string (ps_server_get_id (server)));
+  flush_events ();
+  gtk_dialog_response (GTK_DIALOG (find_toplevel (GTK_TYPE_MESSAGE_DIALOG)), GTK_RESPONSE_ACCEPT);
+  flush_events ();
+  g_assert_null (ps_server_store_lookup (store, ps_server_get_id (server)));
+  wait_for_replicator_docs (instance, ps_server_get_id (server), 0);
+
+  notifications_stop (fixture, &notifications);
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "show-servers", NULL);
+  ps_server_set_url (this_instance, local_url);
+  ps_server_set_username (this_instance, local_username);
 }
 
 static void
@@ -1878,6 +2417,10 @@ main (int   argc,
                   fixture_set_up, test_sync_and_conflicts, fixture_tear_down);
       g_test_add ("/ps/ui/failure-notifies", Fixture, NULL,
                   fixture_set_up, test_failure_notifies, fixture_tear_down);
+      g_test_add ("/ps/ui/server-dialog/on-server-consent", Fixture, NULL,
+                  fixture_set_up, test_server_dialog_on_server_consent, fixture_tear_down);
+      g_test_add ("/ps/ui/on-server/crashing", Fixture, NULL,
+                  fixture_set_up, test_on_server_crashing, fixture_tear_down);
       g_test_add ("/ps/ui/sync-file", Fixture, NULL,
                   fixture_set_up, test_sync_file, fixture_tear_down);
       g_test_add ("/ps/ui/conflicts/names-and-search", Fixture, NULL,
