@@ -166,7 +166,6 @@ on_server_replication_applied_cb (GObject      *source,
 {
   g_autoptr(GTask) task = G_TASK (user_data);
   PsWindow *self = g_task_get_source_object (task);
-  PsServer *server = g_task_get_task_data (task);
   PsSyncManager *manager = PS_SYNC_MANAGER (source);
   g_autoptr(GError) error = NULL;
   g_autofree char *message = NULL;
@@ -179,17 +178,7 @@ on_server_replication_applied_cb (GObject      *source,
       message = g_strdup_printf (_("The replication documents in this instance’s CouchDB "
                                    "could not be updated: %s"), error->message);
       show_error (self, message);
-      return;
     }
-
-  /* The manager follows a server's replication once it was synced (or was
-   * on the server when the manager started): for one just set so, that is
-   * now. Its documents are in place, so this writes nothing again.
-   */
-  if (ps_server_get_on_server (server) &&
-      lookup_server (self, ps_server_get_id (server)) != NULL &&
-      ps_sync_manager_get_server_replication (manager, server) == NULL)
-    ps_sync_manager_sync (manager, ps_server_get_id (server));
 }
 
 /* Writes the server's documents into this instance's _replicator, or
@@ -201,10 +190,9 @@ apply_server_replication (PsWindow *self,
 {
   GTask *task;
 
-  /* The task only carries the window and the server to the callback. */
+  /* The task only carries the window to the callback. */
   task = g_task_new (self, self->cancellable, NULL, NULL);
   g_task_set_source_tag (task, apply_server_replication);
-  g_task_set_task_data (task, g_object_ref (server), g_object_unref);
   ps_sync_manager_apply_server_replication_async (ps_context_get_sync_manager (self->context),
                                                   server, self->cancellable,
                                                   on_server_replication_applied_cb, task);

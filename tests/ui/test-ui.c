@@ -1595,20 +1595,6 @@ test_server_dialog_on_server_consent (Fixture       *fixture,
   ps_server_set_url (this_instance, local_url);
 }
 
-static void
-store_password (const char *server_id,
-                const char *password)
-{
-  Waiter waiter = { NULL };
-  g_autoptr(GError) error = NULL;
-
-  ps_secrets_store_async (server_id, "test", password, NULL, on_async_done_cb, &waiter);
-  wait_for_result (&waiter);
-  ps_secrets_store_finish (waiter.result, &error);
-  g_assert_no_error (error);
-  g_clear_object (&waiter.result);
-}
-
 static gboolean
 is_failing_status (const char *status)
 {

@@ -524,6 +524,7 @@ is_wanted_on_server (PsSyncManager *self,
 }
 
 static void poll_all (PsSyncManager *self);
+static void start_polling (PsSyncManager *self);
 
 static void
 on_documents_applied_cb (GObject      *object,
@@ -545,8 +546,11 @@ on_documents_applied_cb (GObject      *object,
       return;
     }
 
-  /* A running manager shows the new documents' state at once. */
-  if (data->wanted && self->poll_id != 0)
+  /* The manager follows an on-server server from its first apply on, and
+   * shows the new documents' state at once. */
+  if (data->wanted && self->poll_id == 0)
+    start_polling (self);
+  else if (data->wanted)
     poll_all (self);
   else if (!g_cancellable_is_cancelled (self->cancellable))
     record_status (self, data->server, NULL);
