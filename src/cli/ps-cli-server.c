@@ -216,14 +216,22 @@ ps_cli_print_server_replication (PsServerReplicationStatus *status)
 {
   PsServerReplicationState state = ps_server_replication_status_get_state (status);
   const char *error = ps_server_replication_status_get_error (status);
-  guint64 written = ps_server_replication_status_get_docs_written (status);
-  guint64 failures = ps_server_replication_status_get_write_failures (status);
-  guint64 pending = ps_server_replication_status_get_changes_pending (status);
+  g_autofree char *written = NULL;
+  g_autofree char *failures = NULL;
+  g_autofree char *pending = NULL;
+
+  /* Numbers as text: a message glued to G_GUINT64_FORMAT reaches no
+   * translator. */
+  written = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                             ps_server_replication_status_get_docs_written (status));
+  failures = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                              ps_server_replication_status_get_write_failures (status));
+  pending = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                             ps_server_replication_status_get_changes_pending (status));
 
   g_print ("%-18s ", _("On the server:"));
   /* TRANSLATORS: the state of CouchDB's replication, then three counts. */
-  g_print (_("%s: %" G_GUINT64_FORMAT " written, %" G_GUINT64_FORMAT " failed, %"
-             G_GUINT64_FORMAT " pending\n"),
+  g_print (_("%s: %s written, %s failed, %s pending\n"),
            ps_server_replication_state_to_label (state), written, failures, pending);
   if (error != NULL && *error != '\0')
     g_print ("%-18s %s\n", _("Server error:"), error);
