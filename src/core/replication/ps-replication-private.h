@@ -107,6 +107,7 @@ struct _Batch
   gboolean       done;
   gboolean       held_back;    /* left a revision out: the checkpoint must stop before it */
   GHashTable    *held_revs;    /* "id\nrev" of revisions not to fetch */
+  GHashTable    *accounted;    /* "id\nrev" written, listed, held back or gone from the source */
 };
 
 /* Per-request context, so that late answers from a dropped run are ignored. */
