@@ -655,6 +655,42 @@ test_redirect_not_followed (gconstpointer data)
   answer_clear (&answer);
 }
 
+/* Every request of a run is one round trip, a few ms on CouchDB: a
+ * clustered CouchDB commits each write before answering, so it is not
+ * asked for _ensure_full_commit; a server that may delay commits still is.
+ */
+static void
+test_full_commit_only_where_needed (void)
+{
+  for (guint clustered = 0; clustered < 2; clustered++)
+    {
+      g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+      g_autoptr(SoupSession) session = ps_couch_session_new ();
+      g_autoptr(PsCouchDatabase) source = open_fake_database (session, fake, "/src");
+      g_autoptr(PsCouchDatabase) target = open_fake_database (session, fake, "/tgt");
+      g_autoptr(PsReplication) replication = ps_replication_new (source, target);
+      g_autofree char *bulk_get = bulk_get_answer (10);
+      PsTestRun run;
+
+      route_replication (fake, source, target, bulk_get);
+      if (clustered)
+        ps_fake_couch_route (fake, "GET", "/tgt", 200, NULL,
+                             "{\"db_name\":\"tgt\",\"update_seq\":\"0-g1AAAA\","
+                             "\"cluster\":{\"q\":2,\"n\":1,\"w\":1,\"r\":1}}");
+      ps_test_replication_run (replication, NULL, RUN_TIMEOUT_S, &run);
+
+      g_assert_no_error (run.error);
+      g_assert_true (run.ok);
+      g_assert_cmpuint (ps_replication_get_docs_written (replication), ==, 2);
+      g_assert_cmpuint (ps_fake_couch_count_requests (fake, "POST", "/tgt/_ensure_full_commit"),
+                        ==, clustered ? 0 : 1);
+      g_assert_cmpuint (ps_fake_couch_count_requests (fake, "GET", "/src"), ==, 1);
+      g_assert_cmpuint (ps_fake_couch_count_requests (fake, "GET", "/tgt"), ==, 1);
+      g_assert_cmpuint (ps_fake_couch_count_requests (fake, "GET", "/src/_changes"), ==, 1);
+      g_assert_cmpuint (ps_fake_couch_count_requests (fake, "POST", "/tgt/_bulk_docs"), ==, 1);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -677,6 +713,8 @@ main (int   argc,
   g_test_add_func ("/ps/couch/limits/declared-length", test_declared_length);
   g_test_add_func ("/ps/couch/limits/deep-answer", test_deep_answer);
   g_test_add_func ("/ps/couch/limits/oversize-document-listed", test_oversize_document_listed);
+  g_test_add_func ("/ps/couch/replication/full-commit-only-where-needed",
+                   test_full_commit_only_where_needed);
   g_test_add_func ("/ps/couch/limits/answer-over-limit-fetched-one-by-one",
                    test_answer_over_limit_fetched_one_by_one);
 

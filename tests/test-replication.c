@@ -438,6 +438,64 @@ test_open_revs_fallback (void)
   g_assert_cmpuint (ps_test_peer_count_conflicts (target, DB), ==, 1);
 }
 
+/* A source that answers _bulk_get for fewer revisions than it was asked:
+ * the run must not end as a success, nor move the checkpoint past the
+ * revision that never came.
+ */
+static void
+test_unanswered_revision_fails_run (void)
+{
+  g_autoptr(PsFakeCouch) fake = ps_fake_couch_new ();
+  g_autoptr(PsTestPeer) target = ps_test_peer_new (TRUE);
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsCouchDatabase) from = NULL;
+  g_autoptr(PsCouchDatabase) to = NULL;
+  g_autoptr(PsReplication) replication = NULL;
+  g_autofree char *source_url = ps_fake_couch_url (fake, "/src");
+  g_autofree char *target_url = ps_test_peer_db_url (target, DB);
+  g_autofree char *from_identity = NULL;
+  g_autofree char *to_identity = NULL;
+  g_autofree char *replication_id = NULL;
+  g_autofree char *log_path = NULL;
+  g_autoptr(JsonNode) log = NULL;
+  PsTestRun run;
+  guint status = 0;
+
+  ps_fake_couch_route (fake, "GET", "/src", 200, NULL, "{\"db_name\":\"src\",\"update_seq\":2}");
+  ps_fake_couch_route (fake, "GET", "/src/_changes", 200, NULL,
+                       "{\"results\":["
+                       "{\"seq\":1,\"id\":\"case-1\",\"changes\":[{\"rev\":\"1-aa\"}]},"
+                       "{\"seq\":2,\"id\":\"case-2\",\"changes\":[{\"rev\":\"1-bb\"}]}],"
+                       "\"last_seq\":2}");
+  /* case-2 is neither sent, nor said missing, nor refused. */
+  ps_fake_couch_route (fake, "POST", "/src/_bulk_get", 200, NULL,
+                       "{\"results\":[{\"id\":\"case-1\",\"docs\":[{\"ok\":{\"_id\":\"case-1\","
+                       "\"_rev\":\"1-aa\",\"name\":\"Musa\","
+                       "\"_revisions\":{\"start\":1,\"ids\":[\"aa\"]}}}]}]}");
+
+  from = open_database (session, source_url);
+  to = open_database (session, target_url);
+  replication = ps_replication_new (from, to);
+  ps_replication_set_create_target (replication, TRUE);
+  ps_replication_set_checkpoint_interval (replication, 0);
+  ps_test_replication_run (replication, NULL, RUN_TIMEOUT_S, &run);
+
+  g_assert_false (run.ok);
+  g_assert_nonnull (run.error);
+  g_assert_nonnull (strstr (run.error->message, "case-2"));
+  g_assert_cmpint (ps_replication_get_state (replication), ==, PS_REPLICATION_STATE_FAILED);
+  g_assert_true (peer_has_doc (target, "case-1"));
+  g_clear_error (&run.error);
+
+  /* No checkpoint says that case-2 was copied. */
+  from_identity = ps_couch_database_dup_identity_url (from);
+  to_identity = ps_couch_database_dup_identity_url (to);
+  replication_id = ps_checkpoint_replication_id (from_identity, to_identity, NULL);
+  log_path = g_strdup_printf ("/%s/_local/%s", DB, replication_id);
+  log = ps_test_peer_request (target, "GET", log_path, NULL, &status);
+  g_assert_cmpuint (status, ==, 404);
+}
+
 /* CouchDB's cookie sessions: one login, then the cookie on every request. */
 static void
 test_cookie_session_auth (void)
@@ -513,6 +571,8 @@ main (int   argc,
   g_test_add_func ("/ps/replication/rejected-documents-listed", test_rejected_documents_listed);
   g_test_add_func ("/ps/replication/open-revs-fallback", test_open_revs_fallback);
   g_test_add_func ("/ps/replication/cookie-session-auth", test_cookie_session_auth);
+  g_test_add_func ("/ps/replication/unanswered-revision-fails-run",
+                   test_unanswered_revision_fails_run);
 
   return g_test_run ();
 }

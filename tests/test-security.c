@@ -339,6 +339,10 @@ test_password_not_in_arguments (void)
   ps_fake_couch_require_auth (slow, USER, SOURCE_PASSWORD, FALSE);
   ps_fake_couch_set_delay (slow, 1500);
   ps_fake_couch_route (slow, "GET", "/" DB, 200, NULL, "{\"db_name\":\"" DB "\",\"update_seq\":0}");
+  /* Both ends are asked at once: a missing target would end the run
+   * before the source answers.
+   */
+  ps_fake_couch_route (target, "GET", "/copy", 200, NULL, "{\"db_name\":\"copy\",\"update_seq\":0}");
 
   cli = ps_test_cli_start (&options, args);
   pid = g_subprocess_get_identifier (ps_test_cli_get_process (cli));

@@ -40,6 +40,7 @@ ps_replication_batch_unref (Batch *batch)
   g_clear_pointer (&batch->diff, json_node_unref);
   g_clear_pointer (&batch->fetched, ps_fetched_docs_free);
   g_clear_pointer (&batch->held_revs, g_hash_table_unref);
+  g_clear_pointer (&batch->accounted, g_hash_table_unref);
   g_clear_error (&batch->fetch_error);
   g_clear_object (&batch->self);
   g_free (batch);
@@ -57,10 +58,103 @@ batch_is_stale (Batch *batch)
   return batch->self->task == NULL || batch->generation != batch->self->generation;
 }
 
+static char *
+held_rev_key (const char *id,
+              const char *rev)
+{
+  return g_strconcat (id, "\n", rev, NULL);
+}
+
+/* Each revision the target lacked ends its batch written, listed as a
+ * failure, held back, or known gone from the source; every step that
+ * settles one marks it here.
+ */
+static void
+account (Batch              *batch,
+         const PsFetchedDoc *doc)
+{
+  if (batch->accounted == NULL)
+    batch->accounted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_add (batch->accounted, held_rev_key (doc->id, doc->rev));
+}
+
+/* The ids of the revisions _revs_diff asked for that no step settled. */
+static GPtrArray *
+find_unaccounted (Batch *batch)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+  JsonObjectIter iter;
+  const char *id;
+  JsonNode *entry;
+
+  if (batch->diff == NULL || !JSON_NODE_HOLDS_OBJECT (batch->diff))
+    return ids;
+
+  json_object_iter_init (&iter, json_node_get_object (batch->diff));
+  while (json_object_iter_next (&iter, &id, &entry))
+    {
+      JsonArray *missing = JSON_NODE_HOLDS_OBJECT (entry)
+        ? ps_json_get_array (json_node_get_object (entry), "missing")
+        : NULL;
+
+      for (guint i = 0; missing != NULL && i < json_array_get_length (missing); i++)
+        {
+          const char *rev = ps_json_get_string_element (missing, i);
+          g_autofree char *key = NULL;
+
+          if (rev == NULL)
+            continue;
+          key = held_rev_key (id, rev);
+          if ((batch->accounted != NULL && g_hash_table_contains (batch->accounted, key)) ||
+              (batch->held_revs != NULL && g_hash_table_contains (batch->held_revs, key)))
+            continue;
+          g_ptr_array_add (ids, ps_couch_id_decode (id));
+          break;
+        }
+    }
+
+  return ids;
+}
+
+/* Where every batch ends: nothing read from the source may be unaccounted
+ * for when the run reports success or the checkpoint passes it.
+ */
+static gboolean
+check_accounting (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  g_autoptr(GPtrArray) ids = find_unaccounted (batch);
+  g_autoptr(GString) named = NULL;
+
+  if (ids->len == 0)
+    return TRUE;
+
+  named = g_string_new (NULL);
+  for (guint i = 0; i < ids->len && i < 10; i++)
+    g_string_append_printf (named, "%s“%s”", i > 0 ? ", " : "", (char *) ids->pdata[i]);
+  if (ids->len > 10)
+    g_string_append (named, ", …");
+
+  ps_replication_fail (self, self->source, _("Copying documents from"),
+                       g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                                    /* TRANSLATORS: %s is a list of document ids */
+                                    g_dngettext (GETTEXT_PACKAGE,
+                                                 "%u document the target lacks was neither "
+                                                 "written nor listed as a failure: %s",
+                                                 "%u documents the target lacks were neither "
+                                                 "written nor listed as failures: %s",
+                                                 ids->len),
+                                    ids->len, named->str));
+  return FALSE;
+}
+
 static void
 finish_batch (Batch *batch)
 {
   PsReplication *self = batch->self;
+
+  if (!check_accounting (batch))
+    return;
 
   batch->done = TRUE;
   g_clear_pointer (&batch->diff, json_node_unref);
@@ -165,6 +259,9 @@ count_written (Write    *write,
     {
       const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
 
+      /* Taken, or listed above: either way the target answered for it. */
+      if (doc->json != NULL)
+        account (batch, doc);
       if (doc->json != NULL && !g_hash_table_contains (failed, doc->id) &&
           (last_id == NULL || !g_str_equal (last_id, doc->id)))
         {
@@ -215,6 +312,7 @@ split_refused_write (Write  *write,
         continue;
       g_debug ("the target refused %s %s as too large", doc->id, doc->rev);
       list_failure (self, doc->id, doc->rev, "too_large", error->message);
+      account (batch, doc);
       ps_replication_add_to_counter (self, &self->doc_write_failures, 1,
                                      PROP_DOC_WRITE_FAILURES);
       batch->held_back = TRUE;
@@ -365,6 +463,7 @@ hold_back_large_attachments (Batch *batch)
       if (doc->json != NULL && hold_back_if_large (self, doc, NULL))
         {
           g_debug ("holding back %s %s: an attachment is over the limit", doc->id, doc->rev);
+          account (batch, doc);
           ps_fetched_docs_drop (batch->fetched, i);
           batch->held_back = TRUE;
         }
@@ -385,6 +484,9 @@ list_fetch_failures (Batch *batch)
       const PsFetchedDoc *doc = ps_fetched_docs_get (batch->fetched, i);
       PsWriteFailure *failure;
 
+      /* Not found: replaced on the source since its change was read. */
+      if (doc->json == NULL && (doc->missing || doc->error != NULL))
+        account (batch, doc);
       if (doc->json != NULL || doc->missing || doc->error == NULL)
         continue;
 
@@ -502,13 +604,6 @@ on_bulk_get_cb (GObject      *object,
     }
 
   write_batch (batch);
-}
-
-static char *
-held_rev_key (const char *id,
-              const char *rev)
-{
-  return g_strconcat (id, "\n", rev, NULL);
 }
 
 /* The _bulk_get request for what the target lacks, less what is held back.

@@ -40,7 +40,7 @@ write_log (PsReplication   *self,
 
   log = ps_checkpoint_update_log (on_source ? self->source_log : self->target_log,
                                   self->session_id, self->start_time, self->start_seq,
-                                  self->completed_seq, stats);
+                                  self->checkpoint_seq, stats);
   if (rev != NULL)
     json_object_set_string_member (log, "_rev", rev);
 
@@ -82,9 +82,17 @@ on_log_reread_cb (GObject      *object,
   write_log (self, PS_COUCH_DATABASE (object), on_source);
 }
 
+/* Both logs are written at once: each only records what is already on
+ * the target, so neither may go first.
+ */
 static void
-maybe_finish_checkpoint (PsReplication *self)
+log_write_done (PsReplication *self)
 {
+  g_assert (self->checkpoint_writes > 0);
+  if (--self->checkpoint_writes > 0)
+    return;
+
+  ps_replication_replace_node (&self->recorded_seq, self->checkpoint_seq);
   self->checkpoint_in_flight = FALSE;
   self->last_checkpoint_time = g_get_monotonic_time ();
   ps_replication_pump (self);
@@ -132,7 +140,7 @@ on_log_written_cb (GObject      *object,
            * then resumes from the target's log alone next time.
            */
           g_debug ("the source log could not be written: %s", error->message);
-          write_log (self, self->target, FALSE);
+          log_write_done (self);
           return;
         }
       ps_replication_fail (self, on_source ? self->source : self->target,
@@ -151,19 +159,20 @@ on_log_written_cb (GObject      *object,
     g_autoptr(JsonObject) stats = ps_replication_dup_stats (self);
 
     log = ps_checkpoint_update_log (*log_slot, self->session_id, self->start_time,
-                                    self->start_seq, self->completed_seq, stats);
+                                    self->start_seq, self->checkpoint_seq, stats);
     g_clear_pointer (log_slot, json_object_unref);
     *log_slot = log;
   }
 
-  if (on_source)
-    {
-      write_log (self, self->target, FALSE);
-      return;
-    }
+  log_write_done (self);
+}
 
-  ps_replication_replace_node (&self->recorded_seq, self->completed_seq);
-  maybe_finish_checkpoint (self);
+static void
+write_logs (PsReplication *self)
+{
+  self->checkpoint_writes = 2;
+  write_log (self, self->source, TRUE);
+  write_log (self, self->target, FALSE);
 }
 
 static void
@@ -188,7 +197,7 @@ on_full_commit_cb (GObject      *object,
       return;
     }
 
-  write_log (call->self, call->self->source, TRUE);
+  write_logs (call->self);
 }
 
 void
@@ -197,6 +206,13 @@ ps_replication_write_checkpoint (PsReplication *self)
   g_autoptr(GBytes) empty = g_bytes_new_static ("{}", 2);
 
   self->checkpoint_in_flight = TRUE;
+  ps_replication_replace_node (&self->checkpoint_seq, self->completed_seq);
+  if (self->target_commits_at_once)
+    {
+      write_logs (self);
+      return;
+    }
+
   ps_couch_database_request_async (self->target, "POST", "_ensure_full_commit", NULL, empty,
                                    self->run_cancellable, on_full_commit_cb,
                                    ps_replication_call_new (self, NULL));

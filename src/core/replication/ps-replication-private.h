@@ -51,7 +51,12 @@ struct _PsReplication
   JsonNode           *recorded_seq;     /* what the checkpoint says */
   gint64              last_checkpoint_time;
   gboolean            checkpoint_in_flight;
-  guint               checkpoint_reads;  /* of the two ends' checkpoints, still to come */
+  guint               start_reads;       /* of the two ends' info and checkpoints, still to come */
+  GError             *start_error;       /* a checkpoint read's, reported once the ends are open */
+  gboolean            start_error_on_source;
+  guint               checkpoint_writes; /* of the two ends' logs, still in flight */
+  JsonNode           *checkpoint_seq;    /* what the checkpoint in flight records */
+  gboolean            target_commits_at_once;  /* CouchDB 2 or later: no _ensure_full_commit */
   guint               log_conflicts;
   gboolean            changes_in_flight;
   gboolean            caught_up;
@@ -107,6 +112,7 @@ struct _Batch
   gboolean       done;
   gboolean       held_back;    /* left a revision out: the checkpoint must stop before it */
   GHashTable    *held_revs;    /* "id\nrev" of revisions not to fetch */
+  GHashTable    *accounted;    /* "id\nrev" written, listed, held back or gone from the source */
 };
 
 /* Per-request context, so that late answers from a dropped run are ignored. */

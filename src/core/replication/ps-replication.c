@@ -162,6 +162,8 @@ ps_replication_finalize (GObject *object)
   g_clear_pointer (&self->since, json_node_unref);
   g_clear_pointer (&self->completed_seq, json_node_unref);
   g_clear_pointer (&self->recorded_seq, json_node_unref);
+  g_clear_pointer (&self->checkpoint_seq, json_node_unref);
+  g_clear_error (&self->start_error);
   g_clear_pointer (&self->last_error, g_free);
   g_clear_pointer (&self->write_failures, g_ptr_array_unref);
 
@@ -941,6 +943,44 @@ begin_reading (PsReplication *self)
   ps_replication_pump (self);
 }
 
+/* The two ends' info and checkpoints are read at once: a run with nothing
+ * to do is mostly these round trips.
+ */
+static void
+start_read_done (PsReplication *self)
+{
+  g_assert (self->start_reads > 0);
+  if (--self->start_reads > 0)
+    return;
+
+  /* Both ends are open: a checkpoint that could not be read is the error. */
+  if (self->start_error != NULL)
+    {
+      GError *error = g_steal_pointer (&self->start_error);
+
+      ps_replication_fail (self, self->start_error_on_source ? self->source : self->target,
+                           _("Reading the replication checkpoint from"), error);
+      return;
+    }
+
+  begin_reading (self);
+}
+
+static void
+keep_start_error (PsReplication *self,
+                  GError        *error,
+                  gboolean       on_source)
+{
+  if (self->start_error != NULL)
+    {
+      g_error_free (error);
+      return;
+    }
+
+  self->start_error = error;
+  self->start_error_on_source = on_source;
+}
+
 static void
 on_target_log_cb (GObject      *object,
                   GAsyncResult *result,
@@ -955,17 +995,13 @@ on_target_log_cb (GObject      *object,
   if (ps_replication_call_is_stale (call))
     return;
 
+  /* Not found: no checkpoint yet, or no database yet (it is created). */
   if (answer == NULL && !g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND))
-    {
-      ps_replication_fail (self, self->target, _("Reading the replication checkpoint from"),
-                           g_steal_pointer (&error));
-      return;
-    }
+    keep_start_error (self, g_steal_pointer (&error), FALSE);
 
   g_clear_pointer (&self->target_log, json_object_unref);
   self->target_log = log_from_answer (answer, &self->target_log_rev);
-  if (--self->checkpoint_reads == 0)
-    begin_reading (self);
+  start_read_done (self);
 }
 
 static void
@@ -985,29 +1021,11 @@ on_source_log_cb (GObject      *object,
   if (answer == NULL && !g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_NOT_FOUND) &&
       !g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED) &&
       !g_error_matches (error, PS_COUCH_ERROR, PS_COUCH_ERROR_FORBIDDEN))
-    {
-      ps_replication_fail (self, self->source, _("Reading the replication checkpoint from"),
-                           g_steal_pointer (&error));
-      return;
-    }
+    keep_start_error (self, g_steal_pointer (&error), TRUE);
 
   g_clear_pointer (&self->source_log, json_object_unref);
   self->source_log = log_from_answer (answer, &self->source_log_rev);
-  if (--self->checkpoint_reads == 0)
-    begin_reading (self);
-}
-
-/* Both ends at once: a run with nothing to do is mostly these round trips. */
-static void
-read_checkpoints (PsReplication *self)
-{
-  self->checkpoint_reads = 2;
-  ps_couch_database_request_async (self->source, "GET", self->local_path, NULL, NULL,
-                                   self->run_cancellable, on_source_log_cb,
-                                   ps_replication_call_new (self, NULL));
-  ps_couch_database_request_async (self->target, "GET", self->local_path, NULL, NULL,
-                                   self->run_cancellable, on_target_log_cb,
-                                   ps_replication_call_new (self, NULL));
+  start_read_done (self);
 }
 
 static gboolean
@@ -1038,7 +1056,7 @@ on_target_created_cb (GObject      *object,
       return;
     }
 
-  read_checkpoints (call->self);
+  start_read_done (call->self);
 }
 
 static void
@@ -1085,7 +1103,14 @@ on_target_info_cb (GObject      *object,
       return;
     }
 
-  read_checkpoints (self);
+  /* Only a clustered CouchDB (2.0 on) names its cluster; it commits every
+   * write before answering, so _ensure_full_commit would be a wasted round
+   * trip. CouchDB 1.x may delay commits.
+   */
+  self->target_commits_at_once =
+    ps_json_get_object (json_node_get_object (answer), "cluster") != NULL;
+
+  start_read_done (self);
 }
 
 static void
@@ -1129,9 +1154,7 @@ on_source_info_cb (GObject      *object,
       json_node_get_value_type (update_seq) == G_TYPE_INT64)
     self->source_update_seq = json_node_get_int (update_seq);
 
-  ps_couch_database_request_async (self->target, "GET", NULL, NULL, NULL,
-                                   self->run_cancellable, on_target_info_cb,
-                                   ps_replication_call_new (self, NULL));
+  start_read_done (self);
 }
 
 static void
@@ -1142,11 +1165,22 @@ start_run (PsReplication *self)
   self->generation++;
   self->changes_in_flight = FALSE;
   self->checkpoint_in_flight = FALSE;
+  g_clear_error (&self->start_error);
   g_queue_clear_full (&self->batches, (GDestroyNotify) ps_replication_batch_unref);
 
   set_state (self, PS_REPLICATION_STATE_STARTING);
+  self->start_reads = 4;
   ps_couch_database_request_async (self->source, "GET", NULL, NULL, NULL,
                                    self->run_cancellable, on_source_info_cb,
+                                   ps_replication_call_new (self, NULL));
+  ps_couch_database_request_async (self->target, "GET", NULL, NULL, NULL,
+                                   self->run_cancellable, on_target_info_cb,
+                                   ps_replication_call_new (self, NULL));
+  ps_couch_database_request_async (self->source, "GET", self->local_path, NULL, NULL,
+                                   self->run_cancellable, on_source_log_cb,
+                                   ps_replication_call_new (self, NULL));
+  ps_couch_database_request_async (self->target, "GET", self->local_path, NULL, NULL,
+                                   self->run_cancellable, on_target_log_cb,
                                    ps_replication_call_new (self, NULL));
 }
 
