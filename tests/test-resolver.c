@@ -557,6 +557,74 @@ test_scan_over_several_pages (void)
   ps_test_peer_assert_alive (peer);
 }
 
+/* In a batch where the server refuses one record's merged revision, the
+ * others are resolved; that one stays conflicted, is named among the
+ * failures, and the journal does not show it as resolved.
+ */
+static void
+test_refused_record_stays_conflicted (void)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new (TRUE);
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(JsonArray) bases = json_array_new ();
+  g_autoptr(JsonArray) leaves = json_array_new ();
+  g_autoptr(PsCouchDatabase) database = NULL;
+  g_autoptr(PsResolver) resolver = NULL;
+  g_autoptr(PsJournal) journal = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(JsonNode) design = NULL;
+  g_autoptr(JsonNode) put = NULL;
+  g_autoptr(JsonObject) doc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *design_path = g_strdup_printf ("/%s/_design/refuse", DB);
+  g_autofree char *validate = NULL;
+  g_autofree char *journal_path = g_build_filename (g_get_user_state_dir (), "journal.jsonl", NULL);
+  PsJournalFilter filter = { 0, };
+  const guint n_records = 5;
+  const char *refused_id;
+  GPtrArray *failures;
+  guint status = 0;
+
+  generate_conflicts (23, n_records, bases, leaves);
+  ps_test_peer_create_db (peer, DB);
+  ps_test_peer_put_docs (peer, DB, bases, FALSE);
+  ps_test_peer_put_docs (peer, DB, leaves, FALSE);
+  refused_id = json_object_get_string_member (json_array_get_object_element (bases, 2), "_id");
+
+  /* Only new live revisions of that record are refused: not the tombstones. */
+  validate = g_strdup_printf ("{\"validate_doc_update\":\"function (doc) { if (doc._id === '%s' "
+                              "&& !doc._deleted) throw ({forbidden: 'this record is locked'}); }\"}",
+                              refused_id);
+  design = json_from_string (validate, &error);
+  g_assert_no_error (error);
+  put = ps_test_peer_request (peer, "PUT", design_path, design, &status);
+  g_assert_cmpuint (status, ==, 201);
+
+  database = open_database (session, peer);
+  journal = ps_journal_new_for_path (journal_path);
+  resolver = ps_resolver_new (database);
+  ps_resolver_set_journal (resolver, journal, "server-1");
+  resolve (resolver, NULL);
+
+  g_assert_cmpuint (ps_resolver_get_n_resolved (resolver), ==, n_records - 1);
+  g_assert_cmpuint (ps_resolver_get_n_failed (resolver), ==, 1);
+  failures = ps_resolver_get_failures (resolver);
+  g_assert_cmpuint (failures->len, ==, 1);
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (failures, 0), refused_id));
+  g_assert_nonnull (strstr (g_ptr_array_index (failures, 0), "locked"));
+  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 1);
+  doc = get_doc (peer, refused_id);
+  g_assert_true (json_object_has_member (doc, "_conflicts"));
+
+  filter.kind = "resolution";
+  entries = ps_journal_read (journal, &filter, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, n_records - 1);
+  for (guint i = 0; i < entries->len; i++)
+    g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (entries, i), "record"),
+                     !=, refused_id);
+}
+
 static void
 test_cli_resolve (void)
 {
@@ -855,6 +923,8 @@ main (int   argc,
   g_test_add_func ("/ps/resolver/generated-conflicts-and-convergence",
                    test_generated_conflicts_and_convergence);
   g_test_add_func ("/ps/resolver/scan-over-several-pages", test_scan_over_several_pages);
+  g_test_add_func ("/ps/resolver/refused-record-stays-conflicted",
+                   test_refused_record_stays_conflicted);
   g_test_add_func ("/ps/resolver/cli", test_cli_resolve);
   g_test_add_func ("/ps/resolver/cli-memory-flat", test_cli_memory_flat);
   g_test_add_func ("/ps/resolver/journal-failure-keeps-conflict",
