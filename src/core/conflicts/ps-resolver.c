@@ -24,6 +24,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "ps-fetched-docs.h"
 #include "ps-json.h"
@@ -88,26 +89,65 @@ typedef struct
 } Batch;
 
 /* The leaves a resolution closed and the `_deleted` children it gave them:
- * none of them is live any more.
+ * none of them is live any more. A scan keeps one for every record it
+ * resolved until it reads that record's row again, at the end of the
+ * feed: one allocation each, the revisions one after the other, losers
+ * first.
  */
 typedef struct
 {
-  GPtrArray *losers;
-  GPtrArray *tombstones;
+  guint n_losers;
+  guint n_revs;
+  char  revs[];
 } Closed;
+
+static Closed *
+closed_new (GPtrArray *losers,
+            GPtrArray *tombstones)
+{
+  Closed *closed;
+  gsize size = 0;
+  char *p;
+
+  for (guint i = 0; i < losers->len; i++)
+    size += strlen (g_ptr_array_index (losers, i)) + 1;
+  for (guint i = 0; i < tombstones->len; i++)
+    size += strlen (g_ptr_array_index (tombstones, i)) + 1;
+
+  closed = g_malloc (sizeof (Closed) + size);
+  closed->n_losers = losers->len;
+  closed->n_revs = losers->len + tombstones->len;
+  p = closed->revs;
+  for (guint i = 0; i < closed->n_revs; i++)
+    {
+      const char *rev = i < losers->len
+        ? g_ptr_array_index (losers, i)
+        : g_ptr_array_index (tombstones, i - losers->len);
+
+      p = g_stpcpy (p, rev) + 1;
+    }
+  return closed;
+}
+
+/* Whether @rev is among the revisions @first to @end of @closed. */
+static gboolean
+closed_contains (Closed     *closed,
+                 guint       first,
+                 guint       end,
+                 const char *rev)
+{
+  const char *p = closed->revs;
+
+  for (guint i = 0; i < end; i++, p += strlen (p) + 1)
+    if (i >= first && strcmp (p, rev) == 0)
+      return TRUE;
+  return FALSE;
+}
 
 static void next_batch (PsResolver *self);
 static gboolean row_is_resolved (PsResolver *self,
                                  const char *id,
                                  GPtrArray  *revs);
-
-static void
-closed_free (Closed *closed)
-{
-  g_clear_pointer (&closed->losers, g_ptr_array_unref);
-  g_clear_pointer (&closed->tombstones, g_ptr_array_unref);
-  g_free (closed);
-}
 
 static Batch *
 batch_new (PsResolver *self)
@@ -247,8 +287,7 @@ ps_resolver_init (PsResolver *self)
   g_queue_init (&self->ids);
   self->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->closed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify) closed_free);
+  self->closed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->failures = g_ptr_array_new_with_free_func (g_free);
 }
 
@@ -571,16 +610,6 @@ retry_later (PsResolver *self,
   g_queue_push_tail (&self->ids, g_strdup (id));
 }
 
-static gboolean
-contains_rev (GPtrArray  *revs,
-              const char *rev)
-{
-  for (guint i = 0; i < revs->len; i++)
-    if (g_str_equal (g_ptr_array_index (revs, i), rev))
-      return TRUE;
-  return FALSE;
-}
-
 /* The scan reads the changes this run wrote as well: remembering which
  * leaves each resolution closed spares reading them again.
  */
@@ -629,19 +658,12 @@ remember_closed (Batch     *batch,
     {
       PsMergeResult *merge = g_hash_table_lookup (batch->merged, id);
       GPtrArray *losers = merge != NULL ? ps_merge_result_get_losing_revs (merge) : NULL;
-      Closed *closed;
 
       if (losers == NULL || g_hash_table_contains (refused, id) ||
           ((GPtrArray *) tombstones)->len != losers->len)
         continue;
 
-      closed = g_new0 (Closed, 1);
-      closed->losers = g_ptr_array_new_full (losers->len, g_free);
-      for (guint i = 0; i < losers->len; i++)
-        g_ptr_array_add (closed->losers, g_strdup (g_ptr_array_index (losers, i)));
-      closed->tombstones = tombstones;
-      g_hash_table_iter_steal (&iter);
-      g_hash_table_replace (self->closed, g_strdup (id), closed);
+      g_hash_table_replace (self->closed, g_strdup (id), closed_new (losers, tombstones));
     }
 }
 
@@ -665,9 +687,9 @@ row_is_resolved (PsResolver *self,
     {
       const char *rev = g_ptr_array_index (revs, i);
 
-      if (contains_rev (closed->tombstones, rev))
+      if (closed_contains (closed, closed->n_losers, closed->n_revs, rev))
         tombstones++;
-      else if (!contains_rev (closed->losers, rev))
+      else if (!closed_contains (closed, 0, closed->n_losers, rev))
         open++;
     }
   if (open > 1)
@@ -676,7 +698,7 @@ row_is_resolved (PsResolver *self,
   /* The row shows the record as the resolution left it: a later row can
    * only show newer edits.
    */
-  if (tombstones == closed->tombstones->len)
+  if (tombstones == closed->n_revs - closed->n_losers)
     g_hash_table_remove (self->closed, id);
   return TRUE;
 }
