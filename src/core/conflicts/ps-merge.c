@@ -1506,7 +1506,9 @@ merge_set (Merge *m,
         append_set_elements (m, result, in_result, removed, slots[i].value);
     }
 
-  if (json_array_get_length (result) == 0 && !JSON_NODE_HOLDS_ARRAY (slots[best].value))
+  /* The winning side may have no value at all. */
+  if (json_array_get_length (result) == 0 &&
+      (slots[best].value == NULL || !JSON_NODE_HOLDS_ARRAY (slots[best].value)))
     return slots[best].value != NULL ? keep_copy (m, slots[best].value) : NULL;
 
   node = json_node_new (JSON_NODE_ARRAY);
