@@ -1945,7 +1945,8 @@ test_raw_strict_json (void)
 {
   const char * const refused[] = {
     "{\"a\": 0x10}", "{/*c*/\"a\":1}", "{\"a\":'x'}", "{\"a\":.5}", "{\"a\":1.}",
-    "{\"a\":01}", "{\"a\":\"\\x\"}", "{\"a\":[1,2] /* c */}",
+    "{\"a\":01}", "{\"a\":\"\\x\"}", "{\"a\":[1,2] /* c */}", "{\"a\":\"\\ud800\"}",
+    "{\"a\":\"x\ty\"}", "{\"a\":[1,]}", "{\"a\":1,}", "{\"a\":tru}", "[1] [2]",
   };
   const char * const kept[] = {
     "{\"a\":1e308}", "{\"a\":[1.0e400, -0 ,\"caf\\u00e9\"]}",
@@ -1977,6 +1978,53 @@ test_raw_strict_json (void)
       g_assert_no_error (error);
       ps_json_write (out, root, texts);
       g_assert_cmpstr (out->str, ==, trimmed);
+    }
+}
+
+/* Leaves the fuzzer made: a multi-select whose winning side has no value,
+ * and nothing left in the merged set. The merge goes through without a
+ * critical warning, in either order.
+ */
+static void
+test_set_missing_value (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data",
+                                                 "merge-set-missing-value.txt", NULL);
+  g_autoptr(PsJsonTexts) texts = ps_json_texts_new ();
+  g_autoptr(GPtrArray) leaves = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_auto(GStrv) parts = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  parts = g_strsplit (text, "\n===\n", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (parts[i], strlen (parts[i]));
+      JsonNode *leaf = ps_json_texts_parse (texts, bytes, PS_JSON_MAX_DEPTH, NULL);
+
+      if (leaf != NULL)
+        g_ptr_array_add (leaves, leaf);
+    }
+  g_assert_cmpuint (leaves->len, >=, 2);
+
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(PsMergeResult) result = NULL;
+      g_autoptr(GError) merge_error = NULL;
+
+      if (round == 1)
+        for (guint i = 0; i < leaves->len / 2; i++)
+          {
+            gpointer first = leaves->pdata[i];
+
+            leaves->pdata[i] = leaves->pdata[leaves->len - 1 - i];
+            leaves->pdata[leaves->len - 1 - i] = first;
+          }
+      result = ps_merge_leaves_with_texts ((JsonNode * const *) leaves->pdata, leaves->len,
+                                           texts, &merge_error);
+      g_assert_true (result != NULL || merge_error != NULL);
     }
 }
 
@@ -2099,6 +2147,7 @@ main (int   argc,
   g_test_add_func ("/ps/merge/raw/untracked-numbers", test_raw_untracked_numbers);
   g_test_add_func ("/ps/merge/raw/set-numbers", test_raw_set_numbers);
   g_test_add_func ("/ps/merge/raw/strict-json", test_raw_strict_json);
+  g_test_add_func ("/ps/merge/set-missing-value", test_set_missing_value);
   g_test_add_func ("/ps/merge/raw/number-keys", test_raw_number_keys);
   g_test_add_func ("/ps/merge/cli/raw-numbers", test_cli_raw_numbers);
   g_test_add_func ("/ps/merge/cli/too-deep", test_cli_too_deep);

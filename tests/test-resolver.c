@@ -12,6 +12,7 @@
 
 #include <gio/gio.h>
 #include <string.h>
+#include <stdlib.h>
 
 #define DB "primero_tracing_request_production"
 
@@ -540,10 +541,11 @@ test_scan_over_several_pages (void)
   g_signal_connect (resolver, "resolved", G_CALLBACK (on_resolved_count_cb), times);
   resolve (resolver, NULL);
 
-  /* One read of leaves per page of conflicted records (200 a page), before
-   * counting conflicts reads them again.
+  /* One read of leaves per page of conflicted records (100 a page, which
+   * bounds the memory a batch takes), before counting conflicts reads them
+   * again.
    */
-  g_assert_cmpuint (count_logged_requests (peer, bulk_get), <=, (n_records + 199) / 200);
+  g_assert_cmpuint (count_logged_requests (peer, bulk_get), <=, (n_records + 99) / 100);
 
   g_assert_cmpuint (ps_resolver_get_n_resolved (resolver), ==, n_records);
   g_assert_cmpuint (ps_resolver_get_n_failed (resolver), ==, 0);
@@ -553,6 +555,74 @@ test_scan_over_several_pages (void)
     g_assert_cmpuint (GPOINTER_TO_UINT (n), ==, 1);
   g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 0);
   ps_test_peer_assert_alive (peer);
+}
+
+/* In a batch where the server refuses one record's merged revision, the
+ * others are resolved; that one stays conflicted, is named among the
+ * failures, and the journal does not show it as resolved.
+ */
+static void
+test_refused_record_stays_conflicted (void)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new (TRUE);
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(JsonArray) bases = json_array_new ();
+  g_autoptr(JsonArray) leaves = json_array_new ();
+  g_autoptr(PsCouchDatabase) database = NULL;
+  g_autoptr(PsResolver) resolver = NULL;
+  g_autoptr(PsJournal) journal = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(JsonNode) design = NULL;
+  g_autoptr(JsonNode) put = NULL;
+  g_autoptr(JsonObject) doc = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *design_path = g_strdup_printf ("/%s/_design/refuse", DB);
+  g_autofree char *validate = NULL;
+  g_autofree char *journal_path = g_build_filename (g_get_user_state_dir (), "journal.jsonl", NULL);
+  PsJournalFilter filter = { 0, };
+  const guint n_records = 5;
+  const char *refused_id;
+  GPtrArray *failures;
+  guint status = 0;
+
+  generate_conflicts (23, n_records, bases, leaves);
+  ps_test_peer_create_db (peer, DB);
+  ps_test_peer_put_docs (peer, DB, bases, FALSE);
+  ps_test_peer_put_docs (peer, DB, leaves, FALSE);
+  refused_id = json_object_get_string_member (json_array_get_object_element (bases, 2), "_id");
+
+  /* Only new live revisions of that record are refused: not the tombstones. */
+  validate = g_strdup_printf ("{\"validate_doc_update\":\"function (doc) { if (doc._id === '%s' "
+                              "&& !doc._deleted) throw ({forbidden: 'this record is locked'}); }\"}",
+                              refused_id);
+  design = json_from_string (validate, &error);
+  g_assert_no_error (error);
+  put = ps_test_peer_request (peer, "PUT", design_path, design, &status);
+  g_assert_cmpuint (status, ==, 201);
+
+  database = open_database (session, peer);
+  journal = ps_journal_new_for_path (journal_path);
+  resolver = ps_resolver_new (database);
+  ps_resolver_set_journal (resolver, journal, "server-1");
+  resolve (resolver, NULL);
+
+  g_assert_cmpuint (ps_resolver_get_n_resolved (resolver), ==, n_records - 1);
+  g_assert_cmpuint (ps_resolver_get_n_failed (resolver), ==, 1);
+  failures = ps_resolver_get_failures (resolver);
+  g_assert_cmpuint (failures->len, ==, 1);
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (failures, 0), refused_id));
+  g_assert_nonnull (strstr (g_ptr_array_index (failures, 0), "locked"));
+  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 1);
+  doc = get_doc (peer, refused_id);
+  g_assert_true (json_object_has_member (doc, "_conflicts"));
+
+  filter.kind = "resolution";
+  entries = ps_journal_read (journal, &filter, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, n_records - 1);
+  for (guint i = 0; i < entries->len; i++)
+    g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (entries, i), "record"),
+                     !=, refused_id);
 }
 
 static void
@@ -721,6 +791,126 @@ test_numbers_written_as_read (void)
   g_assert_cmpfloat (json_object_get_double_member (doc, "tiny"), ==, -2.5e-300);
 }
 
+typedef struct
+{
+  GSubprocess *process;
+  glong        peak_kb;
+  gboolean     done;
+} PeakWatch;
+
+/* The high-water mark of the command's own memory since it started: its
+ * status in /proc, read until it exits.
+ */
+static gboolean
+on_peak_poll_cb (gpointer user_data)
+{
+  PeakWatch *watch = user_data;
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status",
+                                           g_subprocess_get_identifier (watch->process));
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (g_file_get_contents (path, &status, NULL, NULL) &&
+      (line = strstr (status, "VmHWM:")) != NULL)
+    watch->peak_kb = MAX (watch->peak_kb, strtol (line + strlen ("VmHWM:"), NULL, 10));
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_cli_exited_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  PeakWatch *watch = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (object), result, NULL);
+  watch->done = TRUE;
+}
+
+/* Runs `resolve --json` on @db_name of @peer; returns the command's peak
+ * resident memory in kB.
+ */
+static glong
+cli_resolve_peak_kb (PsTestPeer *peer,
+                     const char *db_name,
+                     guint       n_records)
+{
+  g_autofree char *url = ps_test_peer_db_url (peer, db_name);
+  g_autofree char *out_path = g_build_filename (g_get_user_state_dir (), "resolve.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *summary;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  PeakWatch watch = { 0, };
+  guint poll_id;
+
+  g_assert_cmpint (g_mkdir_with_parents (g_get_user_state_dir (), 0700), ==, 0);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_set_stdout_file_path (launcher, out_path);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
+  watch.process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("PS_CLI"), "resolve",
+                                               "--json", url, NULL);
+  g_assert_no_error (error);
+  poll_id = g_timeout_add (5, on_peak_poll_cb, &watch);
+  g_subprocess_wait_async (watch.process, NULL, on_cli_exited_cb, &watch);
+  while (!watch.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (poll_id);
+
+  g_assert_true (g_subprocess_get_if_exited (watch.process));
+  g_assert_cmpint (g_subprocess_get_exit_status (watch.process), ==, 0);
+  g_clear_object (&watch.process);
+  g_assert_cmpint (watch.peak_kb, >, 0);
+
+  /* Every resolution is in the answer, however it was printed. */
+  json_parser_load_from_file (parser, out_path, &error);
+  g_assert_no_error (error);
+  summary = json_node_get_object (json_parser_get_root (parser));
+  g_assert_true (json_object_get_boolean_member (summary, "ok"));
+  g_assert_cmpint (json_object_get_int_member (summary, "resolved"), ==, n_records);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (summary, "resolutions")),
+                    ==, n_records);
+  return watch.peak_kb;
+}
+
+/* Resolving a large database takes no more memory than a small one: the
+ * resolver holds a batch of records at a time, and the command line
+ * prints each resolution as it comes.
+ */
+static void
+test_cli_memory_flat (void)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new (TRUE);
+  const guint sizes[] = { 100, 600 };
+  const char *names[] = { "primero_child_small", "primero_child_large" };
+  glong peak[2];
+
+#ifdef __SANITIZE_ADDRESS__
+  g_test_skip ("AddressSanitizer keeps freed memory in quarantine");
+  return;
+#endif
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr(JsonArray) bases = json_array_new ();
+      g_autoptr(JsonArray) leaves = json_array_new ();
+
+      generate_conflicts (17 + i, sizes[i], bases, leaves);
+      ps_test_peer_create_db (peer, names[i]);
+      ps_test_peer_put_docs (peer, names[i], bases, FALSE);
+      ps_test_peer_put_docs (peer, names[i], leaves, FALSE);
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      peak[i] = cli_resolve_peak_kb (peer, names[i], sizes[i]);
+      g_test_message ("%u conflicted records: peak %ld kB", sizes[i], peak[i]);
+      g_assert_cmpuint (ps_test_peer_count_conflicts (peer, names[i]), ==, 0);
+    }
+
+  g_assert_cmpint (peak[1], <, peak[0] + 8 * 1024);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -733,7 +923,10 @@ main (int   argc,
   g_test_add_func ("/ps/resolver/generated-conflicts-and-convergence",
                    test_generated_conflicts_and_convergence);
   g_test_add_func ("/ps/resolver/scan-over-several-pages", test_scan_over_several_pages);
+  g_test_add_func ("/ps/resolver/refused-record-stays-conflicted",
+                   test_refused_record_stays_conflicted);
   g_test_add_func ("/ps/resolver/cli", test_cli_resolve);
+  g_test_add_func ("/ps/resolver/cli-memory-flat", test_cli_memory_flat);
   g_test_add_func ("/ps/resolver/journal-failure-keeps-conflict",
                    test_journal_failure_keeps_conflict);
   g_test_add_func ("/ps/resolver/journaled-before-written", test_journaled_before_written);

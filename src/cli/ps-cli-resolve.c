@@ -20,7 +20,7 @@ typedef struct
   gboolean   ok;
   GError    *error;
   gboolean   json;
-  JsonArray *reports;
+  guint      n_printed;
 } ResolveRun;
 
 static char *
@@ -76,8 +76,14 @@ on_resolved_cb (PsResolver *resolver,
                 JsonObject *report,
                 ResolveRun *run)
 {
+  /* Printed as they come, not kept: a large database would fill memory. */
   if (run->json)
-    json_array_add_object_element (run->reports, json_object_ref (report));
+    {
+      g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), report);
+      g_autofree char *text = json_to_string (node, FALSE);
+
+      g_print ("%s\n    %s", run->n_printed++ == 0 ? "" : ",", text);
+    }
   else
     print_resolution (report);
 }
@@ -104,7 +110,6 @@ ps_cli_resolve (int    argc,
   g_autoptr(PsJournal) journal = NULL;
   g_autoptr(GCancellable) cancellable = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonArray) reports = json_array_new ();
   g_autofree char *user = NULL;
   g_autofree char *password_file = NULL;
   gboolean json = FALSE;
@@ -156,7 +161,8 @@ ps_cli_resolve (int    argc,
   resolver = ps_resolver_new (database);
   ps_resolver_set_journal (resolver, journal, NULL);
   run.json = json;
-  run.reports = reports;
+  if (json)
+    g_print ("{\n  \"resolutions\" : [");
   g_signal_connect (resolver, "resolved", G_CALLBACK (on_resolved_cb), &run);
 
   cancellable = ps_cli_cancel_on_interrupt ();
@@ -175,12 +181,20 @@ ps_cli_resolve (int    argc,
       json_object_set_boolean_member (summary, "ok", run.ok && failures->len == 0);
       json_object_set_int_member (summary, "resolved", ps_resolver_get_n_resolved (resolver));
       json_object_set_int_member (summary, "failed", ps_resolver_get_n_failed (resolver));
-      json_object_set_array_member (summary, "resolutions", json_array_ref (reports));
       json_object_set_array_member (summary, "failures", failed);
       if (run.error != NULL)
         json_object_set_string_member (summary, "error", run.error->message);
       node = json_node_init_object (json_node_alloc (), summary);
-      ps_cli_print_json (node);
+      /* The rest of the object the resolutions began. */
+      {
+        g_autoptr(JsonGenerator) generator = json_generator_new ();
+        g_autofree char *text = NULL;
+
+        json_generator_set_root (generator, node);
+        json_generator_set_pretty (generator, TRUE);
+        text = json_generator_to_data (generator, NULL);
+        g_print ("%s],\n%s\n", run.n_printed > 0 ? "\n  " : "", text + 2);
+      }
     }
   else
     {

@@ -1506,7 +1506,9 @@ merge_set (Merge *m,
         append_set_elements (m, result, in_result, removed, slots[i].value);
     }
 
-  if (json_array_get_length (result) == 0 && !JSON_NODE_HOLDS_ARRAY (slots[best].value))
+  /* The winning side may have no value at all. */
+  if (json_array_get_length (result) == 0 &&
+      (slots[best].value == NULL || !JSON_NODE_HOLDS_ARRAY (slots[best].value)))
     return slots[best].value != NULL ? keep_copy (m, slots[best].value) : NULL;
 
   node = json_node_new (JSON_NODE_ARRAY);
@@ -2149,7 +2151,7 @@ ps_merge_result_write_body (PsMergeResult *result,
   JsonNode *member;
   gboolean written = FALSE;
 
-  g_return_if_fail (result != NULL);
+  g_return_if_fail (result != NULL && result->body != NULL);
   g_return_if_fail (out != NULL);
 
   if (attachments == NULL)
@@ -2255,6 +2257,24 @@ ps_merge_result_get_n_decisions (PsMergeResult *result)
  *
  * Frees @result and everything it holds.
  */
+/**
+ * ps_merge_result_release_body:
+ * @result: a #PsMergeResult
+ *
+ * Frees the merged body, and the leaves' texts it was written from, once
+ * it was written out with ps_merge_result_write_body(): a caller holding
+ * many results keeps only their reports and revisions.
+ * ps_merge_result_get_body() returns %NULL afterwards.
+ */
+void
+ps_merge_result_release_body (PsMergeResult *result)
+{
+  g_return_if_fail (result != NULL);
+
+  g_clear_pointer (&result->body, json_node_unref);
+  g_clear_pointer (&result->texts, ps_json_texts_unref);
+}
+
 void
 ps_merge_result_free (PsMergeResult *result)
 {

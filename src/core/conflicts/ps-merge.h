@@ -62,6 +62,7 @@ guint          ps_merge_result_get_n_decisions (PsMergeResult     *result);
 void           ps_merge_result_write_body      (PsMergeResult     *result,
                                                 JsonNode          *attachments,
                                                 GString           *out);
+void           ps_merge_result_release_body    (PsMergeResult     *result);
 void           ps_merge_result_free            (PsMergeResult     *result);
 
 const char    *ps_merge_winning_rev            (JsonNode * const  *leaves,

@@ -24,13 +24,15 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
+#include "ps-fetched-docs.h"
 #include "ps-json.h"
 #include "ps-merge.h"
 #include "ps-resolver.h"
 
 #define BATCH_SIZE     100
-#define SCAN_PAGE_SIZE 200
+#define SCAN_PAGE_SIZE BATCH_SIZE
 #define MAX_ATTEMPTS   3
 /* Batches and scan pages in flight: one is read while another is merged
  * or written.
@@ -80,32 +82,72 @@ typedef struct
   GHashTable *held;             /* id → a `_changes` row's revs, or NULL: records
                                  * to look at again once this batch is done */
   GHashTable *merged;           /* id → PsMergeResult */
+  GHashTable *bodies;           /* id → its merged body, written out (char *) */
   GHashTable *new_revs;         /* id → the merged revision written */
   GHashTable *not_written;      /* id → why the server refused its merged revision */
   GHashTable *resolution_ids;   /* id → the resolution_id it was journaled with */
 } Batch;
 
 /* The leaves a resolution closed and the `_deleted` children it gave them:
- * none of them is live any more.
+ * none of them is live any more. A scan keeps one for every record it
+ * resolved until it reads that record's row again, at the end of the
+ * feed: one allocation each, the revisions one after the other, losers
+ * first.
  */
 typedef struct
 {
-  GPtrArray *losers;
-  GPtrArray *tombstones;
+  guint n_losers;
+  guint n_revs;
+  char  revs[];
 } Closed;
+
+static Closed *
+closed_new (GPtrArray *losers,
+            GPtrArray *tombstones)
+{
+  Closed *closed;
+  gsize size = 0;
+  char *p;
+
+  for (guint i = 0; i < losers->len; i++)
+    size += strlen (g_ptr_array_index (losers, i)) + 1;
+  for (guint i = 0; i < tombstones->len; i++)
+    size += strlen (g_ptr_array_index (tombstones, i)) + 1;
+
+  closed = g_malloc (sizeof (Closed) + size);
+  closed->n_losers = losers->len;
+  closed->n_revs = losers->len + tombstones->len;
+  p = closed->revs;
+  for (guint i = 0; i < closed->n_revs; i++)
+    {
+      const char *rev = i < losers->len
+        ? g_ptr_array_index (losers, i)
+        : g_ptr_array_index (tombstones, i - losers->len);
+
+      p = g_stpcpy (p, rev) + 1;
+    }
+  return closed;
+}
+
+/* Whether @rev is among the revisions @first to @end of @closed. */
+static gboolean
+closed_contains (Closed     *closed,
+                 guint       first,
+                 guint       end,
+                 const char *rev)
+{
+  const char *p = closed->revs;
+
+  for (guint i = 0; i < end; i++, p += strlen (p) + 1)
+    if (i >= first && strcmp (p, rev) == 0)
+      return TRUE;
+  return FALSE;
+}
 
 static void next_batch (PsResolver *self);
 static gboolean row_is_resolved (PsResolver *self,
                                  const char *id,
                                  GPtrArray  *revs);
-
-static void
-closed_free (Closed *closed)
-{
-  g_clear_pointer (&closed->losers, g_ptr_array_unref);
-  g_clear_pointer (&closed->tombstones, g_ptr_array_unref);
-  g_free (closed);
-}
 
 static Batch *
 batch_new (PsResolver *self)
@@ -118,6 +160,7 @@ batch_new (PsResolver *self)
                                        (GDestroyNotify) g_ptr_array_unref);
   batch->merged = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                          (GDestroyNotify) ps_merge_result_free);
+  batch->bodies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   batch->new_revs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   batch->not_written = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   batch->resolution_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -180,6 +223,7 @@ batch_free (Batch *batch)
   g_clear_pointer (&batch->ids, g_ptr_array_unref);
   g_clear_pointer (&batch->held, g_hash_table_unref);
   g_clear_pointer (&batch->merged, g_hash_table_unref);
+  g_clear_pointer (&batch->bodies, g_hash_table_unref);
   g_clear_pointer (&batch->new_revs, g_hash_table_unref);
   g_clear_pointer (&batch->not_written, g_hash_table_unref);
   g_clear_pointer (&batch->resolution_ids, g_hash_table_unref);
@@ -243,8 +287,7 @@ ps_resolver_init (PsResolver *self)
   g_queue_init (&self->ids);
   self->attempts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->busy = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  self->closed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify) closed_free);
+  self->closed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->failures = g_ptr_array_new_with_free_func (g_free);
 }
 
@@ -366,44 +409,6 @@ finish_batch_request (Batch        *batch,
   JsonNode *answer;
 
   answer = ps_couch_database_request_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (self->task == NULL || fail_if_error (self, step, g_steal_pointer (&error)))
-    {
-      g_clear_error (&error);
-      g_clear_pointer (&answer, json_node_unref);
-      batch_free (batch);
-      return NULL;
-    }
-
-  return answer;
-}
-
-/* As finish_batch_request(), for an answer whose texts the merge keeps:
- * parsed with the depth check, with the text of every value noted in
- * @texts.
- */
-static JsonNode *
-finish_batch_request_with_texts (Batch        *batch,
-                                 GObject      *object,
-                                 GAsyncResult *result,
-                                 const char   *step,
-                                 PsJsonTexts  *texts)
-{
-  PsResolver *self = batch->self;
-  GError *error = NULL;
-  g_autoptr(GBytes) bytes = NULL;
-  JsonNode *answer = NULL;
-
-  bytes = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
-  if (bytes != NULL)
-    {
-      g_autoptr(GError) parse_error = NULL;
-
-      answer = ps_json_texts_parse (texts, bytes, PS_JSON_MAX_DEPTH, &parse_error);
-      if (answer == NULL)
-        error = g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
-                             _("the server sent an answer that could not be read: %s"),
-                             parse_error->message);
-    }
   if (self->task == NULL || fail_if_error (self, step, g_steal_pointer (&error)))
     {
       g_clear_error (&error);
@@ -605,16 +610,6 @@ retry_later (PsResolver *self,
   g_queue_push_tail (&self->ids, g_strdup (id));
 }
 
-static gboolean
-contains_rev (GPtrArray  *revs,
-              const char *rev)
-{
-  for (guint i = 0; i < revs->len; i++)
-    if (g_str_equal (g_ptr_array_index (revs, i), rev))
-      return TRUE;
-  return FALSE;
-}
-
 /* The scan reads the changes this run wrote as well: remembering which
  * leaves each resolution closed spares reading them again.
  */
@@ -663,19 +658,12 @@ remember_closed (Batch     *batch,
     {
       PsMergeResult *merge = g_hash_table_lookup (batch->merged, id);
       GPtrArray *losers = merge != NULL ? ps_merge_result_get_losing_revs (merge) : NULL;
-      Closed *closed;
 
       if (losers == NULL || g_hash_table_contains (refused, id) ||
           ((GPtrArray *) tombstones)->len != losers->len)
         continue;
 
-      closed = g_new0 (Closed, 1);
-      closed->losers = g_ptr_array_new_full (losers->len, g_free);
-      for (guint i = 0; i < losers->len; i++)
-        g_ptr_array_add (closed->losers, g_strdup (g_ptr_array_index (losers, i)));
-      closed->tombstones = tombstones;
-      g_hash_table_iter_steal (&iter);
-      g_hash_table_replace (self->closed, g_strdup (id), closed);
+      g_hash_table_replace (self->closed, g_strdup (id), closed_new (losers, tombstones));
     }
 }
 
@@ -699,9 +687,9 @@ row_is_resolved (PsResolver *self,
     {
       const char *rev = g_ptr_array_index (revs, i);
 
-      if (contains_rev (closed->tombstones, rev))
+      if (closed_contains (closed, closed->n_losers, closed->n_revs, rev))
         tombstones++;
-      else if (!contains_rev (closed->losers, rev))
+      else if (!closed_contains (closed, 0, closed->n_losers, rev))
         open++;
     }
   if (open > 1)
@@ -710,7 +698,7 @@ row_is_resolved (PsResolver *self,
   /* The row shows the record as the resolution left it: a later row can
    * only show newer edits.
    */
-  if (tombstones == closed->tombstones->len)
+  if (tombstones == closed->n_revs - closed->n_losers)
     g_hash_table_remove (self->closed, id);
   return TRUE;
 }
@@ -996,9 +984,14 @@ write_merged (Batch      *batch,
   g_hash_table_iter_init (&iter, batch->merged);
   while (g_hash_table_iter_next (&iter, &id, &merge))
     {
+      const char *written = g_hash_table_lookup (batch->bodies, id);
+
       if (text->str[text->len - 1] != '[')
         g_string_append_c (text, ',');
-      ps_merge_result_write_body (merge, g_hash_table_lookup (attachments, id), text);
+      if (written != NULL)
+        g_string_append (text, written);
+      else
+        ps_merge_result_write_body (merge, g_hash_table_lookup (attachments, id), text);
     }
   g_string_append (text, "]}");
 
@@ -1091,34 +1084,135 @@ fetch_attachments_to_copy (Batch *batch)
                                    get_cancellable (self), on_copies_fetched_cb, batch);
 }
 
-static void
-merge_batch (Batch       *batch,
-             GHashTable  *leaves_by_id,
-             PsJsonTexts *leaf_texts)
+/* Merges the live leaves of one record, @docs at @indices, each parsed
+ * on its own. Unless attachments are to be copied into it, the merged
+ * body is written out at once and its tree dropped: a batch holds the
+ * text of its merged records and their reports, never the trees of all
+ * their leaves. Returns FALSE when a leaf could not be read, which ends
+ * the run.
+ */
+static gboolean
+merge_record (Batch          *batch,
+              PsFetchedDocs  *docs,
+              GBytes         *answer,
+              GArray         *indices,
+              GError        **error)
 {
   PsResolver *self = batch->self;
-  GHashTableIter iter;
-  gpointer id;
-  gpointer leaves;
+  g_autoptr(PsJsonTexts) texts = ps_json_texts_new ();
+  g_autoptr(GPtrArray) live = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autoptr(GError) merge_error = NULL;
+  g_autoptr(GString) body = NULL;
+  PsMergeResult *merge;
+  JsonArray *to_copy;
+  const char *id = NULL;
+  const char *data = g_bytes_get_data (answer, NULL);
 
-  g_hash_table_iter_init (&iter, leaves_by_id);
-  while (g_hash_table_iter_next (&iter, &id, &leaves))
+  for (guint i = 0; i < indices->len; i++)
     {
-      GPtrArray *live = leaves;
-      g_autoptr(GError) error = NULL;
-      PsMergeResult *merge;
+      const PsFetchedDoc *doc = ps_fetched_docs_get (docs, g_array_index (indices, guint, i));
+      g_autoptr(GBytes) text = NULL;
+      JsonNode *leaf;
+      JsonObject *object;
 
-      if (live->len < 2)
+      if (doc->json == NULL)
         continue;
+      text = g_bytes_new_from_bytes (answer, doc->json - data, doc->json_len);
+      leaf = ps_json_texts_parse (texts, text, PS_JSON_MAX_DEPTH, error);
+      if (leaf == NULL)
+        return FALSE;
+      object = JSON_NODE_HOLDS_OBJECT (leaf) ? json_node_get_object (leaf) : NULL;
 
-      merge = ps_merge_leaves_with_texts ((JsonNode * const *) live->pdata, live->len,
-                                          leaf_texts, &error);
-      if (merge == NULL)
+      /* Deleted leaves are not in conflict; a leaf gone meanwhile is left
+       * for the next pass.
+       */
+      if (object == NULL || ps_json_get_string (object, "_id") == NULL ||
+          json_object_get_boolean_member_with_default (object, "_deleted", FALSE))
         {
-          record_failure (self, id, error->message);
+          json_node_unref (leaf);
           continue;
         }
-      g_hash_table_replace (batch->merged, g_strdup (id), merge);
+      id = ps_json_get_string (object, "_id");
+      g_ptr_array_add (live, leaf);
+    }
+
+  if (live->len < 2)
+    return TRUE;
+
+  merge = ps_merge_leaves_with_texts ((JsonNode * const *) live->pdata, live->len, texts,
+                                      &merge_error);
+  if (merge == NULL)
+    {
+      record_failure (self, id, merge_error->message);
+      return TRUE;
+    }
+
+  to_copy = attachments_to_copy (merge);
+  if (to_copy == NULL || json_array_get_length (to_copy) == 0)
+    {
+      body = g_string_new (NULL);
+      ps_merge_result_write_body (merge, NULL, body);
+      ps_merge_result_release_body (merge);
+      g_hash_table_replace (batch->bodies, g_strdup (id), g_string_free (g_steal_pointer (&body),
+                                                                         FALSE));
+    }
+  g_hash_table_replace (batch->merged, g_strdup (id), merge);
+  return TRUE;
+}
+
+static void
+on_leaves_fetched_cb (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  Batch *batch = user_data;
+  PsResolver *self = batch->self;
+  g_autoptr(PsFetchedDocs) docs = ps_fetched_docs_new ();
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GHashTable) by_id = NULL;
+  g_autoptr(GPtrArray) order = g_ptr_array_new ();
+  GError *error = NULL;
+  guint n;
+
+  answer = ps_couch_database_request_bytes_finish (PS_COUCH_DATABASE (object), result, &error);
+  /* Found in place, without a tree of the whole answer. */
+  if (answer != NULL)
+    ps_fetched_docs_parse_bulk_get (docs, answer, &error);
+  n = ps_fetched_docs_get_length (docs);
+  by_id = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) g_array_unref);
+
+  /* Merged one record at a time, whose trees go before the next. */
+  for (guint i = 0; error == NULL && i < n; i++)
+    {
+      const char *id = ps_fetched_docs_get (docs, i)->id;
+      GArray *indices = g_hash_table_lookup (by_id, id);
+
+      if (indices == NULL)
+        {
+          indices = g_array_new (FALSE, FALSE, sizeof (guint));
+          g_hash_table_insert (by_id, (gpointer) id, indices);
+          g_ptr_array_add (order, (gpointer) id);
+        }
+      g_array_append_val (indices, i);
+    }
+  for (guint i = 0; error == NULL && i < order->len; i++)
+    if (!merge_record (batch, docs, answer, g_hash_table_lookup (by_id, order->pdata[i]),
+                       &error))
+      {
+        GError *read_error = g_error_new (PS_COUCH_ERROR, PS_COUCH_ERROR_INVALID_RESPONSE,
+                                          _("the server sent an answer that could not be read: %s"),
+                                          error->message);
+
+        g_clear_error (&error);
+        error = read_error;
+      }
+
+  if (self->task == NULL ||
+      fail_if_error (self, _("Reading conflicting revisions from"), g_steal_pointer (&error)))
+    {
+      g_clear_error (&error);
+      batch_free (batch);
+      return;
     }
 
   if (g_hash_table_size (batch->merged) == 0)
@@ -1128,50 +1222,6 @@ merge_batch (Batch       *batch,
     }
 
   fetch_attachments_to_copy (batch);
-}
-
-static void
-on_leaves_fetched_cb (GObject      *object,
-                      GAsyncResult *result,
-                      gpointer      user_data)
-{
-  Batch *batch = user_data;
-  g_autoptr(JsonNode) answer = NULL;
-  g_autoptr(GHashTable) leaves_by_id = NULL;
-  g_autoptr(GPtrArray) revisions = NULL;
-  g_autoptr(PsJsonTexts) texts = ps_json_texts_new ();
-
-  answer = finish_batch_request_with_texts (batch, object, result,
-                                            _("Reading conflicting revisions from"), texts);
-  if (answer == NULL)
-    return;
-
-  leaves_by_id = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify) g_ptr_array_unref);
-  revisions = fetched_revisions (answer);
-  for (guint i = 0; i < revisions->len; i++)
-    {
-      JsonNode *leaf = g_ptr_array_index (revisions, i);
-      const char *id = ps_json_get_string (json_node_get_object (leaf), "_id");
-      GPtrArray *live;
-
-      /* Deleted leaves are not in conflict; a leaf gone meanwhile is left
-       * for the next pass.
-       */
-      if (json_object_get_boolean_member_with_default (json_node_get_object (leaf), "_deleted",
-                                                       FALSE))
-        continue;
-
-      live = g_hash_table_lookup (leaves_by_id, id);
-      if (live == NULL)
-        {
-          live = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
-          g_hash_table_insert (leaves_by_id, g_strdup (id), live);
-        }
-      g_ptr_array_add (live, json_node_ref (leaf));
-    }
-
-  merge_batch (batch, leaves_by_id, texts);
 }
 
 /* @candidates maps ids to every leaf revision they have. */

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -459,6 +460,9 @@ decode_key (const char *start,
                   p += 6;
                 }
             }
+          /* Half a surrogate pair is no character: json-glib refuses it too. */
+          if (c >= 0xd800 && c < 0xe000)
+            return NULL;
           g_string_append_unichar (key, c);
           break;
         default: g_string_append_c (key, *p); break;
@@ -467,127 +471,152 @@ decode_key (const char *start,
   return g_strdup (key->str);
 }
 
-/* Walks the value at @p, which json-glib parsed into @node, notes the text
- * of each node and returns where the value ends, or NULL where the text is
- * not strict JSON. The text leads: where the tree does not match it (a
- * member given twice), the nodes below are left without a text.
+/* Texts are noted while parsing, in one pass over the text: json-glib's
+ * own parser, and a second walk to find where each value's text lies,
+ * cost most of the time spent resolving a record.
  */
-static const char *
-note_texts (PsJsonTexts *texts,
-            JsonNode    *node,
-            const char  *p,
-            const char  *end)
+typedef struct
 {
-  const char *start = p;
+  PsJsonTexts *texts;
+  const char  *end;
+  guint        depth;
+  guint        max_depth;
+  gboolean     too_deep;
+} TextsParser;
+
+/* The node for the value at *@pos, its text noted, with *@pos moved past
+ * it; NULL where the text is not strict JSON or nests too deep.
+ */
+static JsonNode *
+parse_value (TextsParser  *parser,
+             const char  **pos)
+{
+  const char *start = *pos;
+  const char *p = start;
+  const char *end = parser->end;
+  g_autoptr(JsonNode) node = NULL;
 
   if (p >= end)
     return NULL;
 
-  if (*p == '{')
+  if (*p == '{' || *p == '[')
     {
-      JsonObject *object = node != NULL && JSON_NODE_HOLDS_OBJECT (node)
-        ? json_node_get_object (node) : NULL;
+      gboolean is_object = *p == '{';
+      char close = is_object ? '}' : ']';
+      g_autoptr(JsonObject) object = is_object ? json_object_new () : NULL;
+      g_autoptr(JsonArray) array = is_object ? NULL : json_array_new ();
 
-      p = skip_space (p + 1, end);
-      while (p < end && *p != '}')
+      if (++parser->depth > parser->max_depth)
         {
-          const char *key_end;
-          g_autofree char *decoded = NULL;
-          const char *key = NULL;
-          char buffer[128];
-          gsize key_len;
+          parser->too_deep = TRUE;
+          return NULL;
+        }
+      p = skip_space (p + 1, end);
+      while (p < end && *p != close)
+        {
+          g_autofree char *key = NULL;
+          JsonNode *member;
 
-          if (p >= end || *p != '"' || (key_end = skip_string (p, end)) == NULL)
-            return NULL;
-          key_len = key_end - p - 2;
-          /* Most keys are short and plain: no allocation for them. */
-          if (object != NULL && key_len < sizeof buffer &&
-              memchr (p + 1, '\\', key_len) == NULL)
+          if (is_object)
             {
-              memcpy (buffer, p + 1, key_len);
-              buffer[key_len] = '\0';
-              key = buffer;
+              const char *key_end;
+
+              if (*p != '"' || (key_end = skip_string (p, end)) == NULL)
+                return NULL;
+              key = decode_key (p + 1, key_end - 1);
+              p = skip_space (key_end, end);
+              if (key == NULL || p >= end || *p != ':')
+                return NULL;
+              p = skip_space (p + 1, end);
             }
-          else if (object != NULL)
-            {
-              key = decoded = decode_key (p + 1, key_end - 1);
-            }
-          p = skip_space (key_end, end);
-          if (p >= end || *p != ':')
+          member = parse_value (parser, &p);
+          if (member == NULL)
             return NULL;
-          p = note_texts (texts, key != NULL ? json_object_get_member (object, key) : NULL,
-                          skip_space (p + 1, end), end);
-          if (p == NULL)
-            return NULL;
+          if (is_object)
+            json_object_set_member (object, key, member);
+          else
+            json_array_add_element (array, member);
           p = skip_space (p, end);
           if (p < end && *p == ',')
             {
               p = skip_space (p + 1, end);
-              if (p < end && *p == '}')
+              if (p < end && *p == close)
                 return NULL;
             }
-          else if (p < end && *p != '}')
+          else if (p < end && *p != close)
             return NULL;
         }
       if (p >= end)
         return NULL;
       p++;
-    }
-  else if (*p == '[')
-    {
-      JsonArray *array = node != NULL && JSON_NODE_HOLDS_ARRAY (node)
-        ? json_node_get_array (node) : NULL;
-      guint i = 0;
-
-      p = skip_space (p + 1, end);
-      while (p < end && *p != ']')
-        {
-          JsonNode *element = NULL;
-
-          if (array != NULL && i < json_array_get_length (array))
-            element = json_array_get_element (array, i);
-          i++;
-          p = note_texts (texts, element, p, end);
-          if (p == NULL)
-            return NULL;
-          p = skip_space (p, end);
-          if (p < end && *p == ',')
-            {
-              p = skip_space (p + 1, end);
-              if (p < end && *p == ']')
-                return NULL;
-            }
-          else if (p < end && *p != ']')
-            return NULL;
-        }
-      if (p >= end)
-        return NULL;
-      p++;
+      parser->depth--;
+      node = is_object
+        ? json_node_init_object (json_node_alloc (), object)
+        : json_node_init_array (json_node_alloc (), array);
     }
   else if (*p == '"')
     {
+      g_autofree char *value = NULL;
+
       p = skip_string (p, end);
+      if (p == NULL || (value = decode_key (start + 1, p - 1)) == NULL)
+        return NULL;
+      node = json_node_init_string (json_node_alloc (), value);
     }
-  else if (*p == 't')
+  else if (*p == 't' || *p == 'f')
     {
-      p = skip_word (p, end, "true");
-    }
-  else if (*p == 'f')
-    {
-      p = skip_word (p, end, "false");
+      gboolean value = *p == 't';
+
+      p = skip_word (p, end, value ? "true" : "false");
+      if (p == NULL)
+        return NULL;
+      node = json_node_init_boolean (json_node_alloc (), value);
     }
   else if (*p == 'n')
     {
       p = skip_word (p, end, "null");
+      if (p == NULL)
+        return NULL;
+      node = json_node_init_null (json_node_alloc ());
     }
   else
     {
+      char buffer[64];
+      g_autofree char *owned = NULL;
+      const char *number;
+      gsize len;
+
       p = skip_number (p, end);
+      if (p == NULL)
+        return NULL;
+      len = p - start;
+      if (len < sizeof buffer)
+        {
+          memcpy (buffer, start, len);
+          buffer[len] = '\0';
+          number = buffer;
+        }
+      else
+        number = owned = g_strndup (start, len);
+
+      /* As json-glib reads numbers: integers as such, unless too large. */
+      if (strpbrk (number, ".eE") == NULL)
+        {
+          char *number_end;
+          gint64 value;
+
+          errno = 0;
+          value = g_ascii_strtoll (number, &number_end, 10);
+          if (errno == 0 && *number_end == '\0')
+            node = json_node_init_int (json_node_alloc (), value);
+        }
+      if (node == NULL)
+        node = json_node_init_double (json_node_alloc (), g_ascii_strtod (number, NULL));
     }
 
-  if (p != NULL && node != NULL)
-    texts_set (texts, node, start, p - start);
-  return p;
+  texts_set (parser->texts, node, start, p - start);
+  *pos = p;
+  return g_steal_pointer (&node);
 }
 
 /**
@@ -597,9 +626,9 @@ note_texts (PsJsonTexts *texts,
  * @max_depth: the deepest nesting of arrays and objects allowed
  * @error: return location for a #PsJsonError
  *
- * Parses @bytes, refusing deeper nesting than @max_depth before json-glib
- * sees it, and notes in @texts the text of every node of the tree. The tree
- * must outlive every lookup of its nodes.
+ * Parses @bytes, strict JSON only, refusing deeper nesting than
+ * @max_depth, and notes in @texts the text of every node of the tree. The
+ * tree must outlive every lookup of its nodes.
  *
  * Returns: (transfer full) (nullable): the tree
  */
@@ -609,42 +638,48 @@ ps_json_texts_parse (PsJsonTexts  *texts,
                      guint         max_depth,
                      GError      **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  g_autoptr(GError) local_error = NULL;
+  TextsParser parser = { 0, };
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
-  const char *end;
+  const char *p;
   JsonNode *root;
 
   g_return_val_if_fail (texts != NULL, NULL);
   g_return_val_if_fail (bytes != NULL, NULL);
 
-  if (!ps_json_depth_within (data, len, max_depth))
+  if (data == NULL)
+    data = "";
+  parser.texts = texts;
+  parser.end = data + len;
+  parser.max_depth = max_depth;
+  p = skip_space (data, data + len);
+  if (p >= data + len)
+    {
+      g_set_error (error, PS_JSON_ERROR, PS_JSON_ERROR_INVALID,
+                   _("The text is not valid JSON: %s"), _("it is empty"));
+      return NULL;
+    }
+
+  /* Kept before parsing: the texts noted point into it. */
+  g_ptr_array_add (texts->keep, g_bytes_ref (bytes));
+  root = parse_value (&parser, &p);
+  if (root == NULL && parser.too_deep)
     {
       g_set_error (error, PS_JSON_ERROR, PS_JSON_ERROR_TOO_DEEP,
                    _("The JSON text nests deeper than %u levels"), max_depth);
       return NULL;
     }
-  if (!json_parser_load_from_data (parser, data != NULL ? data : "", len, &local_error) ||
-      json_parser_get_root (parser) == NULL)
-    {
-      g_set_error (error, PS_JSON_ERROR, PS_JSON_ERROR_INVALID,
-                   _("The text is not valid JSON: %s"),
-                   local_error != NULL ? local_error->message : _("it is empty"));
-      return NULL;
-    }
-
-  root = json_node_ref (json_parser_get_root (parser));
-  g_ptr_array_add (texts->keep, g_bytes_ref (bytes));
-  end = note_texts (texts, root, skip_space (data, data + len), data + len);
-  if (end == NULL || skip_space (end, data + len) != data + len)
+  if (root == NULL || skip_space (p, data + len) != data + len)
     {
       /* Comments, hexadecimal numbers and the like: not JSON a server takes. */
       g_set_error_literal (error, PS_JSON_ERROR, PS_JSON_ERROR_INVALID,
                            _("The text is not strict JSON"));
-      json_node_unref (root);
+      g_clear_pointer (&root, json_node_unref);
       return NULL;
     }
+
+  /* Immutable, as json-glib's immutable parser leaves its trees. */
+  json_node_seal (root);
   return root;
 }
 
