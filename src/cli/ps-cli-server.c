@@ -350,7 +350,6 @@ discover_couchdb (PsServer   *server,
   return ok;
 }
 
-/* A rate or size in kB; 0, the default, for no limit. */
 static int
 server_add (int    argc,
             char **argv)
