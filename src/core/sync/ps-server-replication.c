@@ -76,7 +76,7 @@ ps_server_replication_state_to_label (PsServerReplicationState state)
     case PS_SERVER_REPLICATION_STATE_PENDING:
       return _("Waiting");
     case PS_SERVER_REPLICATION_STATE_RUNNING:
-      return _("Running");
+      return C_("replication state", "Running");
     case PS_SERVER_REPLICATION_STATE_CRASHING:
       return _("Failing, retrying");
     case PS_SERVER_REPLICATION_STATE_FAILED:
