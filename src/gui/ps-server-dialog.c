@@ -45,6 +45,8 @@ struct _PsServerDialog
 
   /* Template widgets */
   GtkInfoBar      *error_bar;
+  GtkScrolledWindow *content_scroller;
+  GtkContainer    *content_grid;
   GtkLabel        *error_label;
   GtkInfoBar      *confirm_bar;
   GtkLabel        *confirm_label;
@@ -1048,6 +1050,8 @@ ps_server_dialog_class_init (PsServerDialogClass *klass)
                                                "/org/primero/Sync/ps-server-dialog.ui");
 
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, error_bar);
+  gtk_widget_class_bind_template_child (widget_class, PsServerDialog, content_scroller);
+  gtk_widget_class_bind_template_child (widget_class, PsServerDialog, content_grid);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, error_label);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, confirm_bar);
   gtk_widget_class_bind_template_child (widget_class, PsServerDialog, confirm_label);
@@ -1091,6 +1095,10 @@ ps_server_dialog_init (PsServerDialog *self)
 
   gtk_style_context_add_class (gtk_widget_get_style_context (self->save_button),
                                "suggested-action");
+
+  /* Moving the focus with the keyboard scrolls the field into view. */
+  gtk_container_set_focus_vadjustment (
+    self->content_grid, gtk_scrolled_window_get_vadjustment (self->content_scroller));
 }
 
 

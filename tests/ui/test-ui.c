@@ -400,6 +400,42 @@ test_server_dialog_validates (Fixture       *fixture,
                       ps_context_get_server_store (fixture->context))), ==, 0);
 }
 
+/* Field laptops often have 768 pixels of screen: with Advanced open the
+ * dialog must still fit, its buttons and every field reachable. */
+static void
+test_server_dialog_fits_small_screen (Fixture       *fixture,
+                                      gconstpointer  user_data)
+{
+  PsServerDialog *dialog = open_server_dialog (fixture);
+  GtkExpander *advanced = GTK_EXPANDER (get_child (dialog, PS_TYPE_SERVER_DIALOG,
+                                                   "advanced_expander"));
+  GtkWidget *test_button = GTK_WIDGET (get_child (dialog, PS_TYPE_SERVER_DIALOG, "test_button"));
+  int width = 0;
+  int height = 0;
+
+  set_entry (dialog, "description_entry", "Field office");
+  set_entry (dialog, "url_entry", "https://field.example.org:6984");
+  set_entry (dialog, "username_entry", "admin");
+  gtk_expander_set_expanded (advanced, TRUE);
+  flush_events ();
+  g_usleep (200 * G_TIME_SPAN_MILLISECOND);
+  flush_events ();
+
+  gtk_window_get_size (GTK_WINDOW (dialog), &width, &height);
+  g_assert_cmpint (height, <=, 700);
+
+  /* The last field is reached with the keyboard, scrolled into view. */
+  gtk_widget_grab_focus (test_button);
+  flush_events ();
+  g_assert_true (gtk_widget_is_focus (test_button));
+  g_assert_cmpfloat (gtk_adjustment_get_value (gtk_scrolled_window_get_vadjustment (
+                       GTK_SCROLLED_WINDOW (get_child (dialog, PS_TYPE_SERVER_DIALOG,
+                                                       "content_scroller")))), >, 0);
+
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
+  flush_events ();
+}
+
 static void
 test_server_dialog_saves (Fixture       *fixture,
                           gconstpointer  user_data)
@@ -2391,6 +2427,8 @@ main (int   argc,
                   fixture_set_up, test_launch, fixture_tear_down);
       g_test_add ("/ps/ui/server-dialog/validates", Fixture, NULL,
                   fixture_set_up, test_server_dialog_validates, fixture_tear_down);
+      g_test_add ("/ps/ui/server-dialog/fits-small-screen", Fixture, NULL,
+                  fixture_set_up, test_server_dialog_fits_small_screen, fixture_tear_down);
       g_test_add ("/ps/ui/server-dialog/saves", Fixture, NULL,
                   fixture_set_up, test_server_dialog_saves, fixture_tear_down);
       g_test_add ("/ps/ui/server-dialog/asks-about-address", Fixture, NULL,
