@@ -15,6 +15,7 @@
 
 #include "ps-cli-common.h"
 #include "ps-json.h"
+#include "ps-url.h"
 #include "ps-secrets.h"
 
 GOptionContext *
@@ -63,10 +64,16 @@ void
 ps_cli_print_error (const char   *context,
                     const GError *error)
 {
+  /* A server's own words may quote a URL with its credentials; a user
+   * name alone is kept, as it tells which login was refused. */
+  g_autofree char *message = ps_url_text_has_password (error->message)
+                             ? ps_url_redact_text (error->message)
+                             : g_strdup (error->message);
+
   if (context != NULL)
-    g_printerr (_("Error: %s: %s\n"), context, error->message);
+    g_printerr (_("Error: %s: %s\n"), context, message);
   else
-    g_printerr (_("Error: %s\n"), error->message);
+    g_printerr (_("Error: %s\n"), message);
 }
 
 static char *

@@ -253,8 +253,7 @@ on_show_server_activated_cb (GSimpleAction *action,
                                        ? ps_server_replication_status_get_state (status)
                                        : PS_SERVER_REPLICATION_STATE_UNKNOWN;
 
-      failed = state == PS_SERVER_REPLICATION_STATE_CRASHING ||
-               state == PS_SERVER_REPLICATION_STATE_FAILED;
+      failed = ps_server_replication_state_is_failing (state);
     }
   else
     {

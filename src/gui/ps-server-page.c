@@ -223,8 +223,7 @@ new_replication_row (PsServerReplicationStatus *status,
   gtk_label_set_xalign (GTK_LABEL (database_label), 0);
   gtk_label_set_ellipsize (GTK_LABEL (database_label), PANGO_ELLIPSIZE_MIDDLE);
   gtk_widget_set_hexpand (database_label, TRUE);
-  if (state == PS_SERVER_REPLICATION_STATE_CRASHING ||
-      state == PS_SERVER_REPLICATION_STATE_FAILED)
+  if (ps_server_replication_state_is_failing (state))
     gtk_style_context_add_class (gtk_widget_get_style_context (state_label), "error");
 
   gtk_container_add (GTK_CONTAINER (title_box), database_label);
@@ -274,8 +273,7 @@ update_replication_state (PsServerPage *self)
       error = ps_server_replication_status_get_error (status);
       n_entries = ps_server_replication_status_get_n_entries (status);
     }
-  failing = state == PS_SERVER_REPLICATION_STATE_CRASHING ||
-            state == PS_SERVER_REPLICATION_STATE_FAILED;
+  failing = ps_server_replication_state_is_failing (state);
 
   /* Translators: %s is the state of a replication, e.g. “Running” */
   state_text = g_strdup_printf (_("State: %s"), ps_server_replication_state_to_label (state));

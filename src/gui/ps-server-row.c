@@ -100,24 +100,6 @@ get_replication_icon_name (PsServerReplicationState state)
     }
 }
 
-static char *
-collapse_whitespace (const char *text)
-{
-  g_auto(GStrv) words = g_strsplit_set (text, " \t\r\n", -1);
-  g_autoptr(GString) line = g_string_new (NULL);
-
-  for (guint i = 0; words[i] != NULL; i++)
-    {
-      if (*words[i] == '\0')
-        continue;
-      if (line->len > 0)
-        g_string_append_c (line, ' ');
-      g_string_append (line, words[i]);
-    }
-
-  return g_string_free (g_steal_pointer (&line), FALSE);
-}
-
 /* The state, and for a failing replication the reason, cut after
  * @max_chars characters unless that is 0.
  */
@@ -127,7 +109,6 @@ dup_replication_status_text (PsServerReplicationStatus *status,
 {
   PsServerReplicationState state = PS_SERVER_REPLICATION_STATE_UNKNOWN;
   const char *error = NULL;
-  g_autofree char *one_line = NULL;
   g_autofree char *short_error = NULL;
 
   if (status != NULL)
@@ -142,17 +123,16 @@ dup_replication_status_text (PsServerReplicationStatus *status,
       state == PS_SERVER_REPLICATION_STATE_PENDING)
     return g_strdup (ps_server_replication_state_to_label (state));
 
-  /* A reason may span several lines (CouchDB's own terms do): one here. */
-  one_line = collapse_whitespace (error);
-  if (max_chars > 0 && g_utf8_strlen (one_line, -1) > max_chars)
+  /* The status keeps its reason on one line; a row shows its start. */
+  if (max_chars > 0 && g_utf8_strlen (error, -1) > max_chars)
     {
-      g_autofree char *start = g_utf8_substring (one_line, 0, max_chars - 1);
+      g_autofree char *start = g_utf8_substring (error, 0, max_chars - 1);
 
       short_error = g_strconcat (start, "…", NULL);
     }
   else
     {
-      short_error = g_steal_pointer (&one_line);
+      short_error = g_strdup (error);
     }
 
   /* Translators: the first %s is the state of a replication, e.g. “Failing,
@@ -208,8 +188,7 @@ update_replication_state (PsServerRow *self)
   description = g_strdup_printf (_("Synced on the server by this instance’s CouchDB. %s"),
                                  full_text);
   set_status (self, get_replication_icon_name (state), text, description,
-              state == PS_SERVER_REPLICATION_STATE_CRASHING ||
-              state == PS_SERVER_REPLICATION_STATE_FAILED);
+              ps_server_replication_state_is_failing (state));
 
   /* No sync runs from this desktop: there is nothing to follow or stop. */
   gtk_widget_hide (GTK_WIDGET (self->progress_bar));

@@ -139,8 +139,9 @@ ps_server_access_new_async (PsServer            *server,
  * @error: return location for a #PsSecretsError
  *
  * Returns: (transfer full) (nullable): the access, with the password the
- *   keyring holds, if it holds one; %NULL with a #PsSecretsError when the
- *   keyring failed or there is none, or with %G_IO_ERROR_CANCELLED
+ *   keyring holds, if it holds one (none is no error: see
+ *   ps_server_access_lacks_password()); %NULL with a #PsSecretsError when
+ *   the keyring failed or is not there, or with %G_IO_ERROR_CANCELLED
  */
 PsServerAccess *
 ps_server_access_new_finish (GAsyncResult  *result,
@@ -223,6 +224,20 @@ ps_server_access_get_session (PsServerAccess *self)
 {
   g_return_val_if_fail (PS_IS_SERVER_ACCESS (self), NULL);
   return self->session;
+}
+
+/**
+ * ps_server_access_lacks_password:
+ * @self: a #PsServerAccess
+ *
+ * Returns: whether the server has a user but the keyring held no password
+ *   for it: what a caller that must log in refuses to start without
+ */
+gboolean
+ps_server_access_lacks_password (PsServerAccess *self)
+{
+  g_return_val_if_fail (PS_IS_SERVER_ACCESS (self), FALSE);
+  return has_username (self->server) && self->password == NULL;
 }
 
 /**

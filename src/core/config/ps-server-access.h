@@ -32,6 +32,7 @@ PsServerAccess  *ps_server_access_new_for_settings (PsServerAccess       *self,
 PsServer        *ps_server_access_get_server       (PsServerAccess       *self);
 SoupSession     *ps_server_access_get_session      (PsServerAccess       *self);
 gboolean         ps_server_access_has_password     (PsServerAccess       *self);
+gboolean         ps_server_access_lacks_password   (PsServerAccess       *self);
 PsCouchDatabase *ps_server_access_open_database    (PsServerAccess       *self,
                                                     const char           *name,
                                                     GError              **error);

@@ -90,49 +90,21 @@ ps_replicator_document_id (const char      *server_id,
                       direction == PS_SYNC_DIRECTION_PULL ? "pull" : "push", NULL);
 }
 
-/**
- * ps_replicator_document_id_parse:
- * @server_id: a server id
- * @doc_id: a document id of `_replicator`
- * @database: (out) (optional): the database it replicates
- * @direction: (out) (optional): its direction
- *
- * Returns: whether @doc_id is one of @server_id's replication documents
- */
-gboolean
-ps_replicator_document_id_parse (const char       *server_id,
-                                 const char       *doc_id,
-                                 char            **database,
-                                 PsSyncDirection  *direction)
+/* Whether @doc_id is one of @server_id's documents: its prefix, then a
+ * database name, then the direction. */
+static gboolean
+is_server_document_id (const char *server_id,
+                       const char *doc_id)
 {
-  g_autofree char *prefix = NULL;
+  g_autofree char *prefix = g_strconcat (PS_REPLICATOR_DOCUMENT_PREFIX, server_id, "-", NULL);
   const char *rest;
-  gsize len;
-  PsSyncDirection found;
 
-  g_return_val_if_fail (server_id != NULL, FALSE);
-  g_return_val_if_fail (doc_id != NULL, FALSE);
-
-  prefix = g_strconcat (PS_REPLICATOR_DOCUMENT_PREFIX, server_id, "-", NULL);
   if (!g_str_has_prefix (doc_id, prefix))
     return FALSE;
 
   rest = doc_id + strlen (prefix);
-  len = strlen (rest);
-  if (g_str_has_suffix (rest, "-pull"))
-    found = PS_SYNC_DIRECTION_PULL;
-  else if (g_str_has_suffix (rest, "-push"))
-    found = PS_SYNC_DIRECTION_PUSH;
-  else
-    return FALSE;
-  if (len <= strlen ("-pull"))
-    return FALSE;
-
-  if (database != NULL)
-    *database = g_strndup (rest, len - strlen ("-pull"));
-  if (direction != NULL)
-    *direction = found;
-  return TRUE;
+  return strlen (rest) > strlen ("-pull") &&
+         (g_str_has_suffix (rest, "-pull") || g_str_has_suffix (rest, "-push"));
 }
 
 static void
@@ -331,7 +303,7 @@ plan_changes (ApplyData *data,
       Change *change;
 
       if (doc_id == NULL || rev == NULL ||
-          !ps_replicator_document_id_parse (data->server_id, doc_id, NULL, NULL) ||
+          !is_server_document_id (data->server_id, doc_id) ||
           !document_is_ours (doc, data->server_id))
         continue;
 

@@ -17,10 +17,6 @@ G_BEGIN_DECLS
 char     *ps_replicator_document_id             (const char          *server_id,
                                                  const char          *database,
                                                  PsSyncDirection      direction);
-gboolean  ps_replicator_document_id_parse       (const char          *server_id,
-                                                 const char          *doc_id,
-                                                 char               **database,
-                                                 PsSyncDirection     *direction);
 void      ps_replicator_documents_apply_async   (PsServerAccess      *local,
                                                  PsServerAccess      *server,
                                                  gboolean             wanted,

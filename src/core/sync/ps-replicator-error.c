@@ -42,11 +42,17 @@ mentions (const char *reason,
   return strstr (reason, word) != NULL;
 }
 
-/* Collapses the term's line breaks and indentation into one line. */
-static char *
-one_line (const char *reason)
+/**
+ * ps_replicator_error_one_line:
+ * @text: a reason, which may span several indented lines as Erlang terms do
+ *
+ * Returns: (transfer full): @text on one line, runs of white space made one
+ *   space: a reason is shown in a row, a notification or a CLI line
+ */
+char *
+ps_replicator_error_one_line (const char *text)
 {
-  g_auto(GStrv) words = g_strsplit_set (reason, " \t\r\n", -1);
+  g_auto(GStrv) words = g_strsplit_set (text, " \t\r\n", -1);
   g_autoptr(GString) out = g_string_new (NULL);
 
   for (guint i = 0; words[i] != NULL; i++)
@@ -106,5 +112,5 @@ ps_replicator_error_describe (const char *reason)
     return g_strdup_printf (_("%s did not answer in time. The replication tries again."),
                             host);
 
-  return one_line (reason);
+  return ps_replicator_error_one_line (reason);
 }

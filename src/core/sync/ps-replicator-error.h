@@ -10,5 +10,6 @@
 G_BEGIN_DECLS
 
 char *ps_replicator_error_describe (const char *reason);
+char *ps_replicator_error_one_line (const char *text);
 
 G_END_DECLS

@@ -88,6 +88,19 @@ ps_server_replication_state_to_label (PsServerReplicationState state)
 }
 
 /**
+ * ps_server_replication_state_is_failing:
+ * @state: a #PsServerReplicationState
+ *
+ * Returns: whether @state is one the user is told about: crashing or failed
+ */
+gboolean
+ps_server_replication_state_is_failing (PsServerReplicationState state)
+{
+  return state == PS_SERVER_REPLICATION_STATE_CRASHING ||
+         state == PS_SERVER_REPLICATION_STATE_FAILED;
+}
+
+/**
  * ps_server_replication_state_to_string:
  * @state: a #PsServerReplicationState
  *
@@ -224,8 +237,7 @@ add_entry (PsServerReplicationStatus *self,
   entry.changes_pending = get_count (info, "changes_pending");
 
   if (doc != NULL && self->error == NULL &&
-      (entry.state == PS_SERVER_REPLICATION_STATE_CRASHING ||
-       entry.state == PS_SERVER_REPLICATION_STATE_FAILED))
+      ps_server_replication_state_is_failing (entry.state))
     {
       self->couchdb_error = dup_error (doc);
       if (self->couchdb_error != NULL)
@@ -284,12 +296,14 @@ ps_server_replication_status_new_with_error (PsServerReplicationState  state,
                                              const char               *error)
 {
   PsServerReplicationStatus *self;
+  g_autofree char *redacted = NULL;
 
   g_return_val_if_fail (error != NULL, NULL);
 
+  redacted = ps_url_redact_text (error);
   self = g_object_new (PS_TYPE_SERVER_REPLICATION_STATUS, NULL);
   self->state = state;
-  self->error = ps_url_redact_text (error);
+  self->error = ps_replicator_error_one_line (redacted);
   return self;
 }
 
@@ -312,8 +326,8 @@ ps_server_replication_status_get_state (PsServerReplicationStatus *self)
  * @self: a #PsServerReplicationStatus
  *
  * Returns: (nullable): CouchDB's reason for the first crashing or failed
- *   document in plain words (ps_replicator_error_describe()), without
- *   credentials
+ *   document in plain words (ps_replicator_error_describe()), on one
+ *   line and without credentials
  */
 const char *
 ps_server_replication_status_get_error (PsServerReplicationStatus *self)

@@ -41,6 +41,7 @@ G_DECLARE_FINAL_TYPE (PsServerReplicationStatus, ps_server_replication_status,
 
 GType                      ps_server_replication_state_get_type              (void);
 const char                *ps_server_replication_state_to_label              (PsServerReplicationState   state);
+gboolean                   ps_server_replication_state_is_failing            (PsServerReplicationState   state);
 const char                *ps_server_replication_state_to_string             (PsServerReplicationState   state);
 
 PsServerReplicationStatus *ps_server_replication_status_new_from_scheduler   (PsServer                  *server,

@@ -42,6 +42,7 @@ struct _PsSyncManager
   guint          poll_interval;        /* ms */
   guint          poll_id;
   guint          n_polls;              /* status reads in flight */
+  gboolean       follows_replication;  /* started by start_continuous() */
 };
 
 /* A server waiting for its turn. */
@@ -546,11 +547,12 @@ on_documents_applied_cb (GObject      *object,
       return;
     }
 
-  /* The manager follows an on-server server from its first apply on, and
+  /* A manager that follows replications (the application's, not a
+   * command's) follows an on-server server from its first apply on, and
    * shows the new documents' state at once. */
-  if (data->wanted && self->poll_id == 0)
+  if (data->wanted && self->follows_replication && self->poll_id == 0)
     start_polling (self);
-  else if (data->wanted)
+  else if (data->wanted && self->poll_id != 0)
     poll_all (self);
   else if (!g_cancellable_is_cancelled (self->cancellable))
     record_status (self, data->server, NULL);
@@ -620,14 +622,6 @@ run_with_passwords (GTask *owned)
                                        g_steal_pointer (&task));
 }
 
-static gboolean
-needs_password (PsServer *server)
-{
-  const char *username = ps_server_get_username (server);
-
-  return username != NULL && *username != '\0';
-}
-
 static void
 on_server_access_cb (GObject      *object,
                      GAsyncResult *result,
@@ -643,7 +637,7 @@ on_server_access_cb (GObject      *object,
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  if (needs_password (data->server) && !ps_server_access_has_password (data->server_access))
+  if (ps_server_access_lacks_password (data->server_access))
     {
       g_task_return_new_error (task, PS_SECRETS_ERROR, PS_SECRETS_ERROR_FAILED,
                                _("The password for “%s” is not in the keyring. "
@@ -672,7 +666,7 @@ on_local_access_cb (GObject      *object,
       return;
     }
   /* A CouchDB with no administrator needs no password of its own. */
-  if (needs_password (data->local) && !ps_server_access_has_password (data->local_access))
+  if (ps_server_access_lacks_password (data->local_access))
     {
       g_task_return_new_error (task, PS_SECRETS_ERROR, PS_SECRETS_ERROR_FAILED,
                                _("The password of this instance’s CouchDB is not in the "
@@ -993,7 +987,6 @@ static void
 apply_for_sync (PsSyncManager *self,
                 PsServer      *server)
 {
-  start_polling (self);
   ps_sync_manager_apply_server_replication_async (self, server, self->cancellable,
                                                   on_sync_applied_cb, NULL);
 }
@@ -1157,6 +1150,7 @@ ps_sync_manager_start_continuous (PsSyncManager *self)
 
   g_return_if_fail (PS_IS_SYNC_MANAGER (self));
 
+  self->follows_replication = TRUE;
   for (guint i = 0; i < g_list_model_get_n_items (servers); i++)
     {
       g_autoptr(PsServer) server = g_list_model_get_item (servers, i);

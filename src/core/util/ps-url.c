@@ -331,6 +331,27 @@ ps_url_strip_credentials (const char *text)
 /* What older versions left in place of a password, fine to keep. */
 #define REDACTED_PASSWORD "***"
 
+/* The next URL in free text: its authority and what follows up to where
+ * text around it would start again, and the last `@` in that span (the
+ * end of any user information), or %NULL. One rule for finding and for
+ * removing credentials, so that the two cannot drift apart.
+ */
+static const char *
+next_url_span (const char  *p,
+               gsize       *len,
+               const char **at)
+{
+  const char *found = strstr (p, "://");
+
+  if (found == NULL)
+    return NULL;
+
+  found += 3;
+  *len = strcspn (found, "\"'<> \t\r\n");
+  *at = g_strrstr_len (found, *len, "@");
+  return found;
+}
+
 /**
  * ps_url_text_has_password:
  * @text: any text, which may hold URLs
@@ -345,20 +366,15 @@ gboolean
 ps_url_text_has_password (const char *text)
 {
   const char *p = text;
+  const char *at;
+  gsize len;
 
   g_return_val_if_fail (text != NULL, FALSE);
 
-  while ((p = strstr (p, "://")) != NULL)
+  while ((p = next_url_span (p, &len, &at)) != NULL)
     {
-      gsize len;
-      const char *at;
-      const char *colon;
+      const char *colon = at != NULL ? memchr (p, ':', at - p) : NULL;
 
-      p += 3;
-      /* A URL ends where text around it would start again. */
-      len = strcspn (p, "\"'<> \t\r\n");
-      at = g_strrstr_len (p, len, "@");
-      colon = at != NULL ? memchr (p, ':', at - p) : NULL;
       if (colon != NULL && at > colon + 1 &&
           !((gsize) (at - colon - 1) == strlen (REDACTED_PASSWORD) &&
             strncmp (colon + 1, REDACTED_PASSWORD, strlen (REDACTED_PASSWORD)) == 0))
@@ -381,17 +397,15 @@ ps_url_redact_text (const char *text)
 {
   GString *out;
   const char *p = text;
-  const char *found;
+  const char *authority;
+  const char *at;
+  gsize len;
 
   g_return_val_if_fail (text != NULL, NULL);
 
   out = g_string_sized_new (strlen (text));
-  while ((found = strstr (p, "://")) != NULL)
+  while ((authority = next_url_span (p, &len, &at)) != NULL)
     {
-      const char *authority = found + 3;
-      gsize len = strcspn (authority, "\"'<> \t\r\n");
-      const char *at = g_strrstr_len (authority, len, "@");
-
       if (at == NULL)
         {
           g_string_append_len (out, p, authority + len - p);
