@@ -61,6 +61,32 @@ test_other_known_reasons (void)
   assert_contains (unknown_name, "The name of a server is not known");
 }
 
+static void
+test_connection_reasons (void)
+{
+  g_autofree char *forbidden = ps_replicator_error_describe (
+    "{forbidden,<<\"http://127.0.0.1:5984/db/\">>}");
+  g_autofree char *certificate = ps_replicator_error_describe (
+    "{tls_alert,{bad_certificate,\"https://office.example.org:6984/db/\"}}");
+  g_autofree char *timeout = ps_replicator_error_describe (
+    "{req_timedout, \"https://office.example.org:6984/db/_changes\"}");
+
+  assert_contains (forbidden, "http://127.0.0.1:5984 refused the login");
+  assert_contains (certificate, "https://office.example.org:6984 failed: its certificate");
+  assert_contains (timeout, "https://office.example.org:6984 did not answer in time");
+}
+
+/* CouchDB may give no reason at all: nothing is made up. */
+static void
+test_empty_reason (void)
+{
+  g_autofree char *empty = ps_replicator_error_describe ("");
+  g_autofree char *blank = ps_replicator_error_describe (" \n\t ");
+
+  g_assert_cmpstr (empty, ==, "");
+  g_assert_cmpstr (blank, ==, "");
+}
+
 /* An unknown reason is kept, on one line, for the administrator to search. */
 static void
 test_unknown_reason_kept (void)
@@ -79,6 +105,8 @@ main (int   argc,
   g_test_add_func ("/ps/replicator-error/locked-out", test_locked_out);
   g_test_add_func ("/ps/replicator-error/wrong-password", test_wrong_password);
   g_test_add_func ("/ps/replicator-error/other-known-reasons", test_other_known_reasons);
+  g_test_add_func ("/ps/replicator-error/connection-reasons", test_connection_reasons);
+  g_test_add_func ("/ps/replicator-error/empty-reason", test_empty_reason);
   g_test_add_func ("/ps/replicator-error/unknown-reason-kept", test_unknown_reason_kept);
 
   return g_test_run ();
