@@ -500,8 +500,8 @@ ps_server_replication_status_to_json (PsServerReplicationStatus *self)
 typedef struct
 {
   PsCouchDatabase *instance;
-  PsServer        *server;
-  JsonArray       *docs;     /* this server's documents, over all pages */
+  GPtrArray       *servers;  /* PsServer */
+  JsonArray       *docs;     /* the app's documents, over all pages */
   guint            skip;
   guint            pages;
 } ReadData;
@@ -510,7 +510,7 @@ static void
 read_data_free (ReadData *data)
 {
   g_clear_object (&data->instance);
-  g_clear_object (&data->server);
+  g_clear_pointer (&data->servers, g_ptr_array_unref);
   g_clear_pointer (&data->docs, json_array_unref);
   g_free (data);
 }
@@ -528,7 +528,6 @@ on_page_cb (GObject      *object,
   ReadData *data = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) answer = NULL;
-  g_autofree char *prefix = NULL;
   JsonArray *docs;
   guint n;
 
@@ -548,16 +547,14 @@ on_page_cb (GObject      *object,
       return;
     }
 
-  /* Only this server's documents are kept; others may be many. */
-  prefix = g_strconcat (PS_REPLICATOR_DOCUMENT_PREFIX, ps_server_get_id (data->server), "-",
-                        NULL);
+  /* Only the app's documents are kept; others may be many. */
   n = json_array_get_length (docs);
   for (guint i = 0; i < n; i++)
     {
       JsonObject *doc = ps_json_get_object_element (docs, i);
       const char *id = doc != NULL ? ps_json_get_string (doc, "doc_id") : NULL;
 
-      if (id != NULL && g_str_has_prefix (id, prefix))
+      if (id != NULL && g_str_has_prefix (id, PS_REPLICATOR_DOCUMENT_PREFIX))
         json_array_add_object_element (data->docs, json_object_ref (doc));
     }
 
@@ -565,10 +562,12 @@ on_page_cb (GObject      *object,
   data->pages++;
   if (n < SCHEDULER_PAGE_SIZE || data->pages >= SCHEDULER_MAX_PAGES)
     {
-      g_task_return_pointer (task,
-                             ps_server_replication_status_new_from_scheduler (data->server,
-                                                                              data->docs),
-                             g_object_unref);
+      GPtrArray *statuses = g_ptr_array_new_with_free_func (g_object_unref);
+
+      for (guint i = 0; i < data->servers->len; i++)
+        g_ptr_array_add (statuses, ps_server_replication_status_new_from_scheduler (
+                                     data->servers->pdata[i], data->docs));
+      g_task_return_pointer (task, statuses, (GDestroyNotify) g_ptr_array_unref);
       return;
     }
 
@@ -586,55 +585,55 @@ read_page (GTask *task)
 }
 
 /**
- * ps_server_replication_status_read_async:
+ * ps_server_replication_status_read_all_async:
  * @instance: any database of this instance, opened with its administrator's
  *   credentials (its `_replicator`, say)
- * @server: the on-server server
+ * @servers: (element-type PsServer): on-server servers
  * @cancellable: (nullable): a #GCancellable
- * @callback: called with the status
+ * @callback: called with their statuses
  * @user_data: data for @callback
  *
- * Reads the state of @server's replication documents from the instance's
- * `_scheduler/docs`.
+ * Reads the state of the replication documents of all @servers from one
+ * reading of the instance's `_scheduler/docs`, which may take pages.
  */
 void
-ps_server_replication_status_read_async (PsCouchDatabase     *instance,
-                                         PsServer            *server,
-                                         GCancellable        *cancellable,
-                                         GAsyncReadyCallback  callback,
-                                         gpointer             user_data)
+ps_server_replication_status_read_all_async (PsCouchDatabase     *instance,
+                                             GPtrArray           *servers,
+                                             GCancellable        *cancellable,
+                                             GAsyncReadyCallback  callback,
+                                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
   ReadData *data;
 
   g_return_if_fail (PS_IS_COUCH_DATABASE (instance));
-  g_return_if_fail (PS_IS_SERVER (server));
+  g_return_if_fail (servers != NULL);
 
   task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, ps_server_replication_status_read_async);
+  g_task_set_source_tag (task, ps_server_replication_status_read_all_async);
   data = g_new0 (ReadData, 1);
   data->instance = g_object_ref (instance);
-  data->server = g_object_ref (server);
+  data->servers = g_ptr_array_ref (servers);
   data->docs = json_array_new ();
   g_task_set_task_data (task, data, (GDestroyNotify) read_data_free);
-
   read_page (g_steal_pointer (&task));
 }
 
 /**
- * ps_server_replication_status_read_finish:
+ * ps_server_replication_status_read_all_finish:
  * @result: the #GAsyncResult
  * @error: return location for a #GError
  *
- * Returns: (transfer full) (nullable): the status, or %NULL on error
+ * Returns: (transfer full) (element-type PsServerReplicationStatus)
+ *   (nullable): one status per server, in their order, or %NULL on error
  */
-PsServerReplicationStatus *
-ps_server_replication_status_read_finish (GAsyncResult  *result,
-                                          GError       **error)
+GPtrArray *
+ps_server_replication_status_read_all_finish (GAsyncResult  *result,
+                                              GError       **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
-                        ps_server_replication_status_read_async, NULL);
+                        ps_server_replication_status_read_all_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -68,12 +68,12 @@ guint64                    ps_server_replication_status_get_entry_changes_pendin
                                                                                     guint                      i);
 JsonNode                  *ps_server_replication_status_to_json              (PsServerReplicationStatus *self);
 
-void                       ps_server_replication_status_read_async           (PsCouchDatabase           *instance,
-                                                                              PsServer                  *server,
+void                       ps_server_replication_status_read_all_async       (PsCouchDatabase           *instance,
+                                                                              GPtrArray                 *servers,
                                                                               GCancellable              *cancellable,
                                                                               GAsyncReadyCallback        callback,
                                                                               gpointer                   user_data);
-PsServerReplicationStatus *ps_server_replication_status_read_finish          (GAsyncResult              *result,
+GPtrArray                 *ps_server_replication_status_read_all_finish      (GAsyncResult              *result,
                                                                               GError                   **error);
 
 G_END_DECLS

@@ -453,6 +453,7 @@ typedef struct
   PsServer        *local;
   PsServerAccess  *local_access;
   PsServerAccess  *server_access;
+  GPtrArray       *servers;   /* when reading: whose status, @server first */
   gboolean         apply;     /* write or remove the documents, else read the status */
   gboolean   wanted;
   char     **written;
@@ -466,6 +467,7 @@ replication_data_free (ReplicationData *data)
   g_clear_object (&data->local);
   g_clear_object (&data->local_access);
   g_clear_object (&data->server_access);
+  g_clear_pointer (&data->servers, g_ptr_array_unref);
   g_strfreev (data->written);
   g_strfreev (data->removed);
   g_free (data);
@@ -569,23 +571,29 @@ on_status_read_cb (GObject      *object,
   PsSyncManager *self = g_task_get_source_object (task);
   ReplicationData *data = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
-  g_autoptr(PsServerReplicationStatus) status = NULL;
+  g_autoptr(GPtrArray) statuses = NULL;
 
-  status = ps_server_replication_status_read_finish (result, &error);
-  if (status == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  statuses = ps_server_replication_status_read_all_finish (result, &error);
+  if (statuses == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  if (status == NULL)
-    status = ps_server_replication_status_new_with_error (PS_SERVER_REPLICATION_STATE_UNKNOWN,
-                                                          error->message);
+  if (statuses == NULL)
+    {
+      statuses = g_ptr_array_new_with_free_func (g_object_unref);
+      for (guint i = 0; i < data->servers->len; i++)
+        g_ptr_array_add (statuses, ps_server_replication_status_new_with_error (
+                                     PS_SERVER_REPLICATION_STATE_UNKNOWN, error->message));
+    }
 
-  /* Switched back to the desktop while the status was being read. */
-  if (is_wanted_on_server (self, data->server))
-    record_status (self, data->server, status);
+  /* A server switched back to the desktop while the status was being read
+   * is not followed any more. */
+  for (guint i = 0; i < data->servers->len; i++)
+    if (is_wanted_on_server (self, data->servers->pdata[i]))
+      record_status (self, data->servers->pdata[i], statuses->pdata[i]);
 
-  g_task_return_pointer (task, g_steal_pointer (&status), g_object_unref);
+  g_task_return_pointer (task, g_steal_pointer (&statuses), (GDestroyNotify) g_ptr_array_unref);
 }
 
 static void
@@ -605,8 +613,9 @@ run_with_passwords (GTask *owned)
       if (replicator == NULL)
         g_task_return_error (task, g_steal_pointer (&error));
       else
-        ps_server_replication_status_read_async (replicator, data->server, cancellable,
-                                                 on_status_read_cb, g_steal_pointer (&task));
+        ps_server_replication_status_read_all_async (replicator, data->servers, cancellable,
+                                                     on_status_read_cb,
+                                                     g_steal_pointer (&task));
       return;
     }
 
@@ -790,6 +799,21 @@ ps_sync_manager_apply_server_replication_finish_changes (PsSyncManager   *self,
   return TRUE;
 }
 
+/* Reads the status of the task's servers: one keyring look-up and one
+ * reading of _scheduler/docs for all of them. */
+static void
+read_statuses (GTask *task)
+{
+  ReplicationData *data = g_task_get_task_data (task);
+
+  if (data->servers == NULL)
+    {
+      data->servers = g_ptr_array_new_with_free_func (g_object_unref);
+      g_ptr_array_add (data->servers, g_object_ref (data->server));
+    }
+  start_replication_task (task);
+}
+
 /**
  * ps_sync_manager_read_server_replication_async:
  * @self: a #PsSyncManager
@@ -819,7 +843,7 @@ ps_sync_manager_read_server_replication_async (PsSyncManager       *self,
       g_task_return_pointer (task, NULL, NULL);
       return;
     }
-  start_replication_task (g_steal_pointer (&task));
+  read_statuses (g_steal_pointer (&task));
 }
 
 /**
@@ -840,12 +864,17 @@ ps_sync_manager_read_server_replication_finish (PsSyncManager  *self,
                                                 GAsyncResult   *result,
                                                 GError        **error)
 {
+  g_autoptr(GPtrArray) statuses = NULL;
+
   g_return_val_if_fail (PS_IS_SYNC_MANAGER (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) ==
                         ps_sync_manager_read_server_replication_async, NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  statuses = g_task_propagate_pointer (G_TASK (result), error);
+  if (statuses == NULL || statuses->len == 0)
+    return NULL;
+  return g_object_ref (statuses->pdata[0]);
 }
 
 /**
@@ -871,43 +900,56 @@ on_polled_cb (GObject      *object,
               gpointer      user_data)
 {
   PsSyncManager *self = PS_SYNC_MANAGER (object);
-  g_autoptr(PsServerReplicationStatus) status = NULL;
+  ReplicationData *data = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GPtrArray) statuses = NULL;
   g_autoptr(GError) error = NULL;
 
   self->n_polls--;
-  status = ps_sync_manager_read_server_replication_finish (self, result, &error);
-  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      ReplicationData *data = g_task_get_task_data (G_TASK (result));
-      g_autoptr(PsServerReplicationStatus) unknown = NULL;
+  statuses = g_task_propagate_pointer (G_TASK (result), &error);
+  if (error == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
 
-      /* A password missing from the keyring: shown, not announced. */
-      unknown = ps_server_replication_status_new_with_error (PS_SERVER_REPLICATION_STATE_UNKNOWN,
-                                                             error->message);
-      if (is_wanted_on_server (self, data->server))
-        record_status (self, data->server, unknown);
-    }
+  /* This instance could not be reached (a password missing from the
+   * keyring, say): shown for each server, not announced. */
+  for (guint i = 0; i < data->servers->len; i++)
+    if (is_wanted_on_server (self, data->servers->pdata[i]))
+      {
+        g_autoptr(PsServerReplicationStatus) unknown =
+          ps_server_replication_status_new_with_error (PS_SERVER_REPLICATION_STATE_UNKNOWN,
+                                                       error->message);
+
+        record_status (self, data->servers->pdata[i], unknown);
+      }
 }
 
 static void
 poll_all (PsSyncManager *self)
 {
-  GListModel *servers = G_LIST_MODEL (self->store);
+  GListModel *store = G_LIST_MODEL (self->store);
+  g_autoptr(GPtrArray) servers = g_ptr_array_new_with_free_func (g_object_unref);
+  ReplicationData *data;
+  GTask *task;
 
   /* A slow instance is not asked again before it answered. */
   if (self->n_polls > 0)
     return;
 
-  for (guint i = 0; i < g_list_model_get_n_items (servers); i++)
+  for (guint i = 0; i < g_list_model_get_n_items (store); i++)
     {
-      g_autoptr(PsServer) server = g_list_model_get_item (servers, i);
+      g_autoptr(PsServer) server = g_list_model_get_item (store, i);
 
-      if (!ps_server_get_on_server (server))
-        continue;
-      self->n_polls++;
-      ps_sync_manager_read_server_replication_async (self, server, self->cancellable,
-                                                     on_polled_cb, NULL);
+      if (ps_server_get_on_server (server))
+        g_ptr_array_add (servers, g_steal_pointer (&server));
     }
+  if (servers->len == 0)
+    return;
+
+  self->n_polls++;
+  task = new_replication_task (self, servers->pdata[0], FALSE, self->cancellable,
+                               on_polled_cb, NULL, ps_sync_manager_read_server_replication_async);
+  data = g_task_get_task_data (task);
+  data->servers = g_steal_pointer (&servers);
+  read_statuses (task);
 }
 
 static gboolean
