@@ -870,6 +870,31 @@ count_missing (JsonNode *diff)
   return missing;
 }
 
+/* Fetches what batch->diff says the target lacks. */
+static void
+fetch_missing (Batch *batch)
+{
+  PsReplication *self = batch->self;
+  guint missing;
+
+  missing = count_missing (batch->diff);
+  ps_replication_add_to_counter (self, &self->missing_found, missing, PROP_MISSING_FOUND);
+  if (missing == 0)
+    {
+      finish_batch (batch);
+      return;
+    }
+
+  batch->fetched = ps_fetched_docs_new ();
+  ps_fetched_docs_set_max_document_size (batch->fetched, self->max_document_size);
+  if (self->bulk_get_unsupported)
+    fetch_with_open_revs (batch);
+  else if (self->max_attachment_size > 0 || self->defer_attachments)
+    probe_attachment_sizes (batch);
+  else
+    fetch_with_bulk_get (batch);
+}
+
 static void
 on_revs_diff_cb (GObject      *object,
                  GAsyncResult *result,
@@ -878,7 +903,6 @@ on_revs_diff_cb (GObject      *object,
   g_autoptr(Batch) batch = user_data;
   PsReplication *self = batch->self;
   g_autoptr(GError) error = NULL;
-  guint missing;
 
   batch->diff = ps_couch_database_request_keeping_ids_finish (PS_COUCH_DATABASE (object),
                                                               result, &error);
@@ -900,22 +924,28 @@ on_revs_diff_cb (GObject      *object,
       return;
     }
 
-  missing = count_missing (batch->diff);
-  ps_replication_add_to_counter (self, &self->missing_found, missing, PROP_MISSING_FOUND);
-  if (missing == 0)
+  fetch_missing (batch);
+}
+
+/* What _revs_diff answers when the target holds none of @revs. */
+static JsonNode *
+all_missing (JsonObject *revs)
+{
+  g_autoptr(JsonObject) diff = json_object_new ();
+  JsonObjectIter iter;
+  const char *id;
+  JsonNode *entry;
+
+  json_object_iter_init (&iter, revs);
+  while (json_object_iter_next (&iter, &id, &entry))
     {
-      finish_batch (batch);
-      return;
+      JsonObject *missing = json_object_new ();
+
+      json_object_set_member (missing, "missing", json_node_copy (entry));
+      json_object_set_object_member (diff, id, missing);
     }
 
-  batch->fetched = ps_fetched_docs_new ();
-  ps_fetched_docs_set_max_document_size (batch->fetched, self->max_document_size);
-  if (self->bulk_get_unsupported)
-    fetch_with_open_revs (batch);
-  else if (self->max_attachment_size > 0 || self->defer_attachments)
-    probe_attachment_sizes (batch);
-  else
-    fetch_with_bulk_get (batch);
+  return json_node_init_object (json_node_alloc (), diff);
 }
 
 /* {"id": ["rev", …], …}, written by hand: ids are in their JSON form. */
@@ -960,6 +990,13 @@ ps_replication_start_batch (Batch *batch)
   if (json_object_get_size (batch->revs) == 0)
     {
       finish_batch (batch);
+      return;
+    }
+
+  if (self->target_was_empty)
+    {
+      batch->diff = all_missing (batch->revs);
+      fetch_missing (batch);
       return;
     }
 

@@ -57,6 +57,8 @@ struct _PsReplication
   guint               checkpoint_writes; /* of the two ends' logs, still in flight */
   JsonNode           *checkpoint_seq;    /* what the checkpoint in flight records */
   gboolean            target_commits_at_once;  /* CouchDB 2 or later: no _ensure_full_commit */
+  gboolean            target_was_empty;  /* one-shot run into a target that held no document */
+  gboolean            target_created;    /* by this run */
   guint               log_conflicts;
   gboolean            changes_in_flight;
   gboolean            caught_up;
