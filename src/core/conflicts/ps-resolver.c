@@ -1390,7 +1390,11 @@ scan_next_page (PsResolver *self)
       since = g_uri_escape_string (text, NULL, FALSE);
     }
 
-  query = g_strdup_printf ("style=all_docs&since=%s&limit=%u", since, SCAN_PAGE_SIZE);
+  /* Only last_seq is read: CouchDB 2 and later then encode no sequence for
+   * the other rows.
+   */
+  query = g_strdup_printf ("style=all_docs&since=%s&limit=%u&seq_interval=%u",
+                           since, SCAN_PAGE_SIZE, SCAN_PAGE_SIZE);
   self->scan_in_flight = TRUE;
   self->scan_after_writes = self->in_flight == 0;
   ps_couch_database_request_async (self->database, "GET", "_changes", query, NULL,
