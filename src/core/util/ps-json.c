@@ -614,7 +614,15 @@ parse_value (TextsParser  *parser,
         node = json_node_init_double (json_node_alloc (), g_ascii_strtod (number, NULL));
     }
 
-  texts_set (parser->texts, node, start, p - start);
+  /* A string without escapes and true, false and null are written back
+   * the same from their values: only the others need their text kept.
+   */
+  if (!(JSON_NODE_HOLDS_VALUE (node) &&
+        (json_node_get_value_type (node) == G_TYPE_BOOLEAN ||
+         (json_node_get_value_type (node) == G_TYPE_STRING &&
+          memchr (start, '\\', p - start) == NULL))) &&
+      !JSON_NODE_HOLDS_NULL (node))
+    texts_set (parser->texts, node, start, p - start);
   *pos = p;
   return g_steal_pointer (&node);
 }
