@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -369,16 +370,20 @@ test_rotation (void)
   const goffset max_size = 600;
   const guint generations = 4;
   const int n_entries = 80;
-  guint lines[4] = { 0, };
-  goffset total = 0;
+  guint n_files = 0;
+  guint lines = 0;
   goffset size = 0;
 
-  /* The stated budget: 8 files of 4 MiB, the current one included. */
+  /* The stated budget: 8 files of 4 MiB, the current one included, and
+   * nothing younger than 90 days dropped.
+   */
   g_assert_cmpint (ps_journal_get_max_size (journal), ==, PS_JOURNAL_DEFAULT_MAX_SIZE);
   g_assert_cmpint (PS_JOURNAL_DEFAULT_MAX_SIZE, ==, 4 * 1024 * 1024);
   g_assert_cmpuint (ps_journal_get_max_generations (journal), ==,
                     PS_JOURNAL_DEFAULT_MAX_GENERATIONS);
   g_assert_cmpuint (PS_JOURNAL_DEFAULT_MAX_GENERATIONS, ==, 8);
+  g_assert_cmpuint (ps_journal_get_min_age (journal), ==, PS_JOURNAL_DEFAULT_MIN_AGE);
+  g_assert_cmpuint (PS_JOURNAL_DEFAULT_MIN_AGE, ==, 90 * 24 * 3600);
   ps_journal_set_max_size (journal, max_size);
   ps_journal_set_max_generations (journal, generations);
 
@@ -388,41 +393,37 @@ test_rotation (void)
       append_ok (journal, entry);
     }
 
-  /* Every generation stays under the bound, private; none beyond the
-   * budget is kept.
+  /* Every generation stays under the bound, private; all of them are
+   * young, so more than the budget are kept, numbered without a gap.
    */
-  for (guint g = 0; g < generations; g++)
+  for (guint g = 0; ; g++)
     {
       g_autofree char *gen_path = g == 0 ? g_strdup (path) : g_strdup_printf ("%s.%u", path, g);
-
       g_autofree char *contents = NULL;
+      guint gen_lines = 0;
 
+      if (!g_file_test (gen_path, G_FILE_TEST_EXISTS))
+        break;
+      n_files++;
       g_assert_true (file_size (gen_path, &size));
       g_assert_cmpint (size, <=, max_size);
       g_assert_cmpuint (mode_of (gen_path), ==, 0600);
-      total += size;
 
       g_assert_true (g_file_get_contents (gen_path, &contents, NULL, NULL));
       for (const char *c = contents; *c != '\0'; c++)
         if (*c == '\n')
-          lines[g]++;
-      g_assert_cmpuint (lines[g], >, 0);
+          gen_lines++;
+      g_assert_cmpuint (gen_lines, >, 0);
+      lines += gen_lines;
     }
-  {
-    g_autofree char *beyond = g_strdup_printf ("%s.%u", path, generations);
-
-    g_assert_false (g_file_test (beyond, G_FILE_TEST_EXISTS));
-  }
-  g_assert_cmpint (total, <=, max_size * generations);
+  g_assert_cmpuint (n_files, >, generations);
+  g_assert_cmpuint (lines, ==, n_entries);
 
   entries = ps_journal_read (journal, NULL, &error);
   g_assert_no_error (error);
 
-  /* Every generation is read back, newest first, without gaps; entries
-   * older than the budget are gone.
-   */
-  g_assert_cmpuint (entries->len, ==, lines[0] + lines[1] + lines[2] + lines[3]);
-  g_assert_cmpuint (entries->len, <, n_entries);
+  /* Every generation is read back, newest first, without gaps. */
+  g_assert_cmpuint (entries->len, ==, n_entries);
   for (guint i = 0; i < entries->len; i++)
     g_assert_cmpint (entry_n (entries, i), ==, n_entries - 1 - i);
 }
@@ -631,6 +632,266 @@ test_resolution_outcomes (void)
   g_assert_cmpuint (outcomes->len, ==, 2);
 }
 
+/* Like a batch of the resolver: resolutions, then how each went. */
+static void
+append_resolved_batch (PsJournal *journal,
+                       int        first,
+                       int        n)
+{
+  g_autoptr(GPtrArray) resolutions = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr(GPtrArray) outcomes = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+  g_autoptr(GError) error = NULL;
+
+  for (int i = first; i < first + n; i++)
+    {
+      g_autofree char *record = g_strdup_printf ("rec-%d", i);
+      g_autofree char *id = g_strdup_printf ("res-%d", i);
+      g_autofree char *rev = g_strdup_printf ("2-%d", i);
+
+      g_ptr_array_add (resolutions, new_resolution (record, id, i));
+      g_ptr_array_add (outcomes, new_outcome (record, id, rev, NULL));
+    }
+  g_assert_true (ps_journal_append_all (journal, resolutions, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (ps_journal_append_all (journal, outcomes, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* One run resolving thousands of records writes far more than the files
+ * kept: the journal still shows every resolution of it, as written.
+ */
+static void
+test_no_recent_resolution_dropped (void)
+{
+  g_autofree char *path = journal_path ();
+  g_autofree char *tenth = g_strdup_printf ("%s.10", path);
+  g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+  PsJournalFilter filter = { .kind = "resolution" };
+  const int n_records = 400;
+
+  ps_journal_set_max_size (journal, 2048);
+  ps_journal_set_max_generations (journal, 2);
+  for (int i = 0; i < n_records; i += 8)
+    append_resolved_batch (journal, i, 8);
+
+  entries = ps_journal_read (journal, &filter, &error);
+  g_assert_no_error (error);
+  g_test_message ("%u of %d resolutions read back", entries->len, n_records);
+  g_assert_cmpuint (entries->len, ==, n_records);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      g_autofree char *rev = g_strdup_printf ("2-%d", n_records - 1 - (int) i);
+
+      g_assert_cmpint (entry_n (entries, i), ==, n_records - 1 - (int) i);
+      g_assert_cmpstr (new_rev_of (g_ptr_array_index (entries, i)), ==, rev);
+    }
+
+  /* Kept in many more files than the budget, numbered past one digit. */
+  g_assert_true (g_file_test (tenth, G_FILE_TEST_EXISTS));
+}
+
+static char *
+generation_path_of (const char *path,
+                    guint       generation)
+{
+  return generation == 0 ? g_strdup (path) : g_strdup_printf ("%s.%u", path, generation);
+}
+
+/* The highest generation number present, counting up from `.1`. */
+static guint
+last_generation (const char *path)
+{
+  guint g = 0;
+
+  for (;;)
+    {
+      g_autofree char *next = generation_path_of (path, g + 1);
+
+      if (!g_file_test (next, G_FILE_TEST_EXISTS))
+        return g;
+      g++;
+    }
+}
+
+static guint
+count_lines (const char *path)
+{
+  g_autofree char *contents = NULL;
+  guint lines = 0;
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  for (const char *c = contents; *c != '\0'; c++)
+    if (*c == '\n')
+      lines++;
+  return lines;
+}
+
+static gint64
+first_n_of (const char *path)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  *strchr (contents, '\n') = '\0';
+  json_parser_load_from_data (parser, contents, -1, &error);
+  g_assert_no_error (error);
+  return json_object_get_int_member (json_node_get_object (json_parser_get_root (parser)), "n");
+}
+
+/* As if the file had last been written that many days ago. */
+static void
+age_file (const char *path,
+          guint       days)
+{
+  struct timespec times[2];
+
+  times[0].tv_sec = time (NULL) - (time_t) days * 24 * 3600;
+  times[0].tv_nsec = 0;
+  times[1] = times[0];
+  g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
+}
+
+/* An entry bigger than a file, so that appending it rotates. */
+static void
+append_rotating (PsJournal *journal,
+                 int        n)
+{
+  g_autoptr(JsonObject) entry = new_entry ("sync", NULL, NULL, NULL, n);
+  g_autofree char *padding = g_strnfill (ps_journal_get_max_size (journal), 'x');
+
+  json_object_set_string_member (entry, "padding", padding);
+  append_ok (journal, entry);
+}
+
+/* Newest first, one by one, from @newest down to @oldest. */
+static void
+assert_read_back (PsJournal *journal,
+                  gint64     newest,
+                  gint64     oldest)
+{
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GError) error = NULL;
+
+  entries = ps_journal_read (journal, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, newest - oldest + 1);
+  for (guint i = 0; i < entries->len; i++)
+    g_assert_cmpint (entry_n (entries, i), ==, newest - (gint64) i);
+}
+
+/* Past the budget, rotation drops the files last written longer ago than
+ * min-age, oldest first, down to the budget; never a younger one, nor
+ * one newer than a file kept.
+ */
+static void
+test_old_generations_dropped (void)
+{
+  g_autofree char *path = journal_path ();
+  g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
+  const guint young = 4;
+  guint last;
+  int n = 0;
+
+  ps_journal_set_max_size (journal, 1024);
+  ps_journal_set_max_generations (journal, 3);
+  while (last_generation (path) < 12)
+    {
+      g_autoptr(JsonObject) entry = new_entry ("sync", NULL, NULL, NULL, n++);
+
+      append_ok (journal, entry);
+    }
+  last = last_generation (path);
+
+  /* The older ones last written 91 days ago, the default min-age being 90. */
+  for (guint g = young + 1; g <= last; g++)
+    {
+      g_autofree char *old = generation_path_of (path, g);
+
+      age_file (old, 91);
+    }
+  {
+    g_autofree char *oldest_young = generation_path_of (path, young);
+    gint64 oldest_kept = first_n_of (oldest_young);
+
+    /* Just younger than min-age: kept. */
+    age_file (oldest_young, 89);
+    assert_read_back (journal, n - 1, 0);
+    append_rotating (journal, n++);
+    assert_read_back (journal, n - 1, oldest_kept);
+  }
+  g_assert_cmpuint (last_generation (path), ==, young + 1);
+
+  /* With a shorter min-age, all of them go but the budget. */
+  ps_journal_set_min_age (journal, 30 * 24 * 3600);
+  g_assert_cmpuint (ps_journal_get_min_age (journal), ==, 30 * 24 * 3600);
+  for (guint g = 1; g <= young + 1; g++)
+    {
+      g_autofree char *old = generation_path_of (path, g);
+
+      age_file (old, 31);
+    }
+  {
+    g_autofree char *kept = generation_path_of (path, 1);
+    gint64 oldest_kept = first_n_of (kept);
+
+    append_rotating (journal, n++);
+    g_assert_cmpuint (last_generation (path), ==, 2);
+    assert_read_back (journal, n - 1, oldest_kept);
+  }
+}
+
+/* A crash during a rotation leaves a gap in the numbers: reading and the
+ * next rotations go past it, past ten generations too, and no file is
+ * renamed over another.
+ */
+static void
+test_generation_gap (void)
+{
+  g_autofree char *path = journal_path ();
+  g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
+  guint last;
+  guint lines = 0;
+  int n = 0;
+
+  ps_journal_set_max_size (journal, 1024);
+  ps_journal_set_max_generations (journal, 2);
+  while (last_generation (path) < 11)
+    {
+      g_autoptr(JsonObject) entry = new_entry ("sync", NULL, NULL, NULL, n++);
+
+      append_ok (journal, entry);
+    }
+  last = last_generation (path);
+
+  /* Oldest first down to `.3`, then the crash: `.3` is missing. */
+  for (guint g = last; g >= 3; g--)
+    {
+      g_autofree char *from = generation_path_of (path, g);
+      g_autofree char *to = generation_path_of (path, g + 1);
+
+      g_assert_cmpint (g_rename (from, to), ==, 0);
+    }
+  assert_read_back (journal, n - 1, 0);
+
+  for (int rotations = 0; rotations < 3; rotations++)
+    append_rotating (journal, n++);
+  assert_read_back (journal, n - 1, 0);
+
+  /* Every entry is in one file still, none overwritten. */
+  for (guint g = 0; g <= last + 4; g++)
+    {
+      g_autofree char *gen_path = generation_path_of (path, g);
+
+      if (g_file_test (gen_path, G_FILE_TEST_EXISTS))
+        lines += count_lines (gen_path);
+    }
+  g_assert_cmpuint (lines, ==, n);
+}
+
 static void
 test_torn_line (void)
 {
@@ -769,14 +1030,15 @@ test_missing_journal (void)
   g_assert_cmpuint (entries->len, ==, 0);
 }
 
-/* `primero-sync-cli journal` lists every generation kept, oldest too. */
+/* `primero-sync-cli journal` lists every generation kept, oldest too,
+ * past the budget and past one digit.
+ */
 static void
 test_cli_reads_every_generation (void)
 {
   g_autofree char *path = g_build_filename (g_get_user_state_dir (), "primero-sync",
                                             "journal.jsonl", NULL);
-  g_autofree char *oldest = g_strdup_printf ("%s.%u", path,
-                                             PS_JOURNAL_DEFAULT_MAX_GENERATIONS - 1);
+  g_autofree char *oldest = NULL;
   g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
@@ -784,7 +1046,7 @@ test_cli_reads_every_generation (void)
   PsCliOptions options = { 0, };
   PsCliResult result = { 0, };
   JsonArray *listed;
-  const int n_entries = 60;
+  const int n_entries = 120;
   guint last;
 
   ps_journal_set_max_size (journal, 500);
@@ -794,7 +1056,17 @@ test_cli_reads_every_generation (void)
 
       append_ok (journal, entry);
     }
-  g_assert_true (g_file_test (oldest, G_FILE_TEST_EXISTS));
+  for (guint g = 1; ; g++)
+    {
+      g_autofree char *gen_path = g_strdup_printf ("%s.%u", path, g);
+
+      if (!g_file_test (gen_path, G_FILE_TEST_EXISTS))
+        break;
+      g_free (oldest);
+      oldest = g_steal_pointer (&gen_path);
+    }
+  g_assert_nonnull (oldest);
+  g_assert_cmpuint (strlen (oldest), >=, strlen (path) + 3);
 
   options.timeout_s = 30;
   ps_test_run_cli_full (&result, &options, args);
@@ -813,8 +1085,9 @@ test_cli_reads_every_generation (void)
   last = json_array_get_length (listed) - 1;
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (listed, 0), "n"),
                    ==, n_entries - 1);
+  g_assert_cmpuint (last, ==, n_entries - 1);
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (listed, last), "n"),
-                   ==, n_entries - 1 - (int) last);
+                   ==, 0);
   {
     g_autofree char *contents = NULL;
 
@@ -845,6 +1118,10 @@ main (int   argc,
   g_test_add_func ("/ps/journal/rotation", test_rotation);
   g_test_add_func ("/ps/journal/concurrent-rotation", test_concurrent_rotation);
   g_test_add_func ("/ps/journal/resolution-outcomes", test_resolution_outcomes);
+  g_test_add_func ("/ps/journal/no-recent-resolution-dropped",
+                   test_no_recent_resolution_dropped);
+  g_test_add_func ("/ps/journal/old-generations-dropped", test_old_generations_dropped);
+  g_test_add_func ("/ps/journal/generation-gap", test_generation_gap);
   g_test_add_func ("/ps/journal/torn-line", test_torn_line);
   g_test_add_func ("/ps/journal/credentials-refused", test_credentials_refused);
   g_test_add_func ("/ps/journal/entry-added-signal", test_entry_added_signal);

@@ -29,9 +29,14 @@
  * which reading skips.
  *
  * Past #PsJournal:max-size the file becomes `journal.jsonl.1`, the one
- * before `.2`, and so on: #PsJournal:max-generations files are kept, the
- * current one included, and the oldest is dropped. By default that is 8
- * files of 4 MiB, at most 32 MiB in all. The window and the command line
+ * before `.2`, and so on. The oldest file is dropped only when there are
+ * more than #PsJournal:max-generations files, the current one included,
+ * and it was last written at least #PsJournal:min-age ago (90 days by
+ * default): the journal never loses a recent resolution, however many
+ * one run wrote, so there may be any number of generations, and every
+ * one present is renamed and read. Disk use is bounded by what 90 days of
+ * work write; when the disk is full, appending fails and the resolution
+ * is not written to the database either. The window and the command line
  * may write at once: appending, rotating and reading take a lock on
  * `journal.jsonl.lock` (flock), so that no generation is renamed over
  * another or read twice.
@@ -51,6 +56,7 @@ struct _PsJournal
   char    *path;
   goffset  max_size;
   guint    max_generations;
+  guint    min_age;
 };
 
 #define OUTCOME_KIND "resolution-outcome"
@@ -64,6 +70,7 @@ enum {
   PROP_PATH,
   PROP_MAX_SIZE,
   PROP_MAX_GENERATIONS,
+  PROP_MIN_AGE,
   N_PROPS
 };
 
@@ -256,22 +263,82 @@ lock_journal (PsJournal  *self,
   return fd;
 }
 
-static gboolean
-remove_generation (PsJournal  *self,
-                   guint       generation,
-                   gboolean   *existed,
-                   GError    **error)
+static int
+compare_generations (gconstpointer a,
+                     gconstpointer b)
 {
-  g_autofree char *path = generation_path (self, generation);
+  guint ga = *(const guint *) a;
+  guint gb = *(const guint *) b;
 
-  *existed = g_unlink (path) == 0;
-  if (!*existed && errno != ENOENT)
+  return ga < gb ? -1 : ga > gb;
+}
+
+/* The older generations present, `.1` first, whatever their number: a
+ * run may write many more than #PsJournal:max-generations, and a crash
+ * during a rotation leaves a gap in the numbers. Called with the lock
+ * held. Returns %NULL on error.
+ */
+static GArray *
+list_generations (PsJournal  *self,
+                  GError    **error)
+{
+  g_autoptr(GArray) generations = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *dir_path = g_path_get_dirname (self->path);
+  g_autofree char *base = g_path_get_basename (self->path);
+  g_autoptr(GDir) dir = NULL;
+  gsize base_len = strlen (base);
+  const char *name;
+
+  dir = g_dir_open (dir_path, 0, &local_error);
+  if (dir == NULL)
     {
-      set_error_from_errno (error, errno, path);
-      return FALSE;
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return g_steal_pointer (&generations);
+
+      g_set_error (error, PS_JOURNAL_ERROR, PS_JOURNAL_ERROR_FAILED,
+                   _("Could not read the journal: %s"), local_error->message);
+      return NULL;
     }
 
-  return TRUE;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      const char *digits;
+      guint64 number;
+      guint generation;
+
+      if (strncmp (name, base, base_len) != 0 || name[base_len] != '.')
+        continue;
+
+      /* Only the names generation_path() writes: `.7`, not `.07` or `.lock`. */
+      digits = name + base_len + 1;
+      if (digits[0] == '0' ||
+          !g_ascii_string_to_unsigned (digits, 10, 1, G_MAXUINT - 1, &number, NULL))
+        continue;
+
+      generation = (guint) number;
+      g_array_append_val (generations, generation);
+    }
+
+  g_array_sort (generations, compare_generations);
+
+  return g_steal_pointer (&generations);
+}
+
+/* Whether the file was last written at least #PsJournal:min-age ago. A
+ * file dated in the future (a clock set back) counts as young.
+ */
+static gboolean
+generation_is_old (PsJournal  *self,
+                   const char *path)
+{
+  GStatBuf st;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (g_stat (path, &st) != 0)
+    return FALSE;
+
+  return now - (gint64) st.st_mtime >= (gint64) self->min_age;
 }
 
 /* Called with the lock held. */
@@ -280,7 +347,8 @@ rotate_if_needed (PsJournal  *self,
                   gsize       incoming,
                   GError    **error)
 {
-  gboolean existed = TRUE;
+  g_autoptr(GArray) generations = NULL;
+  guint kept;
   GStatBuf st;
 
   if (g_stat (self->path, &st) != 0)
@@ -289,18 +357,38 @@ rotate_if_needed (PsJournal  *self,
   if (st.st_size == 0 || (goffset) st.st_size + (goffset) incoming <= self->max_size)
     return TRUE;
 
-  /* The oldest kept generation goes, and any beyond a budget lowered since. */
-  for (guint g = self->max_generations - 1; existed; g++)
-    if (!remove_generation (self, g, &existed, error))
-      return FALSE;
+  generations = list_generations (self, error);
+  if (generations == NULL)
+    return FALSE;
 
-  /* Oldest first: a crash midway leaves a gap in the numbers, which
-   * reading skips, never one file renamed over another.
+  /* Oldest first, while the files after this rotation (these, the
+   * current one renamed and a new one) would be more than the budget,
+   * and only as long as the oldest is old enough: a recent entry is
+   * never dropped, and never one newer than an entry kept.
    */
-  for (guint g = self->max_generations - 1; g > 0; g--)
+  for (kept = generations->len; kept > 0 && kept + 2 > self->max_generations; kept--)
     {
-      g_autofree char *from = generation_path (self, g - 1);
-      g_autofree char *to = generation_path (self, g);
+      guint g = g_array_index (generations, guint, kept - 1);
+      g_autofree char *path = generation_path (self, g);
+
+      if (!generation_is_old (self, path))
+        break;
+      if (g_unlink (path) != 0 && errno != ENOENT)
+        {
+          set_error_from_errno (error, errno, path);
+          return FALSE;
+        }
+    }
+
+  /* Oldest first: each moves up by one into a number already moved away
+   * or never used, so none is renamed over another, and a crash midway
+   * leaves a gap in the numbers, which reading skips.
+   */
+  for (guint i = kept; i > 0; i--)
+    {
+      guint g = g_array_index (generations, guint, i - 1);
+      g_autofree char *from = generation_path (self, g);
+      g_autofree char *to = generation_path (self, g + 1);
 
       if (g_rename (from, to) != 0 && errno != ENOENT)
         {
@@ -308,6 +396,15 @@ rotate_if_needed (PsJournal  *self,
           return FALSE;
         }
     }
+  {
+    g_autofree char *to = generation_path (self, 1);
+
+    if (g_rename (self->path, to) != 0 && errno != ENOENT)
+      {
+        set_error_from_errno (error, errno, self->path);
+        return FALSE;
+      }
+  }
   sync_directory_of (self->path);
 
   return TRUE;
@@ -718,6 +815,7 @@ ps_journal_read (PsJournal              *self,
   g_autoptr(GPtrArray) entries = NULL;
   g_autoptr(GHashTable) outcomes = NULL;
   g_autoptr(GHashTable) seen = NULL;
+  g_autoptr(GArray) generations = NULL;
   ReadState state;
   guint max;
   int lock;
@@ -753,21 +851,25 @@ ps_journal_read (PsJournal              *self,
       g_debug ("Reading the journal unlocked: %s", lock_error->message);
   }
 
-  for (guint g = 0; g < self->max_generations; g++)
+  /* Every generation present, newest first, however many there are. */
+  generations = list_generations (self, error);
+  for (guint i = 0; generations != NULL && i <= generations->len; i++)
     {
+      guint g = i == 0 ? 0 : g_array_index (generations, guint, i - 1);
       g_autofree char *path = generation_path (self, g);
 
       if (max != 0 && entries->len >= max)
         break;
       if (!read_file_backwards (path, filter, &state, entries, error))
         {
-          if (lock >= 0)
-            close (lock);
-          return NULL;
+          g_clear_pointer (&generations, g_array_unref);
+          break;
         }
     }
   if (lock >= 0)
     close (lock);
+  if (generations == NULL)
+    return NULL;
 
   return g_steal_pointer (&entries);
 }
@@ -817,8 +919,8 @@ ps_journal_get_max_size (PsJournal *self)
  * @max_size: a size in bytes
  *
  * Sets the size past which the journal file is renamed to `journal.jsonl.1`
- * (older generations moving up by one, the oldest kept one dropped) and a
- * new file is started.
+ * (older generations moving up by one, see #PsJournal:min-age for which
+ * are dropped) and a new file is started.
  */
 void
 ps_journal_set_max_size (PsJournal *self,
@@ -838,7 +940,8 @@ ps_journal_set_max_size (PsJournal *self,
  * ps_journal_get_max_generations:
  * @self: a #PsJournal
  *
- * Returns: how many files the journal keeps, the current one included
+ * Returns: how many files the journal keeps at least, the current one
+ *   included
  */
 guint
 ps_journal_get_max_generations (PsJournal *self)
@@ -853,8 +956,9 @@ ps_journal_get_max_generations (PsJournal *self)
  * @self: a #PsJournal
  * @generations: how many files to keep, at least 1
  *
- * Sets how many files the journal keeps, the current one included: at
- * most @generations times #PsJournal:max-size bytes in all.
+ * Sets how many files the journal keeps at least, the current one
+ * included. Rotation drops the oldest file only while there are more,
+ * and only when it is older than #PsJournal:min-age.
  */
 void
 ps_journal_set_max_generations (PsJournal *self,
@@ -868,6 +972,43 @@ ps_journal_set_max_generations (PsJournal *self,
 
   self->max_generations = generations;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_GENERATIONS]);
+}
+
+/**
+ * ps_journal_get_min_age:
+ * @self: a #PsJournal
+ *
+ * Returns: in seconds, how long ago a file must have been last written
+ *   before rotation may drop it
+ */
+guint
+ps_journal_get_min_age (PsJournal *self)
+{
+  g_return_val_if_fail (PS_IS_JOURNAL (self), 0);
+
+  return self->min_age;
+}
+
+/**
+ * ps_journal_set_min_age:
+ * @self: a #PsJournal
+ * @seconds: the age in seconds, 0 for any age
+ *
+ * Sets how long ago a file must have been last written before rotation
+ * may drop it, once there are more than #PsJournal:max-generations files.
+ * Younger files are kept, however many there are.
+ */
+void
+ps_journal_set_min_age (PsJournal *self,
+                        guint      seconds)
+{
+  g_return_if_fail (PS_IS_JOURNAL (self));
+
+  if (self->min_age == seconds)
+    return;
+
+  self->min_age = seconds;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MIN_AGE]);
 }
 
 static void
@@ -913,6 +1054,10 @@ ps_journal_get_property (GObject    *object,
       g_value_set_uint (value, self->max_generations);
       break;
 
+    case PROP_MIN_AGE:
+      g_value_set_uint (value, self->min_age);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -938,6 +1083,10 @@ ps_journal_set_property (GObject      *object,
 
     case PROP_MAX_GENERATIONS:
       ps_journal_set_max_generations (self, g_value_get_uint (value));
+      break;
+
+    case PROP_MIN_AGE:
+      ps_journal_set_min_age (self, g_value_get_uint (value));
       break;
 
     default:
@@ -982,11 +1131,26 @@ ps_journal_class_init (PsJournalClass *klass)
   /**
    * PsJournal:max-generations:
    *
-   * How many files the journal keeps, the current one included.
+   * How many files the journal keeps at least, the current one
+   * included. Beyond that, only files older than #PsJournal:min-age are
+   * dropped.
    */
   properties[PROP_MAX_GENERATIONS] =
     g_param_spec_uint ("max-generations", NULL, NULL,
                        1, G_MAXUINT, PS_JOURNAL_DEFAULT_MAX_GENERATIONS,
+                       (G_PARAM_READWRITE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
+  /**
+   * PsJournal:min-age:
+   *
+   * In seconds, how long ago a file must have been last written before
+   * rotation may drop it: younger ones are kept, however many there are.
+   */
+  properties[PROP_MIN_AGE] =
+    g_param_spec_uint ("min-age", NULL, NULL,
+                       0, G_MAXUINT, PS_JOURNAL_DEFAULT_MIN_AGE,
                        (G_PARAM_READWRITE |
                         G_PARAM_EXPLICIT_NOTIFY |
                         G_PARAM_STATIC_STRINGS));
@@ -1014,6 +1178,7 @@ ps_journal_init (PsJournal *self)
 {
   self->max_size = PS_JOURNAL_DEFAULT_MAX_SIZE;
   self->max_generations = PS_JOURNAL_DEFAULT_MAX_GENERATIONS;
+  self->min_age = PS_JOURNAL_DEFAULT_MIN_AGE;
 }
 
 

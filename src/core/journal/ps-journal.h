@@ -23,10 +23,18 @@ G_BEGIN_DECLS
 /**
  * PS_JOURNAL_DEFAULT_MAX_GENERATIONS:
  *
- * How many files the journal keeps, the current one included: with
- * %PS_JOURNAL_DEFAULT_MAX_SIZE, at most 32 MiB in all.
+ * How many files the journal keeps at least, the current one included.
+ * More are kept while they are younger than %PS_JOURNAL_DEFAULT_MIN_AGE.
  */
 #define PS_JOURNAL_DEFAULT_MAX_GENERATIONS 8
+
+/**
+ * PS_JOURNAL_DEFAULT_MIN_AGE:
+ *
+ * In seconds, how long ago a file must have been last written before
+ * rotation may drop it: 90 days.
+ */
+#define PS_JOURNAL_DEFAULT_MIN_AGE (90 * 24 * 60 * 60)
 
 G_DECLARE_FINAL_TYPE (PsJournal, ps_journal, PS, JOURNAL, GObject)
 
@@ -75,6 +83,9 @@ void        ps_journal_set_max_size     (PsJournal              *self,
 guint       ps_journal_get_max_generations (PsJournal           *self);
 void        ps_journal_set_max_generations (PsJournal           *self,
                                             guint                generations);
+guint       ps_journal_get_min_age      (PsJournal              *self);
+void        ps_journal_set_min_age      (PsJournal              *self,
+                                         guint                   seconds);
 gboolean    ps_journal_append           (PsJournal              *self,
                                          JsonObject             *entry,
                                          GError                **error);
