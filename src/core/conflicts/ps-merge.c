@@ -201,12 +201,16 @@ deep_copy (JsonNode *node)
   return json_node_copy (node);
 }
 
-/* A value the body keeps from a leaf, written as the leaf had it. */
+/* A value the body keeps from a leaf, written as the leaf had it. It
+ * shares the leaf's objects and arrays rather than copying them: nothing
+ * changes a kept value afterwards, and the leaves the resolver parses are
+ * sealed, so that json-glib would refuse a change to one.
+ */
 static JsonNode *
 keep_copy (Merge    *m,
            JsonNode *node)
 {
-  JsonNode *copy = deep_copy (node);
+  JsonNode *copy = json_node_copy (node);
 
   if (m->texts != NULL)
     ps_json_texts_copy (m->kept, copy, m->texts, node);
