@@ -231,6 +231,7 @@ test_report_numbers_exact (void)
   g_autoptr(JsonObject) entry = new_entry ("resolution", "s1", "primero_child_production",
                                            "rec-n", 1);
   g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(PsJsonTexts) texts = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *contents = NULL;
   JsonObject *report;
@@ -244,7 +245,8 @@ test_report_numbers_exact (void)
   json_object_set_object_member (entry, "resolution",
                                  json_object_ref (json_node_get_object (
                                    ps_merge_result_get_report (result))));
-  g_assert_true (ps_journal_append (journal, entry, &error));
+  g_assert_true (ps_journal_append_with_texts (journal, entry,
+                                              ps_merge_result_get_report_texts (result), &error));
   g_assert_no_error (error);
 
   g_file_get_contents (path, &contents, NULL, &error);
@@ -255,14 +257,14 @@ test_report_numbers_exact (void)
   g_assert_nonnull (strstr (contents, "\"value\":0.25,"));
   g_assert_nonnull (strstr (contents, "\"value\":7,"));
 
-  entries = ps_journal_read (journal, NULL, &error);
+  entries = ps_journal_read_with_texts (journal, NULL, &texts, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (entries->len, ==, 1);
   report = json_object_get_object_member (g_ptr_array_index (entries, 0), "resolution");
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
     {
       g_autofree char *text = decision_value_text (report, expected[i].path,
-                                                   expected[i].member, NULL);
+                                                   expected[i].member, texts);
 
       g_assert_cmpstr (text, ==, expected[i].text);
     }
