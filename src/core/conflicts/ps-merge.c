@@ -2234,7 +2234,8 @@ ps_merge_result_get_losing_revs (PsMergeResult *result)
  * `decisions`, each `{path, kind, kept, discarded}` where `kind` is one of
  * `contested`, `restored-after-clear`, `row-kept-against-removal` or
  * `newer-document`, and `kept` and every element of `discarded` are
- * `{value, rev, user, organisation, time}`.
+ * `{value, rev, user, organisation, time}`. The values' numbers are exact
+ * only with ps_merge_result_get_report_texts().
  *
  * Returns: (transfer none): the report
  */

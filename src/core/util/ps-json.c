@@ -955,7 +955,7 @@ write_node (GString     *out,
             first = FALSE;
             write_indent (out, inner);
             write_string (out, name);
-            g_string_append (out, indent >= 0 ? ": " : ":");
+            g_string_append (out, indent >= 0 ? " : " : ":");
             write_node (out, member, texts, containers_too, inner);
           }
         if (!first)
