@@ -10,6 +10,7 @@
 
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ps-application.h"
@@ -1028,11 +1029,12 @@ test_conflicts_numbers_exact (Fixture       *fixture,
   const char *path = ps_journal_get_path (ps_context_get_journal (fixture->context));
   g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
   g_autoptr(GString) labels = g_string_new (NULL);
-  g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_path_get_dirname (path);
   PsConflictsPage *conflicts;
   GtkListBox *list;
+  GtkEntry *search;
   GtkWidget *fields_box;
+  FILE *file;
   const char *line =
     "{\"kind\":\"resolution\",\"database\":\"primero_child_production\",\"record\":\"rec-n\","
     "\"resolution\":{\"id\":\"rec-n\",\"display_id\":\"n0001\",\"name\":\"Amina Numbers\","
@@ -1048,15 +1050,19 @@ test_conflicts_numbers_exact (Fixture       *fixture,
     "\"time\":null}]}]},"
     "\"time\":\"2024-02-01T10:00:00Z\"}\n";
 
+  /* Appended as the journal holds it, after what other tests journaled. */
   g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
-  g_file_set_contents (path, line, -1, &error);
-  g_assert_no_error (error);
+  file = fopen (path, "a");
+  g_assert_nonnull (file);
+  g_assert_cmpint (fputs (line, file), >=, 0);
+  g_assert_cmpint (fclose (file), ==, 0);
 
   g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "show-conflicts", NULL);
   flush_events ();
   conflicts = PS_CONFLICTS_PAGE (gtk_stack_get_visible_child (main_stack));
   ps_conflicts_page_refresh (conflicts);
-  wait_for_items (ps_conflicts_page_get_resolutions (conflicts), 1);
+  search = GTK_ENTRY (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE, "search_entry"));
+  search_for (search, ps_conflicts_page_get_resolutions (conflicts), "n0001", 1, "n0001");
   list = GTK_LIST_BOX (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE, "resolution_list"));
   gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, 0));
   flush_events ();
@@ -1080,6 +1086,9 @@ test_conflicts_numbers_exact (Fixture       *fixture,
     g_assert_cmpstr (field, ==, "age");
     g_assert_cmpstr (value_json, ==, "123456789012345678901234567890");
   }
+
+  gtk_entry_set_text (search, "");
+  flush_events ();
 }
 
 /* Records are named and found the way Primero's users know them: by the id
