@@ -94,6 +94,42 @@ test_resolutions_named (void)
   g_assert_nonnull (strstr (line, "Fatima Yusuf, 1 contested field"));
 }
 
+/* A contested big integer and decimal are printed as the journal holds
+ * them, not rounded to a double or written with 17 digits.
+ */
+static void
+test_json_numbers_exact (void)
+{
+  g_autoptr(PsJournal) journal = ps_journal_new ();
+  const char * const args[] = { "journal", "--json", NULL };
+  g_auto(PsCliResult) result = { 0, };
+  g_autofree char *dir = g_path_get_dirname (ps_journal_get_path (journal));
+  g_autoptr(GError) error = NULL;
+  const char *line =
+    "{\"kind\":\"resolution\",\"database\":\"primero_child_production\",\"record\":\"rec-n\","
+    "\"resolution\":{\"id\":\"rec-n\",\"display_id\":\"0099\",\"decisions\":["
+    "{\"path\":\"big\",\"kind\":\"newer-document\","
+    "\"kept\":{\"value\":7,\"rev\":\"2-bbbb\"},"
+    "\"discarded\":[{\"value\":123456789012345678901234567890,\"rev\":\"2-aaaa\"}]},"
+    "{\"path\":\"latitude\",\"kind\":\"newer-document\","
+    "\"kept\":{\"value\":2.7745,\"rev\":\"2-bbbb\"},"
+    "\"discarded\":[{\"value\":0.1,\"rev\":\"2-aaaa\"}]}]},"
+    "\"time\":\"2024-02-01T10:00:00Z\"}\n";
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_file_set_contents (ps_journal_get_path (journal), line, -1, &error);
+  g_assert_no_error (error);
+
+  ps_test_run_cli (&result, NULL, NULL, args);
+  g_test_message ("%s%s", result.out, result.err);
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_nonnull (strstr (result.out, "123456789012345678901234567890"));
+  g_assert_nonnull (strstr (result.out, "2.7745"));
+  g_assert_null (strstr (result.out, "2.7745000"));
+  g_assert_true (g_regex_match_simple ("[^0-9.]0\\.1[^0-9]", result.out, 0, 0));
+  g_assert_null (strstr (result.out, "e+29"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -101,6 +137,7 @@ main (int   argc,
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/ps/cli/journal/resolutions-named", test_resolutions_named);
+  g_test_add_func ("/ps/cli/journal/json-numbers-exact", test_json_numbers_exact);
 
   return g_test_run ();
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ps-journal.h"
+#include "ps-merge.h"
 #include "ps-test-cli.h"
 
 static char *
@@ -151,6 +152,122 @@ test_numbers_read_back (void)
                                                     "value"), ==, 1e308);
   g_assert_cmpfloat (json_object_get_double_member (read_decision, "tiny"), ==, 5e-324);
   g_assert_cmpfloat (json_object_get_double_member (read_decision, "negative"), ==, -2.5e300);
+}
+
+/* Two leaves of one record without histories: the newer one's values win
+ * and the older one's are discarded, a big integer and a decimal among them.
+ */
+static const char *numbers_leaves[] = {
+  "{\"_id\":\"rec-n\",\"_rev\":\"2-aaaa\",\"_revisions\":{\"start\":2,\"ids\":[\"aaaa\",\"0000\"]},"
+  "\"last_updated_at\":\"2024/01/01 10:00:00 +0000\",\"big\":123456789012345678901234567890,"
+  "\"ratio\":0.1}",
+  "{\"_id\":\"rec-n\",\"_rev\":\"2-bbbb\",\"_revisions\":{\"start\":2,\"ids\":[\"bbbb\",\"0000\"]},"
+  "\"last_updated_at\":\"2024/02/01 10:00:00 +0000\",\"big\":7,\"ratio\":0.25}",
+};
+
+static PsMergeResult *
+merge_numbers_leaves (void)
+{
+  g_autoptr(PsJsonTexts) texts = ps_json_texts_new ();
+  JsonNode *leaves[G_N_ELEMENTS (numbers_leaves)];
+  g_autoptr(GError) error = NULL;
+  PsMergeResult *result;
+
+  for (guint i = 0; i < G_N_ELEMENTS (numbers_leaves); i++)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new_static (numbers_leaves[i],
+                                                    strlen (numbers_leaves[i]));
+
+      leaves[i] = ps_json_texts_parse (texts, bytes, PS_JSON_MAX_DEPTH, &error);
+      g_assert_no_error (error);
+    }
+  result = ps_merge_leaves_with_texts (leaves, G_N_ELEMENTS (leaves), texts, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (ps_merge_result_get_n_decisions (result), ==, 2);
+  for (guint i = 0; i < G_N_ELEMENTS (leaves); i++)
+    json_node_unref (leaves[i]);
+  return result;
+}
+
+/* The value of @member ("kept" or the first "discarded") of the decision
+ * on @path, as text.
+ */
+static char *
+decision_value_text (JsonObject  *report,
+                     const char  *path,
+                     const char  *member,
+                     PsJsonTexts *texts)
+{
+  JsonArray *decisions = json_object_get_array_member (report, "decisions");
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; i < json_array_get_length (decisions); i++)
+    {
+      JsonObject *decision = json_array_get_object_element (decisions, i);
+      JsonObject *source;
+
+      if (g_strcmp0 (json_object_get_string_member (decision, "path"), path) != 0)
+        continue;
+      if (g_str_equal (member, "kept"))
+        source = json_object_get_object_member (decision, "kept");
+      else
+        source = json_array_get_object_element (json_object_get_array_member (decision,
+                                                                              "discarded"), 0);
+      ps_json_write (out, json_object_get_member (source, "value"), texts);
+      return g_string_free (g_steal_pointer (&out), FALSE);
+    }
+  g_assert_not_reached ();
+}
+
+/* A contested big integer or decimal is journaled, and read back, as the
+ * record had it: not rounded to a double, not written with 17 digits.
+ */
+static void
+test_report_numbers_exact (void)
+{
+  g_autofree char *path = journal_path ();
+  g_autoptr(PsJournal) journal = ps_journal_new_for_path (path);
+  g_autoptr(PsMergeResult) result = merge_numbers_leaves ();
+  g_autoptr(JsonObject) entry = new_entry ("resolution", "s1", "primero_child_production",
+                                           "rec-n", 1);
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(PsJsonTexts) texts = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  JsonObject *report;
+  struct { const char *path, *member, *text; } expected[] = {
+    { "big", "kept", "7" },
+    { "big", "discarded", "123456789012345678901234567890" },
+    { "ratio", "kept", "0.25" },
+    { "ratio", "discarded", "0.1" },
+  };
+
+  json_object_set_object_member (entry, "resolution",
+                                 json_object_ref (json_node_get_object (
+                                   ps_merge_result_get_report (result))));
+  g_assert_true (ps_journal_append_with_texts (journal, entry,
+                                              ps_merge_result_get_report_texts (result), &error));
+  g_assert_no_error (error);
+
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("journal line: %s", contents);
+  g_assert_nonnull (strstr (contents, "\"value\":123456789012345678901234567890,"));
+  g_assert_nonnull (strstr (contents, "\"value\":0.1,"));
+  g_assert_nonnull (strstr (contents, "\"value\":0.25,"));
+  g_assert_nonnull (strstr (contents, "\"value\":7,"));
+
+  entries = ps_journal_read_with_texts (journal, NULL, &texts, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (entries->len, ==, 1);
+  report = json_object_get_object_member (g_ptr_array_index (entries, 0), "resolution");
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *text = decision_value_text (report, expected[i].path,
+                                                   expected[i].member, texts);
+
+      g_assert_cmpstr (text, ==, expected[i].text);
+    }
 }
 
 static void
@@ -1111,6 +1228,7 @@ main (int   argc,
   g_test_add_func ("/ps/journal/append-read", test_append_read);
   g_test_add_func ("/ps/journal/append-all", test_append_all);
   g_test_add_func ("/ps/journal/numbers-read-back", test_numbers_read_back);
+  g_test_add_func ("/ps/journal/report-numbers-exact", test_report_numbers_exact);
   g_test_add_func ("/ps/journal/record-values-not-checked", test_record_values_not_checked);
   g_test_add_func ("/ps/journal/filter", test_filter);
   g_test_add_func ("/ps/journal/default-path-and-modes", test_default_path_and_modes);

@@ -1936,6 +1936,28 @@ test_raw_set_numbers (void)
                    "[1,12345678901234567890124,12345678901234567890123]");
 }
 
+/* A double built in code, with no text, is written in the fewest digits
+ * that read back as the same double: 0.1, not 0.10000000000000001.
+ */
+static void
+test_raw_shortest_doubles (void)
+{
+  const struct { double value; const char *text; } cases[] = {
+    { 0.1, "0.1" }, { 2.7745, "2.7745" }, { 0.25, "0.25" }, { 1e308, "1e+308" },
+    { 1.0 / 3.0, "0.3333333333333333" }, { -2.5e-300, "-2.5e-300" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(JsonNode) node = json_node_init_double (json_node_alloc (), cases[i].value);
+      g_autoptr(GString) out = g_string_new (NULL);
+
+      ps_json_write (out, node, NULL);
+      g_assert_cmpstr (out->str, ==, cases[i].text);
+      g_assert_cmpfloat (g_ascii_strtod (out->str, NULL), ==, cases[i].value);
+    }
+}
+
 /* json-glib takes more than JSON; what the merge keeps as text must be
  * JSON a server takes, so the rest is refused. What is JSON comes back out
  * as it went in.
@@ -2147,6 +2169,7 @@ main (int   argc,
   g_test_add_func ("/ps/merge/raw/untracked-numbers", test_raw_untracked_numbers);
   g_test_add_func ("/ps/merge/raw/set-numbers", test_raw_set_numbers);
   g_test_add_func ("/ps/merge/raw/strict-json", test_raw_strict_json);
+  g_test_add_func ("/ps/merge/raw/shortest-doubles", test_raw_shortest_doubles);
   g_test_add_func ("/ps/merge/set-missing-value", test_set_missing_value);
   g_test_add_func ("/ps/merge/raw/number-keys", test_raw_number_keys);
   g_test_add_func ("/ps/merge/cli/raw-numbers", test_cli_raw_numbers);

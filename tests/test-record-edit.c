@@ -93,15 +93,16 @@ on_set_field_cb (GObject      *object,
 }
 
 static gboolean
-set_field (Fixture     *fixture,
-           const char  *record_id,
-           const char  *path,
-           JsonNode    *value,
-           GError     **error)
+set_field_with_texts (Fixture      *fixture,
+                      const char   *record_id,
+                      const char   *path,
+                      JsonNode     *value,
+                      PsJsonTexts  *value_texts,
+                      GError      **error)
 {
   Done done = { 0, };
 
-  ps_record_edit_set_field_async (fixture->database, record_id, path, value,
+  ps_record_edit_set_field_async (fixture->database, record_id, path, value, value_texts,
                                   fixture->journal, "server-1", NULL,
                                   on_set_field_cb, &done);
   while (!done.done)
@@ -110,6 +111,16 @@ set_field (Fixture     *fixture,
   if (done.error != NULL)
     g_propagate_error (error, done.error);
   return done.ok;
+}
+
+static gboolean
+set_field (Fixture     *fixture,
+           const char  *record_id,
+           const char  *path,
+           JsonNode    *value,
+           GError     **error)
+{
+  return set_field_with_texts (fixture, record_id, path, value, NULL, error);
 }
 
 static JsonObject *
@@ -324,6 +335,58 @@ test_other_values_kept (Fixture       *fixture,
                     ==, 1);
 }
 
+static void
+on_log_cb (SoupLogger         *logger,
+           SoupLoggerLogLevel  level,
+           char                direction,
+           const char         *data,
+           gpointer            user_data)
+{
+  GString *sent = user_data;
+
+  if (direction == '>')
+    {
+      g_string_append (sent, data);
+      g_string_append_c (sent, '\n');
+    }
+}
+
+/* Putting back a discarded big integer writes it as the journal holds it:
+ * rounded to a double it would be another number, and the user's restore
+ * would change the record's data.
+ */
+static void
+test_big_integer_restored (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  const char *value_json = "123456789012345678901234567890";
+  g_autoptr(SoupLogger) logger = soup_logger_new (SOUP_LOGGER_LOG_BODY);
+  g_autoptr(GString) sent = g_string_new (NULL);
+  g_autoptr(GBytes) bytes = g_bytes_new_static (value_json, strlen (value_json));
+  g_autoptr(PsJsonTexts) texts = ps_json_texts_new ();
+  g_autoptr(JsonNode) value = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *journal = NULL;
+
+  /* As the conflicts page reads the value its action carries. */
+  value = ps_json_texts_parse (texts, bytes, PS_JSON_MAX_DEPTH, &error);
+  g_assert_no_error (error);
+
+  soup_logger_set_printer (logger, on_log_cb, sent, NULL);
+  soup_session_add_feature (fixture->session, SOUP_SESSION_FEATURE (logger));
+  g_assert_true (set_field_with_texts (fixture, "case-1", "age", value, texts, &error));
+  g_assert_no_error (error);
+  soup_session_remove_feature (fixture->session, SOUP_SESSION_FEATURE (logger));
+
+  g_test_message ("sent: %s", sent->str);
+  g_assert_nonnull (strstr (sent->str, "\"age\":123456789012345678901234567890,"));
+  g_assert_nonnull (strstr (sent->str, "\"from\":12,\"to\":123456789012345678901234567890}"));
+
+  g_file_get_contents (ps_journal_get_path (fixture->journal), &journal, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (strstr (journal, "\"value\":123456789012345678901234567890"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -336,6 +399,8 @@ main (int   argc,
               fixture_set_up, test_subform_and_nested, fixture_tear_down);
   g_test_add ("/ps/record-edit/other-values-kept", Fixture, NULL,
               fixture_set_up, test_other_values_kept, fixture_tear_down);
+  g_test_add ("/ps/record-edit/big-integer-restored", Fixture, NULL,
+              fixture_set_up, test_big_integer_restored, fixture_tear_down);
   g_test_add ("/ps/record-edit/errors", Fixture, NULL,
               fixture_set_up, test_errors, fixture_tear_down);
 

@@ -791,6 +791,58 @@ test_numbers_written_as_read (void)
   g_assert_cmpfloat (json_object_get_double_member (doc, "tiny"), ==, -2.5e-300);
 }
 
+/* A contested decimal is journaled as the records had it, 0.1 and not
+ * 0.10000000000000001, so that what the journal shows is what was typed.
+ */
+static void
+test_decimals_journaled_as_read (void)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new (TRUE);
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsCouchDatabase) database = NULL;
+  g_autoptr(PsResolver) resolver = NULL;
+  g_autoptr(PsJournal) journal = NULL;
+  g_autoptr(SoupMessage) message = NULL;
+  g_autoptr(GBytes) request = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *db_url = ps_test_peer_db_url (peer, DB);
+  g_autofree char *journal_path = g_build_filename (g_get_user_state_dir (), "journal.jsonl", NULL);
+  const char *body =
+    "{\"new_edits\":false,\"docs\":["
+    "{\"_id\":\"gps\",\"_rev\":\"2-aaaa\",\"_revisions\":{\"start\":2,\"ids\":[\"aaaa\",\"0000\"]},"
+    "\"last_updated_at\":\"2024/01/01 10:00:00 +0000\",\"ratio\":0.1,\"latitude\":2.7745},"
+    "{\"_id\":\"gps\",\"_rev\":\"2-bbbb\",\"_revisions\":{\"start\":2,\"ids\":[\"bbbb\",\"0000\"]},"
+    "\"last_updated_at\":\"2024/02/01 10:00:00 +0000\",\"ratio\":0.25,\"latitude\":9.0765}]}";
+
+  ps_test_peer_create_db (peer, DB);
+  url = g_strdup_printf ("%s/_bulk_docs", db_url);
+  message = soup_message_new ("POST", url);
+  request = g_bytes_new_static (body, strlen (body));
+  soup_message_set_request_body_from_bytes (message, "application/json", request);
+  answer = soup_session_send_and_read (session, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 201);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 1);
+
+  database = open_database (session, peer);
+  journal = ps_journal_new_for_path (journal_path);
+  resolver = ps_resolver_new (database);
+  ps_resolver_set_journal (resolver, journal, "server-1");
+  resolve (resolver, NULL);
+  g_assert_cmpuint (ps_resolver_get_n_resolved (resolver), ==, 1);
+
+  g_file_get_contents (journal_path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("journal: %s", contents);
+  g_assert_nonnull (strstr (contents, "\"value\":0.1,"));
+  g_assert_nonnull (strstr (contents, "\"value\":0.25,"));
+  g_assert_nonnull (strstr (contents, "\"value\":2.7745,"));
+  g_assert_nonnull (strstr (contents, "\"value\":9.0765,"));
+}
+
 typedef struct
 {
   GSubprocess *process;
@@ -934,6 +986,7 @@ main (int   argc,
                    test_refused_request_fails_the_run);
   g_test_add_func ("/ps/resolver/cancelled-while-listing", test_cancelled_while_listing);
   g_test_add_func ("/ps/resolver/numbers-written-as-read", test_numbers_written_as_read);
+  g_test_add_func ("/ps/resolver/decimals-journaled-as-read", test_decimals_journaled_as_read);
 
   return g_test_run ();
 }

@@ -236,6 +236,19 @@ ps_cli_print_json (JsonNode *node)
   g_print ("%s\n", text);
 }
 
+/* Numbers as @texts knows them, exactly: json-glib's generator would
+ * write a big integer as a rounded double and 0.1 as 0.10000000000000001.
+ */
+void
+ps_cli_print_json_with_texts (JsonNode    *node,
+                              PsJsonTexts *texts)
+{
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  ps_json_write_pretty (text, node, texts);
+  g_print ("%s\n", text->str);
+}
+
 gboolean
 ps_cli_stdout_is_terminal (void)
 {

@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ps-cli-commands.h"
+#include "ps-json.h"
 #include "ps-server-access.h"
 
 G_BEGIN_DECLS
@@ -41,6 +42,8 @@ PsServerAccess *ps_cli_new_access          (PsServer            *server,
                                             GError             **error);
 void            ps_cli_print_file_counts   (JsonObject          *summary);
 void            ps_cli_print_json          (JsonNode            *node);
+void            ps_cli_print_json_with_texts (JsonNode        *node,
+                                              PsJsonTexts     *texts);
 gboolean        ps_cli_stdout_is_terminal  (void);
 void            ps_cli_run_until_done      (gboolean            *done);
 void            ps_cli_wait_cb             (GObject             *source,

@@ -128,6 +128,7 @@ ps_cli_journal (int    argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(PsJournal) journal = NULL;
   g_autoptr(GPtrArray) found = NULL;
+  g_autoptr(PsJsonTexts) texts = NULL;
   g_autoptr(GError) error = NULL;
   PsJournalFilter filter = { NULL, };
 
@@ -164,7 +165,7 @@ ps_cli_journal (int    argc,
   filter.max_entries = limit;
 
   journal = ps_journal_new ();
-  found = ps_journal_read (journal, &filter, &error);
+  found = ps_journal_read_with_texts (journal, &filter, &texts, &error);
   if (found == NULL)
     {
       ps_cli_print_error (NULL, error);
@@ -179,7 +180,7 @@ ps_cli_journal (int    argc,
       for (guint i = 0; i < found->len; i++)
         json_array_add_object_element (array, json_object_ref (g_ptr_array_index (found, i)));
       node = json_node_init_array (json_node_alloc (), array);
-      ps_cli_print_json (node);
+      ps_cli_print_json_with_texts (node, texts);
       return PS_CLI_EXIT_OK;
     }
 

@@ -194,7 +194,8 @@ ps_cli_merge (int    argc,
     }
 
   if (report)
-    ps_cli_print_json (ps_merge_result_get_report (result));
+    ps_cli_print_json_with_texts (ps_merge_result_get_report (result),
+                                  ps_merge_result_get_report_texts (result));
   else
     {
       /* Not through json-glib, which would rewrite the values kept. */

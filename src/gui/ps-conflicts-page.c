@@ -17,6 +17,8 @@
 #include "ps-resolution.h"
 #include "ps-server-access.h"
 
+#include <string.h>
+
 /* The journal is read in a thread; this many resolutions are plenty to look through. */
 #define MAX_RESOLUTIONS 1000
 
@@ -30,6 +32,7 @@ struct _PsConflictsPage
   GCancellable       *edit_cancellable;
   GSimpleActionGroup *actions;
   GPtrArray          *entries;
+  PsJsonTexts        *texts;  /* of @entries' numbers, as journaled */
   gboolean           updating_filters;
 
   /* Template widgets */
@@ -58,13 +61,15 @@ static GParamSpec *properties[N_PROPS];
 
 typedef struct
 {
-  char *server;
+  char        *server;
+  PsJsonTexts *texts;  /* of the entries read */
 } ReadData;
 
 static void
 read_data_free (ReadData *data)
 {
   g_clear_pointer (&data->server, g_free);
+  g_clear_pointer (&data->texts, ps_json_texts_unref);
   g_free (data);
 }
 
@@ -73,11 +78,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ReadData, read_data_free)
 /* What "Use This Value Instead" changes, carried from the button. */
 typedef struct
 {
-  char     *server;
-  char     *database;
-  char     *record;
-  char     *path;
-  JsonNode *value;
+  char        *server;
+  char        *database;
+  char        *record;
+  char        *path;
+  JsonNode    *value;
+  PsJsonTexts *value_texts;
 } EditData;
 
 static void
@@ -87,6 +93,7 @@ edit_data_free (EditData *data)
   g_clear_pointer (&data->database, g_free);
   g_clear_pointer (&data->record, g_free);
   g_clear_pointer (&data->path, g_free);
+  g_clear_pointer (&data->value_texts, ps_json_texts_unref);
   g_clear_pointer (&data->value, json_node_unref);
   g_free (data);
 }
@@ -273,7 +280,7 @@ read_journal_thread (GTask        *task,
   filter.kind = "resolution";
   filter.max_entries = MAX_RESOLUTIONS;
 
-  entries = ps_journal_read (journal, &filter, &error);
+  entries = ps_journal_read_with_texts (journal, &filter, &data->texts, &error);
   if (entries == NULL)
     g_task_return_error (task, error);
   else
@@ -301,7 +308,10 @@ show_matching (PsConflictsPage *self)
   items = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < self->entries->len; i++)
     {
-      g_autoptr(PsResolution) resolution = ps_resolution_new (g_ptr_array_index (self->entries, i));
+      g_autoptr(PsResolution) resolution = NULL;
+
+      resolution = ps_resolution_new_with_texts (g_ptr_array_index (self->entries, i),
+                                                 self->texts);
 
       if (type != NULL && *type != '\0' &&
           g_strcmp0 (ps_resolution_get_record_type (resolution), type) != 0)
@@ -365,7 +375,9 @@ on_journal_read_cb (GObject      *source,
 
   fill_type_combo (self, entries);
   g_clear_pointer (&self->entries, g_ptr_array_unref);
+  g_clear_pointer (&self->texts, ps_json_texts_unref);
   self->entries = g_steal_pointer (&entries);
+  self->texts = g_steal_pointer (&((ReadData *) g_task_get_task_data (G_TASK (result)))->texts);
   show_matching (self);
 }
 
@@ -419,7 +431,7 @@ edit_record (PsConflictsPage *self,
     }
 
   ps_record_edit_set_field_async (database, data->record, data->path, data->value,
-                                  ps_context_get_journal (self->context),
+                                  data->value_texts, ps_context_get_journal (self->context),
                                   *data->server != '\0' ? data->server : NULL,
                                   self->edit_cancellable, on_record_edited_cb,
                                   g_object_ref (self));
@@ -459,13 +471,19 @@ on_use_value_activated_cb (GSimpleAction *action,
   PsConflictsPage *self = PS_CONFLICTS_PAGE (user_data);
   g_autoptr(EditData) data = g_new0 (EditData, 1);
   g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) value_bytes = NULL;
   PsServer *local;
   const char *value_json;
   GTask *task;
 
   g_variant_get (parameter, "(ssss&s)", &data->server, &data->database, &data->record,
                  &data->path, &value_json);
-  data->value = json_from_string (value_json, &error);
+  /* Read with its text: json-glib alone would round a big integer, and
+   * putting the value back would change the record's data.
+   */
+  value_bytes = g_bytes_new (value_json, strlen (value_json));
+  data->value_texts = ps_json_texts_new ();
+  data->value = ps_json_texts_parse (data->value_texts, value_bytes, PS_JSON_MAX_DEPTH, &error);
   if (error != NULL)
     {
       show_message (self, GTK_MESSAGE_ERROR, error->message);
@@ -587,6 +605,7 @@ ps_conflicts_page_finalize (GObject *object)
 
   g_clear_object (&self->resolutions);
   g_clear_pointer (&self->entries, g_ptr_array_unref);
+  g_clear_pointer (&self->texts, ps_json_texts_unref);
   g_clear_object (&self->actions);
   g_clear_object (&self->context);
 

@@ -53,19 +53,23 @@ new_use_target (PsResolution *resolution,
                 JsonObject   *source)
 {
   JsonNode *value = json_object_get_member (source, "value");
-  g_autofree char *value_json = NULL;
+  g_autoptr(GString) value_json = g_string_new (NULL);
 
   if (path == NULL || g_str_has_prefix (path, "_"))
     return NULL;
 
-  value_json = value != NULL ? json_to_string (value, FALSE) : g_strdup ("null");
+  /* The value as journaled: json-glib alone would round a big integer. */
+  if (value != NULL)
+    ps_json_write_edited (value_json, value, ps_resolution_get_texts (resolution));
+  else
+    g_string_append (value_json, "null");
   return g_variant_ref_sink (g_variant_new ("(sssss)",
                                             ps_resolution_get_server_id (resolution) != NULL
                                               ? ps_resolution_get_server_id (resolution) : "",
                                             ps_resolution_get_database (resolution) != NULL
                                               ? ps_resolution_get_database (resolution) : "",
                                             ps_resolution_get_record_id (resolution),
-                                            path, value_json));
+                                            path, value_json->str));
 }
 
 
@@ -117,7 +121,8 @@ ps_decision_card_new (PsResolution *resolution,
 
   if (kept != NULL)
     gtk_container_add (GTK_CONTAINER (self->values_box),
-                       ps_decision_value_new (_("Kept"), kept, NULL));
+                       ps_decision_value_new (_("Kept"), kept,
+                                              ps_resolution_get_texts (resolution), NULL));
 
   for (guint i = 0; discarded != NULL && i < json_array_get_length (discarded); i++)
     {
@@ -129,7 +134,8 @@ ps_decision_card_new (PsResolution *resolution,
 
       target = new_use_target (resolution, path, source);
       gtk_container_add (GTK_CONTAINER (self->values_box),
-                         ps_decision_value_new (_("Discarded"), source, target));
+                         ps_decision_value_new (_("Discarded"), source,
+                                                ps_resolution_get_texts (resolution), target));
     }
 
   return GTK_WIDGET (self);

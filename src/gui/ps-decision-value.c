@@ -34,7 +34,8 @@ G_DEFINE_FINAL_TYPE (PsDecisionValue, ps_decision_value, GTK_TYPE_BOX)
  */
 
 static char *
-format_value (JsonNode *value)
+format_value (JsonNode    *value,
+              PsJsonTexts *texts)
 {
   if (value == NULL || JSON_NODE_HOLDS_NULL (value))
     return g_strdup (_("(empty)"));
@@ -51,9 +52,13 @@ format_value (JsonNode *value)
         }
       if (type == G_TYPE_BOOLEAN)
         return g_strdup (json_node_get_boolean (value) ? _("Yes") : _("No"));
-      if (type == G_TYPE_DOUBLE)
-        return g_strdup_printf ("%g", json_node_get_double (value));
-      return g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (value));
+      {
+        g_autoptr(GString) number = g_string_new (NULL);
+
+        /* As the record has it: json-glib alone rounds a big integer. */
+        ps_json_write (number, value, texts);
+        return g_string_free (g_steal_pointer (&number), FALSE);
+      }
     }
 
   if (JSON_NODE_HOLDS_ARRAY (value))
@@ -81,7 +86,12 @@ format_value (JsonNode *value)
                                                  : g_strdup (_("(empty)"));
     }
 
-  return json_to_string (value, TRUE);
+  {
+    g_autoptr(GString) text = g_string_new (NULL);
+
+    ps_json_write_pretty (text, value, texts);
+    return g_string_free (g_steal_pointer (&text), FALSE);
+  }
 }
 
 static char *
@@ -135,18 +145,21 @@ ps_decision_value_init (PsDecisionValue *self)
  * ps_decision_value_new:
  * @heading: “Kept” or “Discarded”
  * @source: the value with who set it and when, from the journal
+ * @texts: (nullable): the texts of the journal's numbers, see
+ *   ps_resolution_get_texts()
  * @use_target: (nullable): the target of `conflicts.use-value` that puts
  *   this value back, or %NULL for no button
  *
  * Returns: (transfer floating): a new #PsDecisionValue
  */
 GtkWidget *
-ps_decision_value_new (const char *heading,
-                       JsonObject *source,
-                       GVariant   *use_target)
+ps_decision_value_new (const char  *heading,
+                       JsonObject  *source,
+                       PsJsonTexts *texts,
+                       GVariant    *use_target)
 {
   PsDecisionValue *self = g_object_new (PS_TYPE_DECISION_VALUE, NULL);
-  g_autofree char *value = format_value (json_object_get_member (source, "value"));
+  g_autofree char *value = format_value (json_object_get_member (source, "value"), texts);
   g_autofree char *origin = format_source (source);
   g_autofree char *line = NULL;
 

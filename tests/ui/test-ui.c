@@ -10,6 +10,7 @@
 
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ps-application.h"
@@ -1002,6 +1003,92 @@ row_label (GtkListBox *list,
     return NULL;
 
   return gtk_label_get_text (GTK_LABEL (label));
+}
+
+static void
+collect_labels (GtkWidget *widget,
+                gpointer   user_data)
+{
+  GString *texts = user_data;
+
+  if (GTK_IS_LABEL (widget))
+    g_string_append_printf (texts, "%s\n", gtk_label_get_text (GTK_LABEL (widget)));
+  else if (GTK_IS_CONTAINER (widget))
+    gtk_container_forall (GTK_CONTAINER (widget), collect_labels, texts);
+}
+
+/* A contested big integer and decimal are shown as the record had them,
+ * and "Use This Value Instead" carries the exact number: rounded, it
+ * would change the record.
+ */
+static void
+test_conflicts_numbers_exact (Fixture       *fixture,
+                              gconstpointer  user_data)
+{
+  GtkStack *main_stack = GTK_STACK (get_child (fixture->window, PS_TYPE_WINDOW, "main_stack"));
+  const char *path = ps_journal_get_path (ps_context_get_journal (fixture->context));
+  g_autoptr(GPtrArray) buttons = g_ptr_array_new ();
+  g_autoptr(GString) labels = g_string_new (NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+  PsConflictsPage *conflicts;
+  GtkListBox *list;
+  GtkEntry *search;
+  GtkWidget *fields_box;
+  FILE *file;
+  const char *line =
+    "{\"kind\":\"resolution\",\"database\":\"primero_child_production\",\"record\":\"rec-n\","
+    "\"resolution\":{\"id\":\"rec-n\",\"display_id\":\"n0001\",\"name\":\"Amina Numbers\","
+    "\"record_type\":\"Child\",\"method\":\"newer-document\",\"decisions\":["
+    "{\"path\":\"age\",\"kind\":\"newer-document\","
+    "\"kept\":{\"value\":7,\"rev\":\"2-bbbb\",\"user\":\"a\",\"organisation\":null,\"time\":null},"
+    "\"discarded\":[{\"value\":123456789012345678901234567890,\"rev\":\"2-aaaa\",\"user\":\"b\","
+    "\"organisation\":null,\"time\":null}]},"
+    "{\"path\":\"latitude\",\"kind\":\"newer-document\","
+    "\"kept\":{\"value\":2.7745,\"rev\":\"2-bbbb\",\"user\":\"a\",\"organisation\":null,"
+    "\"time\":null},"
+    "\"discarded\":[{\"value\":0.1,\"rev\":\"2-aaaa\",\"user\":\"b\",\"organisation\":null,"
+    "\"time\":null}]}]},"
+    "\"time\":\"2024-02-01T10:00:00Z\"}\n";
+
+  /* Appended as the journal holds it, after what other tests journaled. */
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  file = fopen (path, "a");
+  g_assert_nonnull (file);
+  g_assert_cmpint (fputs (line, file), >=, 0);
+  g_assert_cmpint (fclose (file), ==, 0);
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "show-conflicts", NULL);
+  flush_events ();
+  conflicts = PS_CONFLICTS_PAGE (gtk_stack_get_visible_child (main_stack));
+  ps_conflicts_page_refresh (conflicts);
+  search = GTK_ENTRY (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE, "search_entry"));
+  search_for (search, ps_conflicts_page_get_resolutions (conflicts), "n0001", 1, "n0001");
+  list = GTK_LIST_BOX (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE, "resolution_list"));
+  gtk_list_box_select_row (list, gtk_list_box_get_row_at_index (list, 0));
+  flush_events ();
+
+  fields_box = GTK_WIDGET (get_child (conflicts, PS_TYPE_CONFLICTS_PAGE, "fields_box"));
+  collect_labels (fields_box, labels);
+  g_test_message ("%s", labels->str);
+  g_assert_nonnull (strstr (labels->str, "Discarded: 123456789012345678901234567890\n"));
+  g_assert_nonnull (strstr (labels->str, "Kept: 7\n"));
+  g_assert_nonnull (strstr (labels->str, "Kept: 2.7745\n"));
+  g_assert_nonnull (strstr (labels->str, "Discarded: 0.1\n"));
+
+  collect_buttons (fields_box, buttons);
+  g_assert_cmpuint (buttons->len, ==, 2);
+  {
+    GVariant *target = gtk_actionable_get_action_target_value (GTK_ACTIONABLE (buttons->pdata[0]));
+    const char *field;
+    const char *value_json;
+
+    g_variant_get (target, "(sss&s&s)", NULL, NULL, NULL, &field, &value_json);
+    g_assert_cmpstr (field, ==, "age");
+    g_assert_cmpstr (value_json, ==, "123456789012345678901234567890");
+  }
+
+  gtk_entry_set_text (search, "");
+  flush_events ();
 }
 
 /* Records are named and found the way Primero's users know them: by the id
@@ -2449,6 +2536,8 @@ main (int   argc,
                   fixture_set_up, test_sync_file, fixture_tear_down);
       g_test_add ("/ps/ui/conflicts/names-and-search", Fixture, NULL,
                   fixture_set_up, test_conflicts_names_and_search, fixture_tear_down);
+      g_test_add ("/ps/ui/conflicts/numbers-exact", Fixture, NULL,
+                  fixture_set_up, test_conflicts_numbers_exact, fixture_tear_down);
       g_test_add ("/ps/ui/help", Fixture, NULL,
                   fixture_set_up, test_help, fixture_tear_down);
       g_test_add ("/ps/ui/server-dialog/tests-stored-password", Fixture, NULL,

@@ -34,6 +34,7 @@ struct _PsMergeResult
   JsonNode    *body;
   PsJsonTexts *texts;
   JsonNode    *report;
+  PsJsonTexts *report_texts;
   char        *winning_rev;
   GPtrArray   *losing_revs;
   guint        n_decisions;
@@ -89,6 +90,7 @@ typedef struct
   GHashTable  *owned_strings;
   PsJsonTexts *texts;  /* the leaves' texts, or NULL */
   PsJsonTexts *kept;   /* the texts of the values the body keeps */
+  PsJsonTexts *report_texts;  /* copies of the texts of the values quoted */
 } Merge;
 
 typedef enum
@@ -1096,6 +1098,7 @@ source_node (Merge       *m,
   g_autoptr(JsonObject) object = json_object_new ();
   JsonNode *node = json_node_new (JSON_NODE_OBJECT);
   g_autofree char *time = NULL;
+  JsonNode *value_copy;
   const char *user;
   const char *organisation;
   gint64 usec;
@@ -1116,7 +1119,10 @@ source_node (Merge       *m,
   if (usec != G_MININT64)
     time = ps_timestamp_format_iso8601 (usec);
 
-  json_object_set_member (object, "value", copy_or_null (value));
+  value_copy = copy_or_null (value);
+  if (m->report_texts != NULL && value != NULL)
+    ps_json_texts_copy_tree (m->report_texts, value_copy, m->texts, value);
+  json_object_set_member (object, "value", value_copy);
   json_object_set_string_member (object, "rev", leaf->rev);
   json_object_set_member (object, "user", string_or_null (user));
   json_object_set_member (object, "organisation", string_or_null (organisation));
@@ -2081,7 +2087,10 @@ merge_leaves (JsonNode * const  *leaves,
   m.tracked = TRUE;
   m.texts = texts;
   if (texts != NULL)
-    m.kept = ps_json_texts_new ();
+    {
+      m.kept = ps_json_texts_new ();
+      m.report_texts = ps_json_texts_new ();
+    }
 
   for (guint i = 0; i < n; i++)
     {
@@ -2106,6 +2115,7 @@ merge_leaves (JsonNode * const  *leaves,
     g_ptr_array_add (result->losing_revs, g_strdup (m.leaves[i].rev));
   result->n_decisions = json_array_get_length (m.decisions);
   result->report = build_report (&m, result->body);
+  result->report_texts = g_steal_pointer (&m.report_texts);
 
   for (guint i = 0; i < n; i++)
     leaf_clear (&m.leaves[i]);
@@ -2228,7 +2238,8 @@ ps_merge_result_get_losing_revs (PsMergeResult *result)
  * `decisions`, each `{path, kind, kept, discarded}` where `kind` is one of
  * `contested`, `restored-after-clear`, `row-kept-against-removal` or
  * `newer-document`, and `kept` and every element of `discarded` are
- * `{value, rev, user, organisation, time}`.
+ * `{value, rev, user, organisation, time}`. The values' numbers are exact
+ * only with ps_merge_result_get_report_texts().
  *
  * Returns: (transfer none): the report
  */
@@ -2238,6 +2249,27 @@ ps_merge_result_get_report (PsMergeResult *result)
   g_return_val_if_fail (result != NULL, NULL);
 
   return result->report;
+}
+
+/**
+ * ps_merge_result_get_report_texts:
+ * @result: a #PsMergeResult
+ *
+ * The texts of the values the report quotes (`kept` and `discarded`), as
+ * the leaves merged with ps_merge_leaves_with_texts() had them: json-glib
+ * alone holds a big integer as a rounded double. Write the report with
+ * ps_json_write_edited() and these texts. They are copies: the leaves'
+ * texts may be freed, see ps_merge_result_release_body().
+ *
+ * Returns: (transfer none) (nullable): the texts, or %NULL when the leaves
+ *   were merged without theirs
+ */
+PsJsonTexts *
+ps_merge_result_get_report_texts (PsMergeResult *result)
+{
+  g_return_val_if_fail (result != NULL, NULL);
+
+  return result->report_texts;
 }
 
 /**
@@ -2288,6 +2320,7 @@ ps_merge_result_free (PsMergeResult *result)
   g_clear_pointer (&result->body, json_node_unref);
   g_clear_pointer (&result->texts, ps_json_texts_unref);
   g_clear_pointer (&result->report, json_node_unref);
+  g_clear_pointer (&result->report_texts, ps_json_texts_unref);
   g_clear_pointer (&result->losing_revs, g_ptr_array_unref);
   g_free (result->winning_rev);
   g_free (result);

@@ -58,6 +58,7 @@ JsonNode      *ps_merge_result_get_body        (PsMergeResult     *result);
 const char    *ps_merge_result_get_winning_rev (PsMergeResult     *result);
 GPtrArray     *ps_merge_result_get_losing_revs (PsMergeResult     *result);
 JsonNode      *ps_merge_result_get_report      (PsMergeResult     *result);
+PsJsonTexts   *ps_merge_result_get_report_texts (PsMergeResult    *result);
 guint          ps_merge_result_get_n_decisions (PsMergeResult     *result);
 void           ps_merge_result_write_body      (PsMergeResult     *result,
                                                 JsonNode          *attachments,

@@ -26,12 +26,13 @@ G_DEFINE_QUARK (ps-record-edit-error-quark, ps_record_edit_error)
 
 typedef struct
 {
-  char      *record_id;
-  char      *path;
-  JsonNode  *value;
-  PsJournal *journal;
-  char      *server_id;
-  guint      attempts;
+  char        *record_id;
+  char        *path;
+  JsonNode    *value;
+  PsJsonTexts *value_texts;
+  PsJournal   *journal;
+  char        *server_id;
+  guint        attempts;
 } SetFieldData;
 
 static void
@@ -40,6 +41,7 @@ set_field_data_free (SetFieldData *data)
   g_clear_pointer (&data->record_id, g_free);
   g_clear_pointer (&data->path, g_free);
   g_clear_pointer (&data->value, json_node_unref);
+  g_clear_pointer (&data->value_texts, ps_json_texts_unref);
   g_clear_object (&data->journal);
   g_clear_pointer (&data->server_id, g_free);
   g_free (data);
@@ -82,9 +84,26 @@ find_row (JsonArray  *rows,
   return -1;
 }
 
+/* A copy of @value, with the texts @source holds for its numbers noted in
+ * @texts, so that it is written as it was read.
+ */
+static JsonNode *
+copy_value (JsonNode    *value,
+            PsJsonTexts *source,
+            PsJsonTexts *texts)
+{
+  JsonNode *copy = json_node_copy (value);
+
+  if (texts != NULL && source != NULL)
+    ps_json_texts_copy_tree (texts, copy, source, value);
+  return copy;
+}
+
 /* Histories record values as Primero does: strings trimmed, blank as null. */
 static JsonNode *
-normalize_value (JsonNode *value)
+normalize_value (JsonNode    *value,
+                 PsJsonTexts *source,
+                 PsJsonTexts *texts)
 {
   if (value == NULL || JSON_NODE_HOLDS_NULL (value))
     return json_node_new (JSON_NODE_NULL);
@@ -98,7 +117,7 @@ normalize_value (JsonNode *value)
       return json_node_init_string (json_node_alloc (), text);
     }
 
-  return json_node_copy (value);
+  return copy_value (value, source, texts);
 }
 
 static void
@@ -147,6 +166,39 @@ ps_record_edit_apply (JsonObject  *record,
                       const char  *user_name,
                       GDateTime   *now,
                       GError     **error)
+{
+  return ps_record_edit_apply_with_texts (record, NULL, path, value, NULL, user_name, now,
+                                          error);
+}
+
+/**
+ * ps_record_edit_apply_with_texts:
+ * @record: a Primero record, changed in place
+ * @record_texts: (nullable): the texts @record was read from, see
+ *   ps_json_texts_parse(); the texts of the values set are added
+ * @path: the field, as in ps_record_edit_apply()
+ * @value: (nullable): the new value
+ * @value_texts: (nullable): the texts @value was read from
+ * @user_name: who makes the change
+ * @now: when
+ * @error: return location for a #PsRecordEditError
+ *
+ * As ps_record_edit_apply(), keeping the numbers of @value and of the
+ * value it replaces as they were read, in the field and in the history
+ * entry: write @record with ps_json_write_edited() and @record_texts. A big
+ * integer held by json-glib alone is a rounded double, another number.
+ *
+ * Returns: %TRUE when @record was changed
+ */
+gboolean
+ps_record_edit_apply_with_texts (JsonObject   *record,
+                                 PsJsonTexts  *record_texts,
+                                 const char   *path,
+                                 JsonNode     *value,
+                                 PsJsonTexts  *value_texts,
+                                 const char   *user_name,
+                                 GDateTime    *now,
+                                 GError      **error)
 {
   g_auto(GStrv) parts = NULL;
   g_autoptr(JsonObject) changes = json_object_new ();
@@ -235,9 +287,9 @@ ps_record_edit_apply (JsonObject  *record,
       JsonObject *object = json_node_get_object (container);
       JsonNode *current = json_object_get_member (object, last);
 
-      old_value = current != NULL ? json_node_copy (current) : NULL;
+      old_value = current != NULL ? copy_value (current, record_texts, record_texts) : NULL;
       json_object_set_member (object, last,
-                              value != NULL ? json_node_copy (value)
+                              value != NULL ? copy_value (value, value_texts, record_texts)
                                             : json_node_new (JSON_NODE_NULL));
     }
   else if (JSON_NODE_HOLDS_ARRAY (container))
@@ -256,7 +308,8 @@ ps_record_edit_apply (JsonObject  *record,
 
       if (index >= 0)
         {
-          old_value = json_node_copy (json_array_get_element (rows, index));
+          old_value = copy_value (json_array_get_element (rows, index), record_texts,
+                                  record_texts);
           json_array_remove_element (rows, index);
         }
       if (!remove)
@@ -267,11 +320,11 @@ ps_record_edit_apply (JsonObject  *record,
           for (guint i = 0; i < json_array_get_length (rows); i++)
             {
               if ((int) i == index)
-                json_array_add_element (rebuilt, json_node_copy (value));
+                json_array_add_element (rebuilt, copy_value (value, value_texts, record_texts));
               json_array_add_element (rebuilt, json_node_copy (json_array_get_element (rows, i)));
             }
           if (index < 0 || (guint) index >= json_array_get_length (rows))
-            json_array_add_element (rebuilt, json_node_copy (value));
+            json_array_add_element (rebuilt, copy_value (value, value_texts, record_texts));
 
           while (json_array_get_length (rows) > 0)
             json_array_remove_element (rows, 0);
@@ -301,8 +354,9 @@ ps_record_edit_apply (JsonObject  *record,
     {
       JsonObject *from_to = json_object_new ();
 
-      json_object_set_member (from_to, "from", normalize_value (old_value));
-      json_object_set_member (from_to, "to", normalize_value (value));
+      json_object_set_member (from_to, "from",
+                              normalize_value (old_value, record_texts, record_texts));
+      json_object_set_member (from_to, "to", normalize_value (value, value_texts, record_texts));
       json_object_set_object_member (change_level, last, from_to);
     }
 
@@ -355,6 +409,7 @@ journal_edit (SetFieldData    *data,
               PsCouchDatabase *database)
 {
   g_autoptr(JsonObject) entry = json_object_new ();
+  g_autoptr(PsJsonTexts) texts = ps_json_texts_new ();
   g_autoptr(GError) error = NULL;
 
   if (data->journal == NULL)
@@ -367,11 +422,11 @@ journal_edit (SetFieldData    *data,
   json_object_set_string_member (entry, "record", data->record_id);
   json_object_set_string_member (entry, "path", data->path);
   json_object_set_member (entry, "value",
-                          data->value != NULL ? json_node_copy (data->value)
+                          data->value != NULL ? copy_value (data->value, data->value_texts, texts)
                                               : json_node_new (JSON_NODE_NULL));
 
   /* The record is saved; a journal that cannot be written is only logged. */
-  if (!ps_journal_append (data->journal, entry, &error))
+  if (!ps_journal_append_with_texts (data->journal, entry, texts, &error))
     g_warning ("The journal could not be written: %s", error->message);
 }
 
@@ -459,8 +514,9 @@ on_record_got_cb (GObject      *source,
     }
 
   now = g_date_time_new_now_utc ();
-  if (!ps_record_edit_apply (json_node_get_object (record), data->path, data->value,
-                             g_get_user_name (), now, &error))
+  if (!ps_record_edit_apply_with_texts (json_node_get_object (record), texts, data->path,
+                                        data->value, data->value_texts, g_get_user_name (), now,
+                                        &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -495,6 +551,8 @@ get_record (GTask *task)
  * @record_id: the record's `_id`
  * @path: the field, as in ps_record_edit_apply()
  * @value: (nullable): the new value
+ * @value_texts: (nullable): the texts @value was read from, see
+ *   ps_json_texts_parse(): its numbers are written as they were read
  * @journal: (nullable): where to journal the edit
  * @server_id: (nullable): the server whose sync showed the field, for the journal
  * @cancellable: (nullable): a #GCancellable
@@ -511,6 +569,7 @@ ps_record_edit_set_field_async (PsCouchDatabase     *database,
                                 const char          *record_id,
                                 const char          *path,
                                 JsonNode            *value,
+                                PsJsonTexts         *value_texts,
                                 PsJournal           *journal,
                                 const char          *server_id,
                                 GCancellable        *cancellable,
@@ -529,7 +588,11 @@ ps_record_edit_set_field_async (PsCouchDatabase     *database,
   data = g_new0 (SetFieldData, 1);
   data->record_id = g_strdup (record_id);
   data->path = g_strdup (path);
-  data->value = value != NULL ? json_node_copy (value) : NULL;
+  /* The node itself, not a copy: @value_texts knows it, and it is not
+   * changed.
+   */
+  data->value = value != NULL ? json_node_ref (value) : NULL;
+  data->value_texts = value_texts != NULL ? ps_json_texts_ref (value_texts) : NULL;
   data->journal = journal != NULL ? g_object_ref (journal) : NULL;
   data->server_id = g_strdup (server_id);
 

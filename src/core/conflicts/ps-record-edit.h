@@ -9,6 +9,7 @@
 
 #include "ps-couch-database.h"
 #include "ps-journal.h"
+#include "ps-json.h"
 
 G_BEGIN_DECLS
 
@@ -36,10 +37,19 @@ gboolean ps_record_edit_apply            (JsonObject           *record,
                                           const char           *user_name,
                                           GDateTime            *now,
                                           GError              **error);
+gboolean ps_record_edit_apply_with_texts (JsonObject           *record,
+                                          PsJsonTexts          *record_texts,
+                                          const char           *path,
+                                          JsonNode             *value,
+                                          PsJsonTexts          *value_texts,
+                                          const char           *user_name,
+                                          GDateTime            *now,
+                                          GError              **error);
 void     ps_record_edit_set_field_async  (PsCouchDatabase      *database,
                                           const char           *record_id,
                                           const char           *path,
                                           JsonNode             *value,
+                                          PsJsonTexts          *value_texts,
                                           PsJournal            *journal,
                                           const char           *server_id,
                                           GCancellable         *cancellable,

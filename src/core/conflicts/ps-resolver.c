@@ -517,6 +517,7 @@ journal_resolutions (Batch   *batch,
   PsResolver *self = batch->self;
   g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   g_autoptr(GPtrArray) refused = NULL;
+  g_autoptr(PsJsonTexts) texts = ps_json_texts_new ();
   GHashTableIter iter;
   gpointer id;
   gpointer merge;
@@ -534,12 +535,15 @@ journal_resolutions (Batch   *batch,
       json_object_set_string_member (report, "database",
                                      ps_couch_database_get_name (self->database));
       json_object_set_object_member (entry, "resolution", report);
+      /* The values quoted as the records hold them, big integers too. */
+      if (ps_merge_result_get_report_texts (merge) != NULL)
+        ps_json_texts_add_all (texts, ps_merge_result_get_report_texts (merge));
       g_ptr_array_add (entries, entry);
       g_hash_table_replace (batch->resolution_ids, g_strdup (id), g_steal_pointer (&resolution_id));
     }
 
   /* One flush to disk for the batch, not one per record. */
-  if (!ps_journal_append_all (self->journal, entries, &refused, error))
+  if (!ps_journal_append_all_with_texts (self->journal, entries, texts, &refused, error))
     return FALSE;
 
   for (guint i = 0; i < refused->len; i++)

@@ -534,7 +534,8 @@ append_line (PsJournal   *self,
  * Returns: %TRUE once the entry is on disk
  */
 static char *
-entry_to_line (JsonObject *entry)
+entry_to_line (JsonObject  *entry,
+               PsJsonTexts *texts)
 {
   g_autoptr(GString) line = g_string_new (NULL);
   g_autoptr(JsonNode) node = NULL;
@@ -549,10 +550,12 @@ entry_to_line (JsonObject *entry)
 
   /* Compact output escapes newlines inside strings: one entry, one line.
    * Not json-glib's generator: it writes 1e308 as `1e+308.0`, which no JSON
-   * reader takes back, and the entry would be lost to the journal.
+   * reader takes back, and the entry would be lost to the journal. The
+   * values @texts knows are written as they were read; objects, which
+   * the entry may have changed, are written from their members.
    */
   node = json_node_init_object (json_node_alloc (), entry);
-  ps_json_write (line, node, NULL);
+  ps_json_write_edited (line, node, texts);
   return g_string_free (g_steal_pointer (&line), FALSE);
 }
 
@@ -560,6 +563,28 @@ gboolean
 ps_journal_append (PsJournal   *self,
                    JsonObject  *entry,
                    GError     **error)
+{
+  return ps_journal_append_with_texts (self, entry, NULL, error);
+}
+
+/**
+ * ps_journal_append_with_texts:
+ * @self: a #PsJournal
+ * @entry: the entry, with at least a `kind`
+ * @texts: (nullable): the texts of numbers and strings of @entry, such as
+ *   ps_merge_result_get_report_texts() for a resolution
+ * @error: return location for a #PsJournalError
+ *
+ * As ps_journal_append(), writing each value @texts knows as it was read:
+ * json-glib alone holds a big integer as a rounded double, another number.
+ *
+ * Returns: %TRUE once the entry is on disk
+ */
+gboolean
+ps_journal_append_with_texts (PsJournal    *self,
+                              JsonObject   *entry,
+                              PsJsonTexts  *texts,
+                              GError      **error)
 {
   g_autofree char *line = NULL;
 
@@ -570,7 +595,7 @@ ps_journal_append (PsJournal   *self,
   if (!ps_journal_check_entry (entry, error))
     return FALSE;
 
-  line = entry_to_line (entry);
+  line = entry_to_line (entry, texts);
   if (!append_line (self, line, error))
     return FALSE;
 
@@ -599,6 +624,31 @@ ps_journal_append_all (PsJournal  *self,
                        GPtrArray **refused,
                        GError    **error)
 {
+  return ps_journal_append_all_with_texts (self, entries, NULL, refused, error);
+}
+
+/**
+ * ps_journal_append_all_with_texts:
+ * @self: a #PsJournal
+ * @entries: (element-type JsonObject): entries, each as for ps_journal_append()
+ * @texts: (nullable): the texts of numbers and strings of @entries, see
+ *   ps_json_texts_add_all() to gather those of several merges
+ * @refused: (out) (optional) (transfer container) (element-type JsonObject):
+ *   the entries of @entries that were refused
+ * @error: return location for a #PsJournalError
+ *
+ * As ps_journal_append_all(), writing each value @texts knows as it was
+ * read, see ps_journal_append_with_texts().
+ *
+ * Returns: %TRUE once every entry that was not refused is on disk
+ */
+gboolean
+ps_journal_append_all_with_texts (PsJournal    *self,
+                                  GPtrArray    *entries,
+                                  PsJsonTexts  *texts,
+                                  GPtrArray   **refused,
+                                  GError      **error)
+{
   g_autoptr(GString) lines = g_string_new (NULL);
   g_autoptr(GPtrArray) written = g_ptr_array_new ();
   g_autoptr(GPtrArray) left_out = g_ptr_array_new ();
@@ -622,7 +672,7 @@ ps_journal_append_all (PsJournal  *self,
           g_ptr_array_add (left_out, entry);
           continue;
         }
-      line = entry_to_line (entry);
+      line = entry_to_line (entry, texts);
       if (lines->len > 0)
         g_string_append_c (lines, '\n');
       g_string_append (lines, line);
@@ -665,16 +715,18 @@ filter_matches (const PsJournalFilter *filter,
          member_matches (entry, "kind", filter->kind);
 }
 
+/* The file may have been damaged or written by someone else: the strict,
+ * depth-bounded parser, which also notes in @texts the text of each number
+ * and escaped string of the entry.
+ */
 static JsonObject *
-parse_line (const char *line)
+parse_line (const char  *line,
+            PsJsonTexts *texts)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  JsonNode *root;
+  g_autoptr(GBytes) bytes = g_bytes_new (line, strlen (line));
+  g_autoptr(JsonNode) root = NULL;
 
-  if (!json_parser_load_from_data (parser, line, -1, NULL))
-    return NULL;
-
-  root = json_parser_get_root (parser);
+  root = ps_json_texts_parse (texts, bytes, PS_JSON_MAX_DEPTH, NULL);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return NULL;
 
@@ -747,6 +799,7 @@ read_file_backwards (const char             *path,
                      const PsJournalFilter  *filter,
                      ReadState              *state,
                      GPtrArray              *entries,
+                     PsJsonTexts            *texts,
                      GError                **error)
 {
   g_autoptr(GError) local_error = NULL;
@@ -771,6 +824,7 @@ read_file_backwards (const char             *path,
   for (guint i = n_lines; i > 0; i--)
     {
       g_autoptr(JsonObject) entry = NULL;
+      g_autoptr(PsJsonTexts) line_texts = NULL;
       const char *line = lines[i - 1];
 
       if (max != 0 && entries->len >= max)
@@ -779,7 +833,9 @@ read_file_backwards (const char             *path,
       if (*line == '\0')
         continue;
 
-      entry = parse_line (line);
+      /* A table per line: those of the lines left out are not kept. */
+      line_texts = ps_json_texts_new ();
+      entry = parse_line (line, line_texts);
       if (entry == NULL)
         {
           g_debug ("Skipping a damaged line in %s", path);
@@ -787,7 +843,11 @@ read_file_backwards (const char             *path,
         }
 
       if (fold_entry (state, filter, entry) && filter_matches (filter, entry))
-        g_ptr_array_add (entries, g_steal_pointer (&entry));
+        {
+          if (texts != NULL)
+            ps_json_texts_add_all (texts, line_texts);
+          g_ptr_array_add (entries, g_steal_pointer (&entry));
+        }
     }
 
   return TRUE;
@@ -812,7 +872,35 @@ ps_journal_read (PsJournal              *self,
                  const PsJournalFilter  *filter,
                  GError                **error)
 {
+  return ps_journal_read_with_texts (self, filter, NULL, error);
+}
+
+/**
+ * ps_journal_read_with_texts:
+ * @self: a #PsJournal
+ * @filter: (nullable): which entries to return
+ * @out_texts: (out) (optional) (transfer full): the texts of the numbers
+ *   and escaped strings of the entries returned
+ * @error: return location for a #PsJournalError
+ *
+ * As ps_journal_read(), with the text each number of the entries was
+ * journaled as: json-glib alone holds a big integer as a rounded double.
+ * Show a value with ps_json_texts_lookup(), or write it, or an entry,
+ * with ps_json_write_edited() (reading may have changed an entry's
+ * objects, see #PsJournal). @out_texts holds a reference on each node it
+ * knows: keep it as long as the entries, and free it with them.
+ *
+ * Returns: (transfer container) (element-type JsonObject): the entries
+ *   matching @filter, newest first
+ */
+GPtrArray *
+ps_journal_read_with_texts (PsJournal              *self,
+                            const PsJournalFilter  *filter,
+                            PsJsonTexts           **out_texts,
+                            GError                **error)
+{
   g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(PsJsonTexts) texts = NULL;
   g_autoptr(GHashTable) outcomes = NULL;
   g_autoptr(GHashTable) seen = NULL;
   g_autoptr(GArray) generations = NULL;
@@ -823,6 +911,11 @@ ps_journal_read (PsJournal              *self,
   g_return_val_if_fail (PS_IS_JOURNAL (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  if (out_texts != NULL)
+    {
+      *out_texts = NULL;
+      texts = ps_json_texts_new ();
+    }
   entries = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
   outcomes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                     (GDestroyNotify) json_object_unref);
@@ -837,7 +930,11 @@ ps_journal_read (PsJournal              *self,
       g_autofree char *dir = g_path_get_dirname (self->path);
 
       if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
-        return g_steal_pointer (&entries);
+        {
+          if (out_texts != NULL)
+            *out_texts = g_steal_pointer (&texts);
+          return g_steal_pointer (&entries);
+        }
     }
 
   /* A journal one may read but not write (another user's, a read-only
@@ -860,7 +957,7 @@ ps_journal_read (PsJournal              *self,
 
       if (max != 0 && entries->len >= max)
         break;
-      if (!read_file_backwards (path, filter, &state, entries, error))
+      if (!read_file_backwards (path, filter, &state, entries, texts, error))
         {
           g_clear_pointer (&generations, g_array_unref);
           break;
@@ -871,6 +968,8 @@ ps_journal_read (PsJournal              *self,
   if (generations == NULL)
     return NULL;
 
+  if (out_texts != NULL)
+    *out_texts = g_steal_pointer (&texts);
   return g_steal_pointer (&entries);
 }
 

@@ -8,6 +8,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "ps-json.h"
+
 G_BEGIN_DECLS
 
 #define PS_TYPE_JOURNAL (ps_journal_get_type ())
@@ -89,12 +91,25 @@ void        ps_journal_set_min_age      (PsJournal              *self,
 gboolean    ps_journal_append           (PsJournal              *self,
                                          JsonObject             *entry,
                                          GError                **error);
+gboolean    ps_journal_append_with_texts (PsJournal             *self,
+                                          JsonObject            *entry,
+                                          PsJsonTexts           *texts,
+                                          GError               **error);
 gboolean    ps_journal_append_all       (PsJournal              *self,
                                          GPtrArray              *entries,
                                          GPtrArray             **refused,
                                          GError                **error);
+gboolean    ps_journal_append_all_with_texts (PsJournal         *self,
+                                              GPtrArray         *entries,
+                                              PsJsonTexts       *texts,
+                                              GPtrArray        **refused,
+                                              GError           **error);
 GPtrArray  *ps_journal_read             (PsJournal              *self,
                                          const PsJournalFilter  *filter,
+                                         GError                **error);
+GPtrArray  *ps_journal_read_with_texts  (PsJournal              *self,
+                                         const PsJournalFilter  *filter,
+                                         PsJsonTexts           **out_texts,
                                          GError                **error);
 gboolean    ps_journal_check_entry      (JsonObject             *entry,
                                          GError                **error);

@@ -17,9 +17,10 @@
 /* One journaled conflict resolution, as an item of a list model. */
 struct _PsResolution
 {
-  GObject     parent_instance;
+  GObject      parent_instance;
 
-  JsonObject *entry;
+  JsonObject  *entry;
+  PsJsonTexts *texts;  /* of the journal read, or NULL */
 };
 
 G_DEFINE_FINAL_TYPE (PsResolution, ps_resolution, G_TYPE_OBJECT)
@@ -51,6 +52,7 @@ ps_resolution_finalize (GObject *object)
   PsResolution *self = (PsResolution *)object;
 
   g_clear_pointer (&self->entry, json_object_unref);
+  g_clear_pointer (&self->texts, ps_json_texts_unref);
 
   G_OBJECT_CLASS (ps_resolution_parent_class)->finalize (object);
 }
@@ -76,14 +78,47 @@ ps_resolution_init (PsResolution *self)
 PsResolution *
 ps_resolution_new (JsonObject *entry)
 {
+  return ps_resolution_new_with_texts (entry, NULL);
+}
+
+/**
+ * ps_resolution_new_with_texts:
+ * @entry: a `resolution` entry of the journal
+ * @texts: (nullable): the texts of the journal read, see
+ *   ps_journal_read_with_texts()
+ *
+ * Returns: (transfer full): a resolution that shows and puts back its
+ *   values as the journal holds them, see ps_resolution_get_texts()
+ */
+PsResolution *
+ps_resolution_new_with_texts (JsonObject  *entry,
+                              PsJsonTexts *texts)
+{
   PsResolution *self;
 
   g_return_val_if_fail (entry != NULL, NULL);
 
   self = g_object_new (PS_TYPE_RESOLUTION, NULL);
   self->entry = json_object_ref (entry);
+  self->texts = texts != NULL ? ps_json_texts_ref (texts) : NULL;
 
   return self;
+}
+
+/**
+ * ps_resolution_get_texts:
+ * @self: a #PsResolution
+ *
+ * Returns: (transfer none) (nullable): the texts of the numbers of the
+ *   entry's values, to show or write them as journaled: json-glib alone
+ *   holds a big integer as a rounded double
+ */
+PsJsonTexts *
+ps_resolution_get_texts (PsResolution *self)
+{
+  g_return_val_if_fail (PS_IS_RESOLUTION (self), NULL);
+
+  return self->texts;
 }
 
 JsonObject *

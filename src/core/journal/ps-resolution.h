@@ -7,6 +7,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "ps-json.h"
+
 G_BEGIN_DECLS
 
 #define PS_TYPE_RESOLUTION (ps_resolution_get_type ())
@@ -14,6 +16,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (PsResolution, ps_resolution, PS, RESOLUTION, GObject)
 
 PsResolution *ps_resolution_new               (JsonObject   *entry);
+PsResolution *ps_resolution_new_with_texts    (JsonObject   *entry,
+                                               PsJsonTexts  *texts);
+PsJsonTexts  *ps_resolution_get_texts         (PsResolution *self);
 JsonObject   *ps_resolution_get_entry         (PsResolution *self);
 const char   *ps_resolution_get_server_id     (PsResolution *self);
 const char   *ps_resolution_get_database      (PsResolution *self);

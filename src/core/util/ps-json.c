@@ -747,6 +747,121 @@ ps_json_texts_copy (PsJsonTexts *texts,
   texts_set (texts, node, text, len);
 }
 
+/* Notes the texts of @node's values, copied into @texts. */
+static void
+copy_tree (PsJsonTexts *texts,
+           JsonNode    *node,
+           PsJsonTexts *source,
+           JsonNode    *source_node,
+           guint        depth)
+{
+  if (JSON_NODE_HOLDS_OBJECT (node) && JSON_NODE_HOLDS_OBJECT (source_node))
+    {
+      JsonObject *object = json_node_get_object (node);
+      JsonObjectIter iter;
+      const char *name;
+      JsonNode *member;
+
+      /* Trees from ps_json_texts_parse() are no deeper than it allowed. */
+      if (depth >= PS_JSON_MAX_DEPTH * 2)
+        return;
+      json_object_iter_init (&iter, json_node_get_object (source_node));
+      while (json_object_iter_next (&iter, &name, &member))
+        {
+          JsonNode *copy = json_object_get_member (object, name);
+
+          if (copy != NULL)
+            copy_tree (texts, copy, source, member, depth + 1);
+        }
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node) && JSON_NODE_HOLDS_ARRAY (source_node))
+    {
+      JsonArray *array = json_node_get_array (node);
+      JsonArray *source_array = json_node_get_array (source_node);
+      guint n = MIN (json_array_get_length (array), json_array_get_length (source_array));
+
+      if (depth >= PS_JSON_MAX_DEPTH * 2)
+        return;
+      for (guint i = 0; i < n; i++)
+        copy_tree (texts, json_array_get_element (array, i), source,
+                   json_array_get_element (source_array, i), depth + 1);
+    }
+  else if (JSON_NODE_HOLDS_VALUE (node))
+    {
+      const char *text;
+      gsize len;
+      GBytes *copy;
+
+      text = ps_json_texts_lookup (source, source_node, &len);
+      if (text == NULL)
+        return;
+      copy = g_bytes_new (text, len);
+      g_ptr_array_add (texts->keep, copy);
+      texts_set (texts, node, g_bytes_get_data (copy, NULL), len);
+    }
+}
+
+/**
+ * ps_json_texts_copy_tree:
+ * @texts: a #PsJsonTexts
+ * @node: a copy of @source_node, deep or not
+ * @source: (nullable): the #PsJsonTexts holding the texts of @source_node
+ *   and the nodes below it
+ * @source_node: a node
+ *
+ * Notes for each number and string of @node the text @source holds for
+ * the matching one of @source_node, copied: unlike ps_json_texts_copy(),
+ * @texts keeps only these texts alive, not @source and all it was read
+ * from. For the few values kept apart from a large tree, such as the
+ * values a merge report quotes. Objects and arrays get no text: write
+ * @node with ps_json_write_edited(). @texts may be @source.
+ */
+void
+ps_json_texts_copy_tree (PsJsonTexts *texts,
+                         JsonNode    *node,
+                         PsJsonTexts *source,
+                         JsonNode    *source_node)
+{
+  g_return_if_fail (texts != NULL);
+  g_return_if_fail (node != NULL && source_node != NULL);
+
+  if (source == NULL)
+    return;
+  copy_tree (texts, node, source, source_node, 0);
+}
+
+/**
+ * ps_json_texts_add_all:
+ * @texts: a #PsJsonTexts
+ * @source: another #PsJsonTexts
+ *
+ * Notes in @texts every text @source holds, keeping them alive as long
+ * as @texts: one table for the nodes of several trees.
+ */
+void
+ps_json_texts_add_all (PsJsonTexts *texts,
+                       PsJsonTexts *source)
+{
+  GHashTableIter iter;
+  gpointer node;
+  gpointer index;
+
+  g_return_if_fail (texts != NULL && source != NULL && texts != source);
+
+  if (g_hash_table_size (source->nodes) == 0)
+    return;
+  if (!g_ptr_array_find (texts->keep, (gpointer) ((guintptr) source | 1), NULL))
+    g_ptr_array_add (texts->keep, (gpointer) ((guintptr) ps_json_texts_ref (source) | 1));
+
+  g_hash_table_iter_init (&iter, source->nodes);
+  while (g_hash_table_iter_next (&iter, &node, &index))
+    {
+      const Slice *slice = &g_array_index (source->slices, Slice, GPOINTER_TO_UINT (index) - 1);
+
+      texts_set (texts, node, slice->text, slice->len);
+    }
+}
+
 static void
 write_string (GString    *out,
               const char *text)
@@ -773,12 +888,44 @@ write_string (GString    *out,
   g_string_append_c (out, '"');
 }
 
+/* The fewest digits that read back as @value: 0.1, not 0.10000000000000001. */
+static void
+write_double (GString *out,
+              double   value)
+{
+  static const char * const formats[] = { "%.15g", "%.16g", "%.17g" };
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_ascii_formatd (buffer, sizeof buffer, formats[i], value);
+      if (g_ascii_strtod (buffer, NULL) == value)
+        break;
+    }
+  g_string_append (out, buffer);
+}
+
+static void
+write_indent (GString *out,
+              int      indent)
+{
+  if (indent < 0)
+    return;
+  g_string_append_c (out, '\n');
+  for (int i = 0; i < indent; i++)
+    g_string_append (out, "  ");
+}
+
+/* @indent is the nesting level when writing for people, or -1. */
 static void
 write_node (GString     *out,
             JsonNode    *node,
             PsJsonTexts *texts,
-            gboolean     containers_too)
+            gboolean     containers_too,
+            int          indent)
 {
+  int inner = indent >= 0 ? indent + 1 : -1;
+
   const char *text = NULL;
   gsize len;
 
@@ -806,10 +953,13 @@ write_node (GString     *out,
             if (!first)
               g_string_append_c (out, ',');
             first = FALSE;
+            write_indent (out, inner);
             write_string (out, name);
-            g_string_append_c (out, ':');
-            write_node (out, member, texts, containers_too);
+            g_string_append (out, indent >= 0 ? " : " : ":");
+            write_node (out, member, texts, containers_too, inner);
           }
+        if (!first)
+          write_indent (out, indent);
         g_string_append_c (out, '}');
       }
       break;
@@ -823,8 +973,11 @@ write_node (GString     *out,
           {
             if (i > 0)
               g_string_append_c (out, ',');
-            write_node (out, json_array_get_element (array, i), texts, containers_too);
+            write_indent (out, inner);
+            write_node (out, json_array_get_element (array, i), texts, containers_too, inner);
           }
+        if (json_array_get_length (array) > 0)
+          write_indent (out, indent);
         g_string_append_c (out, ']');
       }
       break;
@@ -843,11 +996,10 @@ write_node (GString     *out,
           break;
         case G_TYPE_DOUBLE:
           {
-            char buffer[G_ASCII_DTOSTR_BUF_SIZE];
             double value = json_node_get_double (node);
 
             if (isfinite (value))
-              g_string_append (out, g_ascii_dtostr (buffer, sizeof buffer, value));
+              write_double (out, value);
             else
               g_string_append (out, "null");
           }
@@ -881,7 +1033,7 @@ ps_json_write (GString     *out,
 {
   g_return_if_fail (out != NULL && node != NULL);
 
-  write_node (out, node, texts, TRUE);
+  write_node (out, node, texts, TRUE, -1);
 }
 
 /**
@@ -901,7 +1053,26 @@ ps_json_write_edited (GString     *out,
 {
   g_return_if_fail (out != NULL && node != NULL);
 
-  write_node (out, node, texts, FALSE);
+  write_node (out, node, texts, FALSE, -1);
+}
+
+/**
+ * ps_json_write_pretty:
+ * @out: where to append
+ * @node: a tree
+ * @texts: (nullable): the texts nodes of @node were read from
+ *
+ * As ps_json_write_edited(), indented for people to read: numbers and
+ * strings come out as they were read.
+ */
+void
+ps_json_write_pretty (GString     *out,
+                      JsonNode    *node,
+                      PsJsonTexts *texts)
+{
+  g_return_if_fail (out != NULL && node != NULL);
+
+  write_node (out, node, texts, FALSE, 0);
 }
 
 /* A number's value as sign, significant digits and the power of ten of the

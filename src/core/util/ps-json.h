@@ -89,10 +89,19 @@ void         ps_json_texts_copy    (PsJsonTexts  *texts,
                                     JsonNode     *node,
                                     PsJsonTexts  *source,
                                     JsonNode     *source_node);
+void         ps_json_texts_copy_tree (PsJsonTexts  *texts,
+                                      JsonNode     *node,
+                                      PsJsonTexts  *source,
+                                      JsonNode     *source_node);
+void         ps_json_texts_add_all (PsJsonTexts  *texts,
+                                    PsJsonTexts  *source);
 void         ps_json_write         (GString      *out,
                                     JsonNode     *node,
                                     PsJsonTexts  *texts);
 void         ps_json_write_edited  (GString      *out,
+                                    JsonNode     *node,
+                                    PsJsonTexts  *texts);
+void         ps_json_write_pretty  (GString      *out,
                                     JsonNode     *node,
                                     PsJsonTexts  *texts);
 gboolean     ps_json_numbers_equal (const char   *a,
