@@ -155,6 +155,50 @@ test_refused_password_says_how_to_mend (void)
   ps_test_assert_same_rev_trees (local, databases[0], remote, databases[0]);
 }
 
+/* Each server's outcome is on disk when the command ends, also the
+ * outcomes of servers that finished right after another was saved. */
+static void
+test_status_after_sync_all (void)
+{
+  g_autoptr(PsTestPeer) local = ps_test_peer_new (TRUE);
+  g_autoptr(PsTestPeer) remote = ps_test_peer_new_with_admin (TRUE, ADMIN, TEST_PASSWORD);
+  g_autoptr(GPtrArray) records = set_up_instances (local, remote);
+  const char * const add[] = { "server", "add", "--description", "Head office",
+                               "--url", ps_test_peer_get_url (remote),
+                               "--username", ADMIN, "--password-stdin", NULL };
+  const char * const sync[] = { "sync", "--all", "--once", NULL };
+  const char * const status[] = { "sync", "--status", "--json", NULL };
+  g_auto(PsCliResult) added = { 0, };
+  g_auto(PsCliResult) synced = { 0, };
+  g_auto(PsCliResult) shown = { 0, };
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonArray *servers;
+
+  ps_test_run_cli (&added, NULL, TEST_PASSWORD "\n", add);
+  g_assert_cmpint (added.status, ==, 0);
+  ps_test_run_cli (&synced, NULL, NULL, sync);
+  g_assert_cmpint (synced.status, ==, 0);
+
+  ps_test_run_cli (&shown, NULL, NULL, status);
+  g_assert_cmpint (shown.status, ==, 0);
+  root = json_from_string (shown.out, &error);
+  g_assert_no_error (error);
+  servers = json_node_get_array (root);
+  g_assert_cmpuint (json_array_get_length (servers), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *server = json_array_get_object_element (servers, i);
+
+      g_test_message ("%s: %s", json_object_get_string_member (server, "description"),
+                      json_object_get_string_member_with_default (server, "last-outcome",
+                                                                  "(none)"));
+      g_assert_cmpstr (json_object_get_string_member_with_default (server, "last-outcome",
+                                                                   NULL), ==, "Up to date");
+      g_assert_cmpint (json_object_get_int_member (server, "last-sync-time"), >, 0);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -164,6 +208,7 @@ main (int   argc,
   g_test_add_func ("/ps/cli/sync/metered-asks-for-leave", test_metered_asks_for_leave);
   g_test_add_func ("/ps/cli/sync/refused-password-says-how-to-mend",
                    test_refused_password_says_how_to_mend);
+  g_test_add_func ("/ps/cli/sync/status-after-sync-all", test_status_after_sync_all);
 
   return g_test_run ();
 }
