@@ -118,18 +118,25 @@ ps_cli_clear_password (const char *server_id)
   return cleared;
 }
 
+/* Only the keyring is asked: nothing is sent anywhere, so no session. */
 char *
 ps_cli_describe_password (PsServer *server)
 {
-  g_autoptr(SoupSession) session = ps_couch_session_new ();
-  g_autoptr(PsServerAccess) access = NULL;
+  const char *username = ps_server_get_username (server);
+  g_autoptr(GAsyncResult) waited = NULL;
   g_autoptr(GError) error = NULL;
+  g_auto(PsSecret) password = NULL;
 
-  access = ps_cli_new_access (server, session, &error);
-  if (access == NULL)
+  /* As for a sync: a server without a user needs no password. */
+  if (username == NULL || *username == '\0')
+    return g_strdup (_("none"));
+
+  ps_secrets_lookup_async (ps_server_get_id (server), NULL, ps_cli_wait_cb, &waited);
+  password = ps_secrets_lookup_finish (ps_cli_wait (&waited), &error);
+  if (error != NULL)
     return g_strdup_printf (_("unknown (%s)"), error->message);
 
-  return g_strdup (ps_server_access_has_password (access) ? _("in the keyring") : _("none"));
+  return g_strdup (password != NULL ? _("in the keyring") : _("none"));
 }
 
 void
