@@ -387,20 +387,26 @@ typedef struct
 /* Connected after the manager's handler, so a save made for this state is
  * on disk already. */
 static void
-on_job_state_count_saves_cb (PsSyncJob  *job,
-                             GParamSpec *pspec,
-                             SaveCount  *count)
+count_replaced (SaveCount *count)
 {
   g_autofree char *signature = file_signature (count->path);
 
-  if (ps_sync_job_get_state (job) == PS_SYNC_STATE_UP_TO_DATE)
-    count->n_up_to_date++;
   if (g_strcmp0 (signature, count->signature) != 0)
     {
       count->n_replaced++;
       g_free (count->signature);
       count->signature = g_steal_pointer (&signature);
     }
+}
+
+static void
+on_job_state_count_saves_cb (PsSyncJob  *job,
+                             GParamSpec *pspec,
+                             SaveCount  *count)
+{
+  if (ps_sync_job_get_state (job) == PS_SYNC_STATE_UP_TO_DATE)
+    count->n_up_to_date++;
+  count_replaced (count);
 }
 
 /* A continuous sync becomes up to date again after every change the feed
@@ -445,6 +451,50 @@ test_continuous_saves_throttled (Fixture       *fixture,
   g_assert_cmpuint (count.n_up_to_date, >=, 10);
   /* The first at once, then at most one per interval. */
   g_assert_cmpuint (count.n_replaced, <=, 2 + elapsed_ms / interval_ms);
+
+  ps_sync_job_stop (job);
+  g_signal_handlers_disconnect_by_data (job, &count);
+  g_free (count.signature);
+}
+
+/* Past the first pass, a continuous sync's outcome stays the same change
+ * after change: there is nothing new to write, however long apart the
+ * changes come. */
+static void
+test_continuous_same_outcome_not_rewritten (Fixture       *fixture,
+                                            gconstpointer  data)
+{
+  PsSyncManager *manager = ps_context_get_sync_manager (fixture->context);
+  PsServerStore *store = ps_context_get_server_store (fixture->context);
+  PsSyncJob *job = get_job (fixture);
+  SaveCount count = { ps_server_store_get_path (store), NULL, 0, 0 };
+  const guint interval_ms = 100;
+
+  ps_sync_manager_set_save_interval (manager, interval_ms);
+  ps_server_set_continuous (fixture->server, TRUE);
+  ps_sync_job_start (job, FALSE);
+  wait_for_state (job, PS_SYNC_STATE_UP_TO_DATE, 20000);
+  /* The first pass's outcome is saved: count from there. */
+  iterate_for (2 * interval_ms);
+  g_assert_false (ps_server_store_get_dirty (store));
+  count.signature = file_signature (count.path);
+  g_signal_connect (job, "notify::state", G_CALLBACK (on_job_state_count_saves_cb), &count);
+
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("apart-%u", i);
+
+      put_plain_doc (fixture->remote, id);
+      wait_for_doc (fixture->local, id, 10000);
+      wait_for_state (job, PS_SYNC_STATE_UP_TO_DATE, 10000);
+      iterate_for (2 * interval_ms);
+    }
+  count_replaced (&count);
+
+  g_test_message ("%u times up to date, server list replaced %u times",
+                  count.n_up_to_date, count.n_replaced);
+  g_assert_cmpuint (count.n_up_to_date, >=, 5);
+  g_assert_cmpuint (count.n_replaced, ==, 0);
 
   ps_sync_job_stop (job);
   g_signal_handlers_disconnect_by_data (job, &count);
@@ -533,6 +583,8 @@ main (int   argc,
 
   g_test_add ("/ps/sync/continuous-saves-throttled", Fixture, GINT_TO_POINTER (TRUE),
               fixture_set_up, test_continuous_saves_throttled, fixture_tear_down);
+  g_test_add ("/ps/sync/continuous-same-outcome-not-rewritten", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_set_up, test_continuous_same_outcome_not_rewritten, fixture_tear_down);
   g_test_add ("/ps/sync/outcome-saved-on-dispose", Fixture, GINT_TO_POINTER (FALSE),
               fixture_set_up, test_outcome_saved_on_dispose, fixture_tear_down);
   g_test_add ("/ps/sync/outcome-saved-on-stop", Fixture, GINT_TO_POINTER (FALSE),

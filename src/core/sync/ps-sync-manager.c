@@ -104,17 +104,20 @@ on_save_cb (gpointer user_data)
   PsSyncManager *self = user_data;
 
   self->save_id = 0;
-  save_store (self);
+  if (ps_server_store_get_dirty (self->store))
+    save_store (self);
 }
 
 /* For a success: now if the last save is older than the interval, else
- * once the interval has passed, in one save for all that came meanwhile. */
+ * once the interval has passed, in one save for all that came meanwhile.
+ * A continuous sync past its first pass changes no outcome: then the store
+ * has nothing unsaved, and nothing is written. */
 static void
 save_store_soon (PsSyncManager *self)
 {
   gint64 since_ms;
 
-  if (self->save_id != 0)
+  if (self->save_id != 0 || !ps_server_store_get_dirty (self->store))
     return;
 
   since_ms = (g_get_monotonic_time () - self->last_save) / 1000;
@@ -123,15 +126,17 @@ save_store_soon (PsSyncManager *self)
       save_store (self);
       return;
     }
-  self->save_id = g_timeout_add_once ((guint) (self->save_interval - since_ms), on_save_cb, self);
+  self->save_id = g_timeout_add_once ((guint) (self->save_interval - since_ms),
+                                      on_save_cb, self);
 }
 
 /* Nothing is left waiting when the manager or a job ends. */
 static void
 flush_save (PsSyncManager *self)
 {
-  if (self->save_id != 0)
+  if (self->save_id != 0 && ps_server_store_get_dirty (self->store))
     save_store (self);
+  g_clear_handle_id (&self->save_id, g_source_remove);
 }
 
 static void

@@ -39,8 +39,9 @@ G_DECLARE_FINAL_TYPE (PsSyncManager, ps_sync_manager, PS, SYNC_MANAGER, GObject)
  * Each server's last outcome is saved in the server store: a failure or a
  * stall at once, a success at most once per #PsSyncManager:save-interval
  * milliseconds (a continuous sync is up to date again after every
- * change). A success still waiting is saved when its job is stopped
- * through the manager and when the manager is disposed.
+ * change), and not at all when it changed nothing the store keeps. A
+ * success still waiting is saved when its job is stopped through the
+ * manager and when the manager is disposed.
  *
  * More signals:
  *   "server-replication-changed" (PsServer *server): after each status read.
