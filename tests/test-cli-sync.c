@@ -155,6 +155,150 @@ test_refused_password_says_how_to_mend (void)
   ps_test_assert_same_rev_trees (local, databases[0], remote, databases[0]);
 }
 
+/* Each server's outcome is on disk when the command ends, also the
+ * outcomes of servers that finished right after another was saved. */
+static void
+test_status_after_sync_all (void)
+{
+  g_autoptr(PsTestPeer) local = ps_test_peer_new (TRUE);
+  g_autoptr(PsTestPeer) remote = ps_test_peer_new_with_admin (TRUE, ADMIN, TEST_PASSWORD);
+  g_autoptr(GPtrArray) records = set_up_instances (local, remote);
+  const char * const add[] = { "server", "add", "--description", "Head office",
+                               "--url", ps_test_peer_get_url (remote),
+                               "--username", ADMIN, "--password-stdin", NULL };
+  const char * const sync[] = { "sync", "--all", "--once", NULL };
+  const char * const status[] = { "sync", "--status", "--json", NULL };
+  g_auto(PsCliResult) added = { 0, };
+  g_auto(PsCliResult) synced = { 0, };
+  g_auto(PsCliResult) shown = { 0, };
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonArray *servers;
+
+  ps_test_run_cli (&added, NULL, TEST_PASSWORD "\n", add);
+  g_assert_cmpint (added.status, ==, 0);
+  ps_test_run_cli (&synced, NULL, NULL, sync);
+  g_assert_cmpint (synced.status, ==, 0);
+
+  ps_test_run_cli (&shown, NULL, NULL, status);
+  g_assert_cmpint (shown.status, ==, 0);
+  root = json_from_string (shown.out, &error);
+  g_assert_no_error (error);
+  servers = json_node_get_array (root);
+  g_assert_cmpuint (json_array_get_length (servers), ==, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *server = json_array_get_object_element (servers, i);
+
+      g_test_message ("%s: %s", json_object_get_string_member (server, "description"),
+                      json_object_get_string_member_with_default (server, "last-outcome",
+                                                                  "(none)"));
+      g_assert_cmpstr (json_object_get_string_member_with_default (server, "last-outcome",
+                                                                   NULL), ==, "Up to date");
+      g_assert_cmpint (json_object_get_int_member (server, "last-sync-time"), >, 0);
+    }
+}
+
+/* The lines of @text that say how the last sync went. */
+static char *
+last_sync_lines (const char *text)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  GString *kept = g_string_new (NULL);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (g_str_has_prefix (lines[i], "Last "))
+      g_string_append_printf (kept, "%s\n", lines[i]);
+
+  return g_string_free (kept, FALSE);
+}
+
+static JsonObject *
+parse_object (const char *text,
+              JsonNode  **root)
+{
+  g_autoptr(GError) error = NULL;
+
+  *root = json_from_string (text, &error);
+  g_assert_no_error (error);
+  if (JSON_NODE_HOLDS_ARRAY (*root))
+    return json_array_get_object_element (json_node_get_array (*root), 0);
+  return json_node_get_object (*root);
+}
+
+static void
+assert_same_member (JsonObject *a,
+                    JsonObject *b,
+                    const char *name)
+{
+  JsonNode *in_a = json_object_get_member (a, name);
+  JsonNode *in_b = json_object_get_member (b, name);
+
+  g_assert_nonnull (in_a);
+  g_assert_nonnull (in_b);
+  g_assert_true (json_node_equal (in_a, in_b));
+}
+
+/* `server show` and `sync --status` tell the same of the last sync, for a
+ * server synced and for one never synced. */
+static void
+test_status_agrees_with_server_show (void)
+{
+  g_autoptr(PsTestPeer) local = ps_test_peer_new (TRUE);
+  g_autoptr(PsTestPeer) remote = ps_test_peer_new_with_admin (TRUE, ADMIN, TEST_PASSWORD);
+  g_autoptr(GPtrArray) records = set_up_instances (local, remote);
+  const char * const add[] = { "server", "add", "--description", "Head office",
+                               "--url", ps_test_peer_get_url (remote),
+                               "--username", ADMIN, "--password-stdin", NULL };
+  const char * const sync[] = { "sync", "--once", "Field office", NULL };
+  const char * const names[] = { "Field office", "Head office" };
+  g_auto(PsCliResult) added = { 0, };
+  g_auto(PsCliResult) synced = { 0, };
+
+  ps_test_run_cli (&added, NULL, TEST_PASSWORD "\n", add);
+  g_assert_cmpint (added.status, ==, 0);
+  ps_test_run_cli (&synced, NULL, NULL, sync);
+  g_assert_cmpint (synced.status, ==, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      const char * const show[] = { "server", "show", names[i], NULL };
+      const char * const show_json[] = { "server", "show", "--json", names[i], NULL };
+      const char * const status[] = { "sync", "--status", names[i], NULL };
+      const char * const status_json[] = { "sync", "--status", "--json", names[i], NULL };
+      g_auto(PsCliResult) shown = { 0, };
+      g_auto(PsCliResult) shown_json = { 0, };
+      g_auto(PsCliResult) told = { 0, };
+      g_auto(PsCliResult) told_json = { 0, };
+      g_autofree char *shown_lines = NULL;
+      g_autofree char *told_lines = NULL;
+      g_autoptr(JsonNode) shown_root = NULL;
+      g_autoptr(JsonNode) told_root = NULL;
+      JsonObject *shown_object;
+      JsonObject *told_object;
+
+      ps_test_run_cli (&shown, NULL, NULL, show);
+      ps_test_run_cli (&shown_json, NULL, NULL, show_json);
+      ps_test_run_cli (&told, NULL, NULL, status);
+      ps_test_run_cli (&told_json, NULL, NULL, status_json);
+      g_assert_cmpint (shown.status, ==, 0);
+      g_assert_cmpint (shown_json.status, ==, 0);
+      g_assert_cmpint (told.status, ==, 0);
+      g_assert_cmpint (told_json.status, ==, 0);
+
+      shown_lines = last_sync_lines (shown.out);
+      told_lines = last_sync_lines (told.out);
+      g_test_message ("%s:\n%s", names[i], told_lines);
+      g_assert_cmpstr (told_lines, !=, "");
+      g_assert_cmpstr (shown_lines, ==, told_lines);
+
+      shown_object = parse_object (shown_json.out, &shown_root);
+      told_object = parse_object (told_json.out, &told_root);
+      assert_same_member (shown_object, told_object, "last-outcome");
+      assert_same_member (shown_object, told_object, "last-sync-time");
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -164,6 +308,9 @@ main (int   argc,
   g_test_add_func ("/ps/cli/sync/metered-asks-for-leave", test_metered_asks_for_leave);
   g_test_add_func ("/ps/cli/sync/refused-password-says-how-to-mend",
                    test_refused_password_says_how_to_mend);
+  g_test_add_func ("/ps/cli/sync/status-after-sync-all", test_status_after_sync_all);
+  g_test_add_func ("/ps/cli/sync/status-agrees-with-server-show",
+                   test_status_agrees_with_server_show);
 
   return g_test_run ();
 }

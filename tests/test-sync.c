@@ -11,6 +11,7 @@
 #include "ps-test-peer.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 #define REMOTE_PASSWORD "Quartz-Heron-9052"
 
@@ -363,6 +364,208 @@ test_continuous_stall_reported (Fixture       *fixture,
   ps_sync_job_stop (job);
 }
 
+/* What identifies one version of a file replaced by a rename. */
+static char *
+file_signature (const char *path)
+{
+  struct stat st;
+
+  if (stat (path, &st) != 0)
+    return g_strdup ("absent");
+  return g_strdup_printf ("%lu/%ld.%09ld", (gulong) st.st_ino, (long) st.st_ctim.tv_sec,
+                          st.st_ctim.tv_nsec);
+}
+
+typedef struct
+{
+  const char *path;
+  char       *signature;
+  guint       n_replaced;
+  guint       n_up_to_date;
+} SaveCount;
+
+/* Connected after the manager's handler, so a save made for this state is
+ * on disk already. */
+static void
+count_replaced (SaveCount *count)
+{
+  g_autofree char *signature = file_signature (count->path);
+
+  if (g_strcmp0 (signature, count->signature) != 0)
+    {
+      count->n_replaced++;
+      g_free (count->signature);
+      count->signature = g_steal_pointer (&signature);
+    }
+}
+
+static void
+on_job_state_count_saves_cb (PsSyncJob  *job,
+                             GParamSpec *pspec,
+                             SaveCount  *count)
+{
+  if (ps_sync_job_get_state (job) == PS_SYNC_STATE_UP_TO_DATE)
+    count->n_up_to_date++;
+  count_replaced (count);
+}
+
+/* A continuous sync becomes up to date again after every change the feed
+ * brings; rewriting the server list each time stalls the main loop and
+ * the next request (fsyncs on a field laptop's SD card). */
+static void
+test_continuous_saves_throttled (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  PsSyncManager *manager = ps_context_get_sync_manager (fixture->context);
+  PsServerStore *store = ps_context_get_server_store (fixture->context);
+  PsSyncJob *job = get_job (fixture);
+  SaveCount count = { ps_server_store_get_path (store), NULL, 0, 0 };
+  const guint interval_ms = 1000;
+  const guint n_changes = 40;
+  gint64 start;
+  gint64 elapsed_ms;
+
+  ps_sync_manager_set_save_interval (manager, interval_ms);
+  count.signature = file_signature (count.path);
+  g_signal_connect (job, "notify::state", G_CALLBACK (on_job_state_count_saves_cb), &count);
+
+  ps_server_set_continuous (fixture->server, TRUE);
+  start = g_get_monotonic_time ();
+  ps_sync_job_start (job, FALSE);
+  wait_for_state (job, PS_SYNC_STATE_UP_TO_DATE, 20000);
+
+  for (guint i = 0; i < n_changes; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("change-%02u", i);
+
+      put_plain_doc (fixture->remote, id);
+      iterate_for (25);
+    }
+  wait_for_doc (fixture->local, "change-39", 10000);
+  wait_for_state (job, PS_SYNC_STATE_UP_TO_DATE, 10000);
+  elapsed_ms = (g_get_monotonic_time () - start) / 1000;
+
+  g_test_message ("%u times up to date, server list replaced %u times in %" G_GINT64_FORMAT
+                  " ms", count.n_up_to_date, count.n_replaced, elapsed_ms);
+  /* The feed brought the changes one by one, or this proves nothing. */
+  g_assert_cmpuint (count.n_up_to_date, >=, 10);
+  /* The first at once, then at most one per interval. */
+  g_assert_cmpuint (count.n_replaced, <=, 2 + elapsed_ms / interval_ms);
+
+  ps_sync_job_stop (job);
+  g_signal_handlers_disconnect_by_data (job, &count);
+  g_free (count.signature);
+}
+
+/* Past the first pass, a continuous sync's outcome stays the same change
+ * after change: there is nothing new to write, however long apart the
+ * changes come. */
+static void
+test_continuous_same_outcome_not_rewritten (Fixture       *fixture,
+                                            gconstpointer  data)
+{
+  PsSyncManager *manager = ps_context_get_sync_manager (fixture->context);
+  PsServerStore *store = ps_context_get_server_store (fixture->context);
+  PsSyncJob *job = get_job (fixture);
+  SaveCount count = { ps_server_store_get_path (store), NULL, 0, 0 };
+  const guint interval_ms = 100;
+
+  ps_sync_manager_set_save_interval (manager, interval_ms);
+  ps_server_set_continuous (fixture->server, TRUE);
+  ps_sync_job_start (job, FALSE);
+  wait_for_state (job, PS_SYNC_STATE_UP_TO_DATE, 20000);
+  /* The first pass's outcome is saved: count from there. */
+  iterate_for (2 * interval_ms);
+  g_assert_false (ps_server_store_get_dirty (store));
+  count.signature = file_signature (count.path);
+  g_signal_connect (job, "notify::state", G_CALLBACK (on_job_state_count_saves_cb), &count);
+
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *id = g_strdup_printf ("apart-%u", i);
+
+      put_plain_doc (fixture->remote, id);
+      wait_for_doc (fixture->local, id, 10000);
+      wait_for_state (job, PS_SYNC_STATE_UP_TO_DATE, 10000);
+      iterate_for (2 * interval_ms);
+    }
+  count_replaced (&count);
+
+  g_test_message ("%u times up to date, server list replaced %u times",
+                  count.n_up_to_date, count.n_replaced);
+  g_assert_cmpuint (count.n_up_to_date, >=, 5);
+  g_assert_cmpuint (count.n_replaced, ==, 0);
+
+  ps_sync_job_stop (job);
+  g_signal_handlers_disconnect_by_data (job, &count);
+  g_free (count.signature);
+}
+
+/* The last outcome as the next program to start would read it. */
+static void
+assert_outcome_on_disk (Fixture    *fixture,
+                        const char *outcome,
+                        gboolean    synced)
+{
+  g_autoptr(PsServerStore) store = ps_server_store_new_for_directory (fixture->dir);
+  g_autoptr(GError) error = NULL;
+  PsServer *server;
+
+  g_assert_true (ps_server_store_load (store, &error));
+  g_assert_no_error (error);
+  server = ps_server_store_lookup (store, ps_server_get_id (fixture->server));
+  g_assert_nonnull (server);
+  if (!g_str_has_prefix (ps_server_get_last_outcome (server), outcome))
+    g_error ("the last outcome on disk is \"%s\", not \"%s...\"",
+             ps_server_get_last_outcome (server), outcome);
+  if (synced)
+    g_assert_cmpint (ps_server_get_last_sync_time (server), >, 0);
+  else
+    g_assert_cmpint (ps_server_get_last_sync_time (server), ==, 0);
+}
+
+/* A failure is saved at once; the success that follows soon after waits
+ * for the interval, but is on disk once the manager goes (the command
+ * line's end) or the job is stopped (the window's end). */
+static void
+check_outcome_saved_at_the_end (Fixture  *fixture,
+                                gboolean  by_dispose)
+{
+  PsSyncManager *manager = ps_context_get_sync_manager (fixture->context);
+  PsSyncJob *job = get_job (fixture);
+
+  ps_sync_manager_set_save_interval (manager, 600000);
+
+  ps_test_keyring_store (ps_server_get_id (fixture->server), "Field office", "not-the-password");
+  g_assert_cmpint (sync_once (job), ==, -1);
+  assert_outcome_on_disk (fixture, "Could not pull", FALSE);
+
+  ps_test_keyring_store (ps_server_get_id (fixture->server), "Field office", REMOTE_PASSWORD);
+  g_assert_cmpint (sync_once (job), ==, 1);
+  /* Saved a moment ago: this one waits. */
+  assert_outcome_on_disk (fixture, "Could not pull", FALSE);
+
+  if (by_dispose)
+    g_clear_object (&fixture->context);
+  else
+    ps_sync_manager_stop (manager, ps_server_get_id (fixture->server));
+  assert_outcome_on_disk (fixture, "Up to date", TRUE);
+}
+
+static void
+test_outcome_saved_on_dispose (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  check_outcome_saved_at_the_end (fixture, TRUE);
+}
+
+static void
+test_outcome_saved_on_stop (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  check_outcome_saved_at_the_end (fixture, FALSE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -377,6 +580,15 @@ main (int   argc,
               fixture_set_up, test_continuous_stall_reported, fixture_tear_down);
   g_test_add ("/ps/sync/wrong-password-fails-plainly", Fixture, GINT_TO_POINTER (FALSE),
               fixture_set_up, test_wrong_password_fails_plainly, fixture_tear_down);
+
+  g_test_add ("/ps/sync/continuous-saves-throttled", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_set_up, test_continuous_saves_throttled, fixture_tear_down);
+  g_test_add ("/ps/sync/continuous-same-outcome-not-rewritten", Fixture, GINT_TO_POINTER (TRUE),
+              fixture_set_up, test_continuous_same_outcome_not_rewritten, fixture_tear_down);
+  g_test_add ("/ps/sync/outcome-saved-on-dispose", Fixture, GINT_TO_POINTER (FALSE),
+              fixture_set_up, test_outcome_saved_on_dispose, fixture_tear_down);
+  g_test_add ("/ps/sync/outcome-saved-on-stop", Fixture, GINT_TO_POINTER (FALSE),
+              fixture_set_up, test_outcome_saved_on_stop, fixture_tear_down);
 
   return g_test_run ();
 }

@@ -60,6 +60,11 @@ char          *ps_cli_describe_password  (PsServer       *server);
 void           ps_cli_warn_if_insecure   (PsServer       *server);
 void           ps_cli_print_server       (PsServer       *server);
 
+/* How the last sync went, for `server show` and `sync --status`. */
+void           ps_cli_print_last_sync    (PsServer       *server);
+void           ps_cli_add_last_sync_json (JsonObject     *object,
+                                          PsServer       *server);
+
 /* On-server servers, shared with the sync command (ps-cli-server.c). */
 PsSyncManager             *ps_cli_new_sync_manager            (PsServerStore  *store);
 gboolean                   ps_cli_apply_server_replication    (PsServerStore  *store,

@@ -118,18 +118,25 @@ ps_cli_clear_password (const char *server_id)
   return cleared;
 }
 
+/* Only the keyring is asked: nothing is sent anywhere, so no session. */
 char *
 ps_cli_describe_password (PsServer *server)
 {
-  g_autoptr(SoupSession) session = ps_couch_session_new ();
-  g_autoptr(PsServerAccess) access = NULL;
+  const char *username = ps_server_get_username (server);
+  g_autoptr(GAsyncResult) waited = NULL;
   g_autoptr(GError) error = NULL;
+  g_auto(PsSecret) password = NULL;
 
-  access = ps_cli_new_access (server, session, &error);
-  if (access == NULL)
+  /* As for a sync: a server without a user needs no password. */
+  if (username == NULL || *username == '\0')
+    return g_strdup (_("none"));
+
+  ps_secrets_lookup_async (ps_server_get_id (server), NULL, ps_cli_wait_cb, &waited);
+  password = ps_secrets_lookup_finish (ps_cli_wait (&waited), &error);
+  if (error != NULL)
     return g_strdup_printf (_("unknown (%s)"), error->message);
 
-  return g_strdup (ps_server_access_has_password (access) ? _("in the keyring") : _("none"));
+  return g_strdup (password != NULL ? _("in the keyring") : _("none"));
 }
 
 void
@@ -237,18 +244,52 @@ ps_cli_print_server_replication (PsServerReplicationStatus *status)
     g_print ("%-18s %s\n", _("Server error:"), error);
 }
 
+/* When the server was last synced ("never" before the first sync), and
+ * how it went: the same lines for `server show` and `sync --status`. */
+void
+ps_cli_print_last_sync (PsServer *server)
+{
+  const char *outcome = ps_server_get_last_outcome (server);
+  gint64 last_sync = ps_server_get_last_sync_time (server);
+
+  if (last_sync != 0)
+    {
+      g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (last_sync);
+      g_autofree char *text = g_date_time_format (time, "%Y-%m-%d %H:%M:%S");
+
+      g_print ("%-18s %s\n", _("Last sync:"), text);
+    }
+  else
+    {
+      g_print ("%-18s %s\n", _("Last sync:"), _("never"));
+    }
+  if (outcome != NULL)
+    g_print ("%-18s %s\n", _("Last outcome:"), outcome);
+}
+
+/* The same members for both: always "last-outcome" (null before the
+ * first sync) and "last-sync-time" (Unix time, 0 before it), so that
+ * scripts need not test whether they are there. */
+void
+ps_cli_add_last_sync_json (JsonObject *object,
+                           PsServer   *server)
+{
+  const char *outcome = ps_server_get_last_outcome (server);
+
+  if (outcome != NULL)
+    json_object_set_string_member (object, "last-outcome", outcome);
+  else
+    json_object_set_null_member (object, "last-outcome");
+  json_object_set_int_member (object, "last-sync-time", ps_server_get_last_sync_time (server));
+}
+
 /* Settings and how the last sync went, as scripts read them. */
 static JsonNode *
 server_to_json (PsServer *server)
 {
   JsonNode *node = ps_server_to_json (server);
-  JsonObject *object = json_node_get_object (node);
 
-  if (ps_server_get_last_outcome (server) != NULL)
-    json_object_set_string_member (object, "last-outcome", ps_server_get_last_outcome (server));
-  if (ps_server_get_last_sync_time (server) != 0)
-    json_object_set_int_member (object, "last-sync-time", ps_server_get_last_sync_time (server));
-
+  ps_cli_add_last_sync_json (json_node_get_object (node), server);
   return node;
 }
 
@@ -508,8 +549,6 @@ ps_cli_print_server (PsServer *server)
   g_autofree char *databases = g_strjoinv (", ", names);
   const char *username = ps_server_get_username (server);
   const char *fingerprint = ps_server_get_pinned_fingerprint (server);
-  const char *outcome = ps_server_get_last_outcome (server);
-  gint64 last_sync = ps_server_get_last_sync_time (server);
 
   g_print ("%-18s %s\n", _("Id:"), ps_server_get_id (server));
   g_print ("%-18s %s\n", _("Description:"), ps_server_get_description (server));
@@ -540,15 +579,6 @@ ps_cli_print_server (PsServer *server)
   g_print ("%-18s %s\n", _("Databases:"), databases);
   if (fingerprint != NULL)
     g_print ("%-18s %s\n", _("Trusted certificate:"), fingerprint);
-  if (last_sync != 0)
-    {
-      g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (last_sync);
-      g_autofree char *text = g_date_time_format (time, "%Y-%m-%d %H:%M:%S");
-
-      g_print ("%-18s %s\n", _("Last sync:"), text);
-    }
-  if (outcome != NULL)
-    g_print ("%-18s %s\n", _("Last outcome:"), outcome);
 }
 
 static int
@@ -598,6 +628,7 @@ server_show (int    argc,
   else
     {
       ps_cli_print_server (server);
+      ps_cli_print_last_sync (server);
       if (status != NULL)
         ps_cli_print_server_replication (status);
     }

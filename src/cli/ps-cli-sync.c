@@ -98,52 +98,26 @@ static JsonNode *
 status_to_json (PsServer                  *server,
                 PsServerReplicationStatus *replication)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  const char *outcome = ps_server_get_last_outcome (server);
+  g_autoptr(JsonObject) object = json_object_new ();
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "id");
-  json_builder_add_string_value (builder, ps_server_get_id (server));
-  json_builder_set_member_name (builder, "description");
-  json_builder_add_string_value (builder, ps_server_get_description (server));
-  json_builder_set_member_name (builder, "last-outcome");
-  if (outcome != NULL)
-    json_builder_add_string_value (builder, outcome);
-  else
-    json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "last-sync-time");
-  json_builder_add_int_value (builder, ps_server_get_last_sync_time (server));
-  json_builder_set_member_name (builder, "on_server");
+  json_object_set_string_member (object, "id", ps_server_get_id (server));
+  json_object_set_string_member (object, "description", ps_server_get_description (server));
+  ps_cli_add_last_sync_json (object, server);
   if (replication != NULL)
-    json_builder_add_value (builder, ps_server_replication_status_to_json (replication));
+    json_object_set_member (object, "on_server",
+                            ps_server_replication_status_to_json (replication));
   else
-    json_builder_add_null_value (builder);
-  json_builder_end_object (builder);
+    json_object_set_null_member (object, "on_server");
 
-  return json_builder_get_root (builder);
+  return json_node_init_object (json_node_alloc (), object);
 }
 
 static void
 print_status (PsServer                  *server,
               PsServerReplicationStatus *replication)
 {
-  const char *outcome = ps_server_get_last_outcome (server);
-  gint64 last_sync = ps_server_get_last_sync_time (server);
-
   g_print ("%s (%s)\n", ps_server_get_description (server), ps_server_get_id (server));
-  if (last_sync != 0)
-    {
-      g_autoptr(GDateTime) time = g_date_time_new_from_unix_local (last_sync);
-      g_autofree char *text = g_date_time_format (time, "%Y-%m-%d %H:%M:%S");
-
-      g_print ("%-18s %s\n", _("Last sync:"), text);
-    }
-  else
-    {
-      g_print ("%-18s %s\n", _("Last sync:"), _("never"));
-    }
-  if (outcome != NULL)
-    g_print ("%-18s %s\n", _("Last outcome:"), outcome);
+  ps_cli_print_last_sync (server);
   if (replication != NULL)
     ps_cli_print_server_replication (replication);
 }

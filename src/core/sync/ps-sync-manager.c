@@ -5,7 +5,10 @@
  * At most one sync job per server. The manager follows the server store:
  * a removed server's job is stopped and dropped. It turns the jobs' state
  * changes into "sync-failed" and "sync-recovered" for notifications, and
- * saves each server's last outcome.
+ * saves each server's last outcome: failures at once, successes at most
+ * once per #PsSyncManager:save-interval, since a continuous sync is up to
+ * date again after every change and each save writes and syncs two files
+ * on the main loop.
  *
  * A server set as on-server has no job: its replication documents are
  * written into this instance's `_replicator` (ps-replicator-documents.c)
@@ -43,6 +46,10 @@ struct _PsSyncManager
   guint          poll_id;
   guint          n_polls;              /* status reads in flight */
   gboolean       follows_replication;  /* started by start_continuous() */
+
+  guint          save_interval;        /* ms */
+  gint64         last_save;            /* monotonic µs; 0 before the first */
+  guint          save_id;              /* the pending trailing save */
 };
 
 /* A server waiting for its turn. */
@@ -54,6 +61,7 @@ typedef struct
 
 #define DEFAULT_MAX_JOBS 4
 #define DEFAULT_POLL_INTERVAL 5000
+#define DEFAULT_SAVE_INTERVAL 10000
 
 G_DEFINE_FINAL_TYPE (PsSyncManager, ps_sync_manager, G_TYPE_OBJECT)
 
@@ -61,6 +69,7 @@ enum {
   PROP_0,
   PROP_MAX_JOBS,
   PROP_REPLICATION_POLL_INTERVAL,
+  PROP_SAVE_INTERVAL,
   N_PROPS
 };
 
@@ -77,13 +86,57 @@ enum {
 
 static guint signals[N_SIGNALS];
 
+/* A save writes every server's state, so it takes in a pending one. */
 static void
 save_store (PsSyncManager *self)
 {
   g_autoptr(GError) error = NULL;
 
+  g_clear_handle_id (&self->save_id, g_source_remove);
+  self->last_save = g_get_monotonic_time ();
   if (!ps_server_store_save (self->store, &error))
     g_warning ("The server list could not be saved: %s", error->message);
+}
+
+static void
+on_save_cb (gpointer user_data)
+{
+  PsSyncManager *self = user_data;
+
+  self->save_id = 0;
+  if (ps_server_store_get_dirty (self->store))
+    save_store (self);
+}
+
+/* For a success: now if the last save is older than the interval, else
+ * once the interval has passed, in one save for all that came meanwhile.
+ * A continuous sync past its first pass changes no outcome: then the store
+ * has nothing unsaved, and nothing is written. */
+static void
+save_store_soon (PsSyncManager *self)
+{
+  gint64 since_ms;
+
+  if (self->save_id != 0 || !ps_server_store_get_dirty (self->store))
+    return;
+
+  since_ms = (g_get_monotonic_time () - self->last_save) / 1000;
+  if (self->last_save == 0 || since_ms >= self->save_interval)
+    {
+      save_store (self);
+      return;
+    }
+  self->save_id = g_timeout_add_once ((guint) (self->save_interval - since_ms),
+                                      on_save_cb, self);
+}
+
+/* Nothing is left waiting when the manager or a job ends. */
+static void
+flush_save (PsSyncManager *self)
+{
+  if (self->save_id != 0 && ps_server_store_get_dirty (self->store))
+    save_store (self);
+  g_clear_handle_id (&self->save_id, g_source_remove);
 }
 
 static void
@@ -155,7 +208,7 @@ on_job_state_cb (PsSyncJob     *job,
       break;
 
     case PS_SYNC_STATE_UP_TO_DATE:
-      save_store (self);
+      save_store_soon (self);
       if (g_hash_table_remove (self->failed, id))
         g_signal_emit (self, signals[SYNC_RECOVERED], 0, job);
       break;
@@ -235,6 +288,8 @@ ps_sync_manager_dispose (GObject *object)
 
   g_queue_clear_full (&self->queue, (GDestroyNotify) queued_free);
   g_clear_pointer (&self->jobs, g_hash_table_unref);
+  if (self->store != NULL)
+    flush_save (self);
   g_cancellable_cancel (self->cancellable);
   g_clear_handle_id (&self->poll_id, g_source_remove);
 
@@ -273,6 +328,9 @@ ps_sync_manager_get_property (GObject    *object,
     case PROP_REPLICATION_POLL_INTERVAL:
       g_value_set_uint (value, self->poll_interval);
       break;
+    case PROP_SAVE_INTERVAL:
+      g_value_set_uint (value, self->save_interval);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -293,6 +351,9 @@ ps_sync_manager_set_property (GObject      *object,
       break;
     case PROP_REPLICATION_POLL_INTERVAL:
       ps_sync_manager_set_replication_poll_interval (self, g_value_get_uint (value));
+      break;
+    case PROP_SAVE_INTERVAL:
+      ps_sync_manager_set_save_interval (self, g_value_get_uint (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -318,6 +379,12 @@ ps_sync_manager_class_init (PsSyncManagerClass *klass)
     g_param_spec_uint ("replication-poll-interval", "Replication poll interval",
                        "How often, in milliseconds, the state of on-server servers is read",
                        10, G_MAXUINT, DEFAULT_POLL_INTERVAL,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SAVE_INTERVAL] =
+    g_param_spec_uint ("save-interval", "Save interval",
+                       "How long, in milliseconds, a sync that succeeded may wait before the "
+                       "server list is saved again; failures are saved at once",
+                       0, G_MAXUINT, DEFAULT_SAVE_INTERVAL,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -380,6 +447,7 @@ ps_sync_manager_init (PsSyncManager *self)
   self->replication_failed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->cancellable = g_cancellable_new ();
   self->poll_interval = DEFAULT_POLL_INTERVAL;
+  self->save_interval = DEFAULT_SAVE_INTERVAL;
 }
 
 /**
@@ -1000,6 +1068,35 @@ ps_sync_manager_set_replication_poll_interval (PsSyncManager *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REPLICATION_POLL_INTERVAL]);
 }
 
+guint
+ps_sync_manager_get_save_interval (PsSyncManager *self)
+{
+  g_return_val_if_fail (PS_IS_SYNC_MANAGER (self), 0);
+  return self->save_interval;
+}
+
+/**
+ * ps_sync_manager_set_save_interval:
+ * @self: a #PsSyncManager
+ * @interval_ms: how long, in milliseconds, a success may wait to be saved
+ *
+ * A job that becomes up to date saves the server list at once when the
+ * last save is older than @interval_ms, else once @interval_ms has passed
+ * since it; 0 saves each time. A save already waiting keeps its time.
+ */
+void
+ps_sync_manager_set_save_interval (PsSyncManager *self,
+                                   guint          interval_ms)
+{
+  g_return_if_fail (PS_IS_SYNC_MANAGER (self));
+
+  if (self->save_interval == interval_ms)
+    return;
+
+  self->save_interval = interval_ms;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SAVE_INTERVAL]);
+}
+
 static void
 on_sync_applied_cb (GObject      *object,
                     GAsyncResult *result,
@@ -1114,6 +1211,8 @@ ps_sync_manager_stop (PsSyncManager *self,
   job = g_hash_table_lookup (self->jobs, server_id);
   if (job != NULL)
     ps_sync_job_stop (job);
+  /* The window stops every job as it quits. */
+  flush_save (self);
 }
 
 guint

@@ -36,6 +36,13 @@ G_DECLARE_FINAL_TYPE (PsSyncManager, ps_sync_manager, PS, SYNC_MANAGER, GObject)
  * #PsSyncManager:replication-poll-interval milliseconds once the manager
  * runs (ps_sync_manager_start_continuous() or any apply or sync).
  *
+ * Each server's last outcome is saved in the server store: a failure or a
+ * stall at once, a success at most once per #PsSyncManager:save-interval
+ * milliseconds (a continuous sync is up to date again after every
+ * change), and not at all when it changed nothing the store keeps. A
+ * success still waiting is saved when its job is stopped through the
+ * manager and when the manager is disposed.
+ *
  * More signals:
  *   "server-replication-changed" (PsServer *server): after each status read.
  *   "server-replication-failed" (PsServer *server, PsServerReplicationStatus
@@ -65,6 +72,9 @@ void           ps_sync_manager_start_continuous (PsSyncManager *self);
 guint          ps_sync_manager_get_replication_poll_interval (PsSyncManager *self);
 void           ps_sync_manager_set_replication_poll_interval (PsSyncManager *self,
                                                               guint          interval_ms);
+guint          ps_sync_manager_get_save_interval (PsSyncManager *self);
+void           ps_sync_manager_set_save_interval (PsSyncManager *self,
+                                                  guint          interval_ms);
 
 /* Writes the server's _replicator documents when it is on-server, removes them when not
  * (or when the server was removed from the store): call after saving its settings. */
