@@ -91,6 +91,7 @@ void            ps_sync_job_handle_error       (PsSyncJob       *self,
                                                 const char      *message,
                                                 const GError    *error);
 void            ps_sync_job_succeed            (PsSyncJob       *self);
+void            ps_sync_job_note_in_sync       (PsSyncJob       *self);
 void            ps_sync_job_set_following      (PsSyncJob       *self,
                                                 gboolean         following);
 void            ps_sync_job_announce_stall     (PsSyncJob       *self,

@@ -614,19 +614,28 @@ ps_sync_job_announce_stall (PsSyncJob  *self,
   g_signal_emit (self, signals[FINISHED], 0, FALSE);
 }
 
+/* Both ends hold the same records as of now: what the server list keeps
+ * as its last sync.
+ */
+void
+ps_sync_job_note_in_sync (PsSyncJob *self)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+
+  ps_server_set_last_sync_time (self->server, g_date_time_to_unix (now));
+  ps_server_set_last_outcome (self->server, _("Up to date"));
+}
+
 /* A pass went through every database. */
 void
 ps_sync_job_succeed (PsSyncJob *self)
 {
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-
   self->attempts = 0;
   self->backoff_ms = 0;
   self->failing_since = 0;
   ps_sync_job_set_error_message (self, NULL);
   ps_sync_job_set_progress (self, 1.0);
-  ps_server_set_last_sync_time (self->server, g_date_time_to_unix (now));
-  ps_server_set_last_outcome (self->server, _("Up to date"));
+  ps_sync_job_note_in_sync (self);
 
   if (self->once)
     {

@@ -175,6 +175,11 @@ update_continuous_state (PsSyncJob *self)
     ps_sync_job_set_state (self, PS_SYNC_STATE_SYNCING);
   else
     {
+      /* Caught up again after carrying changes: in sync as of now. The
+       * manager saves that at most once per its save interval.
+       */
+      if (ps_sync_job_get_state (self) != PS_SYNC_STATE_UP_TO_DATE)
+        ps_sync_job_note_in_sync (self);
       ps_sync_job_set_error_message (self, NULL);
       ps_sync_job_set_state (self, PS_SYNC_STATE_UP_TO_DATE);
     }
