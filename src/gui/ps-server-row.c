@@ -142,6 +142,26 @@ dup_replication_status_text (PsServerReplicationStatus *status,
                           short_error);
 }
 
+/* Each setting remakes the button's label, which a screen reader then
+ * says again: it is set only when what the button does changes.
+ */
+static void
+set_sync_button (PsServerRow *self,
+                 const char  *label,
+                 const char  *action_name,
+                 const char  *tooltip)
+{
+  GtkWidget *button = GTK_WIDGET (self->sync_button);
+  g_autofree char *shown_tooltip = gtk_widget_get_tooltip_text (button);
+
+  if (g_strcmp0 (gtk_button_get_label (self->sync_button), label) != 0)
+    gtk_button_set_label (self->sync_button, label);
+  if (g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), action_name) != 0)
+    gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action_name);
+  if (g_strcmp0 (shown_tooltip, tooltip) != 0)
+    gtk_widget_set_tooltip_text (button, tooltip);
+}
+
 static void
 set_status (PsServerRow *self,
             const char  *icon_name,
@@ -150,15 +170,26 @@ set_status (PsServerRow *self,
             gboolean     failed)
 {
   GtkStyleContext *style = gtk_widget_get_style_context (GTK_WIDGET (self->status_label));
+  AtkObject *image_accessible = gtk_widget_get_accessible (GTK_WIDGET (self->state_image));
+  AtkObject *accessible = gtk_widget_get_accessible (GTK_WIDGET (self));
+  const char *shown_icon_name = NULL;
 
-  gtk_image_set_from_icon_name (self->state_image, icon_name, GTK_ICON_SIZE_LARGE_TOOLBAR);
-  gtk_label_set_text (self->status_label, status);
+  /* The status is read every few seconds: what has not changed is not set
+   * again, or a screen reader would say it again.
+   */
+  gtk_image_get_icon_name (self->state_image, &shown_icon_name, NULL);
+  if (g_strcmp0 (shown_icon_name, icon_name) != 0)
+    gtk_image_set_from_icon_name (self->state_image, icon_name, GTK_ICON_SIZE_LARGE_TOOLBAR);
+  if (g_strcmp0 (gtk_label_get_text (self->status_label), status) != 0)
+    gtk_label_set_text (self->status_label, status);
 
   /* The icon's meaning is in the status text for screen readers, and the
    * row says it without being entered.
    */
-  atk_object_set_name (gtk_widget_get_accessible (GTK_WIDGET (self->state_image)), status);
-  atk_object_set_description (gtk_widget_get_accessible (GTK_WIDGET (self)), description);
+  if (g_strcmp0 (atk_object_get_name (image_accessible), status) != 0)
+    atk_object_set_name (image_accessible, status);
+  if (g_strcmp0 (atk_object_get_description (accessible), description) != 0)
+    atk_object_set_description (accessible, description);
 
   if (failed)
     gtk_style_context_add_class (style, "error");
@@ -193,11 +224,9 @@ update_replication_state (PsServerRow *self)
   /* No sync runs from this desktop: there is nothing to follow or stop. */
   gtk_widget_hide (GTK_WIDGET (self->progress_bar));
   gtk_widget_hide (GTK_WIDGET (self->last_sync_label));
-  gtk_button_set_label (self->sync_button, _("Update"));
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.sync-server");
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_button),
-                               _("Write this server’s replication documents into this "
-                                 "instance’s CouchDB again"));
+  set_sync_button (self, _("Update"), "win.sync-server",
+                   _("Write this server’s replication documents into this "
+                     "instance’s CouchDB again"));
 }
 
 static void
@@ -228,19 +257,9 @@ update_job_state (PsServerRow *self)
                                  CLAMP (ps_sync_job_get_progress (self->job), 0.0, 1.0));
 
   if (running)
-    {
-      gtk_button_set_label (self->sync_button, _("Stop"));
-      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.stop-server");
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_button),
-                                   _("Stop syncing with this server"));
-    }
+    set_sync_button (self, _("Stop"), "win.stop-server", _("Stop syncing with this server"));
   else
-    {
-      gtk_button_set_label (self->sync_button, _("Sync Now"));
-      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.sync-server");
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_button),
-                                   _("Sync with this server now"));
-    }
+    set_sync_button (self, _("Sync Now"), "win.sync-server", _("Sync with this server now"));
 }
 
 static gboolean
