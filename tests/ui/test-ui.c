@@ -1830,6 +1830,22 @@ test_on_server_crashing (Fixture       *fixture,
   assert_no_password (text, password);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (get_child (row, PS_TYPE_SERVER_ROW,
                                                                 "on_server_badge"))));
+  /* One line, shortened by the label where the row is too narrow: the
+   * whole reason is in its tooltip.
+   */
+  {
+    GtkLabel *status_label = GTK_LABEL (get_child (row, PS_TYPE_SERVER_ROW, "status_label"));
+    const char *error = ps_server_replication_status_get_error (
+      ps_sync_manager_get_server_replication (manager, server));
+    g_autofree char *tooltip = gtk_widget_get_tooltip_text (GTK_WIDGET (status_label));
+
+    g_test_message ("The status's tooltip: %s", tooltip);
+    g_assert_nonnull (strstr (text, error));
+    g_assert_nonnull (tooltip);
+    g_assert_nonnull (strstr (tooltip, error));
+    g_assert_cmpint (gtk_label_get_ellipsize (status_label), ==, PANGO_ELLIPSIZE_END);
+    g_assert_false (gtk_label_get_line_wrap (status_label));
+  }
   accessible = gtk_widget_get_accessible (GTK_WIDGET (row));
   g_test_message ("The row's description: %s", atk_object_get_description (accessible));
   g_assert_nonnull (strstr (atk_object_get_description (accessible),
