@@ -10,6 +10,7 @@
 
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
+#include <math.h>
 #include <string.h>
 
 #include "ps-application.h"
@@ -1741,6 +1742,82 @@ wait_for_replicator_docs (PsTestCouchServer *instance,
     }
 }
 
+/* WCAG's relative luminance of a colour. */
+static double
+relative_luminance (const GdkRGBA *color)
+{
+  double channels[3] = { color->red, color->green, color->blue };
+
+  for (guint i = 0; i < 3; i++)
+    channels[i] = channels[i] <= 0.03928 ? channels[i] / 12.92
+                                         : pow ((channels[i] + 0.055) / 1.055, 2.4);
+
+  return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2];
+}
+
+static gboolean
+is_highlighted (GtkWidget *row)
+{
+  GtkStyleContext *style = gtk_widget_get_style_context (row);
+  GdkRGBA *background = NULL;
+  gboolean highlighted;
+
+  gtk_style_context_get (style, gtk_style_context_get_state (style),
+                         GTK_STYLE_PROPERTY_BACKGROUND_COLOR, &background, NULL);
+  highlighted = background->alpha > 0.99;
+  gdk_rgba_free (background);
+
+  return highlighted;
+}
+
+/* Runs the main loop until @row is drawn highlighted: its style follows
+ * its state at the next frame.
+ */
+static void
+wait_for_highlight (GtkWidget *row)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, on_timeout_cb, &timed_out);
+  while (!is_highlighted (row) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  g_assert_false (timed_out);
+}
+
+/* WCAG's contrast ratio of @label's text on @row's background, as drawn. */
+static double
+text_contrast (GtkWidget *row,
+               GtkWidget *label)
+{
+  GtkStyleContext *row_style = gtk_widget_get_style_context (row);
+  GtkStyleContext *label_style = gtk_widget_get_style_context (label);
+  GdkRGBA *background = NULL;
+  GdkRGBA text;
+  double lighter;
+  double darker;
+
+  gtk_style_context_get (row_style, gtk_style_context_get_state (row_style),
+                         GTK_STYLE_PROPERTY_BACKGROUND_COLOR, &background, NULL);
+  gtk_style_context_get_color (label_style, gtk_style_context_get_state (label_style), &text);
+  g_test_message ("Text %s on %s", gdk_rgba_to_string (&text), gdk_rgba_to_string (background));
+  g_assert_cmpfloat (background->alpha, >, 0.99);
+  /* The text as drawn: its colour blended onto the background. */
+  text.alpha *= gtk_widget_get_opacity (label);
+  text.red = text.red * text.alpha + background->red * (1 - text.alpha);
+  text.green = text.green * text.alpha + background->green * (1 - text.alpha);
+  text.blue = text.blue * text.alpha + background->blue * (1 - text.alpha);
+
+  lighter = MAX (relative_luminance (&text), relative_luminance (background));
+  darker = MIN (relative_luminance (&text), relative_luminance (background));
+  gdk_rgba_free (background);
+
+  return (lighter + 0.05) / (darker + 0.05);
+}
+
 /* A server kept in sync on the server, against two real CouchDBs, whose
  * password is wrong: CouchDB's replicator fails, and the row, the page and
  * a notification say so with CouchDB's reason. With the password mended
@@ -1845,6 +1922,22 @@ test_on_server_crashing (Fixture       *fixture,
     g_assert_nonnull (strstr (tooltip, error));
     g_assert_cmpint (gtk_label_get_ellipsize (status_label), ==, PANGO_ELLIPSIZE_END);
     g_assert_false (gtk_label_get_line_wrap (status_label));
+  }
+  /* Selected, the row is highlighted: its error text stays readable on
+   * it (WCAG's 3:1, the least the theme's own text on a selected row has).
+   */
+  {
+    GtkListBox *server_list = GTK_LIST_BOX (get_child (fixture->window, PS_TYPE_WINDOW,
+                                                       "server_list"));
+    double contrast;
+
+    gtk_list_box_select_row (server_list, GTK_LIST_BOX_ROW (row));
+    flush_events ();
+    wait_for_highlight (GTK_WIDGET (row));
+    contrast = text_contrast (GTK_WIDGET (row),
+                              GTK_WIDGET (get_child (row, PS_TYPE_SERVER_ROW, "status_label")));
+    g_test_message ("The error's contrast on the selected row: %.2f", contrast);
+    g_assert_cmpfloat (contrast, >=, 3.0);
   }
   accessible = gtk_widget_get_accessible (GTK_WIDGET (row));
   g_test_message ("The row's description: %s", atk_object_get_description (accessible));
