@@ -37,6 +37,7 @@ struct _PsServerPage
   GSignalGroup *database_signals;   /* the job's list of databases */
 
   /* Template widgets */
+  GtkButton    *back_button;
   GtkLabel     *description_label;
   GtkLabel     *url_label;
   GtkLabel     *status_label;
@@ -636,6 +637,36 @@ on_journal_entry_added_cb (PsJournal    *journal,
 }
 
 /*
+ * GtkWidget overrides
+ */
+
+/* Focus coming into the page from outside (as when the page opens from
+ * the keyboard) skips the address: a selectable label takes the focus with
+ * its text selected. Tab still reaches it from the page's first button,
+ * for copying.
+ */
+static gboolean
+ps_server_page_focus (GtkWidget        *widget,
+                      GtkDirectionType  direction)
+{
+  PsServerPage *self = PS_SERVER_PAGE (widget);
+  GtkWidget *url_label = GTK_WIDGET (self->url_label);
+  gboolean handled;
+
+  if (direction != GTK_DIR_TAB_FORWARD ||
+      gtk_container_get_focus_child (GTK_CONTAINER (self)) != NULL ||
+      !gtk_widget_get_can_focus (url_label))
+    return GTK_WIDGET_CLASS (ps_server_page_parent_class)->focus (widget, direction);
+
+  gtk_widget_set_can_focus (url_label, FALSE);
+  handled = GTK_WIDGET_CLASS (ps_server_page_parent_class)->focus (widget, direction);
+  gtk_widget_set_can_focus (url_label, TRUE);
+
+  return handled;
+}
+
+
+/*
  * GObject overrides
  */
 
@@ -745,6 +776,8 @@ ps_server_page_class_init (PsServerPageClass *klass)
   object_class->get_property = ps_server_page_get_property;
   object_class->set_property = ps_server_page_set_property;
 
+  widget_class->focus = ps_server_page_focus;
+
   properties[PROP_CONTEXT] =
     g_param_spec_object ("context", NULL, NULL,
                          PS_TYPE_CONTEXT,
@@ -762,6 +795,7 @@ ps_server_page_class_init (PsServerPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/primero/Sync/ps-server-page.ui");
 
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, back_button);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, description_label);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, url_label);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, status_label);

@@ -2260,6 +2260,48 @@ test_on_server_page_keeps_rows (Fixture       *fixture,
   ps_server_set_username (this_instance, local_username);
 }
 
+/* A server's page opened from the keyboard: the address can be selected
+ * and copied, but the page does not open with the keyboard on it and its
+ * text selected.
+ */
+static void
+test_server_page_focus (Fixture       *fixture,
+                        gconstpointer  user_data)
+{
+  GtkStack *stack = GTK_STACK (get_child (fixture->window, PS_TYPE_WINDOW, "stack"));
+  g_autoptr(PsServer) server = NULL;
+  GtkWidget *url_label;
+  GtkWidget *focus;
+  PsServerPage *page;
+  PsServerRow *row;
+  int start = 0;
+  int end = 0;
+
+  server = add_peer_server (fixture, "Lira field office", "https://lira.example.org:6984");
+  row = find_server_row (fixture, server);
+  gtk_widget_grab_focus (GTK_WIDGET (row));
+  /* Enter on the row, as a keyboard user opens it. */
+  g_signal_emit_by_name (row, "activate");
+  flush_events ();
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "server");
+  page = PS_SERVER_PAGE (gtk_stack_get_visible_child (stack));
+  url_label = GTK_WIDGET (get_child (page, PS_TYPE_SERVER_PAGE, "url_label"));
+  focus = gtk_window_get_focus (GTK_WINDOW (fixture->window));
+  g_test_message ("The keyboard is on: %s “%s”",
+                  focus != NULL ? G_OBJECT_TYPE_NAME (focus) : "nothing",
+                  GTK_IS_BUTTON (focus) ? gtk_button_get_label (GTK_BUTTON (focus)) : "");
+  g_assert_true (focus != url_label);
+  g_assert_false (gtk_label_get_selection_bounds (GTK_LABEL (url_label), &start, &end));
+
+  /* Tab from Back reaches the address, to copy it. */
+  gtk_widget_grab_focus (GTK_WIDGET (get_child (page, PS_TYPE_SERVER_PAGE, "back_button")));
+  g_assert_true (gtk_widget_child_focus (GTK_WIDGET (fixture->window), GTK_DIR_TAB_FORWARD));
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (fixture->window)) == url_label);
+  g_assert_true (gtk_label_get_selectable (GTK_LABEL (url_label)));
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "show-servers", NULL);
+}
+
 static void
 on_status_changed_cb (GObject    *label,
                       GParamSpec *pspec,
@@ -2747,6 +2789,8 @@ main (int   argc,
                   fixture_set_up, test_preferences_max_jobs, fixture_tear_down);
       g_test_add ("/ps/ui/delete-server", Fixture, NULL,
                   fixture_set_up, test_delete_server, fixture_tear_down);
+      g_test_add ("/ps/ui/server-page/focus", Fixture, NULL,
+                  fixture_set_up, test_server_page_focus, fixture_tear_down);
       g_test_add ("/ps/ui/sync-and-conflicts", Fixture, NULL,
                   fixture_set_up, test_sync_and_conflicts, fixture_tear_down);
       g_test_add ("/ps/ui/failure-notifies", Fixture, NULL,
