@@ -1797,13 +1797,17 @@ text_contrast (GtkWidget *row,
   GtkStyleContext *label_style = gtk_widget_get_style_context (label);
   GdkRGBA *background = NULL;
   GdkRGBA text;
+  g_autofree char *text_color = NULL;
+  g_autofree char *background_color = NULL;
   double lighter;
   double darker;
 
   gtk_style_context_get (row_style, gtk_style_context_get_state (row_style),
                          GTK_STYLE_PROPERTY_BACKGROUND_COLOR, &background, NULL);
   gtk_style_context_get_color (label_style, gtk_style_context_get_state (label_style), &text);
-  g_test_message ("Text %s on %s", gdk_rgba_to_string (&text), gdk_rgba_to_string (background));
+  text_color = gdk_rgba_to_string (&text);
+  background_color = gdk_rgba_to_string (background);
+  g_test_message ("Text %s on %s", text_color, background_color);
   g_assert_cmpfloat (background->alpha, >, 0.99);
   /* The text as drawn: its colour blended onto the background. */
   text.alpha *= gtk_widget_get_opacity (label);
