@@ -32,10 +32,12 @@ struct _PsServerPage
   GBindingGroup *server_bindings;   /* the server's description and URL */
   GSignalGroup *job_signals;
   GSignalGroup *server_signals;     /* whether it is kept on the server */
-  char         *shown_replication;  /* the status the page shows, as JSON */
+  GHashTable   *replication_rows;   /* "direction/database" → its GtkListBoxRow */
+  guint         replication_reading; /* counts the readings of the status shown */
   GSignalGroup *database_signals;   /* the job's list of databases */
 
   /* Template widgets */
+  GtkButton    *back_button;
   GtkLabel     *description_label;
   GtkLabel     *url_label;
   GtkLabel     *status_label;
@@ -192,28 +194,58 @@ new_dim_label (const char *text)
   return label;
 }
 
-/* One replication: a database, one way. */
-static GtkWidget *
-new_replication_row (PsServerReplicationStatus *status,
-                     guint                      i)
+/* What a replication's row changes in place, kept on the row. */
+typedef struct
 {
-  PsServerReplicationState state = ps_server_replication_status_get_entry_state (status, i);
-  const char *database = ps_server_replication_status_get_entry_database (status, i);
-  const char *direction = describe_direction (
-    ps_server_replication_status_get_entry_direction (status, i));
-  const char *state_text = ps_server_replication_state_to_label (state);
-  g_autofree char *counts = NULL;
-  g_autofree char *accessible_name = NULL;
+  GtkLabel *state_label;
+  GtkLabel *counts_label;
+  guint     position;   /* where the status lists it */
+  guint     reading;    /* the last reading of the status that had it */
+} ReplicationRow;
+
+#define REPLICATION_ROW_KEY "ps-replication-row"
+
+static ReplicationRow *
+get_replication_row (GtkListBoxRow *row)
+{
+  return g_object_get_data (G_OBJECT (row), REPLICATION_ROW_KEY);
+}
+
+/* Setting the same text again would still tell a screen reader of a change. */
+static void
+set_label_text (GtkLabel   *label,
+                const char *text)
+{
+  if (g_strcmp0 (gtk_label_get_text (label), text) != 0)
+    gtk_label_set_text (label, text);
+}
+
+static int
+sort_replication_rows_cb (GtkListBoxRow *row1,
+                          GtkListBoxRow *row2,
+                          gpointer       user_data)
+{
+  guint position1 = get_replication_row (row1)->position;
+  guint position2 = get_replication_row (row2)->position;
+
+  return (position1 > position2) - (position1 < position2);
+}
+
+/* One replication: a database, one way. Its words are set by
+ * update_replication_row().
+ */
+static GtkWidget *
+new_replication_row (const char      *database,
+                     PsSyncDirection  direction)
+{
+  ReplicationRow *data = g_new0 (ReplicationRow, 1);
   GtkWidget *row = gtk_list_box_row_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
   GtkWidget *title_box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   GtkWidget *database_label = gtk_label_new (database);
-  GtkWidget *state_label = gtk_label_new (state_text);
+  GtkWidget *state_label = gtk_label_new (NULL);
+  GtkWidget *counts_label = new_dim_label (NULL);
   PangoAttrList *attributes = pango_attr_list_new ();
-
-  counts = describe_counts (ps_server_replication_status_get_entry_docs_written (status, i),
-                            ps_server_replication_status_get_entry_write_failures (status, i),
-                            ps_server_replication_status_get_entry_changes_pending (status, i));
 
   g_object_set (box, "margin-start", 12, "margin-end", 12, "margin-top", 8,
                 "margin-bottom", 8, NULL);
@@ -223,23 +255,76 @@ new_replication_row (PsServerReplicationStatus *status,
   gtk_label_set_xalign (GTK_LABEL (database_label), 0);
   gtk_label_set_ellipsize (GTK_LABEL (database_label), PANGO_ELLIPSIZE_MIDDLE);
   gtk_widget_set_hexpand (database_label, TRUE);
-  if (ps_server_replication_state_is_failing (state))
-    gtk_style_context_add_class (gtk_widget_get_style_context (state_label), "error");
 
   gtk_container_add (GTK_CONTAINER (title_box), database_label);
   gtk_container_add (GTK_CONTAINER (title_box), state_label);
   gtk_container_add (GTK_CONTAINER (box), title_box);
-  gtk_container_add (GTK_CONTAINER (box), new_dim_label (direction));
-  gtk_container_add (GTK_CONTAINER (box), new_dim_label (counts));
+  gtk_container_add (GTK_CONTAINER (box), new_dim_label (describe_direction (direction)));
+  gtk_container_add (GTK_CONTAINER (box), counts_label);
   gtk_container_add (GTK_CONTAINER (row), box);
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
+  gtk_widget_show_all (row);
+
+  data->state_label = GTK_LABEL (state_label);
+  data->counts_label = GTK_LABEL (counts_label);
+  g_object_set_data_full (G_OBJECT (row), REPLICATION_ROW_KEY, data, g_free);
+
+  return row;
+}
+
+/* The row changes its words, not itself: a screen reader's place in the
+ * list and the keyboard focus stay on it while the counts change.
+ */
+static void
+update_replication_row (GtkListBoxRow             *row,
+                        PsServerReplicationStatus *status,
+                        guint                      i)
+{
+  ReplicationRow *data = get_replication_row (row);
+  PsServerReplicationState state = ps_server_replication_status_get_entry_state (status, i);
+  const char *database = ps_server_replication_status_get_entry_database (status, i);
+  const char *direction = describe_direction (
+    ps_server_replication_status_get_entry_direction (status, i));
+  const char *state_text = ps_server_replication_state_to_label (state);
+  GtkStyleContext *style = gtk_widget_get_style_context (GTK_WIDGET (data->state_label));
+  AtkObject *accessible = gtk_widget_get_accessible (GTK_WIDGET (row));
+  g_autofree char *counts = NULL;
+  g_autofree char *accessible_name = NULL;
+
+  counts = describe_counts (ps_server_replication_status_get_entry_docs_written (status, i),
+                            ps_server_replication_status_get_entry_write_failures (status, i),
+                            ps_server_replication_status_get_entry_changes_pending (status, i));
+  set_label_text (data->state_label, state_text);
+  set_label_text (data->counts_label, counts);
+  if (ps_server_replication_state_is_failing (state))
+    gtk_style_context_add_class (style, "error");
+  else
+    gtk_style_context_remove_class (style, "error");
 
   /* A screen reader says the whole row at once, as it is seen. */
   accessible_name = g_strjoin (". ", database, direction, state_text, counts, NULL);
-  atk_object_set_name (gtk_widget_get_accessible (row), accessible_name);
-  gtk_widget_show_all (row);
+  if (g_strcmp0 (atk_object_get_name (accessible), accessible_name) != 0)
+    atk_object_set_name (accessible, accessible_name);
 
-  return row;
+  if (data->position != i)
+    {
+      data->position = i;
+      gtk_list_box_row_changed (row);
+    }
+}
+
+static gboolean
+remove_stale_replication_row_cb (gpointer key,
+                                 gpointer value,
+                                 gpointer user_data)
+{
+  PsServerPage *self = user_data;
+
+  if (get_replication_row (value)->reading == self->replication_reading)
+    return FALSE;
+
+  gtk_widget_destroy (GTK_WIDGET (value));
+  return TRUE;
 }
 
 static void
@@ -247,11 +332,66 @@ clear_replication_rows (PsServerPage *self)
 {
   g_autoptr(GList) children = NULL;
 
+  /* Nothing is left to clear once the page is disposed. */
+  if (self->replication_rows == NULL)
+    return;
+
   children = gtk_container_get_children (GTK_CONTAINER (self->replication_list));
   for (GList *l = children; l != NULL; l = l->next)
     gtk_widget_destroy (GTK_WIDGET (l->data));
+  g_hash_table_remove_all (self->replication_rows);
   gtk_widget_show (GTK_WIDGET (self->replication_empty_label));
-  g_clear_pointer (&self->shown_replication, g_free);
+}
+
+/* One row per database and direction: rows come and go only with the
+ * replications themselves, in the order the status lists them.
+ */
+static void
+update_replication_rows (PsServerPage              *self,
+                         PsServerReplicationStatus *status)
+{
+  guint n_entries = status != NULL ? ps_server_replication_status_get_n_entries (status) : 0;
+
+  self->replication_reading++;
+  for (guint i = 0; i < n_entries; i++)
+    {
+      const char *database = ps_server_replication_status_get_entry_database (status, i);
+      PsSyncDirection direction = ps_server_replication_status_get_entry_direction (status, i);
+      g_autofree char *key = g_strdup_printf ("%d/%s", direction, database);
+      GtkWidget *row = g_hash_table_lookup (self->replication_rows, key);
+
+      if (row == NULL)
+        {
+          row = new_replication_row (database, direction);
+          get_replication_row (GTK_LIST_BOX_ROW (row))->position = i;
+          g_hash_table_insert (self->replication_rows, g_steal_pointer (&key), row);
+          gtk_container_add (GTK_CONTAINER (self->replication_list), row);
+        }
+      update_replication_row (GTK_LIST_BOX_ROW (row), status, i);
+      get_replication_row (GTK_LIST_BOX_ROW (row))->reading = self->replication_reading;
+    }
+  g_hash_table_foreach_remove (self->replication_rows, remove_stale_replication_row_cb, self);
+  gtk_widget_set_visible (GTK_WIDGET (self->replication_empty_label), n_entries == 0);
+}
+
+/* Each setting remakes the button's label, which a screen reader then
+ * says again: it is set only when what the button does changes.
+ */
+static void
+set_sync_button (PsServerPage *self,
+                 const char   *label,
+                 const char   *action_name,
+                 const char   *tooltip)
+{
+  GtkWidget *button = GTK_WIDGET (self->sync_button);
+  g_autofree char *shown_tooltip = gtk_widget_get_tooltip_text (button);
+
+  if (g_strcmp0 (gtk_button_get_label (self->sync_button), label) != 0)
+    gtk_button_set_label (self->sync_button, label);
+  if (g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), action_name) != 0)
+    gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action_name);
+  if (g_strcmp0 (shown_tooltip, tooltip) != 0)
+    gtk_widget_set_tooltip_text (button, tooltip);
 }
 
 static void
@@ -261,9 +401,7 @@ update_replication_state (PsServerPage *self)
   PsServerReplicationStatus *status;
   PsServerReplicationState state = PS_SERVER_REPLICATION_STATE_UNKNOWN;
   g_autofree char *state_text = NULL;
-  g_autofree char *shown = NULL;
   const char *error = NULL;
-  guint n_entries = 0;
   gboolean failing;
 
   status = ps_sync_manager_get_server_replication (manager, self->server);
@@ -271,42 +409,23 @@ update_replication_state (PsServerPage *self)
     {
       state = ps_server_replication_status_get_state (status);
       error = ps_server_replication_status_get_error (status);
-      n_entries = ps_server_replication_status_get_n_entries (status);
     }
   failing = ps_server_replication_state_is_failing (state);
 
   /* Translators: %s is the state of a replication, e.g. “Running” */
   state_text = g_strdup_printf (_("State: %s"), ps_server_replication_state_to_label (state));
-  gtk_label_set_text (self->replication_state_label, state_text);
+  set_label_text (self->replication_state_label, state_text);
 
-  gtk_label_set_text (self->replication_error_label, error != NULL ? error : "");
+  set_label_text (self->replication_error_label, error != NULL ? error : "");
   gtk_widget_set_visible (self->replication_error_box, error != NULL && *error != '\0');
   gtk_widget_set_visible (GTK_WIDGET (self->replication_edit_button), failing);
   gtk_widget_set_visible (GTK_WIDGET (self->replication_diagnose_button), failing);
 
-  gtk_button_set_label (self->sync_button, _("_Update Server Replication"));
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.sync-server");
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_button),
-                               _("Write this server’s replication documents into this "
-                                 "instance’s CouchDB again"));
+  set_sync_button (self, _("_Update Server Replication"), "win.sync-server",
+                   _("Write this server’s replication documents into this "
+                     "instance’s CouchDB again"));
 
-  /* The status is read every few seconds: the rows are made again only
-   * when it changed, so that a screen reader's place in them stays.
-   */
-  if (status != NULL)
-    {
-      g_autoptr(JsonNode) node = ps_server_replication_status_to_json (status);
-
-      shown = json_to_string (node, FALSE);
-    }
-  if (g_strcmp0 (shown, self->shown_replication) == 0)
-    return;
-
-  clear_replication_rows (self);
-  self->shown_replication = g_steal_pointer (&shown);
-  for (guint i = 0; i < n_entries; i++)
-    gtk_container_add (GTK_CONTAINER (self->replication_list), new_replication_row (status, i));
-  gtk_widget_set_visible (GTK_WIDGET (self->replication_empty_label), n_entries == 0);
+  update_replication_rows (self, status);
 }
 
 static void
@@ -331,14 +450,12 @@ update_job_state (PsServerPage *self)
       update_replication_state (self);
       return;
     }
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_button), NULL);
-
   state = ps_sync_job_get_state (self->job);
   status = ps_sync_job_dup_status_text (self->job);
-  gtk_label_set_text (self->status_label, status != NULL ? status : "");
+  set_label_text (self->status_label, status != NULL ? status : "");
 
   error = ps_sync_job_get_error_message (self->job);
-  gtk_label_set_text (self->error_label, error != NULL ? error : "");
+  set_label_text (self->error_label, error != NULL ? error : "");
   gtk_widget_set_visible (self->error_box, error != NULL && *error != '\0' &&
                                            state != PS_SYNC_STATE_UP_TO_DATE);
   /* A refused password is mended in the server's dialog, not diagnosed. */
@@ -347,15 +464,9 @@ update_job_state (PsServerPage *self)
                                            PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED));
 
   if (ps_sync_job_get_running (self->job) || state == PS_SYNC_STATE_QUEUED)
-    {
-      gtk_button_set_label (self->sync_button, _("_Stop"));
-      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.stop-server");
-    }
+    set_sync_button (self, _("_Stop"), "win.stop-server", NULL);
   else
-    {
-      gtk_button_set_label (self->sync_button, _("_Sync Now"));
-      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.sync-server");
-    }
+    set_sync_button (self, _("_Sync Now"), "win.sync-server", NULL);
 
   gtk_widget_set_visible (GTK_WIDGET (self->databases_empty_label),
                           g_list_model_get_n_items (ps_sync_job_get_databases (self->job)) == 0);
@@ -526,6 +637,36 @@ on_journal_entry_added_cb (PsJournal    *journal,
 }
 
 /*
+ * GtkWidget overrides
+ */
+
+/* Focus coming into the page from outside (as when the page opens from
+ * the keyboard) skips the address: a selectable label takes the focus with
+ * its text selected. Tab still reaches it from the page's first button,
+ * for copying.
+ */
+static gboolean
+ps_server_page_focus (GtkWidget        *widget,
+                      GtkDirectionType  direction)
+{
+  PsServerPage *self = PS_SERVER_PAGE (widget);
+  GtkWidget *url_label = GTK_WIDGET (self->url_label);
+  gboolean handled;
+
+  if (direction != GTK_DIR_TAB_FORWARD ||
+      gtk_container_get_focus_child (GTK_CONTAINER (self)) != NULL ||
+      !gtk_widget_get_can_focus (url_label))
+    return GTK_WIDGET_CLASS (ps_server_page_parent_class)->focus (widget, direction);
+
+  gtk_widget_set_can_focus (url_label, FALSE);
+  handled = GTK_WIDGET_CLASS (ps_server_page_parent_class)->focus (widget, direction);
+  gtk_widget_set_can_focus (url_label, TRUE);
+
+  return handled;
+}
+
+
+/*
  * GObject overrides
  */
 
@@ -558,7 +699,8 @@ ps_server_page_dispose (GObject *object)
   g_clear_object (&self->job_signals);
   g_clear_object (&self->server_signals);
   g_clear_object (&self->database_signals);
-  g_clear_pointer (&self->shown_replication, g_free);
+  /* The rows are the list's, and go with it. */
+  g_clear_pointer (&self->replication_rows, g_hash_table_unref);
   g_clear_object (&self->job);
   g_clear_object (&self->server);
 
@@ -634,6 +776,8 @@ ps_server_page_class_init (PsServerPageClass *klass)
   object_class->get_property = ps_server_page_get_property;
   object_class->set_property = ps_server_page_set_property;
 
+  widget_class->focus = ps_server_page_focus;
+
   properties[PROP_CONTEXT] =
     g_param_spec_object ("context", NULL, NULL,
                          PS_TYPE_CONTEXT,
@@ -651,6 +795,7 @@ ps_server_page_class_init (PsServerPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/primero/Sync/ps-server-page.ui");
 
+  gtk_widget_class_bind_template_child (widget_class, PsServerPage, back_button);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, description_label);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, url_label);
   gtk_widget_class_bind_template_child (widget_class, PsServerPage, status_label);
@@ -679,6 +824,9 @@ static void
 ps_server_page_init (PsServerPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->replication_rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gtk_list_box_set_sort_func (self->replication_list, sort_replication_rows_cb, NULL, NULL);
 
   /* The page follows whatever server it shows, and drops its handlers
    * when it shows another one.

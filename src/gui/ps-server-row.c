@@ -12,9 +12,6 @@
 #include "ps-server-row.h"
 #include "ps-url.h"
 
-/* The most of CouchDB's error a row shows; the server's page has it all. */
-#define MAX_SHORT_ERROR_CHARS 160
-
 struct _PsServerRow
 {
   GtkListBoxRow   parent_instance;
@@ -100,16 +97,12 @@ get_replication_icon_name (PsServerReplicationState state)
     }
 }
 
-/* The state, and for a failing replication the reason, cut after
- * @max_chars characters unless that is 0.
- */
+/* The state, and for a failing replication the reason. */
 static char *
-dup_replication_status_text (PsServerReplicationStatus *status,
-                             guint                      max_chars)
+dup_replication_status_text (PsServerReplicationStatus *status)
 {
   PsServerReplicationState state = PS_SERVER_REPLICATION_STATE_UNKNOWN;
   const char *error = NULL;
-  g_autofree char *short_error = NULL;
 
   if (status != NULL)
     {
@@ -123,23 +116,30 @@ dup_replication_status_text (PsServerReplicationStatus *status,
       state == PS_SERVER_REPLICATION_STATE_PENDING)
     return g_strdup (ps_server_replication_state_to_label (state));
 
-  /* The status keeps its reason on one line; a row shows its start. */
-  if (max_chars > 0 && g_utf8_strlen (error, -1) > max_chars)
-    {
-      g_autofree char *start = g_utf8_substring (error, 0, max_chars - 1);
-
-      short_error = g_strconcat (start, "…", NULL);
-    }
-  else
-    {
-      short_error = g_strdup (error);
-    }
-
   /* Translators: the first %s is the state of a replication, e.g. “Failing,
    * retrying”, the second the reason, as CouchDB (or the connection) gives it
    */
-  return g_strdup_printf (_("%s: %s"), ps_server_replication_state_to_label (state),
-                          short_error);
+  return g_strdup_printf (_("%s: %s"), ps_server_replication_state_to_label (state), error);
+}
+
+/* Each setting remakes the button's label, which a screen reader then
+ * says again: it is set only when what the button does changes.
+ */
+static void
+set_sync_button (PsServerRow *self,
+                 const char  *label,
+                 const char  *action_name,
+                 const char  *tooltip)
+{
+  GtkWidget *button = GTK_WIDGET (self->sync_button);
+  g_autofree char *shown_tooltip = gtk_widget_get_tooltip_text (button);
+
+  if (g_strcmp0 (gtk_button_get_label (self->sync_button), label) != 0)
+    gtk_button_set_label (self->sync_button, label);
+  if (g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), action_name) != 0)
+    gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action_name);
+  if (g_strcmp0 (shown_tooltip, tooltip) != 0)
+    gtk_widget_set_tooltip_text (button, tooltip);
 }
 
 static void
@@ -150,15 +150,32 @@ set_status (PsServerRow *self,
             gboolean     failed)
 {
   GtkStyleContext *style = gtk_widget_get_style_context (GTK_WIDGET (self->status_label));
+  AtkObject *image_accessible = gtk_widget_get_accessible (GTK_WIDGET (self->state_image));
+  AtkObject *accessible = gtk_widget_get_accessible (GTK_WIDGET (self));
+  const char *shown_icon_name = NULL;
+  g_autofree char *shown_tooltip = gtk_widget_get_tooltip_text (GTK_WIDGET (self->status_label));
 
-  gtk_image_set_from_icon_name (self->state_image, icon_name, GTK_ICON_SIZE_LARGE_TOOLBAR);
-  gtk_label_set_text (self->status_label, status);
+  /* The status is read every few seconds: what has not changed is not set
+   * again, or a screen reader would say it again.
+   */
+  gtk_image_get_icon_name (self->state_image, &shown_icon_name, NULL);
+  if (g_strcmp0 (shown_icon_name, icon_name) != 0)
+    gtk_image_set_from_icon_name (self->state_image, icon_name, GTK_ICON_SIZE_LARGE_TOOLBAR);
+  if (g_strcmp0 (gtk_label_get_text (self->status_label), status) != 0)
+    gtk_label_set_text (self->status_label, status);
+  /* The label keeps to one line and ends in “…” where the row is too
+   * narrow: the whole text is in its tooltip.
+   */
+  if (g_strcmp0 (shown_tooltip, status) != 0)
+    gtk_widget_set_tooltip_text (GTK_WIDGET (self->status_label), status);
 
   /* The icon's meaning is in the status text for screen readers, and the
    * row says it without being entered.
    */
-  atk_object_set_name (gtk_widget_get_accessible (GTK_WIDGET (self->state_image)), status);
-  atk_object_set_description (gtk_widget_get_accessible (GTK_WIDGET (self)), description);
+  if (g_strcmp0 (atk_object_get_name (image_accessible), status) != 0)
+    atk_object_set_name (image_accessible, status);
+  if (g_strcmp0 (atk_object_get_description (accessible), description) != 0)
+    atk_object_set_description (accessible, description);
 
   if (failed)
     gtk_style_context_add_class (style, "error");
@@ -172,7 +189,6 @@ update_replication_state (PsServerRow *self)
   PsServerReplicationStatus *status = NULL;
   PsServerReplicationState state = PS_SERVER_REPLICATION_STATE_UNKNOWN;
   g_autofree char *text = NULL;
-  g_autofree char *full_text = NULL;
   g_autofree char *description = NULL;
 
   if (self->manager != NULL)
@@ -180,24 +196,21 @@ update_replication_state (PsServerRow *self)
   if (status != NULL)
     state = ps_server_replication_status_get_state (status);
 
-  text = dup_replication_status_text (status, MAX_SHORT_ERROR_CHARS);
-  full_text = dup_replication_status_text (status, 0);
+  text = dup_replication_status_text (status);
   /* Translators: %s is the state of the replication, maybe with CouchDB's
    * reason, e.g. “Running” or “Failing, retrying: unauthorized”
    */
   description = g_strdup_printf (_("Synced on the server by this instance’s CouchDB. %s"),
-                                 full_text);
+                                 text);
   set_status (self, get_replication_icon_name (state), text, description,
               ps_server_replication_state_is_failing (state));
 
   /* No sync runs from this desktop: there is nothing to follow or stop. */
   gtk_widget_hide (GTK_WIDGET (self->progress_bar));
   gtk_widget_hide (GTK_WIDGET (self->last_sync_label));
-  gtk_button_set_label (self->sync_button, _("Update"));
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.sync-server");
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_button),
-                               _("Write this server’s replication documents into this "
-                                 "instance’s CouchDB again"));
+  set_sync_button (self, _("Update"), "win.sync-server",
+                   _("Write this server’s replication documents into this "
+                     "instance’s CouchDB again"));
 }
 
 static void
@@ -228,19 +241,9 @@ update_job_state (PsServerRow *self)
                                  CLAMP (ps_sync_job_get_progress (self->job), 0.0, 1.0));
 
   if (running)
-    {
-      gtk_button_set_label (self->sync_button, _("Stop"));
-      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.stop-server");
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_button),
-                                   _("Stop syncing with this server"));
-    }
+    set_sync_button (self, _("Stop"), "win.stop-server", _("Stop syncing with this server"));
   else
-    {
-      gtk_button_set_label (self->sync_button, _("Sync Now"));
-      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->sync_button), "win.sync-server");
-      gtk_widget_set_tooltip_text (GTK_WIDGET (self->sync_button),
-                                   _("Sync with this server now"));
-    }
+    set_sync_button (self, _("Sync Now"), "win.sync-server", _("Sync with this server now"));
 }
 
 static gboolean

@@ -10,6 +10,7 @@
 
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -1828,6 +1829,86 @@ wait_for_replicator_docs (PsTestCouchServer *instance,
     }
 }
 
+/* WCAG's relative luminance of a colour. */
+static double
+relative_luminance (const GdkRGBA *color)
+{
+  double channels[3] = { color->red, color->green, color->blue };
+
+  for (guint i = 0; i < 3; i++)
+    channels[i] = channels[i] <= 0.03928 ? channels[i] / 12.92
+                                         : pow ((channels[i] + 0.055) / 1.055, 2.4);
+
+  return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2];
+}
+
+static gboolean
+is_highlighted (GtkWidget *row)
+{
+  GtkStyleContext *style = gtk_widget_get_style_context (row);
+  GdkRGBA *background = NULL;
+  gboolean highlighted;
+
+  gtk_style_context_get (style, gtk_style_context_get_state (style),
+                         GTK_STYLE_PROPERTY_BACKGROUND_COLOR, &background, NULL);
+  highlighted = background->alpha > 0.99;
+  gdk_rgba_free (background);
+
+  return highlighted;
+}
+
+/* Runs the main loop until @row is drawn highlighted: its style follows
+ * its state at the next frame.
+ */
+static void
+wait_for_highlight (GtkWidget *row)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS, on_timeout_cb, &timed_out);
+  while (!is_highlighted (row) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  g_assert_false (timed_out);
+}
+
+/* WCAG's contrast ratio of @label's text on @row's background, as drawn. */
+static double
+text_contrast (GtkWidget *row,
+               GtkWidget *label)
+{
+  GtkStyleContext *row_style = gtk_widget_get_style_context (row);
+  GtkStyleContext *label_style = gtk_widget_get_style_context (label);
+  GdkRGBA *background = NULL;
+  GdkRGBA text;
+  g_autofree char *text_color = NULL;
+  g_autofree char *background_color = NULL;
+  double lighter;
+  double darker;
+
+  gtk_style_context_get (row_style, gtk_style_context_get_state (row_style),
+                         GTK_STYLE_PROPERTY_BACKGROUND_COLOR, &background, NULL);
+  gtk_style_context_get_color (label_style, gtk_style_context_get_state (label_style), &text);
+  text_color = gdk_rgba_to_string (&text);
+  background_color = gdk_rgba_to_string (background);
+  g_test_message ("Text %s on %s", text_color, background_color);
+  g_assert_cmpfloat (background->alpha, >, 0.99);
+  /* The text as drawn: its colour blended onto the background. */
+  text.alpha *= gtk_widget_get_opacity (label);
+  text.red = text.red * text.alpha + background->red * (1 - text.alpha);
+  text.green = text.green * text.alpha + background->green * (1 - text.alpha);
+  text.blue = text.blue * text.alpha + background->blue * (1 - text.alpha);
+
+  lighter = MAX (relative_luminance (&text), relative_luminance (background));
+  darker = MIN (relative_luminance (&text), relative_luminance (background));
+  gdk_rgba_free (background);
+
+  return (lighter + 0.05) / (darker + 0.05);
+}
+
 /* A server kept in sync on the server, against two real CouchDBs, whose
  * password is wrong: CouchDB's replicator fails, and the row, the page and
  * a notification say so with CouchDB's reason. With the password mended
@@ -1917,6 +1998,38 @@ test_on_server_crashing (Fixture       *fixture,
   assert_no_password (text, password);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (get_child (row, PS_TYPE_SERVER_ROW,
                                                                 "on_server_badge"))));
+  /* One line, shortened by the label where the row is too narrow: the
+   * whole reason is in its tooltip.
+   */
+  {
+    GtkLabel *status_label = GTK_LABEL (get_child (row, PS_TYPE_SERVER_ROW, "status_label"));
+    const char *error = ps_server_replication_status_get_error (
+      ps_sync_manager_get_server_replication (manager, server));
+    g_autofree char *tooltip = gtk_widget_get_tooltip_text (GTK_WIDGET (status_label));
+
+    g_test_message ("The status's tooltip: %s", tooltip);
+    g_assert_nonnull (strstr (text, error));
+    g_assert_nonnull (tooltip);
+    g_assert_nonnull (strstr (tooltip, error));
+    g_assert_cmpint (gtk_label_get_ellipsize (status_label), ==, PANGO_ELLIPSIZE_END);
+    g_assert_false (gtk_label_get_line_wrap (status_label));
+  }
+  /* Selected, the row is highlighted: its error text stays readable on
+   * it (WCAG's 3:1, the least the theme's own text on a selected row has).
+   */
+  {
+    GtkListBox *server_list = GTK_LIST_BOX (get_child (fixture->window, PS_TYPE_WINDOW,
+                                                       "server_list"));
+    double contrast;
+
+    gtk_list_box_select_row (server_list, GTK_LIST_BOX_ROW (row));
+    flush_events ();
+    wait_for_highlight (GTK_WIDGET (row));
+    contrast = text_contrast (GTK_WIDGET (row),
+                              GTK_WIDGET (get_child (row, PS_TYPE_SERVER_ROW, "status_label")));
+    g_test_message ("The error's contrast on the selected row: %.2f", contrast);
+    g_assert_cmpfloat (contrast, >=, 3.0);
+  }
   accessible = gtk_widget_get_accessible (GTK_WIDGET (row));
   g_test_message ("The row's description: %s", atk_object_get_description (accessible));
   g_assert_nonnull (strstr (atk_object_get_description (accessible),
@@ -2035,6 +2148,249 @@ test_on_server_crashing (Fixture       *fixture,
   g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "show-servers", NULL);
   ps_server_set_url (this_instance, local_url);
   ps_server_set_username (this_instance, local_username);
+}
+
+/* The replication on the page that says @database, one @direction. */
+static GtkListBoxRow *
+find_replication_row (PsServerPage *page,
+                      const char   *database,
+                      const char   *direction)
+{
+  GtkListBox *list = GTK_LIST_BOX (get_child (page, PS_TYPE_SERVER_PAGE, "replication_list"));
+  GtkListBoxRow *row;
+
+  for (guint i = 0; (row = gtk_list_box_get_row_at_index (list, i)) != NULL; i++)
+    {
+      const char *name = atk_object_get_name (gtk_widget_get_accessible (GTK_WIDGET (row)));
+
+      if (name != NULL && strstr (name, database) != NULL && strstr (name, direction) != NULL)
+        return row;
+    }
+
+  return NULL;
+}
+
+static void
+on_button_notify_cb (GObject    *button,
+                     GParamSpec *pspec,
+                     guint      *n_notified)
+{
+  (*n_notified)++;
+}
+
+/* Counts each time the label, action or tooltip of @button is set. */
+static void
+count_button_changes (GtkWidget *button,
+                      guint     *n_notified)
+{
+  g_signal_connect (button, "notify::label", G_CALLBACK (on_button_notify_cb), n_notified);
+  g_signal_connect (button, "notify::action-name", G_CALLBACK (on_button_notify_cb),
+                    n_notified);
+  g_signal_connect (button, "notify::tooltip-text", G_CALLBACK (on_button_notify_cb),
+                    n_notified);
+}
+
+/* While CouchDB replicates, the counts change with every reading of its
+ * status. The page keeps each replication's row and changes its words in
+ * place, so that a screen reader's place and the keyboard focus stay; the
+ * sync buttons, whose meaning has not changed, are not set again.
+ */
+static void
+test_on_server_page_keeps_rows (Fixture       *fixture,
+                                gconstpointer  user_data)
+{
+  PsServerStore *store = ps_context_get_server_store (fixture->context);
+  PsServer *this_instance = ps_server_store_get_local (store);
+  PsSyncManager *manager = ps_context_get_sync_manager (fixture->context);
+  GtkStack *stack = GTK_STACK (get_child (fixture->window, PS_TYPE_WINDOW, "stack"));
+  g_autofree char *local_url = g_strdup (ps_server_get_url (this_instance));
+  g_autofree char *local_username = g_strdup (ps_server_get_username (this_instance));
+  g_autoptr(PsTestCouchServer) instance = NULL;
+  g_autoptr(PsTestCouchServer) remote = NULL;
+  g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (16);
+  g_autoptr(PsServer) server = NULL;
+  g_autofree char *written = NULL;
+  g_auto(GStrv) names = NULL;
+  const char *pulled = "From the server to this instance";
+  PsServerDialog *dialog;
+  PsServerPage *page;
+  PsServerRow *server_row;
+  GtkListBoxRow *row;
+  GtkWidget *page_button;
+  GtkWidget *row_button;
+  GtkWidget *page_button_child;
+  guint n_page_button_changes = 0;
+  guint n_row_button_changes = 0;
+  gboolean row_destroyed = FALSE;
+  gboolean destroyed = FALSE;
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  if (g_getenv ("PS_TEST_COUCHDB") == NULL || *g_getenv ("PS_TEST_COUCHDB") == '\0')
+    {
+      g_test_skip ("no CouchDB (set PS_TEST_COUCHDB to a couchdb-run script or a server URL)");
+      return;
+    }
+
+  instance = ps_test_couch_server_new (4);
+  remote = ps_test_couch_server_new (5);
+  for (guint i = 0; i < 2; i++)
+    ps_test_couch_server_set_config (i == 0 ? instance : remote,
+                                     "replicator", "startup_jitter", "0");
+
+  ps_server_set_url (this_instance, ps_test_couch_server_get_url (instance));
+  ps_server_set_username (this_instance, ps_test_couch_server_get_user (instance));
+  store_password (ps_server_get_id (this_instance),
+                  ps_test_couch_server_get_password (instance));
+
+  server = add_peer_server (fixture, "Kitgum field office",
+                            ps_test_couch_server_get_url (remote));
+  ps_server_set_username (server, ps_test_couch_server_get_user (remote));
+  store_password (ps_server_get_id (server), ps_test_couch_server_get_password (remote));
+  names = ps_server_dup_database_names (server);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      ps_test_couch_server_fresh_db (instance, names[i]);
+      ps_test_couch_server_fresh_db (remote, names[i]);
+    }
+  ps_sync_manager_set_replication_poll_interval (manager, 500);
+
+  dialog = open_edit_dialog (fixture, server);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (get_child (dialog, PS_TYPE_SERVER_DIALOG,
+                                                              "on_server_check")), TRUE);
+  g_signal_connect (dialog, "destroy", G_CALLBACK (on_destroy_cb), &destroyed);
+  gtk_dialog_response (GTK_DIALOG (save_and_find_question (dialog)), GTK_RESPONSE_ACCEPT);
+  wait_for_flag (&destroyed);
+  wait_for_row (fixture, server, is_running_status);
+
+  server_row = find_server_row (fixture, server);
+  g_signal_emit_by_name (get_child (fixture->window, PS_TYPE_WINDOW, "server_list"),
+                         "row-activated", server_row);
+  flush_events ();
+  page = PS_SERVER_PAGE (gtk_stack_get_visible_child (stack));
+
+  /* The replication a user has reached, with the keyboard or a screen
+   * reader: the first database, pulled.
+   */
+  row = find_replication_row (page, names[0], pulled);
+  g_assert_nonnull (row);
+  g_test_message ("The replication reads: %s",
+                  atk_object_get_name (gtk_widget_get_accessible (GTK_WIDGET (row))));
+  g_assert_nonnull (strstr (atk_object_get_name (gtk_widget_get_accessible (GTK_WIDGET (row))),
+                            "0 documents written"));
+  gtk_widget_grab_focus (GTK_WIDGET (row));
+  g_signal_connect (row, "destroy", G_CALLBACK (on_destroy_cb), &row_destroyed);
+
+  page_button = GTK_WIDGET (get_child (page, PS_TYPE_SERVER_PAGE, "sync_button"));
+  page_button_child = gtk_bin_get_child (GTK_BIN (page_button));
+  row_button = GTK_WIDGET (get_child (server_row, PS_TYPE_SERVER_ROW, "sync_button"));
+  count_button_changes (page_button, &n_page_button_changes);
+  count_button_changes (row_button, &n_row_button_changes);
+
+  /* Records written on the server: CouchDB pulls them in, and its counts
+   * grow while the page is open.
+   */
+  for (guint i = 0; i < 3; i++)
+    g_ptr_array_add (records, ps_record_generator_child (rand, i));
+  ps_test_peer_put_records (ps_test_couch_server_get_peer (remote), names[0], records);
+  written = g_strdup_printf ("%u documents written", records->len);
+
+  timeout_id = g_timeout_add_seconds (WAIT_TIMEOUT_SECONDS * 2, on_timeout_cb, &timed_out);
+  while (!row_destroyed && !timed_out &&
+         strstr (atk_object_get_name (gtk_widget_get_accessible (GTK_WIDGET (row))),
+                 written) == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (timeout_id);
+
+  /* The same row, told the new count, where it was. */
+  g_assert_false (row_destroyed);
+  g_assert_false (timed_out);
+  g_test_message ("The same replication now reads: %s",
+                  atk_object_get_name (gtk_widget_get_accessible (GTK_WIDGET (row))));
+  g_assert_true (find_replication_row (page, names[0], pulled) == row);
+  g_assert_true (gtk_widget_has_focus (GTK_WIDGET (row)));
+
+  /* Several readings, and the buttons were left alone. */
+  for (guint i = 0; i < 3; i++)
+    {
+      gboolean changed = FALSE;
+
+      g_signal_connect_swapped (manager, "server-replication-changed",
+                                G_CALLBACK (on_tick_cb), &changed);
+      wait_for_flag (&changed);
+      g_signal_handlers_disconnect_by_func (manager, on_tick_cb, &changed);
+    }
+  g_test_message ("The page's button was set %u times, the row's %u times",
+                  n_page_button_changes, n_row_button_changes);
+  g_assert_cmpuint (n_page_button_changes, ==, 0);
+  g_assert_cmpuint (n_row_button_changes, ==, 0);
+  g_assert_true (gtk_bin_get_child (GTK_BIN (page_button)) == page_button_child);
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (page_button)), ==,
+                   "_Update Server Replication");
+  g_signal_handlers_disconnect_by_func (page_button, on_button_notify_cb,
+                                        &n_page_button_changes);
+  g_signal_handlers_disconnect_by_func (row_button, on_button_notify_cb,
+                                        &n_row_button_changes);
+  g_signal_handlers_disconnect_by_func (row, on_destroy_cb, &row_destroyed);
+
+  /* Back to the desktop, its documents removed. */
+  dialog = open_edit_dialog (fixture, server);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (get_child (dialog, PS_TYPE_SERVER_DIALOG,
+                                                              "on_server_check")), FALSE);
+  destroyed = FALSE;
+  g_signal_connect (dialog, "destroy", G_CALLBACK (on_destroy_cb), &destroyed);
+  gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
+  wait_for_flag (&destroyed);
+  wait_for_replicator_docs (instance, ps_server_get_id (server), 0);
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (page_button)), ==, "_Sync Now");
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "show-servers", NULL);
+  ps_server_set_url (this_instance, local_url);
+  ps_server_set_username (this_instance, local_username);
+}
+
+/* A server's page opened from the keyboard: the address can be selected
+ * and copied, but the page does not open with the keyboard on it and its
+ * text selected.
+ */
+static void
+test_server_page_focus (Fixture       *fixture,
+                        gconstpointer  user_data)
+{
+  GtkStack *stack = GTK_STACK (get_child (fixture->window, PS_TYPE_WINDOW, "stack"));
+  g_autoptr(PsServer) server = NULL;
+  GtkWidget *url_label;
+  GtkWidget *focus;
+  PsServerPage *page;
+  PsServerRow *row;
+  int start = 0;
+  int end = 0;
+
+  server = add_peer_server (fixture, "Lira field office", "https://lira.example.org:6984");
+  row = find_server_row (fixture, server);
+  gtk_widget_grab_focus (GTK_WIDGET (row));
+  /* Enter on the row, as a keyboard user opens it. */
+  g_signal_emit_by_name (row, "activate");
+  flush_events ();
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "server");
+  page = PS_SERVER_PAGE (gtk_stack_get_visible_child (stack));
+  url_label = GTK_WIDGET (get_child (page, PS_TYPE_SERVER_PAGE, "url_label"));
+  focus = gtk_window_get_focus (GTK_WINDOW (fixture->window));
+  g_test_message ("The keyboard is on: %s “%s”",
+                  focus != NULL ? G_OBJECT_TYPE_NAME (focus) : "nothing",
+                  GTK_IS_BUTTON (focus) ? gtk_button_get_label (GTK_BUTTON (focus)) : "");
+  g_assert_true (focus != url_label);
+  g_assert_false (gtk_label_get_selection_bounds (GTK_LABEL (url_label), &start, &end));
+
+  /* Tab from Back reaches the address, to copy it. */
+  gtk_widget_grab_focus (GTK_WIDGET (get_child (page, PS_TYPE_SERVER_PAGE, "back_button")));
+  g_assert_true (gtk_widget_child_focus (GTK_WIDGET (fixture->window), GTK_DIR_TAB_FORWARD));
+  g_assert_true (gtk_window_get_focus (GTK_WINDOW (fixture->window)) == url_label);
+  g_assert_true (gtk_label_get_selectable (GTK_LABEL (url_label)));
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "show-servers", NULL);
 }
 
 static void
@@ -2524,6 +2880,8 @@ main (int   argc,
                   fixture_set_up, test_preferences_max_jobs, fixture_tear_down);
       g_test_add ("/ps/ui/delete-server", Fixture, NULL,
                   fixture_set_up, test_delete_server, fixture_tear_down);
+      g_test_add ("/ps/ui/server-page/focus", Fixture, NULL,
+                  fixture_set_up, test_server_page_focus, fixture_tear_down);
       g_test_add ("/ps/ui/sync-and-conflicts", Fixture, NULL,
                   fixture_set_up, test_sync_and_conflicts, fixture_tear_down);
       g_test_add ("/ps/ui/failure-notifies", Fixture, NULL,
@@ -2532,6 +2890,8 @@ main (int   argc,
                   fixture_set_up, test_server_dialog_on_server_consent, fixture_tear_down);
       g_test_add ("/ps/ui/on-server/crashing", Fixture, NULL,
                   fixture_set_up, test_on_server_crashing, fixture_tear_down);
+      g_test_add ("/ps/ui/on-server/page-keeps-rows", Fixture, NULL,
+                  fixture_set_up, test_on_server_page_keeps_rows, fixture_tear_down);
       g_test_add ("/ps/ui/sync-file", Fixture, NULL,
                   fixture_set_up, test_sync_file, fixture_tear_down);
       g_test_add ("/ps/ui/conflicts/names-and-search", Fixture, NULL,
