@@ -412,27 +412,44 @@ test_server_dialog_fits_small_screen (Fixture       *fixture,
   GtkExpander *advanced = GTK_EXPANDER (get_child (dialog, PS_TYPE_SERVER_DIALOG,
                                                    "advanced_expander"));
   GtkWidget *test_button = GTK_WIDGET (get_child (dialog, PS_TYPE_SERVER_DIALOG, "test_button"));
+  GtkAdjustment *scroll = gtk_scrolled_window_get_vadjustment (
+    GTK_SCROLLED_WINDOW (get_child (dialog, PS_TYPE_SERVER_DIALOG, "content_scroller")));
   int width = 0;
   int height = 0;
+  int last_height;
+  gint64 deadline;
 
   set_entry (dialog, "description_entry", "Field office");
   set_entry (dialog, "url_entry", "https://field.example.org:6984");
   set_entry (dialog, "username_entry", "admin");
   gtk_expander_set_expanded (advanced, TRUE);
-  flush_events ();
-  g_usleep (200 * G_TIME_SPAN_MILLISECOND);
-  flush_events ();
-
-  gtk_window_get_size (GTK_WINDOW (dialog), &width, &height);
+  /* The X server answers the resize when it can: wait until the size
+   * holds still for a while, rather than for a fixed time.
+   */
+  deadline = g_get_monotonic_time () + WAIT_TIMEOUT_SECONDS * G_USEC_PER_SEC;
+  do
+    {
+      last_height = height;
+      flush_events ();
+      g_usleep (100 * G_TIME_SPAN_MILLISECOND);
+      flush_events ();
+      gtk_window_get_size (GTK_WINDOW (dialog), &width, &height);
+    }
+  while ((height != last_height || !gtk_widget_get_mapped (test_button)) &&
+         g_get_monotonic_time () < deadline);
+  g_assert_true (gtk_widget_get_mapped (test_button));
   g_assert_cmpint (height, <=, 700);
 
   /* The last field is reached with the keyboard, scrolled into view. */
   gtk_widget_grab_focus (test_button);
-  flush_events ();
+  deadline = g_get_monotonic_time () + WAIT_TIMEOUT_SECONDS * G_USEC_PER_SEC;
+  while (gtk_adjustment_get_value (scroll) <= 0 && g_get_monotonic_time () < deadline)
+    {
+      flush_events ();
+      g_usleep (20 * G_TIME_SPAN_MILLISECOND);
+    }
   g_assert_true (gtk_widget_is_focus (test_button));
-  g_assert_cmpfloat (gtk_adjustment_get_value (gtk_scrolled_window_get_vadjustment (
-                       GTK_SCROLLED_WINDOW (get_child (dialog, PS_TYPE_SERVER_DIALOG,
-                                                       "content_scroller")))), >, 0);
+  g_assert_cmpfloat (gtk_adjustment_get_value (scroll), >, 0);
 
   gtk_dialog_response (GTK_DIALOG (dialog), GTK_RESPONSE_CANCEL);
   flush_events ();
