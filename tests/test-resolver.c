@@ -112,9 +112,10 @@ find_row (JsonArray  *rows,
 }
 
 static void
-on_resolved_cb (PsResolver *resolver,
-                JsonObject *report,
-                GPtrArray  *reports)
+on_resolved_cb (PsResolver  *resolver,
+                JsonObject  *report,
+                PsJsonTexts *texts,
+                GPtrArray   *reports)
 {
   g_ptr_array_add (reports, json_object_ref (report));
 }
@@ -502,9 +503,10 @@ count_logged_requests (PsTestPeer *peer,
 }
 
 static void
-on_resolved_count_cb (PsResolver *resolver,
-                      JsonObject *report,
-                      GHashTable *times)
+on_resolved_count_cb (PsResolver  *resolver,
+                      JsonObject  *report,
+                      PsJsonTexts *texts,
+                      GHashTable  *times)
 {
   const char *id = json_object_get_string_member (report, "id");
   guint n = GPOINTER_TO_UINT (g_hash_table_lookup (times, id));
@@ -794,22 +796,17 @@ test_numbers_written_as_read (void)
 /* A contested decimal is journaled as the records had it, 0.1 and not
  * 0.10000000000000001, so that what the journal shows is what was typed.
  */
+/* One record, its two leaves contesting decimals. */
 static void
-test_decimals_journaled_as_read (void)
+put_decimals_conflict (PsTestPeer *peer)
 {
-  g_autoptr(PsTestPeer) peer = ps_test_peer_new (TRUE);
   g_autoptr(SoupSession) session = ps_couch_session_new ();
-  g_autoptr(PsCouchDatabase) database = NULL;
-  g_autoptr(PsResolver) resolver = NULL;
-  g_autoptr(PsJournal) journal = NULL;
   g_autoptr(SoupMessage) message = NULL;
   g_autoptr(GBytes) request = NULL;
   g_autoptr(GBytes) answer = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *contents = NULL;
   g_autofree char *url = NULL;
   g_autofree char *db_url = ps_test_peer_db_url (peer, DB);
-  g_autofree char *journal_path = g_build_filename (g_get_user_state_dir (), "journal.jsonl", NULL);
   const char *body =
     "{\"new_edits\":false,\"docs\":["
     "{\"_id\":\"gps\",\"_rev\":\"2-aaaa\",\"_revisions\":{\"start\":2,\"ids\":[\"aaaa\",\"0000\"]},"
@@ -826,7 +823,30 @@ test_decimals_journaled_as_read (void)
   g_assert_no_error (error);
   g_assert_cmpuint (soup_message_get_status (message), ==, 201);
   g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 1);
+}
 
+static void
+assert_decimals_as_read (const char *text)
+{
+  g_assert_nonnull (strstr (text, "\"value\":0.1,"));
+  g_assert_nonnull (strstr (text, "\"value\":0.25,"));
+  g_assert_nonnull (strstr (text, "\"value\":2.7745,"));
+  g_assert_nonnull (strstr (text, "\"value\":9.0765,"));
+}
+
+static void
+test_decimals_journaled_as_read (void)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new (TRUE);
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(PsCouchDatabase) database = NULL;
+  g_autoptr(PsResolver) resolver = NULL;
+  g_autoptr(PsJournal) journal = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *journal_path = g_build_filename (g_get_user_state_dir (), "journal.jsonl", NULL);
+
+  put_decimals_conflict (peer);
   database = open_database (session, peer);
   journal = ps_journal_new_for_path (journal_path);
   resolver = ps_resolver_new (database);
@@ -837,10 +857,37 @@ test_decimals_journaled_as_read (void)
   g_file_get_contents (journal_path, &contents, NULL, &error);
   g_assert_no_error (error);
   g_test_message ("journal: %s", contents);
-  g_assert_nonnull (strstr (contents, "\"value\":0.1,"));
-  g_assert_nonnull (strstr (contents, "\"value\":0.25,"));
-  g_assert_nonnull (strstr (contents, "\"value\":2.7745,"));
-  g_assert_nonnull (strstr (contents, "\"value\":9.0765,"));
+  assert_decimals_as_read (contents);
+}
+
+/* What `resolve --json` prints of the values is what the leaves held. */
+static void
+test_cli_resolve_json_numbers (void)
+{
+  g_autoptr(PsTestPeer) peer = ps_test_peer_new (TRUE);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = ps_test_peer_db_url (peer, DB);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  put_decimals_conflict (peer);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
+  process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("PS_CLI"), "resolve", url,
+                                         "--json", NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s%s", out, err);
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  /* Still JSON as a whole. */
+  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  g_assert_no_error (error);
+  assert_decimals_as_read (out);
 }
 
 typedef struct
@@ -987,6 +1034,7 @@ main (int   argc,
   g_test_add_func ("/ps/resolver/cancelled-while-listing", test_cancelled_while_listing);
   g_test_add_func ("/ps/resolver/numbers-written-as-read", test_numbers_written_as_read);
   g_test_add_func ("/ps/resolver/decimals-journaled-as-read", test_decimals_journaled_as_read);
+  g_test_add_func ("/ps/resolver/cli-json-numbers", test_cli_resolve_json_numbers);
 
   return g_test_run ();
 }

@@ -72,17 +72,20 @@ print_resolution (JsonObject *report)
 }
 
 static void
-on_resolved_cb (PsResolver *resolver,
-                JsonObject *report,
-                ResolveRun *run)
+on_resolved_cb (PsResolver  *resolver,
+                JsonObject  *report,
+                PsJsonTexts *texts,
+                ResolveRun  *run)
 {
   /* Printed as they come, not kept: a large database would fill memory. */
   if (run->json)
     {
       g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), report);
-      g_autofree char *text = json_to_string (node, FALSE);
+      g_autoptr(GString) text = g_string_new (NULL);
 
-      g_print ("%s\n    %s", run->n_printed++ == 0 ? "" : ",", text);
+      /* With the values' texts: json-glib alone rounds their numbers. */
+      ps_json_write_edited (text, node, texts);
+      g_print ("%s\n    %s", run->n_printed++ == 0 ? "" : ",", text->str);
     }
   else
     print_resolution (report);

@@ -273,12 +273,15 @@ ps_resolver_class_init (PsResolverClass *klass)
    * @self: a #PsResolver
    * @report: a #JsonObject: the merge report (see ps_merge_result_get_report())
    *   with `database` and `new_rev`
+   * @texts: (nullable): a #PsJsonTexts, the texts of the values @report
+   *   quotes, valid during the emission: write @report with
+   *   ps_json_write_edited() and them to keep its numbers exact
    *
    * Emitted for each record once its merged revision is stored.
    */
   signals[RESOLVED] =
     g_signal_new ("resolved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, JSON_TYPE_OBJECT);
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, JSON_TYPE_OBJECT, G_TYPE_POINTER);
 }
 
 static void
@@ -436,7 +439,7 @@ report_resolution (Batch         *batch,
   json_object_set_string_member (report, "new_rev", new_rev);
   self->n_resolved++;
 
-  g_signal_emit (self, signals[RESOLVED], 0, report);
+  g_signal_emit (self, signals[RESOLVED], 0, report, ps_merge_result_get_report_texts (result));
 }
 
 static int

@@ -425,9 +425,10 @@ verify_in_thread (GTask        *task,
 /* Pass 2: write */
 
 static void
-on_resolver_resolved_cb (PsResolver *resolver,
-                         JsonObject *report,
-                         PsImport   *self)
+on_resolver_resolved_cb (PsResolver  *resolver,
+                         JsonObject  *report,
+                         PsJsonTexts *texts,
+                         PsImport    *self)
 {
   g_signal_emit (self, signals[RESOLVED], 0, report);
 }

@@ -886,9 +886,10 @@ ps_sync_job_new_replication (PsSyncJob       *self,
 }
 
 static void
-on_resolver_resolved_cb (PsResolver *resolver,
-                         JsonObject *report,
-                         PsSyncJob  *self)
+on_resolver_resolved_cb (PsResolver  *resolver,
+                         JsonObject  *report,
+                         PsJsonTexts *texts,
+                         PsSyncJob   *self)
 {
   g_signal_emit (self, signals[RESOLVED], 0, report);
 }

@@ -245,9 +245,10 @@ ps_watcher_set_poll_deadline (PsWatcher *self,
 }
 
 static void
-on_resolver_resolved_cb (PsResolver *resolver,
-                         JsonObject *report,
-                         Follower   *follower)
+on_resolver_resolved_cb (PsResolver  *resolver,
+                         JsonObject  *report,
+                         PsJsonTexts *texts,
+                         Follower    *follower)
 {
   g_signal_emit (follower->self, signals[RESOLVED], 0, follower->database, report);
 }
