@@ -860,34 +860,50 @@ test_decimals_journaled_as_read (void)
   assert_decimals_as_read (contents);
 }
 
-/* What `resolve --json` prints of the values is what the leaves held. */
-static void
-test_cli_resolve_json_numbers (void)
+/* Resolves the decimals conflict with `primero-sync-cli resolve`, the
+ * extra argument given, and returns what it printed. */
+static char *
+resolve_decimals_with_cli (const char *extra)
 {
   g_autoptr(PsTestPeer) peer = ps_test_peer_new (TRUE);
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *url = ps_test_peer_db_url (peer, DB);
-  g_autofree char *out = NULL;
   g_autofree char *err = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  char *out = NULL;
 
   put_decimals_conflict (peer);
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
   process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("PS_CLI"), "resolve", url,
-                                         "--json", NULL);
+                                         extra, NULL);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
   g_assert_no_error (error);
   g_test_message ("%s%s", out, err);
   g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 0);
+  return out;
+}
+
+/* What `resolve` prints of the values is what the leaves held. */
+static void
+test_cli_resolve_numbers (void)
+{
+  g_autofree char *json = resolve_decimals_with_cli ("--json");
+  g_autofree char *text = resolve_decimals_with_cli (NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
   /* Still JSON as a whole. */
-  g_assert_true (json_parser_load_from_data (parser, out, -1, &error));
+  g_assert_true (json_parser_load_from_data (parser, json, -1, &error));
   g_assert_no_error (error);
-  assert_decimals_as_read (out);
+  assert_decimals_as_read (json);
+
+  g_assert_nonnull (strstr (text, "ratio: kept 0.25 ("));
+  g_assert_nonnull (strstr (text, "latitude: kept 9.0765 ("));
 }
 
 typedef struct
@@ -1034,7 +1050,7 @@ main (int   argc,
   g_test_add_func ("/ps/resolver/cancelled-while-listing", test_cancelled_while_listing);
   g_test_add_func ("/ps/resolver/numbers-written-as-read", test_numbers_written_as_read);
   g_test_add_func ("/ps/resolver/decimals-journaled-as-read", test_decimals_journaled_as_read);
-  g_test_add_func ("/ps/resolver/cli-json-numbers", test_cli_resolve_json_numbers);
+  g_test_add_func ("/ps/resolver/cli-numbers", test_cli_resolve_numbers);
 
   return g_test_run ();
 }

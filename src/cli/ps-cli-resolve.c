@@ -24,14 +24,20 @@ typedef struct
 } ResolveRun;
 
 static char *
-value_to_text (JsonNode *value)
+value_to_text (JsonNode    *value,
+               PsJsonTexts *texts)
 {
+  GString *text;
+
   if (value == NULL || JSON_NODE_HOLDS_NULL (value))
     return g_strdup (_("(empty)"));
   if (JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING)
     return g_strdup_printf ("“%s”", json_node_get_string (value));
 
-  return json_to_string (value, FALSE);
+  /* As the leaf had it: json-glib alone rounds numbers. */
+  text = g_string_new (NULL);
+  ps_json_write_edited (text, value, texts);
+  return g_string_free (text, FALSE);
 }
 
 static char *
@@ -44,7 +50,8 @@ source_to_text (JsonObject *source)
 }
 
 static void
-print_resolution (JsonObject *report)
+print_resolution (JsonObject  *report,
+                  PsJsonTexts *texts)
 {
   JsonArray *decisions = json_object_get_array_member (report, "decisions");
   const char *display_id = json_object_get_string_member_with_default (report, "display_id", NULL);
@@ -63,7 +70,7 @@ print_resolution (JsonObject *report)
 
       if (kept == NULL)
         continue;
-      value = value_to_text (json_object_get_member (kept, "value"));
+      value = value_to_text (json_object_get_member (kept, "value"), texts);
       source = source_to_text (kept);
       /* TRANSLATORS: "  field: kept “value” (user of organisation, time)" */
       g_print (_("  %s: kept %s (%s)\n"),
@@ -88,7 +95,7 @@ on_resolved_cb (PsResolver  *resolver,
       g_print ("%s\n    %s", run->n_printed++ == 0 ? "" : ",", text->str);
     }
   else
-    print_resolution (report);
+    print_resolution (report, texts);
 }
 
 static void
