@@ -13,6 +13,7 @@
 #include "ps-json.h"
 #include "ps-resolution.h"
 #include "ps-server-page.h"
+#include "ps-quiet-widgets.h"
 #include "ps-sync-database.h"
 
 #define MAX_HISTORY 50
@@ -211,15 +212,6 @@ get_replication_row (GtkListBoxRow *row)
   return g_object_get_data (G_OBJECT (row), REPLICATION_ROW_KEY);
 }
 
-/* Setting the same text again would still tell a screen reader of a change. */
-static void
-set_label_text (GtkLabel   *label,
-                const char *text)
-{
-  if (g_strcmp0 (gtk_label_get_text (label), text) != 0)
-    gtk_label_set_text (label, text);
-}
-
 static int
 sort_replication_rows_cb (GtkListBoxRow *row1,
                           GtkListBoxRow *row2,
@@ -294,8 +286,8 @@ update_replication_row (GtkListBoxRow             *row,
   counts = describe_counts (ps_server_replication_status_get_entry_docs_written (status, i),
                             ps_server_replication_status_get_entry_write_failures (status, i),
                             ps_server_replication_status_get_entry_changes_pending (status, i));
-  set_label_text (data->state_label, state_text);
-  set_label_text (data->counts_label, counts);
+  ps_quiet_label_set_text (data->state_label, state_text);
+  ps_quiet_label_set_text (data->counts_label, counts);
   if (ps_server_replication_state_is_failing (state))
     gtk_style_context_add_class (style, "error");
   else
@@ -374,26 +366,6 @@ update_replication_rows (PsServerPage              *self,
   gtk_widget_set_visible (GTK_WIDGET (self->replication_empty_label), n_entries == 0);
 }
 
-/* Each setting remakes the button's label, which a screen reader then
- * says again: it is set only when what the button does changes.
- */
-static void
-set_sync_button (PsServerPage *self,
-                 const char   *label,
-                 const char   *action_name,
-                 const char   *tooltip)
-{
-  GtkWidget *button = GTK_WIDGET (self->sync_button);
-  g_autofree char *shown_tooltip = gtk_widget_get_tooltip_text (button);
-
-  if (g_strcmp0 (gtk_button_get_label (self->sync_button), label) != 0)
-    gtk_button_set_label (self->sync_button, label);
-  if (g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), action_name) != 0)
-    gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action_name);
-  if (g_strcmp0 (shown_tooltip, tooltip) != 0)
-    gtk_widget_set_tooltip_text (button, tooltip);
-}
-
 static void
 update_replication_state (PsServerPage *self)
 {
@@ -414,16 +386,16 @@ update_replication_state (PsServerPage *self)
 
   /* Translators: %s is the state of a replication, e.g. “Running” */
   state_text = g_strdup_printf (_("State: %s"), ps_server_replication_state_to_label (state));
-  set_label_text (self->replication_state_label, state_text);
+  ps_quiet_label_set_text (self->replication_state_label, state_text);
 
-  set_label_text (self->replication_error_label, error != NULL ? error : "");
+  ps_quiet_label_set_text (self->replication_error_label, error != NULL ? error : "");
   gtk_widget_set_visible (self->replication_error_box, error != NULL && *error != '\0');
   gtk_widget_set_visible (GTK_WIDGET (self->replication_edit_button), failing);
   gtk_widget_set_visible (GTK_WIDGET (self->replication_diagnose_button), failing);
 
-  set_sync_button (self, _("_Update Server Replication"), "win.sync-server",
-                   _("Write this server’s replication documents into this "
-                     "instance’s CouchDB again"));
+  ps_quiet_button_set (self->sync_button, _("_Update Server Replication"), "win.sync-server",
+                       _("Write this server’s replication documents into this "
+                         "instance’s CouchDB again"));
 
   update_replication_rows (self, status);
 }
@@ -452,10 +424,10 @@ update_job_state (PsServerPage *self)
     }
   state = ps_sync_job_get_state (self->job);
   status = ps_sync_job_dup_status_text (self->job);
-  set_label_text (self->status_label, status != NULL ? status : "");
+  ps_quiet_label_set_text (self->status_label, status != NULL ? status : "");
 
   error = ps_sync_job_get_error_message (self->job);
-  set_label_text (self->error_label, error != NULL ? error : "");
+  ps_quiet_label_set_text (self->error_label, error != NULL ? error : "");
   gtk_widget_set_visible (self->error_box, error != NULL && *error != '\0' &&
                                            state != PS_SYNC_STATE_UP_TO_DATE);
   /* A refused password is mended in the server's dialog, not diagnosed. */
@@ -464,9 +436,9 @@ update_job_state (PsServerPage *self)
                                            PS_COUCH_ERROR, PS_COUCH_ERROR_UNAUTHORIZED));
 
   if (ps_sync_job_get_running (self->job) || state == PS_SYNC_STATE_QUEUED)
-    set_sync_button (self, _("_Stop"), "win.stop-server", NULL);
+    ps_quiet_button_set (self->sync_button, _("_Stop"), "win.stop-server", NULL);
   else
-    set_sync_button (self, _("_Sync Now"), "win.sync-server", NULL);
+    ps_quiet_button_set (self->sync_button, _("_Sync Now"), "win.sync-server", NULL);
 
   gtk_widget_set_visible (GTK_WIDGET (self->databases_empty_label),
                           g_list_model_get_n_items (ps_sync_job_get_databases (self->job)) == 0);

@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "ps-server-row.h"
+#include "ps-quiet-widgets.h"
 #include "ps-url.h"
 
 struct _PsServerRow
@@ -122,26 +123,6 @@ dup_replication_status_text (PsServerReplicationStatus *status)
   return g_strdup_printf (_("%s: %s"), ps_server_replication_state_to_label (state), error);
 }
 
-/* Each setting remakes the button's label, which a screen reader then
- * says again: it is set only when what the button does changes.
- */
-static void
-set_sync_button (PsServerRow *self,
-                 const char  *label,
-                 const char  *action_name,
-                 const char  *tooltip)
-{
-  GtkWidget *button = GTK_WIDGET (self->sync_button);
-  g_autofree char *shown_tooltip = gtk_widget_get_tooltip_text (button);
-
-  if (g_strcmp0 (gtk_button_get_label (self->sync_button), label) != 0)
-    gtk_button_set_label (self->sync_button, label);
-  if (g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)), action_name) != 0)
-    gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action_name);
-  if (g_strcmp0 (shown_tooltip, tooltip) != 0)
-    gtk_widget_set_tooltip_text (button, tooltip);
-}
-
 static void
 set_status (PsServerRow *self,
             const char  *icon_name,
@@ -161,8 +142,7 @@ set_status (PsServerRow *self,
   gtk_image_get_icon_name (self->state_image, &shown_icon_name, NULL);
   if (g_strcmp0 (shown_icon_name, icon_name) != 0)
     gtk_image_set_from_icon_name (self->state_image, icon_name, GTK_ICON_SIZE_LARGE_TOOLBAR);
-  if (g_strcmp0 (gtk_label_get_text (self->status_label), status) != 0)
-    gtk_label_set_text (self->status_label, status);
+  ps_quiet_label_set_text (self->status_label, status);
   /* The label keeps to one line and ends in “…” where the row is too
    * narrow: the whole text is in its tooltip.
    */
@@ -208,9 +188,9 @@ update_replication_state (PsServerRow *self)
   /* No sync runs from this desktop: there is nothing to follow or stop. */
   gtk_widget_hide (GTK_WIDGET (self->progress_bar));
   gtk_widget_hide (GTK_WIDGET (self->last_sync_label));
-  set_sync_button (self, _("Update"), "win.sync-server",
-                   _("Write this server’s replication documents into this "
-                     "instance’s CouchDB again"));
+  ps_quiet_button_set (self->sync_button, _("Update"), "win.sync-server",
+                       _("Write this server’s replication documents into this "
+                         "instance’s CouchDB again"));
 }
 
 static void
@@ -241,9 +221,11 @@ update_job_state (PsServerRow *self)
                                  CLAMP (ps_sync_job_get_progress (self->job), 0.0, 1.0));
 
   if (running)
-    set_sync_button (self, _("Stop"), "win.stop-server", _("Stop syncing with this server"));
+    ps_quiet_button_set (self->sync_button, _("Stop"), "win.stop-server",
+                         _("Stop syncing with this server"));
   else
-    set_sync_button (self, _("Sync Now"), "win.sync-server", _("Sync with this server now"));
+    ps_quiet_button_set (self->sync_button, _("Sync Now"), "win.sync-server",
+                         _("Sync with this server now"));
 }
 
 static gboolean
