@@ -751,6 +751,32 @@ numbers_leaf (const char *hash,
                           "\"name\":\"%s\"}", hash, hash, name);
 }
 
+/* Stores two leaves of one record, written as given: json-glib would write
+ * their numbers otherwise.
+ */
+static void
+put_conflicting_leaves (PsTestPeer *peer,
+                        const char *leaves)
+{
+  g_autoptr(SoupSession) session = ps_couch_session_new ();
+  g_autoptr(SoupMessage) message = NULL;
+  g_autoptr(GBytes) request = NULL;
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db_url = ps_test_peer_db_url (peer, DB);
+  g_autofree char *url = g_strdup_printf ("%s/_bulk_docs", db_url);
+  g_autofree char *body = g_strdup_printf ("{\"new_edits\":false,\"docs\":[%s]}", leaves);
+
+  ps_test_peer_create_db (peer, DB);
+  message = soup_message_new ("POST", url);
+  request = g_bytes_new_static (body, strlen (body));
+  soup_message_set_request_body_from_bytes (message, "application/json", request);
+  answer = soup_session_send_and_read (session, message, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (message), ==, 201);
+  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 1);
+}
+
 /* Values are written back as the leaves had them: json-glib would write
  * 1e308 as `1e+308.0`, which the server refuses, every run.
  */
@@ -761,27 +787,12 @@ test_numbers_written_as_read (void)
   g_autoptr(SoupSession) session = ps_couch_session_new ();
   g_autoptr(PsCouchDatabase) database = NULL;
   g_autoptr(PsResolver) resolver = NULL;
-  g_autoptr(SoupMessage) message = NULL;
-  g_autoptr(GBytes) request = NULL;
-  g_autoptr(GBytes) answer = NULL;
-  g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) doc = NULL;
-  g_autofree char *url = NULL;
   g_autofree char *a = numbers_leaf ("aaaa", "a");
   g_autofree char *b = numbers_leaf ("bbbb", "b");
-  g_autofree char *db_url = ps_test_peer_db_url (peer, DB);
-  g_autofree char *body = g_strdup_printf ("{\"new_edits\":false,\"docs\":[%s,%s]}", a, b);
+  g_autofree char *leaves = g_strdup_printf ("%s,%s", a, b);
 
-  ps_test_peer_create_db (peer, DB);
-  url = g_strdup_printf ("%s/_bulk_docs", db_url);
-  message = soup_message_new ("POST", url);
-  request = g_bytes_new_static (body, strlen (body));
-  soup_message_set_request_body_from_bytes (message, "application/json", request);
-  answer = soup_session_send_and_read (session, message, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (soup_message_get_status (message), ==, 201);
-  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 1);
-
+  put_conflicting_leaves (peer, leaves);
   database = open_database (session, peer);
   resolver = ps_resolver_new (database);
   resolve (resolver, NULL);
@@ -793,36 +804,15 @@ test_numbers_written_as_read (void)
   g_assert_cmpfloat (json_object_get_double_member (doc, "tiny"), ==, -2.5e-300);
 }
 
-/* A contested decimal is journaled as the records had it, 0.1 and not
- * 0.10000000000000001, so that what the journal shows is what was typed.
- */
 /* One record, its two leaves contesting decimals. */
 static void
 put_decimals_conflict (PsTestPeer *peer)
 {
-  g_autoptr(SoupSession) session = ps_couch_session_new ();
-  g_autoptr(SoupMessage) message = NULL;
-  g_autoptr(GBytes) request = NULL;
-  g_autoptr(GBytes) answer = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *url = NULL;
-  g_autofree char *db_url = ps_test_peer_db_url (peer, DB);
-  const char *body =
-    "{\"new_edits\":false,\"docs\":["
+  put_conflicting_leaves (peer,
     "{\"_id\":\"gps\",\"_rev\":\"2-aaaa\",\"_revisions\":{\"start\":2,\"ids\":[\"aaaa\",\"0000\"]},"
     "\"last_updated_at\":\"2024/01/01 10:00:00 +0000\",\"ratio\":0.1,\"latitude\":2.7745},"
     "{\"_id\":\"gps\",\"_rev\":\"2-bbbb\",\"_revisions\":{\"start\":2,\"ids\":[\"bbbb\",\"0000\"]},"
-    "\"last_updated_at\":\"2024/02/01 10:00:00 +0000\",\"ratio\":0.25,\"latitude\":9.0765}]}";
-
-  ps_test_peer_create_db (peer, DB);
-  url = g_strdup_printf ("%s/_bulk_docs", db_url);
-  message = soup_message_new ("POST", url);
-  request = g_bytes_new_static (body, strlen (body));
-  soup_message_set_request_body_from_bytes (message, "application/json", request);
-  answer = soup_session_send_and_read (session, message, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpuint (soup_message_get_status (message), ==, 201);
-  g_assert_cmpuint (ps_test_peer_count_conflicts (peer, DB), ==, 1);
+    "\"last_updated_at\":\"2024/02/01 10:00:00 +0000\",\"ratio\":0.25,\"latitude\":9.0765}");
 }
 
 static void
@@ -834,6 +824,9 @@ assert_decimals_as_read (const char *text)
   g_assert_nonnull (strstr (text, "\"value\":9.0765,"));
 }
 
+/* A contested decimal is journaled as the records had it, 0.1 and not
+ * 0.10000000000000001, so that what the journal shows is what was typed.
+ */
 static void
 test_decimals_journaled_as_read (void)
 {
