@@ -1926,6 +1926,51 @@ text_contrast (GtkWidget *row,
   return (lighter + 0.05) / (darker + 0.05);
 }
 
+/* This instance on @instance, a server on @remote with @password in the
+ * keyring, every record database fresh on both; then server-side sync
+ * turned on as a user does, in the dialog, agreeing to the question.
+ */
+static PsServer *
+add_server_synced_on_server (Fixture           *fixture,
+                             const char        *description,
+                             PsTestCouchServer *instance,
+                             PsTestCouchServer *remote,
+                             const char        *password)
+{
+  PsServer *this_instance = ps_server_store_get_local (ps_context_get_server_store (fixture->context));
+  PsServer *server;
+  PsServerDialog *dialog;
+  g_auto(GStrv) names = NULL;
+  gboolean destroyed = FALSE;
+
+  ps_server_set_url (this_instance, ps_test_couch_server_get_url (instance));
+  ps_server_set_username (this_instance, ps_test_couch_server_get_user (instance));
+  store_password (ps_server_get_id (this_instance),
+                  ps_test_couch_server_get_password (instance));
+
+  server = add_peer_server (fixture, description, ps_test_couch_server_get_url (remote));
+  ps_server_set_username (server, ps_test_couch_server_get_user (remote));
+  store_password (ps_server_get_id (server), password);
+  names = ps_server_dup_database_names (server);
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      ps_test_couch_server_fresh_db (instance, names[i]);
+      ps_test_couch_server_fresh_db (remote, names[i]);
+    }
+  ps_sync_manager_set_replication_poll_interval (ps_context_get_sync_manager (fixture->context),
+                                                 500);
+
+  dialog = open_edit_dialog (fixture, server);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (get_child (dialog, PS_TYPE_SERVER_DIALOG,
+                                                              "on_server_check")), TRUE);
+  g_signal_connect (dialog, "destroy", G_CALLBACK (on_destroy_cb), &destroyed);
+  gtk_dialog_response (GTK_DIALOG (save_and_find_question (dialog)), GTK_RESPONSE_ACCEPT);
+  wait_for_flag (&destroyed);
+  g_assert_true (ps_server_get_on_server (server));
+
+  return server;
+}
+
 /* A server kept in sync on the server, against two real CouchDBs, whose
  * password is wrong: CouchDB's replicator fails, and the row, the page and
  * a notification say so with CouchDB's reason. With the password mended
@@ -1978,31 +2023,9 @@ test_on_server_crashing (Fixture       *fixture,
     }
   notifications_start (fixture, &notifications);
 
-  ps_server_set_url (this_instance, ps_test_couch_server_get_url (instance));
-  ps_server_set_username (this_instance, ps_test_couch_server_get_user (instance));
-  store_password (ps_server_get_id (this_instance),
-                  ps_test_couch_server_get_password (instance));
-
-  server = add_peer_server (fixture, "Gulu field office",
-                            ps_test_couch_server_get_url (remote));
-  ps_server_set_username (server, ps_test_couch_server_get_user (remote));
-  store_password (ps_server_get_id (server), wrong_password);
+  server = add_server_synced_on_server (fixture, "Gulu field office", instance, remote,
+                                        wrong_password);
   names = ps_server_dup_database_names (server);
-  for (guint i = 0; names[i] != NULL; i++)
-    {
-      ps_test_couch_server_fresh_db (instance, names[i]);
-      ps_test_couch_server_fresh_db (remote, names[i]);
-    }
-  ps_sync_manager_set_replication_poll_interval (manager, 500);
-
-  /* Turned on as a user does, in the dialog, agreeing to the question. */
-  dialog = open_edit_dialog (fixture, server);
-  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (get_child (dialog, PS_TYPE_SERVER_DIALOG,
-                                                              "on_server_check")), TRUE);
-  g_signal_connect (dialog, "destroy", G_CALLBACK (on_destroy_cb), &destroyed);
-  gtk_dialog_response (GTK_DIALOG (save_and_find_question (dialog)), GTK_RESPONSE_ACCEPT);
-  wait_for_flag (&destroyed);
-  g_assert_true (ps_server_get_on_server (server));
 
   /* The row: the state and CouchDB's reason, also for a screen reader. */
   wait_for_row (fixture, server, is_failing_status);
@@ -2256,29 +2279,9 @@ test_on_server_page_keeps_rows (Fixture       *fixture,
     ps_test_couch_server_set_config (i == 0 ? instance : remote,
                                      "replicator", "startup_jitter", "0");
 
-  ps_server_set_url (this_instance, ps_test_couch_server_get_url (instance));
-  ps_server_set_username (this_instance, ps_test_couch_server_get_user (instance));
-  store_password (ps_server_get_id (this_instance),
-                  ps_test_couch_server_get_password (instance));
-
-  server = add_peer_server (fixture, "Kitgum field office",
-                            ps_test_couch_server_get_url (remote));
-  ps_server_set_username (server, ps_test_couch_server_get_user (remote));
-  store_password (ps_server_get_id (server), ps_test_couch_server_get_password (remote));
+  server = add_server_synced_on_server (fixture, "Kitgum field office", instance, remote,
+                                        ps_test_couch_server_get_password (remote));
   names = ps_server_dup_database_names (server);
-  for (guint i = 0; names[i] != NULL; i++)
-    {
-      ps_test_couch_server_fresh_db (instance, names[i]);
-      ps_test_couch_server_fresh_db (remote, names[i]);
-    }
-  ps_sync_manager_set_replication_poll_interval (manager, 500);
-
-  dialog = open_edit_dialog (fixture, server);
-  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (get_child (dialog, PS_TYPE_SERVER_DIALOG,
-                                                              "on_server_check")), TRUE);
-  g_signal_connect (dialog, "destroy", G_CALLBACK (on_destroy_cb), &destroyed);
-  gtk_dialog_response (GTK_DIALOG (save_and_find_question (dialog)), GTK_RESPONSE_ACCEPT);
-  wait_for_flag (&destroyed);
   wait_for_row (fixture, server, is_running_status);
 
   server_row = find_server_row (fixture, server);
