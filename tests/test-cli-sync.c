@@ -155,28 +155,37 @@ test_refused_password_says_how_to_mend (void)
   ps_test_assert_same_rev_trees (local, databases[0], remote, databases[0]);
 }
 
+/* A second server, "Head office", on @remote. */
+static void
+add_head_office (PsTestPeer *remote)
+{
+  const char * const add[] = { "server", "add", "--description", "Head office",
+                               "--url", ps_test_peer_get_url (remote),
+                               "--username", ADMIN, "--password-stdin", NULL };
+  g_auto(PsCliResult) added = { 0, };
+
+  ps_test_run_cli (&added, NULL, TEST_PASSWORD "\n", add);
+  g_assert_cmpint (added.status, ==, 0);
+}
+
 /* Each server's outcome is on disk when the command ends, also the
- * outcomes of servers that finished right after another was saved. */
+ * outcomes of servers that finished right after another was saved.
+ */
 static void
 test_status_after_sync_all (void)
 {
   g_autoptr(PsTestPeer) local = ps_test_peer_new (TRUE);
   g_autoptr(PsTestPeer) remote = ps_test_peer_new_with_admin (TRUE, ADMIN, TEST_PASSWORD);
   g_autoptr(GPtrArray) records = set_up_instances (local, remote);
-  const char * const add[] = { "server", "add", "--description", "Head office",
-                               "--url", ps_test_peer_get_url (remote),
-                               "--username", ADMIN, "--password-stdin", NULL };
   const char * const sync[] = { "sync", "--all", "--once", NULL };
   const char * const status[] = { "sync", "--status", "--json", NULL };
-  g_auto(PsCliResult) added = { 0, };
   g_auto(PsCliResult) synced = { 0, };
   g_auto(PsCliResult) shown = { 0, };
   g_autoptr(JsonNode) root = NULL;
   g_autoptr(GError) error = NULL;
   JsonArray *servers;
 
-  ps_test_run_cli (&added, NULL, TEST_PASSWORD "\n", add);
-  g_assert_cmpint (added.status, ==, 0);
+  add_head_office (remote);
   ps_test_run_cli (&synced, NULL, NULL, sync);
   g_assert_cmpint (synced.status, ==, 0);
 
@@ -240,23 +249,19 @@ assert_same_member (JsonObject *a,
 }
 
 /* `server show` and `sync --status` tell the same of the last sync, for a
- * server synced and for one never synced. */
+ * server synced and for one never synced.
+ */
 static void
 test_status_agrees_with_server_show (void)
 {
   g_autoptr(PsTestPeer) local = ps_test_peer_new (TRUE);
   g_autoptr(PsTestPeer) remote = ps_test_peer_new_with_admin (TRUE, ADMIN, TEST_PASSWORD);
   g_autoptr(GPtrArray) records = set_up_instances (local, remote);
-  const char * const add[] = { "server", "add", "--description", "Head office",
-                               "--url", ps_test_peer_get_url (remote),
-                               "--username", ADMIN, "--password-stdin", NULL };
   const char * const sync[] = { "sync", "--once", "Field office", NULL };
   const char * const names[] = { "Field office", "Head office" };
-  g_auto(PsCliResult) added = { 0, };
   g_auto(PsCliResult) synced = { 0, };
 
-  ps_test_run_cli (&added, NULL, TEST_PASSWORD "\n", add);
-  g_assert_cmpint (added.status, ==, 0);
+  add_head_office (remote);
   ps_test_run_cli (&synced, NULL, NULL, sync);
   g_assert_cmpint (synced.status, ==, 0);
 

@@ -588,7 +588,8 @@ main (int   argc,
       /* CouchDB 3.4 and later lock a user out for five minutes after five
        * wrong passwords (the replicator retries a wrong one quickly), so
        * that even the corrected password is refused: the product explains
-       * that (test-replicator-error); here recovery is tested at once. */
+       * that (test-replicator-error); here recovery is tested at once.
+       */
       ps_test_couch_server_set_config (server, "chttpd_auth_lockout", "mode", "off");
       for (guint d = 0; d < G_N_ELEMENTS (databases); d++)
         ps_test_couch_server_fresh_db (server, databases[d]);

@@ -402,7 +402,8 @@ test_death_detected (void)
       ps_test_peer_assert_alive (peer);
 
       /* as if a request had crashed it; wait until it has exited, leaving
-       * it for the harness to reap */
+       * it for the harness to reap
+       */
       g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
       g_assert_cmpint (waitid (P_PID, pid, &info, WEXITED | WNOWAIT), ==, 0);
 

@@ -854,7 +854,8 @@ test_decimals_journaled_as_read (void)
 }
 
 /* Resolves the decimals conflict with `primero-sync-cli resolve`, the
- * extra argument given, and returns what it printed. */
+ * extra argument given, and returns what it printed.
+ */
 static char *
 resolve_decimals_with_cli (const char *extra)
 {

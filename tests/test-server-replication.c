@@ -30,7 +30,8 @@ parse_docs (const char *text)
 }
 
 /* `_scheduler/docs` rows for the server's two documents, in @pull_state
- * and @push_state, with @pull_info as the pull's `info` member. */
+ * and @push_state, with @pull_info as the pull's `info` member.
+ */
 static JsonArray *
 scheduler_docs (PsServer   *server,
                 const char *pull_state,
@@ -72,7 +73,8 @@ test_running_counts (void)
 }
 
 /* CouchDB's multi-line Erlang reason, with a URL holding credentials:
- * one sentence for the user, CouchDB's text kept without the password. */
+ * one sentence for the user, CouchDB's text kept without the password.
+ */
 static void
 test_crashing_reason (void)
 {
@@ -98,7 +100,8 @@ test_crashing_reason (void)
 
 /* What no CouchDB sends: rows that are not objects, members of the wrong
  * type, an unknown state, a row of another database, a reason that is not
- * text. None is taken for more than it says, and none crashes. */
+ * text. None is taken for more than it says, and none crashes.
+ */
 static void
 test_hostile_answer (void)
 {
@@ -143,7 +146,8 @@ test_missing_documents_pending (void)
 }
 
 /* The status of a server that could not be read keeps its reason on one
- * line and without credentials. */
+ * line and without credentials.
+ */
 static void
 test_own_error_one_line (void)
 {

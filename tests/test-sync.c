@@ -385,7 +385,8 @@ typedef struct
 } SaveCount;
 
 /* Connected after the manager's handler, so a save made for this state is
- * on disk already. */
+ * on disk already.
+ */
 static void
 count_replaced (SaveCount *count)
 {
@@ -411,7 +412,8 @@ on_job_state_count_saves_cb (PsSyncJob  *job,
 
 /* A continuous sync becomes up to date again after every change the feed
  * brings; rewriting the server list each time stalls the main loop and
- * the next request (fsyncs on a field laptop's SD card). */
+ * the next request (fsyncs on a field laptop's SD card).
+ */
 static void
 test_continuous_saves_throttled (Fixture       *fixture,
                                  gconstpointer  data)
@@ -457,9 +459,9 @@ test_continuous_saves_throttled (Fixture       *fixture,
   g_free (count.signature);
 }
 
-/* The last sync time as the next program to start would read it. */
-static gint64
-last_sync_time_on_disk (Fixture *fixture)
+/* The server as the next program to start would read it from disk. */
+static PsServer *
+saved_server (Fixture *fixture)
 {
   g_autoptr(PsServerStore) store = ps_server_store_new_for_directory (fixture->dir);
   g_autoptr(GError) error = NULL;
@@ -469,12 +471,21 @@ last_sync_time_on_disk (Fixture *fixture)
   g_assert_no_error (error);
   server = ps_server_store_lookup (store, ps_server_get_id (fixture->server));
   g_assert_nonnull (server);
+  return g_object_ref (server);
+}
+
+static gint64
+last_sync_time_on_disk (Fixture *fixture)
+{
+  g_autoptr(PsServer) server = saved_server (fixture);
+
   return ps_server_get_last_sync_time (server);
 }
 
 /* A continuous sync that carries changes all day is in sync all day: its
  * last sync time follows the changes it carried, not its first pass, yet
- * the server list is written at most once per interval. */
+ * the server list is written at most once per interval.
+ */
 static void
 test_continuous_last_sync_follows (Fixture       *fixture,
                                    gconstpointer  data)
@@ -528,14 +539,8 @@ assert_outcome_on_disk (Fixture    *fixture,
                         const char *outcome,
                         gboolean    synced)
 {
-  g_autoptr(PsServerStore) store = ps_server_store_new_for_directory (fixture->dir);
-  g_autoptr(GError) error = NULL;
-  PsServer *server;
+  g_autoptr(PsServer) server = saved_server (fixture);
 
-  g_assert_true (ps_server_store_load (store, &error));
-  g_assert_no_error (error);
-  server = ps_server_store_lookup (store, ps_server_get_id (fixture->server));
-  g_assert_nonnull (server);
   if (!g_str_has_prefix (ps_server_get_last_outcome (server), outcome))
     g_error ("the last outcome on disk is \"%s\", not \"%s...\"",
              ps_server_get_last_outcome (server), outcome);
@@ -547,7 +552,8 @@ assert_outcome_on_disk (Fixture    *fixture,
 
 /* A failure is saved at once; the success that follows soon after waits
  * for the interval, but is on disk once the manager goes (the command
- * line's end) or the job is stopped (the window's end). */
+ * line's end) or the job is stopped (the window's end).
+ */
 static void
 check_outcome_saved_at_the_end (Fixture  *fixture,
                                 gboolean  by_dispose)

@@ -65,7 +65,8 @@ ps_cli_print_error (const char   *context,
                     const GError *error)
 {
   /* A server's own words may quote a URL with its credentials; a user
-   * name alone is kept, as it tells which login was refused. */
+   * name alone is kept, as it tells which login was refused.
+   */
   g_autofree char *message = ps_url_text_has_password (error->message)
                              ? ps_url_redact_text (error->message)
                              : g_strdup (error->message);

@@ -228,7 +228,8 @@ ps_cli_print_server_replication (PsServerReplicationStatus *status)
   g_autofree char *pending = NULL;
 
   /* Numbers as text: a message glued to G_GUINT64_FORMAT reaches no
-   * translator. */
+   * translator.
+   */
   written = g_strdup_printf ("%" G_GUINT64_FORMAT,
                              ps_server_replication_status_get_docs_written (status));
   failures = g_strdup_printf ("%" G_GUINT64_FORMAT,
@@ -245,7 +246,8 @@ ps_cli_print_server_replication (PsServerReplicationStatus *status)
 }
 
 /* When the server was last synced ("never" before the first sync), and
- * how it went: the same lines for `server show` and `sync --status`. */
+ * how it went: the same lines for `server show` and `sync --status`.
+ */
 void
 ps_cli_print_last_sync (PsServer *server)
 {
@@ -269,7 +271,8 @@ ps_cli_print_last_sync (PsServer *server)
 
 /* The same members for both: always "last-outcome" (null before the
  * first sync) and "last-sync-time" (Unix time, 0 before it), so that
- * scripts need not test whether they are there. */
+ * scripts need not test whether they are there.
+ */
 void
 ps_cli_add_last_sync_json (JsonObject *object,
                            PsServer   *server)

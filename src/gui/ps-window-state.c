@@ -28,7 +28,8 @@ window_state_free (gpointer data)
 }
 
 /* The size is read while the window is shown: once destroyed, GTK reports
- * a default size instead of the one the user chose. */
+ * a default size instead of the one the user chose.
+ */
 static void
 on_window_size_allocate_cb (GtkWidget     *widget,
                             GtkAllocation *allocation,

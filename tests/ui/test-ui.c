@@ -403,7 +403,8 @@ test_server_dialog_validates (Fixture       *fixture,
 }
 
 /* Field laptops often have 768 pixels of screen: with Advanced open the
- * dialog must still fit, its buttons and every field reachable. */
+ * dialog must still fit, its buttons and every field reachable.
+ */
 static void
 test_server_dialog_fits_small_screen (Fixture       *fixture,
                                       gconstpointer  user_data)

@@ -80,7 +80,8 @@ typedef struct
   PsResolver *self;
   GPtrArray  *ids;              /* the records this batch holds in self->busy */
   GHashTable *held;             /* id → a `_changes` row's revs, or NULL: records
-                                 * to look at again once this batch is done */
+                                 * to look at again once this batch is done
+                                 */
   GHashTable *merged;           /* id → PsMergeResult */
   GHashTable *bodies;           /* id → its merged body, written out (char *) */
   GHashTable *new_revs;         /* id → the merged revision written */

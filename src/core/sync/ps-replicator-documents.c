@@ -91,7 +91,8 @@ ps_replicator_document_id (const char      *server_id,
 }
 
 /* Whether @doc_id is one of @server_id's documents: its prefix, then a
- * database name, then the direction. */
+ * database name, then the direction.
+ */
 static gboolean
 is_server_document_id (const char *server_id,
                        const char *doc_id)

@@ -86,7 +86,8 @@ ps_replicator_error_describe (const char *reason)
     host = g_strdup (_("a server"));
 
   /* 403 on a login: CouchDB 3.4 and later lock a user out from an address
-   * after repeated wrong passwords, for five minutes by default. */
+   * after repeated wrong passwords, for five minutes by default.
+   */
   if (mentions (reason, "session_request_forbidden") || mentions (reason, "{forbidden,"))
     return g_strdup_printf (_("%s refused the login. CouchDB locks a user out for a few "
                               "minutes after several wrong passwords; if the password was "

@@ -111,7 +111,8 @@ on_save_cb (gpointer user_data)
 /* For a success: now if the last save is older than the interval, else
  * once the interval has passed, in one save for all that came meanwhile.
  * A continuous sync past its first pass changes no outcome: then the store
- * has nothing unsaved, and nothing is written. */
+ * has nothing unsaved, and nothing is written.
+ */
 static void
 save_store_soon (PsSyncManager *self)
 {
@@ -619,7 +620,8 @@ on_documents_applied_cb (GObject      *object,
 
   /* A manager that follows replications (the application's, not a
    * command's) follows an on-server server from its first apply on, and
-   * shows the new documents' state at once. */
+   * shows the new documents' state at once.
+   */
   if (data->wanted && self->follows_replication && self->poll_id == 0)
     start_polling (self);
   else if (data->wanted && self->poll_id != 0)
@@ -656,7 +658,8 @@ on_status_read_cb (GObject      *object,
     }
 
   /* A server switched back to the desktop while the status was being read
-   * is not followed any more. */
+   * is not followed any more.
+   */
   for (guint i = 0; i < data->servers->len; i++)
     if (is_wanted_on_server (self, data->servers->pdata[i]))
       record_status (self, data->servers->pdata[i], statuses->pdata[i]);
@@ -868,7 +871,8 @@ ps_sync_manager_apply_server_replication_finish_changes (PsSyncManager   *self,
 }
 
 /* Reads the status of the task's servers: one keyring look-up and one
- * reading of _scheduler/docs for all of them. */
+ * reading of _scheduler/docs for all of them.
+ */
 static void
 read_statuses (GTask *task)
 {
@@ -978,7 +982,8 @@ on_polled_cb (GObject      *object,
     return;
 
   /* This instance could not be reached (a password missing from the
-   * keyring, say): shown for each server, not announced. */
+   * keyring, say): shown for each server, not announced.
+   */
   for (guint i = 0; i < data->servers->len; i++)
     if (is_wanted_on_server (self, data->servers->pdata[i]))
       {
@@ -1121,7 +1126,8 @@ on_sync_applied_cb (GObject      *object,
 }
 
 /* Sync and Sync All on an on-server server: CouchDB syncs, if its
- * documents are in place. */
+ * documents are in place.
+ */
 static void
 apply_for_sync (PsSyncManager *self,
                 PsServer      *server)

@@ -77,7 +77,8 @@ void           ps_sync_manager_set_save_interval (PsSyncManager *self,
                                                   guint          interval_ms);
 
 /* Writes the server's _replicator documents when it is on-server, removes them when not
- * (or when the server was removed from the store): call after saving its settings. */
+ * (or when the server was removed from the store): call after saving its settings.
+ */
 void           ps_sync_manager_apply_server_replication_async  (PsSyncManager        *self,
                                                                 PsServer             *server,
                                                                 GCancellable         *cancellable,
